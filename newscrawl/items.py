@@ -60,7 +60,7 @@ class Table:
 @dataclass(slots=True)
 class Comment:
     text: str
-    """The comment's text, paragraphs joined by newlines."""
+    """The comment's text, whitespace-normalized (paragraphs joined by a single space)."""
 
     id: str | None = None
     """The site's own comment id (``5012`` from ``id="comment-5012"``)."""

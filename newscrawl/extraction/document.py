@@ -1,0 +1,72 @@
+"""Bytes in, parsed page out: charset detection and a parse that never raises on junk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+
+class NotHTMLError(ValueError):
+    """The input is not an HTML document (empty, binary or another format)."""
+
+
+@dataclass(slots=True)
+class Document:
+    """A parsed page: the parsel selector, its lxml root and what we learnt while decoding."""
+
+    url: str
+    selector: Selector
+    encoding: str
+
+    @property
+    def root(self):
+        return self.selector.root
+
+
+def _guess_undeclared(data: bytes) -> str:
+    # Pages without any charset declaration: UTF-8 when it decodes, else the Windows superset of Latin-1
+    # that French and German sites use in practice.
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def decode_html(data: bytes | str, content_type: str | None = None) -> tuple[str, str]:
+    """Return (text, encoding): BOM, then the HTTP header, then <meta charset>, then a guess."""
+    if isinstance(data, str):
+        return data, "utf-8"
+    encoding, text = html_to_unicode(content_type, data, auto_detect_fun=_guess_undeclared)
+    return text, encoding
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    if not sample:
+        return True
+    controls = sum(1 for ch in sample if ch < "\x09" or ("\x0e" <= ch < "\x20") or ch == "\ufffd")
+    return controls > len(sample) * 0.1
+
+
+def parse_document(data: bytes | str, url: str, content_type: str | None = None) -> Document:
+    """Decode and parse a page. Raises NotHTMLError for input that has no HTML in it."""
+    text, encoding = decode_html(data, content_type)
+    if not text.strip():
+        raise NotHTMLError("empty document")
+    if _looks_binary(text):
+        raise NotHTMLError("binary content, not an HTML page")
+    if "<" not in text[:20000]:
+        raise NotHTMLError("no markup found (plain text?)")
+    # lxml rejects NUL characters and unpaired surrogates; they carry no text anyway.
+    text = text.replace("\x00", "")
+    try:
+        selector = Selector(text=text, type="html", base_url=url, huge_tree=True)
+    except (etree.ParserError, ValueError) as exc:  # pragma: no cover - lxml edge cases
+        raise NotHTMLError(f"unparseable HTML: {exc}") from exc
+    if selector.root is None or not isinstance(selector.root.tag, str):
+        raise NotHTMLError("unparseable HTML")
+    return Document(url=url, selector=selector, encoding=encoding)
