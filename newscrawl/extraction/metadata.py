@@ -1,0 +1,1399 @@
+"""Article metadata: everything about an article except its body and comments.
+
+`extract_metadata(root, url=...)` reads JSON-LD, <meta> tags, microdata and a few well-known markup
+patterns (WordPress entry meta, bylines, breadcrumbs) and returns a `Metadata`. Sources are tried in
+a fixed priority order per field; the first that gives a usable value wins. Pure function over the
+parsed tree: no network, no storage.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from newscrawl.extraction.language import detect_language, normalize_language
+from newscrawl.extraction.structured import (
+    first_value,
+    json_ld_objects,
+    meta_properties,
+    microdata_props,
+    microdata_value,
+    types_of,
+)
+from newscrawl.extraction.text import classes_and_id, normalize_space, text_of
+
+try:
+    from newscrawl.extraction.dates import default_timezone, parse_date, search_date, to_iso
+except ImportError:  # pragma: no cover - TEMPORARY until the shared date module lands
+    from zoneinfo import ZoneInfo
+
+    _TZ = {"fr": "Europe/Paris", "de": "Europe/Berlin"}
+
+    def default_timezone(language):
+        return ZoneInfo(_TZ[language]) if language in _TZ else None
+
+    def to_iso(dt):
+        return dt.isoformat()
+
+    def parse_date(text, *, language=None, now=None, tz=None, day_first=None):
+        try:
+            dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            import dateparser
+
+            settings = {"RETURN_AS_TIMEZONE_AWARE": False}
+            if now is not None:
+                settings["RELATIVE_BASE"] = now.replace(tzinfo=None)
+            dt = dateparser.parse(text, languages=[language] if language else None, settings=settings)
+        if dt is not None and dt.tzinfo is None and tz is not None:
+            dt = dt.replace(tzinfo=tz)
+        return dt
+
+    _SHIM_DATE = re.compile(
+        r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
+        r"\d{1,2}\.?\s+[^\W\d]{3,10}\.?\s+\d{4}(?:\s+(?:à|um|at)?\s*\d{1,2}[:h]\d{2})?|"
+        r"[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4}"
+    )
+
+    def search_date(text, *, language=None, now=None, tz=None, day_first=None):
+        for m in _SHIM_DATE.finditer(text):
+            dt = parse_date(m.group(), language=language, now=now, tz=tz)
+            if dt is not None:
+                return dt, m.group()
+        return None
+
+
+__all__ = ["Metadata", "clean_author", "extract_metadata", "split_authors", "strip_site_affixes"]
+
+
+@dataclass(slots=True)
+class Metadata:
+    title: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    published_raw: str | None = None
+    modified_at: str | None = None
+    modified_raw: str | None = None
+    category: str | None = None
+    tags: list[str] = field(default_factory=list)
+    comment_count: int | None = None
+    jsonld: list[dict] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------
+# JSON-LD helpers
+
+ARTICLE_TYPES = frozenset(
+    """article newsarticle blogposting reportagenewsarticle analysisnewsarticle opinionnewsarticle
+    reviewnewsarticle backgroundnewsarticle askpublicnewsarticle satiricalarticle report scholarlyarticle
+    techarticle liveblogposting socialmediaposting posting advertisercontentarticle medicalscholarlyarticle
+    review creativework""".split()
+)
+PAGE_TYPES = frozenset("webpage itempage aboutpage qapage faqpage medicalwebpage".split())
+PERSON_TYPES = frozenset({"person"})
+ORG_TYPES = frozenset({"organization", "newsmediaorganization", "corporation", "localbusiness", "ngo"})
+
+
+def _url_key(u: str | None) -> str:
+    if not u or not isinstance(u, str):
+        return ""
+    parts = urlsplit(u.strip())
+    path = parts.path.rstrip("/")
+    return f"{parts.netloc.lower().removeprefix('www.')}{path}"
+
+
+def _node_urls(obj: dict) -> set[str]:
+    urls = set()
+    for key in ("url", "@id", "mainEntityOfPage"):
+        v = obj.get(key)
+        if isinstance(v, dict):
+            v = v.get("@id") or v.get("url")
+        if isinstance(v, str):
+            urls.add(_url_key(v.split("#")[0]))
+    return urls
+
+
+def _pick_article(objects: list[dict], page_keys: set[str]) -> tuple[dict | None, dict | None]:
+    """The JSON-LD node describing this article, and the WebPage node of the page."""
+    articles: list[dict] = []
+    page: dict | None = None
+    for obj in objects:
+        types = types_of(obj)
+        if types & ARTICLE_TYPES and not (types & {"creativework", "review"} and "headline" not in obj):
+            articles.append(obj)
+        elif types & PAGE_TYPES:
+            if page is None:
+                page = obj
+            for key in ("mainEntity", "hasPart"):
+                sub = obj.get(key)
+                for node in sub if isinstance(sub, list) else [sub]:
+                    if isinstance(node, dict) and types_of(node) & ARTICLE_TYPES:
+                        articles.append(node)
+    if not articles:
+        return None, page
+    if len(articles) == 1:
+        return articles[0], page
+
+    def score(item: tuple[int, dict]) -> tuple[int, int]:
+        i, obj = item
+        s = 0
+        if page_keys & _node_urls(obj):
+            s += 4
+        if obj.get("headline"):
+            s += 2
+        if obj.get("datePublished"):
+            s += 1
+        if obj.get("articleBody"):
+            s += 1
+        return s, -i
+
+    best = max(enumerate(articles), key=score)[1]
+    return best, page
+
+
+def _names(value, depth: int = 0) -> list[tuple[str, bool]]:
+    """(name, is_organization) pairs of a JSON-LD author/creator value."""
+    if depth > 3 or value is None:
+        return []
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            out.extend(_names(item, depth + 1))
+        return out
+    if isinstance(value, str):
+        return [(value, False)]
+    if isinstance(value, dict):
+        types = types_of(value)
+        name = value.get("name")
+        if isinstance(name, list):
+            name = first_value(name)
+        if isinstance(name, dict):
+            name = first_value(name)
+        if not name:
+            given, family = value.get("givenName"), value.get("familyName")
+            if isinstance(given, str) or isinstance(family, str):
+                name = f"{given or ''} {family or ''}"
+        if isinstance(name, str):
+            return [(name, bool(types & ORG_TYPES))]
+    return []
+
+
+# ------------------------------------------------------------------------------------------------
+# titles
+
+_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•»«~/:]|::|\|\|)\s+|\s+[|–—·•»«]|[|–—·•»«]\s+")
+
+
+def _fold(s: str) -> str:
+    """Lower-case, accents and punctuation removed: for comparisons only."""
+    s = unicodedata.normalize("NFKD", s.casefold())
+    return "".join(ch for ch in s if ch.isalnum())
+
+
+def _domain_labels(url: str | None) -> set[str]:
+    if not url:
+        return set()
+    host = urlsplit(url).netloc.lower().split(":")[0].removeprefix("www.")
+    if not host:
+        return set()
+    labels = host.split(".")
+    out = {_fold(host)}
+    # the registered name: 'lemonde' of lemonde.fr, 'bbc' of bbc.co.uk
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in {"co", "com", "org", "net", "gov", "ac"}:
+        name = labels[-3]
+    elif len(labels) >= 2:
+        name = labels[-2]
+    else:
+        name = labels[0]
+    out.add(_fold(name))
+    return {x for x in out if x}
+
+
+def _is_site_label(segment: str, site_names: set[str], domains: set[str]) -> bool:
+    f = _fold(segment)
+    if not f:
+        return False
+    if f in site_names:
+        return True
+    for name in site_names:
+        if len(name) >= 4 and (f.startswith(name) or name.startswith(f)) and len(f) >= 3:
+            return True
+    for d in domains:
+        if f == d or (len(d) >= 4 and len(f) >= 4 and (f.startswith(d) or d.startswith(f))):
+            return True
+        if len(f) >= 5 and d.startswith(f):
+            return True
+    return "." in segment and " " not in segment.strip() and len(segment) < 40  # 'lemonde.fr'
+
+
+def strip_site_affixes(title: str | None, site_names=(), url: str | None = None) -> str:
+    """The title without a leading or trailing site label ('X - Blog Auto Info', 'Le Monde | X').
+
+    A segment is removed when it matches one of `site_names` or the domain of `url`; the title is
+    returned whole when nothing matches. Entities must already be decoded (lxml does that).
+    """
+    title = normalize_space(title)
+    if not title:
+        return ""
+    names = {_fold(n) for n in site_names if n and _fold(n)}
+    domains = _domain_labels(url)
+    for _ in range(2):
+        matches = list(_SEPARATORS.finditer(title))
+        if not matches:
+            break
+        changed = False
+        last = matches[-1]
+        tail = title[last.end() :]
+        if _is_site_label(tail, names, domains) and len(title[: last.start()].strip()) >= 3:
+            title = title[: last.start()].strip()
+            changed = True
+        else:
+            first = matches[0]
+            head = title[: first.start()]
+            if _is_site_label(head, names, domains) and len(title[first.end() :].strip()) >= 3:
+                title = title[first.end() :].strip()
+                changed = True
+        if not changed:
+            break
+    return title
+
+
+def _agree(a: str, b: str) -> bool:
+    """Whether two titles say the same (one may be a truncated or suffixed form of the other)."""
+    fa, fb = _fold(a), _fold(b)
+    if not fa or not fb:
+        return False
+    if fa == fb:
+        return True
+    short, long_ = (fa, fb) if len(fa) < len(fb) else (fb, fa)
+    return (len(short) >= 15 and long_.startswith(short)) or (len(short) >= 20 and short in long_)
+
+
+# ------------------------------------------------------------------------------------------------
+# authors
+
+_AUTHOR_PREFIX = re.compile(
+    r"^(?:(?:written|posted|published|reported|text|story|words|photos?|edited|compiled)\s+by|"
+    r"by|par|von|de|door|por|di|da|av|af|from|autor(?:in|en)?|auteur(?:e|s)?|author(?:s)?|"
+    r"text|texte|redakteur(?:in)?|rédaction|reporter|ein\s+(?:beitrag|artikel|kommentar)\s+von|"
+    r"ein\s+interview\s+von|posted|geschrieben\s+von|verfasst\s+von|écrit\s+par|publié\s+par|"
+    r"un\s+article\s+de|mis\s+en\s+ligne\s+par|propos\s+recueillis\s+par)\b\s*[:.\-–]?\s*",
+    re.I,
+)
+_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bet\b|\bund\b|\by\b|\bsowie\b|\bor\b|\s\|\s|/\s)\s*", re.I)
+_DATE_TAIL = re.compile(
+    r"\s*(?:[,|–—\-·•]\s*|\s)(?:(?:on|le|am|il|el|published|posted|updated|mis à jour|publié|"
+    r"veröffentlicht|aktualisiert|stand)\b.*|\d{1,4}[./\-]\d{1,2}.*|\d{1,2}\.?\s+\w+\s+\d{4}.*|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|mars|avr|mai|juin|juil|août|"
+    r"sept|déc|januar|februar|märz|juni|juli|oktober|dezember)\w*\.?\s+\d{1,2}\b.*|"
+    r"\d+\s+(?:min|minutes?|hours?|heures?|stunden?|days?|jours?|tagen?)\b.*)$",
+    re.I,
+)
+_ROLE_WORDS = frozenset(
+    """staff writer reporter correspondent editor editors contributor contributing senior journalist
+    journaliste rédacteur rédactrice rédaction redakteur redakteurin korrespondent korrespondentin
+    chefredakteur columnist photographer photographe produced producer writer analyst associate
+    bureau chief managing deputy news desk envoyé spécial envoyée spéciale special to
+    author autor auteur""".split()
+)
+_JUNK_NAMES = frozenset(
+    """facebook twitter instagram linkedin youtube pinterest whatsapp email e-mail mail share partager
+    teilen print imprimer drucken comments commentaires kommentare follow suivre folgen subscribe
+    rss home accueil startseite menu search recherche suche more plus mehr read lire lesen about
+    contact login newsletter unknown anonymous null none undefined author autor auteur by par von
+    admin administrator staff redaktion""".split()
+)
+_NEVER_NAMES = _JUNK_NAMES - {"admin", "administrator", "staff", "redaktion"}
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_PARENS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
+_HANDLE = re.compile(r"^@\w+$")
+
+
+def _looks_like_url(s: str) -> bool:
+    s = s.strip().lower()
+    return s.startswith(("http:", "https:", "//", "www.")) or bool(
+        re.match(r"^[\w.-]+\.(com|net|org|de|fr)(/|$)", s)
+    )
+
+
+def clean_author(raw: str | None) -> str | None:
+    """One author name without prefixes ('Par', 'By', 'Von'), dates, roles, e-mails; None for junk."""
+    if not raw:
+        return None
+    s = normalize_space(raw)
+    if not s or _looks_like_url(s):
+        return None
+    s = _EMAIL.sub("", s)
+    s = _PARENS.sub("", s)
+    for _ in range(2):
+        s2 = _AUTHOR_PREFIX.sub("", s, count=1).strip()
+        if s2 == s:
+            break
+        s = s2
+    s = _DATE_TAIL.sub("", s).strip()
+    s = s.strip(" \t:;,.-–—|·•*\"'“”«»()[]")
+    if not s or _HANDLE.match(s):
+        return None
+    words = s.split()
+    if len(words) > 6 or len(s) > 60:
+        return None
+    if not any(ch.isalpha() for ch in s):
+        return None
+    low = s.casefold()
+    if low in _NEVER_NAMES:
+        return None
+    if all(w.casefold().strip(".,") in _ROLE_WORDS for w in words):
+        return None
+    digits = sum(ch.isdigit() for ch in s)
+    if digits > 2 and digits > len(s) * 0.2:
+        return None
+    return s
+
+
+def split_authors(raw: str | None) -> list[str]:
+    """A byline split into cleaned names: 'Par A et B', 'By A, B and C', 'Von A und B'."""
+    if not raw:
+        return []
+    s = normalize_space(raw)
+    s = _EMAIL.sub("", s)
+    s = _PARENS.sub("", s)
+    s = _AUTHOR_PREFIX.sub("", s, count=1)
+    s = _DATE_TAIL.sub("", s)
+    out: list[str] = []
+    parts = _SPLIT.split(s)
+    for i, part in enumerate(parts):
+        name = clean_author(part)
+        if not name:
+            continue
+        words = name.casefold().split()
+        # 'John Smith, Staff Writer': a trailing role after a comma is not a second author
+        if i > 0 and all(w.strip(".") in _ROLE_WORDS for w in words):
+            continue
+        out.append(name)
+    return out
+
+
+def _dedupe_names(names: list[str]) -> list[str]:
+    out: list[str] = []
+    seen: list[str] = []
+    for name in names:
+        f = _fold(name)
+        if not f or f in seen:
+            continue
+        # 'John' after 'John Smith' adds nothing
+        if any(f in s or s in f for s in seen if min(len(f), len(s)) >= 4):
+            longer = [i for i, s in enumerate(seen) if s in f and s != f]
+            for i in longer:  # keep the fuller form in the earlier position
+                seen[i], out[i] = f, name
+            continue
+        seen.append(f)
+        out.append(name)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# dates
+
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "article:published",
+    "og:published_time",
+    "datepublished",
+    "published_time",
+    "publish-date",
+    "publishdate",
+    "publish_date",
+    "pubdate",
+    "dc.date.issued",
+    "dcterms.issued",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "article_date_original",
+    "original-publish-date",
+    "originalpublicationdate",
+    "date_published",
+    "og:pubdate",
+    "rnews:datepublished",
+    "cxenseparse:recs:publishtime",
+    "citation_publication_date",
+    "citation_date",
+    "dc.date.created",
+    "dcterms.created",
+    "date",
+    "dc.date",
+    "dcterms.date",
+    "created",
+    "datecreated",
+    "displaydate",
+    "publication_date",
+    "release_date",
+    "timestamp",
+    "dat",
+    "bt:pubdate",
+    "article.created",
+    "last-publish-date",
+)
+_MODIFIED_META = (
+    "article:modified_time",
+    "og:article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "article:modified",
+    "modified_time",
+    "dcterms.modified",
+    "dc.date.modified",
+    "last-modified",
+    "lastmod",
+    "article.updated",
+    "parsely-updated",
+    "sailthru.lastmodified",
+    "updated_time",
+    "date_modified",
+    "last-updated",
+)
+_PUB_LABEL = re.compile(
+    r"(?:publié|publiée|mis en ligne|posté|postée|paru|parue|publication|published|posted|first published|"
+    r"veröffentlicht|erschienen|publiziert|erstellt|publicado|publicada|pubblicato|gepubliceerd|"
+    r"opublikowano)\b",
+    re.I,
+)
+_MOD_LABEL = re.compile(
+    r"(?:mis à jour|mise à jour|actualisé|modifié|maj\b|updated|last updated|modified|aktualisiert|"
+    r"geändert|zuletzt|stand:|actualizado|aggiornato|bijgewerkt)",
+    re.I,
+)
+_URL_DATE = (
+    re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"),
+    re.compile(r"[/_-]((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:/|$|[-_.])"),
+    re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|$|[-_.])"),
+)
+
+
+@dataclass(slots=True)
+class _DateHit:
+    dt: datetime
+    raw: str
+    visible: bool = False
+
+
+class _Dates:
+    """Date parsing bound to the page's language, time zone and fetch time."""
+
+    def __init__(self, language: str | None, now: datetime | None) -> None:
+        self.language = language
+        self.now = now
+        self.tz = default_timezone(language) if language else None
+
+    def parse(self, value, raw: str | None = None, visible: bool = False) -> _DateHit | None:
+        if not isinstance(value, str):
+            return None
+        text = normalize_space(value)
+        if not text or len(text) > 200:
+            return None
+        try:
+            dt = parse_date(text, language=self.language, now=self.now, tz=self.tz)
+        except Exception:
+            dt = None
+        if dt is None or not _plausible(dt, self.now):
+            return None
+        return _DateHit(dt, raw or text, visible)
+
+    def search(self, text: str, visible: bool = True) -> _DateHit | None:
+        text = normalize_space(text)
+        if not text:
+            return None
+        try:
+            got = search_date(text, language=self.language, now=self.now, tz=self.tz)
+        except Exception:
+            got = None
+        if not got:
+            return None
+        dt, matched = got
+        if dt is None or not _plausible(dt, self.now):
+            return None
+        return _DateHit(dt, matched, visible)
+
+
+def _plausible(dt: datetime, now: datetime | None) -> bool:
+    if dt.year < 1990:
+        return False
+    if now is not None:
+        try:
+            delta = (dt - now).total_seconds() if (dt.tzinfo is None) == (now.tzinfo is None) else 0
+        except (TypeError, OverflowError):
+            delta = 0
+        if delta > 2 * 86400:
+            return False
+    elif dt.year > datetime.now().year + 1:
+        return False
+    return True
+
+
+def _same_day(a: datetime, b: datetime) -> bool:
+    return (a.year, a.month, a.day) == (b.year, b.month, b.day)
+
+
+def _same_instant(a: datetime, b: datetime) -> bool:
+    if (a.tzinfo is None) != (b.tzinfo is None):
+        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+    try:
+        return abs((a - b).total_seconds()) < 60
+    except (TypeError, OverflowError):
+        return False
+
+
+def _url_date(url: str | None, dates: _Dates) -> _DateHit | None:
+    if not url:
+        return None
+    path = urlsplit(url).path
+    for rx in _URL_DATE:
+        m = rx.search(path)
+        if m:
+            y, mo, d = (int(x) for x in m.groups())
+            try:
+                dt = datetime(y, mo, d)
+            except ValueError:
+                continue
+            if dates.tz is not None:
+                dt = dt.replace(tzinfo=dates.tz)
+            if _plausible(dt, dates.now):
+                return _DateHit(dt, m.group(0).strip("/-_."), False)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# URLs
+
+_COMMENT_PAGE = re.compile(r"/comment-page-\d+/?$")
+
+
+def _article_url(u: str) -> str:
+    """A WordPress comment page URL resolved to its article's URL; fragments dropped."""
+    parts = urlsplit(u)
+    path = _COMMENT_PAGE.sub("/", parts.path)
+    query = parts.query
+    if "cpage=" in query or "replytocom=" in query:
+        query = urlencode(
+            [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in ("cpage", "replytocom")]
+        )
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def _absolute(href: str | None, base: str) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(("javascript:", "mailto:", "data:", "#")):
+        return None
+    try:
+        out = urljoin(base, href)
+    except ValueError:
+        return None
+    return out if out.startswith(("http://", "https://")) else None
+
+
+# ------------------------------------------------------------------------------------------------
+# the extractor
+
+_MICRODATA = frozenset(
+    {
+        "author",
+        "creator",
+        "datepublished",
+        "datemodified",
+        "datecreated",
+        "headline",
+        "articlesection",
+        "keywords",
+        "commentcount",
+        "inlanguage",
+        "publisher",
+    }
+)
+_HOME_CRUMBS = frozenset(
+    {
+        "accueil",
+        "home",
+        "startseite",
+        "start",
+        "homepage",
+        "inicio",
+        "portada",
+        "home page",
+        "index",
+        "la une",
+        "à la une",
+        "une",
+        "news",
+        "actualités",
+        "nachrichten",
+        "you are here",
+        "vous êtes ici",
+        "sie sind hier",
+        "hauptseite",
+    }
+)
+# one query for the small elements that hold bylines and dates
+_BYLINE_XPATH = (
+    "//*[@class or @id][contains(@class,'author') or contains(@class,'byline') or contains(@class,'Author')"
+    " or contains(@class,'Byline') or contains(@class,'auteur') or contains(@class,'autor')"
+    " or contains(@class,'Autor') or contains(@class,'writer') or contains(@class,'date')"
+    " or contains(@class,'Date') or contains(@class,'time') or contains(@class,'publish')"
+    " or contains(@class,'posted') or contains(@class,'meta') or contains(@class,'signature')"
+    " or contains(@class,'credit') or contains(@id,'author') or contains(@id,'byline')"
+    " or contains(@class,'vcard') or contains(@class,'dateline') or contains(@class,'info')"
+    " or contains(@rel,'author')]"
+)
+_AUTHOR_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:by-?line|author|auteur|autor|writer|byl|signature|vcard|fn|contributor|"
+    r"article-?author|post-?author|entry-?author|creator)(?:$|[\s_-]|name|s\b|in\b|en\b)",
+    re.I,
+)
+_NOT_AUTHOR_CLASS = re.compile(
+    r"comment|avatar|bio\b|description|related|widget|share|social|follow|footer|(?:^|\s)about|"
+    r"author-?(?:box|info|desc|image|img|photo|pic|link-?list)|reply|popular|teaser|card|profile-?card",
+    re.I,
+)
+_DATE_CLASS = re.compile(r"date|time|publish|posted|dateline|meta|info|byline|updated|modified", re.I)
+_BYLINE_TEXT = re.compile(r"^\s*(?:par|by|von|door|por|di|written by|posted by|text:|texte\s*:)\s+\S", re.I)
+
+
+def _text(el, limit: int = 300) -> str:
+    t = text_of(el)
+    return t if len(t) <= limit else ""
+
+
+class _Extractor:
+    def __init__(self, root, url: str, now: datetime | None) -> None:
+        self.root = root
+        self.url = url or ""
+        self.now = now
+        self.objects = json_ld_objects(root)
+        self.meta = meta_properties(root)
+        self.micro = microdata_props(root, _MICRODATA)
+        self.head_title = ""
+        self.links: list = []
+        self._h1s: list | None = None
+        self._byline_elements: list | None = None
+
+    # -- shared lookups ----------------------------------------------------------------------
+    def m(self, *keys: str) -> str | None:
+        for k in keys:
+            vals = self.meta.get(k)
+            if vals:
+                return vals[0]
+        return None
+
+    def m_all(self, key: str) -> list[str]:
+        return self.meta.get(key, [])
+
+    @property
+    def h1s(self) -> list:
+        if self._h1s is None:
+            self._h1s = self.root.xpath("//body//h1") or self.root.xpath("//h1")
+        return self._h1s
+
+    @property
+    def byline_elements(self) -> list:
+        if self._byline_elements is None:
+            try:
+                self._byline_elements = self.root.xpath(_BYLINE_XPATH)
+            except Exception:  # pragma: no cover
+                self._byline_elements = []
+        return self._byline_elements
+
+    # -- run ---------------------------------------------------------------------------------
+    def run(self) -> Metadata:
+        root = self.root
+        md = Metadata(jsonld=self.objects)
+        titles = root.xpath("//title")
+        self.head_title = text_of(titles[0]) if titles else ""
+        self.links = root.xpath("//link[@rel][@href] | //a[@rel][@href]")
+
+        md.canonical_url = self.canonical()
+        page_keys = {_url_key(self.url.split("#")[0]), _url_key(md.canonical_url)} - {""}
+        self.article, self.page = _pick_article(self.objects, page_keys)
+        md.site_name = self.site_name()
+        md.language = self.language()
+        md.title = self.title(md.site_name)
+        md.description = self.description()
+        md.authors = self.authors(md.site_name)
+        self.dates = _Dates(md.language, self.now)
+        pub, mod = self.published(), self.modified()
+        if pub is not None:
+            md.published_at, md.published_raw = to_iso(pub.dt), pub.raw
+        if mod is not None and (
+            pub is None or (not _same_instant(mod.dt, pub.dt) and self._after(mod.dt, pub.dt))
+        ):
+            md.modified_at, md.modified_raw = to_iso(mod.dt), mod.raw
+        md.category = self.category(md.title)
+        md.tags = self.tags(md.category)
+        md.comment_count = self.comment_count()
+        return md
+
+    @staticmethod
+    def _after(a: datetime, b: datetime) -> bool:
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+        try:
+            return a > b
+        except TypeError:
+            return True
+
+    # -- canonical / site ----------------------------------------------------------------------
+    def canonical(self) -> str | None:
+        found = None
+        for el in self.links:
+            if el.tag == "link" and "canonical" in (el.get("rel") or "").lower().split():
+                found = _absolute(el.get("href"), self.url)
+                if found:
+                    break
+        if not found:
+            found = _absolute(self.m("og:url"), self.url)
+        # a canonical pointing at the home page of a deep URL is a template bug
+        if found and urlsplit(found).path in ("", "/") and urlsplit(self.url).path not in ("", "/"):
+            og = _absolute(self.m("og:url"), self.url)
+            found = og if og and urlsplit(og).path not in ("", "/") else None
+        if not found:
+            if _COMMENT_PAGE.search(urlsplit(self.url).path) or "cpage=" in self.url:
+                return _article_url(self.url)
+            return None
+        return _article_url(found)
+
+    def site_name(self) -> str | None:
+        name = self.m("og:site_name")
+        if name:
+            return name
+        art = self.article
+        if art is not None:
+            got = _names(art.get("publisher"))
+            if got and got[0][0].strip():
+                return normalize_space(got[0][0])
+        for obj in self.objects:
+            if types_of(obj) & ({"website"} | ORG_TYPES):
+                n = first_value(obj.get("name"))
+                if n:
+                    return n
+        return self.m("application-name", "apple-mobile-web-app-title", "twitter:site:name")
+
+    def _site_names(self, site_name: str | None) -> set[str]:
+        names = {site_name} if site_name else set()
+        for key in (
+            "application-name",
+            "apple-mobile-web-app-title",
+            "twitter:site",
+            "publisher",
+            "dc.publisher",
+        ):
+            for v in self.m_all(key):
+                names.add(v.lstrip("@"))
+        art = self.article
+        if art is not None:
+            for n, _ in _names(art.get("publisher")):
+                names.add(n)
+        for obj in self.objects:
+            if types_of(obj) & ({"website"} | ORG_TYPES):
+                n = first_value(obj.get("name"))
+                if n:
+                    names.add(n)
+                alt = first_value(obj.get("alternateName"))
+                if alt:
+                    names.add(alt)
+        return names
+
+    # -- language ------------------------------------------------------------------------------
+    def language(self) -> str | None:
+        declared: list[str] = []
+        html = self.root if self.root.tag == "html" else None
+        if html is None:
+            found = self.root.xpath("//html")
+            html = found[0] if found else None
+        if html is not None:
+            lang = normalize_language(
+                html.get("lang")
+                or html.get("xml:lang")
+                or html.get("{http://www.w3.org/XML/1998/namespace}lang")
+            )
+            if lang:
+                declared.append(lang)
+        for key in (
+            "og:locale",
+            "content-language",
+            "language",
+            "dc.language",
+            "dcterms.language",
+            "inlanguage",
+        ):
+            lang = normalize_language(self.m(key))
+            if lang:
+                declared.append(lang)
+        for obj in (self.article, self.page):
+            if obj is not None:
+                v = obj.get("inLanguage")
+                if isinstance(v, dict):
+                    v = v.get("alternateName") or v.get("name")
+                lang = normalize_language(first_value(v) if not isinstance(v, str) else v)
+                if lang:
+                    declared.append(lang)
+        detected = None
+        if len(set(declared)) != 1:
+            detected = detect_language(self._prose())
+        if not declared:
+            return detected
+        if len(set(declared)) == 1:
+            return declared[0]
+        if detected:
+            return detected
+        # disagreement and nothing to tell: the most frequent declaration, <html lang> first on ties
+        counts: dict[str, int] = {}
+        for lang in declared:
+            counts[lang] = counts.get(lang, 0) + 1
+        return max(declared, key=lambda lang: counts[lang])
+
+    def _prose(self) -> str:
+        parts: list[str] = []
+        size = 0
+        for p in self.root.xpath("//body//p"):
+            t = text_of(p)
+            if len(t) > 30:
+                parts.append(t)
+                size += len(t)
+                if size > 6000:
+                    break
+        if size < 200:
+            body = self.root.xpath("//body")
+            if body:
+                return text_of(body[0])[:6000]
+        return " ".join(parts)
+
+    # -- title ---------------------------------------------------------------------------------
+    def title(self, site_name: str | None) -> str | None:
+        names = self._site_names(site_name)
+        refs: list[str] = []
+        art = self.article
+        if art is not None:
+            for key in ("headline", "name", "alternativeHeadline"):
+                v = first_value(art.get(key))
+                if v:
+                    refs.append(v)
+                    break
+        for key in (
+            "og:title",
+            "twitter:title",
+            "headline",
+            "dc.title",
+            "title",
+            "sailthru.title",
+            "parsely-title",
+        ):
+            v = self.m(key)
+            if v:
+                refs.append(v)
+        refs = [strip_site_affixes(r, names, self.url) for r in refs]
+        refs = [r for r in refs if r]
+        head = strip_site_affixes(self.head_title, names, self.url) if self.head_title else ""
+
+        h1_texts = []
+        for h in self.h1s[:8]:
+            t = text_of(h)
+            if t and len(t) < 400:
+                h1_texts.append(t)
+        for t in h1_texts:
+            if any(_agree(t, r) for r in refs) or (head and _agree(t, head)):
+                return t
+        for t in h1_texts:  # the h1 inside <title>: 'Headline - Site'
+            if len(_fold(t)) >= 10 and self.head_title and _fold(t) in _fold(self.head_title):
+                return t
+        if refs:
+            return refs[0]
+        if head:
+            return head
+        if len(h1_texts) == 1:
+            return h1_texts[0]
+        return None
+
+    def description(self) -> str | None:
+        art = self.article
+        if art is not None:
+            v = first_value(art.get("description"))
+            if v:
+                return v
+        return self.m("og:description", "description", "twitter:description", "dc.description")
+
+    # -- authors -------------------------------------------------------------------------------
+    def authors(self, site_name: str | None) -> list[str]:
+        publisher = {_fold(n) for n in self._site_names(site_name)} | _domain_labels(self.url)
+        people: list[str] = []
+        orgs: list[str] = []
+        art = self.article
+        if art is not None:
+            for key in ("author", "creator"):
+                for name, is_org in _names(art.get(key)):
+                    if _looks_like_url(name):
+                        continue
+                    for n in split_authors(name) if not is_org else [clean_author(name)]:
+                        if n:
+                            (orgs if is_org or _fold(n) in publisher else people).append(n)
+                if people or orgs:
+                    break
+        if not people:
+            for key in (
+                "author",
+                "article:author",
+                "dc.creator",
+                "dcterms.creator",
+                "sailthru.author",
+                "parsely-author",
+                "byl",
+                "citation_author",
+                "twitter:creator:name",
+                "og:article:author",
+            ):
+                for v in self.m_all(key):
+                    if _looks_like_url(v):
+                        continue
+                    for n in split_authors(v):
+                        (orgs if _fold(n) in publisher else people).append(n)
+                if people:
+                    break
+        if not people:
+            for el in self.micro.get("author", []) + self.micro.get("creator", []):
+                names = el.xpath(".//*[@itemprop='name']")
+                if names:
+                    vals = [microdata_value(x) for x in names]
+                else:
+                    v = el.get("content") or (text_of(el) if len(text_of(el)) < 120 else "")
+                    vals = [v]
+                for v in vals:
+                    if _looks_like_url(v):
+                        continue
+                    for n in split_authors(v):
+                        (orgs if _fold(n) in publisher else people).append(n)
+        if not people:
+            people.extend(self._dom_authors(publisher, orgs))
+        names = _dedupe_names(people) if people else _dedupe_names(orgs)
+        return names
+
+    def _dom_authors(self, publisher: set[str], orgs: list[str]) -> list[str]:
+        found: list[str] = []
+        # rel=author links
+        for el in self.links:
+            if el.tag == "a" and "author" in (el.get("rel") or "").lower().split():
+                t = _text(el, 80)
+                n = clean_author(t)
+                if n and not _looks_like_url(t):
+                    found.append(n)
+        if found:
+            return found
+        # byline / author elements: the first (outermost) matching ones in page order
+        seen_parents: list = []
+        for el in self.byline_elements:
+            cls = classes_and_id(el)
+            rel = (el.get("rel") or "").lower()
+            if not (_AUTHOR_CLASS.search(cls) or "author" in rel):
+                continue
+            if _NOT_AUTHOR_CLASS.search(cls):
+                continue
+            if any(_is_ancestor(p, el) for p in seen_parents):
+                continue
+            if _inside_comments(el):
+                continue
+            t = _text(el, 200)
+            if not t:
+                continue
+            # an element that holds a dedicated name element: take the names
+            inner = el.xpath(".//*[contains(@class,'name') or @itemprop='name' or contains(@class,'fn')]")
+            vals = [text_of(x) for x in inner if 0 < len(text_of(x)) < 80] or [t]
+            names = []
+            for v in vals:
+                names.extend(split_authors(v))
+            if names:
+                seen_parents.append(el)
+                found.extend(names)
+            if len(seen_parents) >= 3:
+                break
+        if found:
+            return found
+        return []
+
+    # -- dates ---------------------------------------------------------------------------------
+    def published(self) -> _DateHit | None:
+        d = self.dates
+        hit = None
+        art = self.article
+        if art is not None:
+            hit = d.parse(first_value(art.get("datePublished"))) or d.parse(
+                first_value(art.get("dateCreated"))
+            )
+        if hit is None:
+            for key in _PUBLISHED_META:
+                for v in self.m_all(key):
+                    hit = d.parse(v)
+                    if hit:
+                        break
+                if hit:
+                    break
+        if hit is None:
+            for el in self.micro.get("datepublished", []) + self.micro.get("datecreated", []):
+                hit = self._element_date(el)
+                if hit:
+                    break
+        if hit is None:
+            hit = self._time_elements(modified=False)
+        if hit is None:
+            hit = self._labelled_date(modified=False)
+        if hit is None and self.page is not None:
+            hit = d.parse(first_value(self.page.get("datePublished")))
+        if hit is None:
+            hit = self._loose_date()
+        if hit is None:
+            hit = _url_date(self.url, d)
+        if hit is not None and not hit.visible:
+            raw = self._visible_raw(hit.dt, modified=False)
+            if raw:
+                hit.raw = raw
+        return hit
+
+    def modified(self) -> _DateHit | None:
+        d = self.dates
+        hit = None
+        art = self.article
+        if art is not None:
+            hit = d.parse(first_value(art.get("dateModified")))
+        if hit is None:
+            for key in _MODIFIED_META:
+                for v in self.m_all(key):
+                    hit = d.parse(v)
+                    if hit:
+                        break
+                if hit:
+                    break
+        if hit is None:
+            for el in self.micro.get("datemodified", []):
+                hit = self._element_date(el)
+                if hit:
+                    break
+        if hit is None:
+            hit = self._time_elements(modified=True)
+        if hit is None:
+            hit = self._labelled_date(modified=True)
+        if hit is not None and not hit.visible:
+            raw = self._visible_raw(hit.dt, modified=True)
+            if raw:
+                hit.raw = raw
+        return hit
+
+    def _element_date(self, el) -> _DateHit | None:
+        d = self.dates
+        text = _text(el, 120)
+        for attr in ("datetime", "content", "title", "value"):
+            v = el.get(attr)
+            if v:
+                hit = d.parse(v, raw=text or None, visible=bool(text))
+                if hit:
+                    return hit
+        if text:
+            return d.search(text)
+        return None
+
+    @property
+    def times(self) -> list:
+        t = getattr(self, "_times", None)
+        if t is None:
+            t = self._times = self.root.xpath("//time | //abbr[@class][@title]")
+        return t
+
+    def _time_elements(self, modified: bool) -> _DateHit | None:
+        for el in self.times:
+            cls = classes_and_id(el)
+            if el.tag == "abbr" and not re.search(r"published|updated|date", cls):
+                continue
+            is_mod = (
+                bool(re.search(r"updated|modified|update|changed", cls))
+                or (el.get("itemprop") or "").lower() == "datemodified"
+            )
+            is_pub = (not is_mod) and (
+                bool(re.search(r"published|entry-date|pubdate|post-date|publish|created", cls))
+                or el.get("pubdate") is not None
+            )
+            if (modified and is_mod) or (not modified and is_pub):
+                if _inside_comments(el):
+                    continue
+                hit = self._element_date(el)
+                if hit:
+                    return hit
+        return None
+
+    def _labelled_date(self, modified: bool) -> _DateHit | None:
+        """'Publié le 29 avril 2024 à 14h05', 'Mis à jour le ...', 'Updated ...' in date/byline elements."""
+        label = _MOD_LABEL if modified else _PUB_LABEL
+        for el in self.byline_elements:
+            cls = classes_and_id(el)
+            if not _DATE_CLASS.search(cls):
+                continue
+            t = _text(el, 200)
+            if not t:
+                continue
+            m = label.search(t)
+            if not m:
+                continue
+            if _inside_comments(el):
+                continue
+            rest = t[m.start() :]
+            if not modified:  # stop before 'mis à jour' so the update date isn't read as publication
+                mm = _MOD_LABEL.search(rest, 1)
+                if mm:
+                    rest = rest[: mm.start()]
+            else:
+                pm = _PUB_LABEL.search(rest, m.end() - m.start())
+                if pm:
+                    rest = rest[: pm.start()]
+            hit = self.dates.search(rest)
+            if hit:
+                hit.raw = normalize_space(rest) if len(rest) <= 80 else hit.raw
+                return hit
+        return None
+
+    def _loose_date(self) -> _DateHit | None:
+        """A date anywhere in the page's first <time> elements or date-classed elements."""
+        for el in self.times[:5]:
+            if _inside_comments(el):
+                continue
+            hit = self._element_date(el)
+            if hit:
+                return hit
+        n = 0
+        for el in self.byline_elements:
+            cls = classes_and_id(el)
+            if not re.search(r"date|time|publish|posted|dateline", cls):
+                continue
+            if re.search(r"comment|update|modif", cls) or _inside_comments(el):
+                continue
+            t = _text(el, 100)
+            if not t:
+                continue
+            n += 1
+            if n > 8:
+                break
+            hit = self.dates.search(t)
+            if hit:
+                return hit
+        return None
+
+    def _visible_raw(self, dt: datetime, modified: bool) -> str | None:
+        """The page's visible rendering of a date taken from machine metadata, with its label."""
+        for el in self.times:
+            v = el.get("datetime") or el.get("title")
+            if not v:
+                continue
+            hit = self.dates.parse(v)
+            if hit is None or not _same_day(hit.dt, dt):
+                continue
+            text = _text(el, 120)
+            if not text:
+                continue
+            cls = classes_and_id(el)
+            is_mod = bool(re.search(r"updated|modified", cls))
+            if is_mod != modified and re.search(r"published|updated|modified", cls):
+                continue
+            prefix = (el.getprevious() is None and el.getparent() is not None and el.getparent().text) or ""
+            if el.getprevious() is not None:
+                prefix = el.getprevious().tail or ""
+            prefix = normalize_space(prefix)
+            label = _MOD_LABEL if modified else _PUB_LABEL
+            if (
+                prefix
+                and len(prefix) <= 30
+                and (label.search(prefix) or prefix.lower() in ("le", "am", "on"))
+            ):
+                return f"{prefix} {text}"
+            return text
+        return None
+
+    # -- category / tags -------------------------------------------------------------------------
+    def category(self, title: str | None) -> str | None:
+        art = self.article
+        if art is not None:
+            v = first_value(art.get("articleSection"))
+            if v and not _looks_like_url(v):
+                return v
+        v = self.m(
+            "article:section",
+            "og:article:section",
+            "section",
+            "parsely-section",
+            "sailthru.section",
+            "category",
+        )
+        if v:
+            return v
+        crumb = self._breadcrumb(title)
+        if crumb:
+            return crumb
+        for el in self.links:
+            if el.tag == "a" and "category" in (el.get("rel") or "").lower().split():
+                t = _text(el, 80)
+                if t:
+                    return t
+        for el in self.micro.get("articlesection", []):
+            t = microdata_value(el)
+            if t and len(t) < 80:
+                return t
+        return None
+
+    def _breadcrumb(self, title: str | None) -> str | None:
+        page = {_url_key(self.url), _url_key(self.url.split("?")[0])}
+        crumbs: list[tuple[str, str | None]] = []
+        for obj in self.objects:
+            if "breadcrumblist" in types_of(obj):
+                items = obj.get("itemListElement")
+                if isinstance(items, dict):
+                    items = [items]
+                if not isinstance(items, list):
+                    continue
+
+                def pos(it) -> float:
+                    try:
+                        return float(it.get("position"))
+                    except (TypeError, ValueError, AttributeError):
+                        return 0.0
+
+                for it in sorted((x for x in items if isinstance(x, dict)), key=pos):
+                    item = it.get("item")
+                    name = it.get("name") or (item.get("name") if isinstance(item, dict) else None)
+                    link = item.get("@id") or item.get("url") if isinstance(item, dict) else item
+                    if isinstance(name, str):
+                        crumbs.append((normalize_space(name), link if isinstance(link, str) else None))
+                break
+        if not crumbs:
+            for nav in self.root.xpath(
+                "//*[contains(@class,'breadcrumb') or contains(@class,'Breadcrumb') or contains(@id,'breadcrumb')"
+                " or contains(@itemtype,'BreadcrumbList')][1]"
+            ):
+                for a in nav.xpath(".//a[@href]"):
+                    crumbs.append((text_of(a), a.get("href")))
+                break
+        for name, link in reversed(crumbs):
+            if not name or len(name) > 60:
+                continue
+            if link and _url_key(_absolute(link, self.url) or "") in page:
+                continue
+            if title and _agree(name, title):
+                continue
+            if name.casefold().strip(" >»/") in _HOME_CRUMBS:
+                continue
+            if link and urlsplit(_absolute(link, self.url) or "").path in ("", "/"):
+                continue
+            return name
+        return None
+
+    def tags(self, category: str | None) -> list[str]:
+        tags: list[str] = []
+        art = self.article
+        if art is not None:
+            kw = art.get("keywords")
+            if isinstance(kw, str):
+                tags = [t for t in (normalize_space(x) for x in kw.split(",")) if t]
+            elif isinstance(kw, list):
+                for x in kw:
+                    v = first_value(x)
+                    if v:
+                        tags.extend(t for t in (normalize_space(y) for y in v.split(",")) if t)
+        if not tags:
+            tags = [t for v in self.m_all("article:tag") for t in [normalize_space(v)] if t]
+            if len(tags) == 1 and "," in tags[0]:
+                tags = [normalize_space(t) for t in tags[0].split(",") if t.strip()]
+        if not tags:
+            for el in self.links:
+                rel = (el.get("rel") or "").lower().split()
+                if el.tag == "a" and "tag" in rel and "category" not in rel:
+                    t = _text(el, 80)
+                    if t:
+                        tags.append(t.lstrip("#"))
+        if not tags:
+            for key in ("news_keywords", "keywords"):
+                v = self.m(key)
+                if v:
+                    tags = [normalize_space(t) for t in re.split(r"[,;]", v) if t.strip()]
+                    break
+        out: list[str] = []
+        seen: set[str] = set()
+        for t in tags:
+            k = t.casefold()
+            if k not in seen and len(t) <= 80:
+                seen.add(k)
+                out.append(t)
+        if category and len(out) > 1:
+            out = [t for t in out if t.casefold() != category.casefold()] or out
+        return out
+
+    def comment_count(self) -> int | None:
+        art = self.article
+        candidates = []
+        if art is not None:
+            candidates.append(art.get("commentCount"))
+            stats = art.get("interactionStatistic")
+            for s in stats if isinstance(stats, list) else [stats]:
+                if isinstance(s, dict):
+                    it = s.get("interactionType")
+                    it = it.get("@type") if isinstance(it, dict) else it
+                    if isinstance(it, str) and "comment" in it.lower():
+                        candidates.append(s.get("userInteractionCount"))
+        for el in self.micro.get("commentcount", []):
+            candidates.append(microdata_value(el))
+        for c in candidates:
+            if isinstance(c, bool):
+                continue
+            if isinstance(c, int):
+                return c if c >= 0 else None
+            if isinstance(c, float) and c.is_integer():
+                return int(c)
+            if isinstance(c, str) and c.strip().isdigit():
+                return int(c.strip())
+        return None
+
+
+def _is_ancestor(a, b) -> bool:
+    p = b.getparent()
+    while p is not None:
+        if p is a:
+            return True
+        p = p.getparent()
+    return False
+
+
+_COMMENTS_AREA = re.compile(r"comment|respond|discussion|disqus|reply|reaction", re.I)
+
+
+def _inside_comments(el) -> bool:
+    p = el.getparent()
+    depth = 0
+    while p is not None and depth < 12:
+        if (
+            isinstance(p.tag, str)
+            and (p.get("class") or p.get("id"))
+            and _COMMENTS_AREA.search(classes_and_id(p))
+        ):
+            return True
+        p = p.getparent()
+        depth += 1
+    return False
+
+
+def extract_metadata(root, *, url: str, now: datetime | None = None) -> Metadata:
+    """The article's metadata from a parsed page (`Document.root`). Never raises on odd input."""
+    if root is None or not isinstance(getattr(root, "tag", None), str):
+        return Metadata()
+    try:
+        return _Extractor(root, url, now).run()
+    except RecursionError:  # pragma: no cover - pathological nesting
+        return Metadata()
