@@ -1,0 +1,294 @@
+"""Opening the archive: database URLs, engines, sessions, migrations, and clear errors.
+
+``Archive(url)`` is the unit-of-work helper callers use::
+
+    with Archive("sqlite:///newscrawl.sqlite") as archive:
+        with archive.transaction() as repo:          # one transaction, committed on success
+            repo.upsert_article(record)
+
+SQLite connections get WAL, ``foreign_keys=ON``, ``synchronous=NORMAL`` and a busy timeout on every
+connect; transactions are begun explicitly (pysqlite's own transaction handling is switched off)
+so SAVEPOINTs work. A new or empty database is created at the migrations' head automatically; an
+older one must be upgraded explicitly (``newscrawl db upgrade``) so nobody migrates by accident.
+
+Every database failure that is the user's or the environment's (bad URL, unsupported backend,
+unreachable server, locked file, bad SQL) comes out as :class:`StorageError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from storage.errors import StorageError
+
+DEFAULT_DATABASE_URL = "sqlite:///newscrawl.sqlite"
+DATABASE_ENV = "NEWSCRAWL_DB"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_OBJECTS_NOT_IN_MODELS = re.compile(r"^(article_search(_\w+)?|v_\w+|alembic_version)$")
+"""Names the migrations create outside the ORM models: full-text tables (per backend) and views."""
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``$NEWSCRAWL_DB``, else ``sqlite:///newscrawl.sqlite``."""
+    return url or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
+
+
+def parse_database_url(url: str) -> URL:
+    """Check and complete a database URL; ``postgres://``/``postgresql://`` use psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except (sa_exc.ArgumentError, ValueError):
+        raise StorageError(
+            f"invalid database URL {url!r}: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed
+    raise StorageError(
+        f"unsupported database {parsed.drivername!r} in {url!r}: use sqlite:///PATH or postgresql+psycopg://..."
+    )
+
+
+def _describe(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite database {url.database or ':memory:'}"
+    return f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
+    """One clear line for a database exception (unreachable, locked, bad SQL, constraint ...)."""
+    if isinstance(error, StorageError):
+        return error
+    where = _describe(url) if url is not None else "database"
+    original = getattr(error, "orig", None) or error
+    detail = " ".join(str(original).split()) or type(original).__name__
+    lowered = detail.lower()
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return StorageError(f"{where} is locked by another process; retry when it is free ({detail})")
+    if "unable to open database file" in lowered:
+        return StorageError(f"cannot open {where}: the file or its directory is missing or not writable")
+    if "file is not a database" in lowered:
+        return StorageError(f"cannot open {where}: the file is not an SQLite database")
+    if "readonly" in lowered.replace("-", "").replace(" ", "") or "read-only" in lowered:
+        return StorageError(f"read-only: {detail}")
+    connection_failure = (
+        isinstance(error, sa_exc.OperationalError)
+        and url is not None
+        and (
+            url.get_backend_name() == "postgresql"
+            and any(word in lowered for word in ("connection", "connect", "timeout", "resolve", "host"))
+        )
+    )
+    if connection_failure or isinstance(error, sa_exc.InterfaceError):
+        return StorageError(f"cannot connect to {where}: {detail}")
+    if isinstance(error, sa_exc.IntegrityError):
+        return StorageError(f"integrity error in {where}: {detail}")
+    if isinstance(error, sa_exc.DBAPIError | sqlite3.Error):
+        return StorageError(f"database error: {detail}")
+    if isinstance(error, sa_exc.SQLAlchemyError):
+        return StorageError(f"database error: {detail}")
+    return StorageError(detail)
+
+
+@contextmanager
+def translate_errors(url: URL | None = None) -> Iterator[None]:
+    """Re-raise database exceptions as :class:`StorageError` (others pass through)."""
+    try:
+        yield
+    except (sa_exc.SQLAlchemyError, sqlite3.Error) as error:
+        raise storage_error(error, url) from error
+
+
+def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool) -> None:
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Autocommit at the driver level: SQLAlchemy emits BEGIN itself (see _on_begin), which makes
+        # SAVEPOINTs and DDL inside transactions behave.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        if not in_memory and not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_archive_engine(url: str | URL, *, busy_timeout: float = 5.0, read_only: bool = False) -> Engine:
+    """An engine for the archive (see module doc); ``read_only`` makes SQLite refuse writes."""
+    parsed = parse_database_url(url) if isinstance(url, str) else url
+    with translate_errors(parsed):
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(
+                parsed,
+                connect_args={"timeout": busy_timeout},
+                poolclass=NullPool if read_only else None,
+            )
+            _configure_sqlite(engine, busy_timeout=busy_timeout, read_only=read_only)
+            return engine
+        return create_engine(
+            parsed, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(busy_timeout))}
+        )
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """Alembic filter: compare only what the models describe (not FTS tables, views, version table)."""
+    return not (type_ == "table" and name is not None and MIGRATION_OBJECTS_NOT_IN_MODELS.match(name))
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """Alembic configuration of the package's own migrations (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "storage/migrations has no revision"
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate the database to ``revision``; returns (revision before, revision after)."""
+    with translate_errors(engine.url), engine.begin() as connection:
+        before = current_revision(connection)
+        command.upgrade(alembic_config(connection), revision)
+        return before, current_revision(connection)
+
+
+# --------------------------------------------------------------------------- the archive
+
+
+class Archive:
+    """An opened archive: ``engine``, ``session()`` and ``transaction()`` units of work.
+
+    ``Archive(url)`` uses :func:`database_url` when ``url`` is None. With ``create=True`` (default)
+    an empty database is migrated to head on opening; a database behind head raises
+    :class:`StorageError` asking for ``newscrawl db upgrade``. Use as a context manager or call
+    :meth:`close`.
+    """
+
+    def __init__(self, url: str | None = None, *, create: bool = True, busy_timeout: float = 5.0) -> None:
+        self.url: URL = parse_database_url(database_url(url))
+        self.busy_timeout = busy_timeout
+        self.engine: Engine = create_archive_engine(self.url, busy_timeout=busy_timeout)
+        if create:
+            self.ensure_schema()
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.url.get_backend_name()
+
+    def __repr__(self) -> str:
+        return f"Archive({self.url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ensure_schema(self) -> None:
+        """Create an empty database at head; refuse one that is behind or unknown."""
+        with translate_errors(self.url):
+            with self.engine.connect() as connection:
+                revision = current_revision(connection)
+                has_tables = bool(inspect(connection).get_table_names())
+                connection.rollback()
+            head = head_revision()
+            if revision == head:
+                return
+            if revision is None and not has_tables:
+                upgrade(self.engine)
+                return
+            if revision is None:
+                raise StorageError(f"{_describe(self.url)} has tables but no newscrawl schema revision")
+            raise StorageError(
+                f"{_describe(self.url)} is at schema revision {revision}, this newscrawl needs {head}: "
+                "run `newscrawl db upgrade`"
+            )
+
+    def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
+        return upgrade(self.engine, revision)
+
+    def current_revision(self) -> str | None:
+        with translate_errors(self.url), self.engine.connect() as connection:
+            return current_revision(connection)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on any error."""
+        with translate_errors(self.url), Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """:meth:`session` wrapped in an :class:`~storage.repository.ArchiveRepository`."""
+        from storage.repository import ArchiveRepository
+
+        with self.session() as session:
+            yield ArchiveRepository(session)
+
+    @contextmanager
+    def read_only_connection(self) -> Iterator[Connection]:
+        """A connection that cannot write: SQLite ``PRAGMA query_only``, PostgreSQL ``READ ONLY``."""
+        if self.backend == "sqlite":
+            engine = create_archive_engine(self.url, busy_timeout=self.busy_timeout, read_only=True)
+            try:
+                with translate_errors(self.url), engine.connect() as connection:
+                    yield connection
+                    connection.rollback()
+            finally:
+                engine.dispose()
+            return
+        with translate_errors(self.url), self.engine.connect() as connection:
+            connection.begin()
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            yield connection
+            connection.rollback()

@@ -1,0 +1,334 @@
+"""The archive's tables as typed SQLAlchemy 2 models.
+
+One article (per site and canonical URL) has versions, one per real content change; everything the
+article *says* (sections and paragraphs, related links, key points, tables with rows and cells,
+tags, authors) hangs off a version, so old versions stay complete. Comments hang off the article:
+they merge across crawls and never create versions. Raw captures keep the fetched HTML (zlib) of
+the pages that produced a version.
+
+Date-times are timezone-aware. PostgreSQL stores ``timestamptz``; SQLite has no such type, so
+:class:`UTCDateTime` stores UTC there (``YYYY-MM-DD HH:MM:SS.ffffff``, comparable as text) and
+gives aware UTC datetimes back. The offset the page stated is kept next to each publication date
+(``*_offset``, minutes east of UTC) so records read back exactly as they were written.
+
+Full-text search tables and analyst views are created by the migrations only (they differ per
+backend); see ``storage/search.py`` and ``docs/schema.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CRAWL_RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetime; naive values are refused, SQLite stores UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the archive stores timezone-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+JSONDocument = JSON().with_variant(postgresql.JSONB(), "postgresql")
+"""JSON on SQLite, JSONB on PostgreSQL (indexable, queryable with ->>)."""
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSONDocument,
+        list[str]: JSONDocument,
+    }
+
+
+class Site(Base):
+    """A news site, keyed by its registered domain (``blog-auto-info.com``)."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Text, unique=True)
+    first_seen_at: Mapped[datetime]
+
+
+class CrawlRun(Base):
+    """One crawl: when, how it ended, what it found, and the settings it ran with."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (CheckConstraint(f"status IN {CRAWL_RUN_STATUSES!r}", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    articles_new: Mapped[int] = mapped_column(default=0)
+    articles_updated: Mapped[int] = mapped_column(default=0)
+    articles_unchanged: Mapped[int] = mapped_column(default=0)
+    comments_added: Mapped[int] = mapped_column(default=0)
+    comments_updated: Mapped[int] = mapped_column(default=0)
+    captures_stored: Mapped[int] = mapped_column(default=0)
+
+
+class Article(Base):
+    """One article of a site, whatever URL it was fetched from, across all its versions."""
+
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("site_id", "canonical_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    canonical_url: Mapped[str] = mapped_column(Text)
+    """The record's canonical_url, or its url when the page declares none."""
+    url: Mapped[str] = mapped_column(Text)
+    """The URL of the latest fetch."""
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_versions.id", use_alter=True, ondelete="SET NULL")
+    )
+    comment_count: Mapped[int | None]
+    """The comment count the page declared at the latest fetch."""
+    comments_digest: Mapped[str | None] = mapped_column(String(64))
+    """Digest of the archived comment list, so an unchanged re-crawl skips reading comments."""
+    first_crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    last_crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+
+class ArticleUrl(Base):
+    """Every URL an article was known by (fetch URL, canonical URL), normalized for link matching."""
+
+    __tablename__ = "article_urls"
+
+    url_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+
+
+class ArticleVersion(Base):
+    """The article's content as of one real change; children rows hang off the version."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version_number: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    changed_fields: Mapped[list[str]] = mapped_column(default=list)
+    """Content fields that differ from the previous version (all non-empty ones for version 1)."""
+    first_seen_at: Mapped[datetime]
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    lead: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    published_offset: Mapped[int | None] = mapped_column(SmallInteger)
+    published_raw: Mapped[str | None] = mapped_column(Text)
+    modified_at: Mapped[datetime | None]
+    modified_offset: Mapped[int | None] = mapped_column(SmallInteger)
+    modified_raw: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+
+
+class VersionAuthor(Base):
+    __tablename__ = "version_authors"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, index=True)
+
+
+class Section(Base):
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    heading: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class Paragraph(Base):
+    __tablename__ = "paragraphs"
+
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class RelatedLink(Base):
+    """A link to another article; target_article_id is set once that article is archived."""
+
+    __tablename__ = "related_links"
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    label: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(Text, index=True)
+    section_index: Mapped[int | None]
+    target_article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+
+
+class KeyPoint(Base):
+    __tablename__ = "key_points"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ArticleTable(Base):
+    """A data table of the body; its cells live in table_rows / table_cells."""
+
+    __tablename__ = "article_tables"
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    caption: Mapped[str | None] = mapped_column(Text)
+    header: Mapped[list[str]] = mapped_column(default=list)
+
+
+class TableRow(Base):
+    __tablename__ = "table_rows"
+    __table_args__ = (UniqueConstraint("table_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_id: Mapped[int] = mapped_column(ForeignKey("article_tables.id", ondelete="CASCADE"))
+    position: Mapped[int]
+
+
+class TableCell(Base):
+    """One cell; column_name repeats the header cell of its column (NULL past the header's width)."""
+
+    __tablename__ = "table_cells"
+
+    row_id: Mapped[int] = mapped_column(ForeignKey("table_rows.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    column_name: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+
+
+class VersionTag(Base):
+    __tablename__ = "version_tags"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), index=True)
+
+
+class Comment(Base):
+    """A reader comment; unique per article by comment_key (the site's id, or a content hash)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (UniqueConstraint("article_id", "comment_key"), Index(None, "article_id", "position"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    comment_key: Mapped[str] = mapped_column(Text)
+    site_comment_id: Mapped[str | None] = mapped_column(Text)
+    parent_key: Mapped[str | None] = mapped_column(Text)
+    """The parent's site comment id, as the record gives it (kept even before the parent arrives)."""
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"), index=True)
+    position: Mapped[int]
+    """Order within the article's merged comment list (page order, replies after their parent)."""
+    author: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    published_offset: Mapped[int | None] = mapped_column(SmallInteger)
+    published_raw: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    first_seen_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    """When an edit of the comment was last seen."""
+    first_crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+
+class RawCapture(Base):
+    """A fetched page kept verbatim (zlib) so its version can be re-extracted without the network."""
+
+    __tablename__ = "raw_captures"
+    __table_args__ = (UniqueConstraint("version_id", "url", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    url: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int]
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fetched_at: Mapped[datetime]
+    sha256: Mapped[str] = mapped_column(String(64))
+    """sha256 (hex) of the uncompressed body."""
+    size: Mapped[int]
+    """Length of the uncompressed body in bytes."""
+    compression: Mapped[str] = mapped_column(String(16))
+    body: Mapped[bytes] = mapped_column(LargeBinary)

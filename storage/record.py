@@ -1,0 +1,352 @@
+"""Record checks and the canonical forms the archive stores and compares.
+
+A record is the plain dict of ``article.schema.json`` (what ``Article.to_dict()`` gives). This module
+validates it field by field (plain Python, no jsonschema), fills the optional keys a producer may
+leave out, normalizes dates to ``datetime.isoformat()`` and computes the hashes that drive
+versioning and comment merging:
+
+* the **content hash** covers every content field except ``url`` (the URL of one particular fetch),
+  ``site`` and ``canonical_url`` (the article's identity), ``body_text`` (derived from sections) and
+  ``comments`` / ``comment_count`` (they merge into the article without creating versions);
+* a **comment key** identifies a comment within its article: the site's id, or for comments without
+  one a hash of author, date and text;
+* the **comments digest** summarizes the article's comment list (keys, contents, order) so that a
+  re-crawl with unchanged comments is detected without reading the comments back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from storage.errors import InvalidRecord
+
+CONTENT_FIELDS: tuple[str, ...] = (
+    "language",
+    "title",
+    "lead",
+    "authors",
+    "published_at",
+    "published_raw",
+    "modified_at",
+    "modified_raw",
+    "category",
+    "tags",
+    "sections",
+    "related_links",
+    "key_points",
+    "tables",
+)
+"""Top-level fields covered by the content hash; a change in any of them makes a new version."""
+
+RECORD_FIELDS: tuple[str, ...] = (
+    "url",
+    "canonical_url",
+    "site",
+    "language",
+    "title",
+    "lead",
+    "authors",
+    "published_at",
+    "published_raw",
+    "modified_at",
+    "modified_raw",
+    "category",
+    "tags",
+    "sections",
+    "body_text",
+    "related_links",
+    "key_points",
+    "tables",
+    "comment_count",
+    "comments",
+)
+"""Every field of a stored record, in schema order (the order of ``Article.to_dict()``)."""
+
+_MISSING = object()
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {str: "string", int: "integer", float: "number", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _string(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidRecord(path, f"expected string, got {_type_name(value)}")
+    return value
+
+
+def _optional_string(value: Any, path: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRecord(path, f"expected string or null, got {_type_name(value)}")
+    return value
+
+
+def _optional_integer(value: Any, path: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRecord(path, f"expected integer or null, got {_type_name(value)}")
+    return value
+
+
+def _array(value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidRecord(path, f"expected array, got {_type_name(value)}")
+    return value
+
+
+def _string_list(value: Any, path: str) -> list[str]:
+    return [_string(item, f"{path}[{i}]") for i, item in enumerate(_array(value, path))]
+
+
+def _object(value: Any, path: str, allowed: frozenset[str], required: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidRecord(path, f"expected object, got {_type_name(value)}")
+    for key in value:
+        if key not in allowed:
+            raise InvalidRecord(f"{path}.{key}" if path else str(key), "unknown field")
+    for key in required:
+        if key not in value:
+            raise InvalidRecord(f"{path}.{key}" if path else key, "required field missing")
+    return value
+
+
+def parse_datetime(value: str, path: str = "") -> datetime:
+    """Parse an ISO 8601 date-time that states its UTC offset (whole minutes), else InvalidRecord."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRecord(path, f"expected ISO 8601 date-time, got {value!r}") from None
+    offset = parsed.utcoffset()
+    if offset is None:
+        raise InvalidRecord(path, f"expected ISO 8601 date-time with UTC offset, got {value!r}")
+    if offset.total_seconds() % 60:
+        raise InvalidRecord(path, f"UTC offset must be whole minutes, got {value!r}")
+    return parsed
+
+
+def _optional_datetime(value: Any, path: str) -> str | None:
+    """The canonical ``isoformat()`` of a date-time field, so equal instants compare equal as text."""
+    text = _optional_string(value, path)
+    return None if text is None else parse_datetime(text, path).isoformat()
+
+
+# --------------------------------------------------------------------------- record normalization
+
+_TOP_ALLOWED = frozenset((*RECORD_FIELDS, "error"))
+_SECTION_ALLOWED = frozenset(("heading", "level", "paragraphs"))
+_LINK_ALLOWED = frozenset(("label", "title", "url", "section_index"))
+_TABLE_ALLOWED = frozenset(("caption", "header", "rows"))
+_COMMENT_ALLOWED = frozenset(("id", "parent_id", "author", "published_at", "published_raw", "text"))
+
+
+def _section(value: Any, path: str) -> dict[str, Any]:
+    section = _object(value, path, _SECTION_ALLOWED, ("heading", "paragraphs"))
+    return {
+        "heading": _optional_string(section["heading"], f"{path}.heading"),
+        "level": _optional_integer(section.get("level"), f"{path}.level"),
+        "paragraphs": _string_list(section["paragraphs"], f"{path}.paragraphs"),
+    }
+
+
+def _related_link(value: Any, path: str) -> dict[str, Any]:
+    link = _object(value, path, _LINK_ALLOWED, ("title", "url"))
+    return {
+        "label": _optional_string(link.get("label"), f"{path}.label"),
+        "title": _string(link["title"], f"{path}.title"),
+        "url": _string(link["url"], f"{path}.url"),
+        "section_index": _optional_integer(link.get("section_index"), f"{path}.section_index"),
+    }
+
+
+def _table(value: Any, path: str) -> dict[str, Any]:
+    table = _object(value, path, _TABLE_ALLOWED, ("header", "rows"))
+    rows_path = f"{path}.rows"
+    return {
+        "caption": _optional_string(table.get("caption"), f"{path}.caption"),
+        "header": _string_list(table["header"], f"{path}.header"),
+        "rows": [
+            _string_list(row, f"{rows_path}[{i}]") for i, row in enumerate(_array(table["rows"], rows_path))
+        ],
+    }
+
+
+def _comment(value: Any, path: str) -> dict[str, Any]:
+    comment = _object(value, path, _COMMENT_ALLOWED, ("text",))
+    return {
+        "id": _optional_string(comment.get("id"), f"{path}.id"),
+        "parent_id": _optional_string(comment.get("parent_id"), f"{path}.parent_id"),
+        "author": _optional_string(comment.get("author"), f"{path}.author"),
+        "published_at": _optional_datetime(comment.get("published_at"), f"{path}.published_at"),
+        "published_raw": _optional_string(comment.get("published_raw"), f"{path}.published_raw"),
+        "text": _string(comment["text"], f"{path}.text"),
+    }
+
+
+def _items(record: dict[str, Any], key: str, convert: Callable[[Any, str], Any]) -> list[Any]:
+    return [convert(item, f"{key}[{i}]") for i, item in enumerate(_array(record[key], key))]
+
+
+def site_from_url(url: str) -> str:
+    """The site key used when a record names none: the URL's host without ``www.``."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def normalize_record(record: Any) -> dict[str, Any]:
+    """Validate ``record`` and return its canonical form (raises :class:`InvalidRecord`).
+
+    The canonical form has every schema field in schema order; optional keys a producer left out
+    are ``None`` / ``[]``; date-times are ``datetime.isoformat()`` strings; ``body_text`` is
+    recomputed from the sections; ``site`` falls back to the URL's host. It is exactly what
+    :meth:`storage.ArchiveRepository.get_record` gives back after an upsert.
+    """
+    _object(
+        record,
+        "",
+        _TOP_ALLOWED,
+        ("url", "title", "sections", "related_links", "key_points", "tables", "comments"),
+    )
+    if "error" in record:
+        raise InvalidRecord(
+            "error", f"record marks an extraction failure ({record['error']!r}), not an article"
+        )
+    url = _string(record["url"], "url")
+    if not url.strip():
+        raise InvalidRecord("url", "must not be empty")
+    site = _optional_string(record.get("site"), "site") or site_from_url(url)
+    if not site:
+        raise InvalidRecord("site", f"missing and no host in url {url!r}")
+    body_text = record.get("body_text", _MISSING)
+    if body_text is not _MISSING:
+        _string(body_text, "body_text")
+    sections = _items(record, "sections", _section)
+    normalized = {
+        "url": url,
+        "canonical_url": _optional_string(record.get("canonical_url"), "canonical_url"),
+        "site": site,
+        "language": _optional_string(record.get("language"), "language"),
+        "title": _string(record["title"], "title"),
+        "lead": _optional_string(record.get("lead"), "lead"),
+        "authors": _string_list(record.get("authors", []), "authors"),
+        "published_at": _optional_datetime(record.get("published_at"), "published_at"),
+        "published_raw": _optional_string(record.get("published_raw"), "published_raw"),
+        "modified_at": _optional_datetime(record.get("modified_at"), "modified_at"),
+        "modified_raw": _optional_string(record.get("modified_raw"), "modified_raw"),
+        "category": _optional_string(record.get("category"), "category"),
+        "tags": _string_list(record.get("tags", []), "tags"),
+        "sections": sections,
+        "body_text": "\n".join(p for s in sections for p in s["paragraphs"]),
+        "related_links": _items(record, "related_links", _related_link),
+        "key_points": _string_list(record["key_points"], "key_points"),
+        "tables": _items(record, "tables", _table),
+        "comment_count": _optional_integer(record.get("comment_count"), "comment_count"),
+        "comments": _items(record, "comments", _comment),
+    }
+    if normalized["comment_count"] is not None and normalized["comment_count"] < 0:
+        raise InvalidRecord("comment_count", "must not be negative")
+    return normalized
+
+
+# --------------------------------------------------------------------------- hashes and keys
+
+
+def _canonical_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def content_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The versioned part of a normalized record (:data:`CONTENT_FIELDS`)."""
+    return {name: record[name] for name in CONTENT_FIELDS}
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """sha256 (hex) of the versioned content of a normalized record."""
+    return hashlib.sha256(_canonical_json(content_of(record))).hexdigest()
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Names of the content fields that differ between two normalized records, in schema order."""
+    return [name for name in CONTENT_FIELDS if before.get(name) != after.get(name)]
+
+
+@dataclass(frozen=True, slots=True)
+class CommentEntry:
+    """One comment of a record with the keys the archive merges on."""
+
+    key: str
+    """``id`` when the site gives one, else ``h:`` + a hash of author, date and text."""
+    content_hash: str
+    """Hash of everything the comment says (parent, author, dates, text): a change means an edit."""
+    comment: dict[str, Any]
+
+
+def comment_key(comment: dict[str, Any]) -> str:
+    """Stable identity of a comment within its article."""
+    if comment["id"] is not None:
+        return comment["id"]
+    seed = "\x1f".join((comment["author"] or "", comment["published_at"] or "", comment["text"]))
+    return "h:" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
+
+
+def comment_entries(record: dict[str, Any]) -> list[CommentEntry]:
+    """The record's comments with their keys, first occurrence kept when a key repeats."""
+    entries: list[CommentEntry] = []
+    seen: set[str] = set()
+    for comment in record["comments"]:
+        key = comment_key(comment)
+        if key in seen:
+            continue
+        seen.add(key)
+        fields = (
+            comment["parent_id"],
+            comment["author"],
+            comment["published_at"],
+            comment["published_raw"],
+            comment["text"],
+        )
+        digest = hashlib.sha256(_canonical_json(fields)).hexdigest()[:32]
+        entries.append(CommentEntry(key, digest, comment))
+    return entries
+
+
+def comments_digest(keys_and_hashes: list[tuple[str, str]]) -> str:
+    """sha256 over an ordered list of (comment key, content hash): equal digests, equal comment lists."""
+    digest = hashlib.sha256()
+    for key, content in keys_and_hashes:
+        digest.update(f"{key}\x1f{content}\n".encode())
+    return digest.hexdigest()
+
+
+def url_key(url: str) -> str:
+    """The form URLs are matched on to resolve related links.
+
+    Scheme, ``www.``-less host case, default ports, fragments and a trailing slash do not make two
+    URLs different articles; the query string does.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    try:
+        port = parts.port if parts.port not in (None, 80, 443) else None
+    except ValueError:  # a malformed port still gives a usable key
+        port = None
+    path = parts.path.rstrip("/") or "/"
+    key = f"{host}:{port}{path}" if port else f"{host}{path}"
+    return f"{key}?{parts.query}" if parts.query else key
