@@ -216,53 +216,78 @@ def _domain_labels(url: str | None) -> set[str]:
     return {x for x in out if x}
 
 
-def _is_site_label(segment: str, site_names: set[str], domains: set[str]) -> bool:
+def _is_site_label(segment: str, site_names: set[str], domains: set[str], *, strict: bool = False) -> bool:
+    """Whether a title segment names the site. `strict` (for leading segments, where headlines often
+    start with a brand: 'Firefox — ...') accepts only exact names and host names."""
     f = _fold(segment)
     if not f:
         return False
-    if f in site_names:
+    if f in site_names or f in domains:
         return True
+    if "." in segment and " " not in segment.strip() and len(segment) < 40:  # 'lemonde.fr', 'CNN.com'
+        return True
+    if strict:
+        return False
     for name in site_names:
-        if len(name) >= 4 and (f.startswith(name) or name.startswith(f)) and len(f) >= 3:
+        if len(name) >= 4 and len(f) >= 3 and (f.startswith(name) or name.startswith(f)):
             return True
-    for d in domains:
-        if f == d or (len(d) >= 4 and len(f) >= 4 and (f.startswith(d) or d.startswith(f))):
-            return True
-        if len(f) >= 5 and d.startswith(f):
-            return True
-    return "." in segment and " " not in segment.strip() and len(segment) < 40  # 'lemonde.fr'
+    return any(len(d) >= 4 and len(f) >= 4 and (f.startswith(d) or d.startswith(f)) for d in domains)
 
 
-def strip_site_affixes(title: str | None, site_names=(), url: str | None = None) -> str:
+def strip_site_affixes(title: str | None, site_names=(), url: str | None = None, *, weak_names=()) -> str:
     """The title without a leading or trailing site label ('X - Blog Auto Info', 'Le Monde | X').
 
-    A segment is removed when it matches one of `site_names` or the domain of `url`; the title is
-    returned whole when nothing matches. Entities must already be decoded (lxml does that).
+    A trailing segment is removed when it matches (or starts like) one of `site_names`,
+    `weak_names` (Twitter handles and such) or the domain of `url`; a leading one only when it is
+    exactly one of `site_names` or a host name. The title is returned whole when nothing matches.
+    Entities must already be decoded (lxml does that).
     """
     title = normalize_space(title)
     if not title:
         return ""
     names = {_fold(n) for n in site_names if n and _fold(n)}
+    weak = names | {_fold(n) for n in weak_names if n and _fold(n)}
     domains = _domain_labels(url)
-    for _ in range(2):
+    for _ in range(3):
         matches = list(_SEPARATORS.finditer(title))
         if not matches:
             break
-        changed = False
-        last = matches[-1]
-        tail = title[last.end() :]
-        if _is_site_label(tail, names, domains) and len(title[: last.start()].strip()) >= 3:
+        last, first = matches[-1], matches[0]
+        tail, head = title[last.end() :], title[: first.start()]
+        if _is_site_label(tail, weak, domains) and len(title[: last.start()].strip()) >= 3:
             title = title[: last.start()].strip()
-            changed = True
+        elif _is_site_label(head, names, domains, strict=True) and len(title[first.end() :].strip()) >= 3:
+            title = title[first.end() :].strip()
         else:
-            first = matches[0]
-            head = title[: first.start()]
-            if _is_site_label(head, names, domains) and len(title[first.end() :].strip()) >= 3:
-                title = title[first.end() :].strip()
-                changed = True
-        if not changed:
             break
     return title
+
+
+_BANNER_CLASS = re.compile(r"site-?title|site-?name|blog-?title|logo|brand|masthead|site-?header", re.I)
+_FEED_TITLE = re.compile(r"\s+[»|\-–—:]\s+|\s+(?=(?:RSS|Atom|Feed|Flux)\b)", re.I)
+_PERMALINK = re.compile(r"\s*[¶#🔗]+$")
+
+
+def _refine(ref: str, h1: str) -> str | None:
+    """The title when the h1 and a metadata title say the same: the h1's own text when they differ
+    only by punctuation or when the metadata is truncated or suffixed, the metadata title when the
+    h1 carries extra words (a kicker or a hidden label); None when they disagree."""
+    fr, fh = _fold(ref), _fold(h1)
+    if not fr or not fh:
+        return None
+    if fr == fh:
+        return h1
+    if len(fr) < len(fh):
+        if len(fr) >= 15 and fh.startswith(fr) and ref.rstrip().endswith(("…", "...")):
+            return h1
+        if len(fr) >= 15 and fr in fh:
+            return ref
+        return None
+    if len(fh) >= 15 and fr.startswith(fh):
+        return h1
+    if len(fh) >= 20 and fh in fr:
+        return h1
+    return None
 
 
 def _agree(a: str, b: str) -> bool:
@@ -786,16 +811,9 @@ class _Extractor:
         return self.m("application-name", "apple-mobile-web-app-title", "twitter:site:name")
 
     def _site_names(self, site_name: str | None) -> set[str]:
+        """Names the site goes by, from its own declarations (og:site_name, JSON-LD publisher,
+        WebSite and Organization nodes)."""
         names = {site_name} if site_name else set()
-        for key in (
-            "application-name",
-            "apple-mobile-web-app-title",
-            "twitter:site",
-            "publisher",
-            "dc.publisher",
-        ):
-            for v in self.m_all(key):
-                names.add(v.lstrip("@"))
         art = self.article
         if art is not None:
             for n, _ in _names(art.get("publisher")):
@@ -808,7 +826,33 @@ class _Extractor:
                 alt = first_value(obj.get("alternateName"))
                 if alt:
                     names.add(alt)
-        return names
+        return {normalize_space(n) for n in names if isinstance(n, str) and n.strip()}
+
+    def _weak_site_names(self) -> set[str]:
+        """Looser hints of the site's name: app titles, Twitter handles, publisher meta."""
+        out = set()
+        for key in (
+            "application-name",
+            "apple-mobile-web-app-title",
+            "twitter:site",
+            "publisher",
+            "dc.publisher",
+        ):
+            for v in self.m_all(key):
+                out.add(v.lstrip("@"))
+        for el in self.links:
+            rel = (el.get("rel") or "").lower().split()
+            if el.tag == "link" and "alternate" in rel and "xml" in (el.get("type") or ""):
+                # WordPress & co.: 'Blog Auto Info » Flux', 'Site - RSS'
+                feed = normalize_space(el.get("title"))
+                name = _FEED_TITLE.split(feed, maxsplit=1)[0] if feed else ""
+                if name and name != feed and len(name) < 80:
+                    out.add(name)
+            elif el.tag == "a" and "home" in rel:
+                t = _text(el, 80)
+                if t:
+                    out.add(t)
+        return out
 
     # -- language ------------------------------------------------------------------------------
     def language(self) -> str | None:
@@ -877,49 +921,101 @@ class _Extractor:
 
     # -- title ---------------------------------------------------------------------------------
     def title(self, site_name: str | None) -> str | None:
+        """JSON-LD headline, else og:title and kin, else <title>, stripped of site labels; the main
+        h1's own text when it says the same (h1s that are the site's banner are skipped)."""
         names = self._site_names(site_name)
-        refs: list[str] = []
+        weak = self._weak_site_names()
         art = self.article
+        ld = None
         if art is not None:
-            for key in ("headline", "name", "alternativeHeadline"):
-                v = first_value(art.get(key))
-                if v:
-                    refs.append(v)
-                    break
-        for key in (
-            "og:title",
-            "twitter:title",
-            "headline",
-            "dc.title",
-            "title",
-            "sailthru.title",
-            "parsely-title",
-        ):
-            v = self.m(key)
-            if v:
-                refs.append(v)
-        refs = [strip_site_affixes(r, names, self.url) for r in refs]
-        refs = [r for r in refs if r]
-        head = strip_site_affixes(self.head_title, names, self.url) if self.head_title else ""
-
-        h1_texts = []
+            ld = first_value(art.get("headline")) or first_value(art.get("name"))
+        metas = [
+            self.m(k)
+            for k in (
+                "og:title",
+                "twitter:title",
+                "headline",
+                "dc.title",
+                "sailthru.title",
+                "parsely-title",
+                "title",
+            )
+        ]
+        refs = [r for r in [ld, *metas] if r]
+        h1_texts: list[str] = []
         for h in self.h1s[:8]:
-            t = text_of(h)
-            if t and len(t) < 400:
-                h1_texts.append(t)
-        for t in h1_texts:
-            if any(_agree(t, r) for r in refs) or (head and _agree(t, head)):
-                return t
-        for t in h1_texts:  # the h1 inside <title>: 'Headline - Site'
-            if len(_fold(t)) >= 10 and self.head_title and _fold(t) in _fold(self.head_title):
-                return t
-        if refs:
-            return refs[0]
-        if head:
-            return head
-        if len(h1_texts) == 1:
+            t = _PERMALINK.sub("", text_of(h))
+            if not t or len(t) > 400:
+                continue
+            if _fold(t) in {_fold(n) for n in names} or self._is_banner(h, t, refs):
+                names.add(t)  # the site's name set as h1 ('Silicon Exposed', a blog's title)
+                continue
+            h1_texts.append(t)
+        site_folds = {_fold(n) for n in names}
+        head = (
+            strip_site_affixes(self.head_title, names, self.url, weak_names=weak) if self.head_title else ""
+        )
+        if head and _fold(head) in site_folds:
+            head = ""
+        cleaned: list[str] = []
+        for r in refs:
+            if _fold(r) in site_folds:  # og:title set to the site's name
+                continue
+            r = strip_site_affixes(r, names, self.url, weak_names=weak)
+            if r and _fold(r) not in site_folds:
+                cleaned.append(r)
+        if ld and cleaned and cleaned[0] == strip_site_affixes(ld, names, self.url, weak_names=weak):
+            # a JSON-LD headline that nothing else on the page echoes is often a summary line
+            others = [*cleaned[1:], *h1_texts, head]
+            if (len(cleaned) > 1 or h1_texts or head) and not any(
+                o and _agree(cleaned[0], o) for o in others
+            ):
+                cleaned.pop(0)
+        primary = cleaned[0] if cleaned else head
+        if ld and len(cleaned) > 1 and primary is cleaned[0]:
+            # 'Kicker: Headline' as both og:title and h1, the bare headline in JSON-LD: the page's form
+            fp = _fold(primary)
+            for t in h1_texts:
+                ft = _fold(t)
+                if ft == _fold(cleaned[1]) and fp != ft and fp in ft:
+                    return t
+        if primary:
+            for t in h1_texts:
+                better = _refine(primary, t)
+                if better:
+                    return better
+            if not cleaned:
+                for t in h1_texts:  # the h1 inside <title>: 'Headline - Site'
+                    if len(_fold(t)) >= 10 and _fold(t) in _fold(self.head_title):
+                        return t
+            return primary
+        if h1_texts:
             return h1_texts[0]
         return None
+
+    def _is_banner(self, h1, text: str, refs: list[str]) -> bool:
+        """An h1 that is the site's logo or name, not the headline: it links to the home page or is
+        styled as the site title, or it is a leading or trailing segment of <title> while the page's
+        metadata names another headline."""
+        if _BANNER_CLASS.search(classes_and_id(h1)):
+            return True
+        for a in h1.iter("a"):
+            href = (a.get("href") or "").strip()
+            if href in ("./", "../", "/", "index.html") or (
+                href
+                and urlsplit(_absolute(href, self.url) or "").path in ("", "/")
+                and not href.startswith("#")
+            ):
+                return True
+        if refs and self.head_title and len(text) < 80 and not any(_refine(r, text) for r in refs):
+            # '<title>Silicon Exposed: Open Verilog flow…</title>' with og:title 'Open Verilog flow…'
+            f = _fold(text)
+            for m in (*_SEPARATORS.finditer(self.head_title),):
+                before, after = self.head_title[: m.start()], self.head_title[m.end() :]
+                for seg, rest in ((before, after), (after, before)):
+                    if _fold(seg) == f and any(_fold(rest) == _fold(r) for r in refs):
+                        return True
+        return False
 
     def description(self) -> str | None:
         art = self.article
@@ -931,7 +1027,8 @@ class _Extractor:
 
     # -- authors -------------------------------------------------------------------------------
     def authors(self, site_name: str | None) -> list[str]:
-        publisher = {_fold(n) for n in self._site_names(site_name)} | _domain_labels(self.url)
+        publisher = {_fold(n) for n in self._site_names(site_name) | self._weak_site_names()}
+        publisher |= _domain_labels(self.url)
         people: list[str] = []
         orgs: list[str] = []
         art = self.article
