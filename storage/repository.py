@@ -1,0 +1,1176 @@
+"""The repository the crawler writes through: records in, records out. It never commits.
+
+Whoever owns the unit of work commits (``Archive.transaction()``, later the Scrapy item pipeline,
+one transaction per article). All methods take and return plain dicts / small dataclasses.
+
+Writing::
+
+    run_id = repo.start_crawl_run("blog-auto-info", settings={"DOWNLOAD_DELAY": 1})
+    result = repo.upsert_article(record, crawl_run_id=run_id, captures=[
+        {"url": response.url, "status": 200, "headers": response.headers,
+         "fetched_at": datetime.now(UTC), "body": response.body},
+    ])
+    result.status            # "new" | "updated" | "unchanged"
+    repo.finish_crawl_run(run_id, status="finished", stats={...})
+
+Reading: ``get_record(article_id)`` gives back the current record exactly as it was upserted
+(normalized: see :func:`storage.record.normalize_record`), with the merged comments;
+``iter_captures()`` streams the raw pages for re-extraction and ``replace_version_record()`` stores
+what re-extraction found.
+
+Writes are batched (one executemany per child table) and an unchanged re-crawl costs one SELECT
+and one UPDATE: the current version's content hash and the article's comments digest are compared
+before anything else is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Literal
+
+from sqlalchemy import Insert, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage import search
+from storage.errors import InvalidRecord
+from storage.models import (
+    CRAWL_RUN_STATUSES,
+    Article,
+    ArticleTable,
+    ArticleUrl,
+    ArticleVersion,
+    Comment,
+    CrawlRun,
+    KeyPoint,
+    Paragraph,
+    RawCapture,
+    RelatedLink,
+    Section,
+    Site,
+    TableCell,
+    TableRow,
+    Tag,
+    VersionAuthor,
+    VersionTag,
+)
+from storage.record import (
+    CONTENT_FIELDS,
+    CommentEntry,
+    changed_fields,
+    comment_entries,
+    comments_digest,
+    content_hash,
+    normalize_record,
+    parse_datetime,
+    url_key,
+)
+
+SELECTED_HEADERS = (
+    "content-type",
+    "content-language",
+    "content-encoding",
+    "last-modified",
+    "etag",
+    "date",
+    "expires",
+    "cache-control",
+    "location",
+    "link",
+    "x-robots-tag",
+)
+"""Response headers kept with a raw capture (the rest are noise for re-extraction)."""
+
+CAPTURE_COMPRESSION = "zlib"
+
+_ARTICLES = Article.__table__
+_VERSIONS = ArticleVersion.__table__
+_URLS = ArticleUrl.__table__
+_AUTHORS = VersionAuthor.__table__
+_SECTIONS = Section.__table__
+_PARAGRAPHS = Paragraph.__table__
+_LINKS = RelatedLink.__table__
+_KEY_POINTS = KeyPoint.__table__
+_TABLES = ArticleTable.__table__
+_ROWS = TableRow.__table__
+_CELLS = TableCell.__table__
+_TAGS = Tag.__table__
+_VERSION_TAGS = VersionTag.__table__
+_COMMENTS = Comment.__table__
+_CAPTURES = RawCapture.__table__
+_RUNS = CrawlRun.__table__
+_SITES = Site.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """What one upsert did."""
+
+    article_id: int
+    version_id: int
+    """The article's current version after the upsert."""
+    status: Literal["new", "updated", "unchanged"]
+    version_number: int
+    changed_fields: tuple[str, ...] = ()
+    """Content fields that differ from the previous version ("updated" only)."""
+    comments_added: int = 0
+    comments_updated: int = 0
+    captures_stored: int = 0
+    links_resolved: int = 0
+    """Related links (of any article) that now point at an archived target thanks to this upsert."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCapture:
+    """A raw capture as stored, body decompressed."""
+
+    id: int
+    article_id: int
+    version_id: int
+    crawl_run_id: int | None
+    url: str
+    http_status: int
+    headers: dict[str, str]
+    fetched_at: datetime
+    sha256: str
+    body: bytes
+
+
+@dataclass(slots=True)
+class _CommentMerge:
+    added: int = 0
+    updated: int = 0
+    digest: str | None = None
+    texts: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _split_datetime(iso: str | None) -> tuple[datetime | None, int | None]:
+    """(aware datetime, UTC offset in minutes) of a normalized ISO string."""
+    if iso is None:
+        return None, None
+    parsed = datetime.fromisoformat(iso)
+    offset = parsed.utcoffset()
+    assert offset is not None  # normalize_record refuses naive date-times
+    return parsed, int(offset.total_seconds()) // 60
+
+
+def _join_datetime(value: datetime | None, offset_minutes: int | None) -> str | None:
+    """The ISO string a record carried, from the stored instant and the page's UTC offset."""
+    if value is None:
+        return None
+    return value.astimezone(timezone(timedelta(minutes=offset_minutes or 0))).isoformat()
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_header_text(v) for v in value)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+def select_headers(headers: Mapping[Any, Any] | None) -> dict[str, str]:
+    """The :data:`SELECTED_HEADERS` of a response, names lower-cased, bytes and lists decoded."""
+    selected: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        key = (name.decode("latin-1") if isinstance(name, bytes) else str(name)).lower()
+        if key in SELECTED_HEADERS:
+            selected[key] = _header_text(value)
+    return selected
+
+
+def prepare_capture(capture: Mapping[str, Any], path: str = "captures[0]") -> dict[str, Any]:
+    """Check a capture dict and turn it into a row (compressed body, sha256, selected headers)."""
+    if not isinstance(capture, Mapping):
+        raise InvalidRecord(path, "expected object with url, status, headers, fetched_at, body")
+    for key in ("url", "status", "body"):
+        if key not in capture:
+            raise InvalidRecord(f"{path}.{key}", "required field missing")
+    url, status, body = capture["url"], capture["status"], capture["body"]
+    if not isinstance(url, str) or not url:
+        raise InvalidRecord(f"{path}.url", "expected non-empty string")
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise InvalidRecord(f"{path}.status", "expected integer HTTP status")
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise InvalidRecord(f"{path}.body", "expected bytes (the response body as fetched)")
+    fetched_at = capture.get("fetched_at") or datetime.now(UTC)
+    if isinstance(fetched_at, str):
+        fetched_at = parse_datetime(fetched_at, f"{path}.fetched_at")
+    if not isinstance(fetched_at, datetime) or fetched_at.tzinfo is None:
+        raise InvalidRecord(f"{path}.fetched_at", "expected timezone-aware datetime or ISO 8601 string")
+    raw = bytes(body)
+    return {
+        "url": url,
+        "http_status": status,
+        "headers": select_headers(capture.get("headers")),
+        "fetched_at": fetched_at,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "size": len(raw),
+        "compression": CAPTURE_COMPRESSION,
+        "body": zlib.compress(raw, 6),
+    }
+
+
+def merged_comment_order(stored: Sequence[str], incoming: Sequence[str]) -> list[str]:
+    """Order of the merged comment list: the incoming order, stored-only comments kept in place.
+
+    A stored comment missing from the new crawl (deleted on the site, or on a comment page that was
+    not fetched this time) stays right after the comment it followed before.
+    """
+    present = set(incoming)
+    followers: dict[str | None, list[str]] = {}
+    anchor: str | None = None
+    for key in stored:
+        if key not in present:
+            followers.setdefault(anchor, []).append(key)
+        anchor = key
+    order: list[str] = []
+
+    def emit(key: str) -> None:
+        order.append(key)
+        for follower in followers.get(key, ()):
+            emit(follower)
+
+    for key in followers.get(None, ()):
+        emit(key)
+    for key in incoming:
+        emit(key)
+    return order
+
+
+class ArchiveRepository:
+    """Reads and writes records through a session it never commits (see module doc)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    # ----------------------------------------------------------------------- crawl runs
+
+    def start_crawl_run(
+        self, name: str, *, settings: Mapping[str, Any] | None = None, started_at: datetime | None = None
+    ) -> int:
+        """Record the start of a crawl; returns its id (pass it to :meth:`upsert_article`)."""
+        return self.session.execute(
+            insert(_RUNS)
+            .values(
+                name=name,
+                started_at=started_at or datetime.now(UTC),
+                status="running",
+                settings=_json_safe(settings or {}),
+                stats={},
+                articles_new=0,
+                articles_updated=0,
+                articles_unchanged=0,
+                comments_added=0,
+                comments_updated=0,
+                captures_stored=0,
+            )
+            .returning(_RUNS.c.id)
+        ).scalar_one()
+
+    def finish_crawl_run(
+        self,
+        run_id: int,
+        *,
+        status: str = "finished",
+        stats: Mapping[str, Any] | None = None,
+        finished_at: datetime | None = None,
+    ) -> CrawlRun:
+        """Close a crawl run with its final status and the crawler's stats; returns the run."""
+        if status not in CRAWL_RUN_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(CRAWL_RUN_STATUSES)}, not {status!r}")
+        self.session.execute(
+            update(_RUNS)
+            .where(_RUNS.c.id == run_id)
+            .values(
+                status=status, finished_at=finished_at or datetime.now(UTC), stats=_json_safe(stats or {})
+            )
+        )
+        return self.get_crawl_run(run_id)
+
+    def get_crawl_run(self, run_id: int) -> CrawlRun:
+        run = self.session.scalars(
+            select(CrawlRun).where(CrawlRun.id == run_id).execution_options(populate_existing=True)
+        ).one_or_none()
+        if run is None:
+            raise LookupError(f"no crawl run {run_id}")
+        return run
+
+    # ----------------------------------------------------------------------- upsert
+
+    def upsert_article(
+        self,
+        record: Mapping[str, Any],
+        *,
+        crawl_run_id: int | None = None,
+        captures: Iterable[Mapping[str, Any]] = (),
+        seen_at: datetime | None = None,
+    ) -> UpsertResult:
+        """Store one record (and the raw pages it came from); idempotent.
+
+        * unknown article: creates it with version 1, its comments and captures → ``new``;
+        * same content: only ``last_seen_at`` (and the declared comment count) change → ``unchanged``;
+        * changed content: a new version, the old one kept → ``updated``;
+        * comments merge in every case: new ones added, edited ones updated, none removed.
+
+        Raises :class:`InvalidRecord` (naming the field) before touching the database.
+        """
+        rec = normalize_record(record)
+        prepared = [prepare_capture(c, f"captures[{i}]") for i, c in enumerate(captures)]
+        now = seen_at or datetime.now(UTC)
+        digest = content_hash(rec)
+        entries = comment_entries(rec)
+        incoming_comments = comments_digest([(e.key, e.content_hash) for e in entries])
+        identity = rec["canonical_url"] or rec["url"]
+
+        row = self.session.execute(
+            select(
+                _ARTICLES.c.id,
+                _ARTICLES.c.url,
+                _ARTICLES.c.comments_digest,
+                _VERSIONS.c.id.label("version_id"),
+                _VERSIONS.c.content_hash,
+                _VERSIONS.c.version_number,
+            )
+            .select_from(_ARTICLES)
+            .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+            .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
+            .where(_SITES.c.key == rec["site"], _ARTICLES.c.canonical_url == identity)
+        ).one_or_none()
+        if row is None:
+            return self._insert_article(
+                rec, identity, digest, entries, incoming_comments, prepared, now, crawl_run_id
+            )
+
+        article_id = row.id
+        links_resolved = self._register_urls(article_id, [rec["url"]]) if rec["url"] != row.url else 0
+        article_changes: dict[str, Any] = {
+            "url": rec["url"],
+            "last_seen_at": now,
+            "comment_count": rec["comment_count"],
+            "last_crawl_run_id": crawl_run_id,
+        }
+        status: Literal["updated", "unchanged"] = "unchanged"
+        changed: list[str] = []
+        version_id, version_number = row.version_id, row.version_number or 0
+        if row.content_hash != digest:
+            status = "updated"
+            previous = self._load_versions([row.version_id])[row.version_id] if row.version_id else None
+            changed = changed_fields(previous, rec) if previous else list(CONTENT_FIELDS)
+            version_number += 1
+            version_id = self._insert_version(
+                article_id, version_number, rec, digest, changed, now, crawl_run_id
+            )
+            article_changes["current_version_id"] = version_id
+
+        merge = _CommentMerge()
+        if row.comments_digest != incoming_comments:
+            merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=False)
+            article_changes["comments_digest"] = merge.digest
+        self.session.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**article_changes))
+
+        if status == "updated" or merge.added or merge.updated:
+            texts = merge.texts if merge.digest is not None else self._comment_texts(article_id)
+            search.index_article(self.session, article_id, rec, texts)
+        stored = self._store_captures(
+            article_id, version_id, crawl_run_id, prepared, new_version=status == "updated"
+        )
+        self._count(crawl_run_id, status, merge.added, merge.updated, stored)
+        return UpsertResult(
+            article_id=article_id,
+            version_id=version_id,
+            status=status,
+            version_number=version_number,
+            changed_fields=tuple(changed),
+            comments_added=merge.added,
+            comments_updated=merge.updated,
+            captures_stored=stored,
+            links_resolved=links_resolved,
+        )
+
+    def _insert_article(
+        self,
+        rec: dict[str, Any],
+        identity: str,
+        digest: str,
+        entries: list[CommentEntry],
+        incoming_comments: str,
+        captures: list[dict[str, Any]],
+        now: datetime,
+        crawl_run_id: int | None,
+    ) -> UpsertResult:
+        site_id = self._site_id(rec["site"], now)
+        article_id = self.session.execute(
+            insert(_ARTICLES)
+            .values(
+                site_id=site_id,
+                canonical_url=identity,
+                url=rec["url"],
+                first_seen_at=now,
+                last_seen_at=now,
+                comment_count=rec["comment_count"],
+                comments_digest=incoming_comments,
+                first_crawl_run_id=crawl_run_id,
+                last_crawl_run_id=crawl_run_id,
+            )
+            .returning(_ARTICLES.c.id)
+        ).scalar_one()
+        # URLs first, so that the article's own version resolves self-links like any other.
+        links_resolved = self._register_urls(article_id, [identity, rec["url"]])
+        filled = [name for name in CONTENT_FIELDS if rec[name] not in (None, [], "")]
+        version_id = self._insert_version(article_id, 1, rec, digest, filled, now, crawl_run_id)
+        links_resolved += self.session.scalar(
+            select(func.count())
+            .select_from(_LINKS)
+            .where(_LINKS.c.version_id == version_id, _LINKS.c.target_article_id.is_not(None))
+        )
+        self.session.execute(
+            update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(current_version_id=version_id)
+        )
+        merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=True)
+        search.index_article(self.session, article_id, rec, merge.texts)
+        stored = self._store_captures(article_id, version_id, crawl_run_id, captures, new_version=True)
+        self._count(crawl_run_id, "new", merge.added, 0, stored)
+        return UpsertResult(
+            article_id=article_id,
+            version_id=version_id,
+            status="new",
+            version_number=1,
+            changed_fields=tuple(filled),
+            comments_added=merge.added,
+            captures_stored=stored,
+            links_resolved=links_resolved,
+        )
+
+    def _site_id(self, key: str, now: datetime) -> int:
+        site_id = self.session.scalar(select(_SITES.c.id).where(_SITES.c.key == key))
+        if site_id is None:
+            self.session.execute(self._insert_ignoring_duplicates(_SITES).values(key=key, first_seen_at=now))
+            site_id = self.session.scalar(select(_SITES.c.id).where(_SITES.c.key == key))
+        return site_id
+
+    def _insert_ignoring_duplicates(self, table: Any) -> Insert:
+        """INSERT ... ON CONFLICT DO NOTHING (concurrent crawlers may race on sites, tags, URLs)."""
+        if self.dialect == "postgresql":
+            return postgresql_insert(table).on_conflict_do_nothing()
+        return sqlite_insert(table).on_conflict_do_nothing()
+
+    def _count(self, run_id: int | None, status: str, added: int, updated: int, captures: int) -> None:
+        if run_id is None:
+            return
+        column = {"new": _RUNS.c.articles_new, "updated": _RUNS.c.articles_updated}.get(
+            status, _RUNS.c.articles_unchanged
+        )
+        values: dict[str, Any] = {column.name: column + 1}
+        if added:
+            values["comments_added"] = _RUNS.c.comments_added + added
+        if updated:
+            values["comments_updated"] = _RUNS.c.comments_updated + updated
+        if captures:
+            values["captures_stored"] = _RUNS.c.captures_stored + captures
+        self.session.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**values))
+
+    # ----------------------------------------------------------------------- versions
+
+    def _insert_version(
+        self,
+        article_id: int,
+        number: int,
+        rec: dict[str, Any],
+        digest: str,
+        changed: list[str],
+        now: datetime,
+        crawl_run_id: int | None,
+    ) -> int:
+        version_id = self.session.execute(
+            insert(_VERSIONS)
+            .values(
+                article_id=article_id,
+                version_number=number,
+                content_hash=digest,
+                changed_fields=changed,
+                first_seen_at=now,
+                crawl_run_id=crawl_run_id,
+                **self._version_columns(rec),
+            )
+            .returning(_VERSIONS.c.id)
+        ).scalar_one()
+        self._insert_version_children(version_id, rec)
+        return version_id
+
+    @staticmethod
+    def _version_columns(rec: dict[str, Any]) -> dict[str, Any]:
+        published_at, published_offset = _split_datetime(rec["published_at"])
+        modified_at, modified_offset = _split_datetime(rec["modified_at"])
+        return {
+            "url": rec["url"],
+            "canonical_url": rec["canonical_url"],
+            "language": rec["language"],
+            "title": rec["title"],
+            "lead": rec["lead"],
+            "published_at": published_at,
+            "published_offset": published_offset,
+            "published_raw": rec["published_raw"],
+            "modified_at": modified_at,
+            "modified_offset": modified_offset,
+            "modified_raw": rec["modified_raw"],
+            "category": rec["category"],
+            "body_text": rec["body_text"],
+        }
+
+    def _insert_version_children(self, version_id: int, rec: dict[str, Any]) -> None:
+        execute = self.session.execute
+        if rec["authors"]:
+            execute(
+                insert(_AUTHORS),
+                [
+                    {"version_id": version_id, "position": i, "name": name}
+                    for i, name in enumerate(rec["authors"])
+                ],
+            )
+        sections = rec["sections"]
+        if sections:
+            section_ids = execute(
+                insert(_SECTIONS).returning(_SECTIONS.c.id, sort_by_parameter_order=True),
+                [
+                    {"version_id": version_id, "position": i, "heading": s["heading"], "level": s["level"]}
+                    for i, s in enumerate(sections)
+                ],
+            ).scalars()
+            paragraphs = [
+                {"section_id": section_id, "position": i, "text": text}
+                for section_id, section in zip(section_ids, sections, strict=True)
+                for i, text in enumerate(section["paragraphs"])
+            ]
+            if paragraphs:
+                execute(insert(_PARAGRAPHS), paragraphs)
+        links = rec["related_links"]
+        if links:
+            keys = [url_key(link["url"]) for link in links]
+            targets = self._article_ids_by_url_key(keys)
+            execute(
+                insert(_LINKS),
+                [
+                    {
+                        "version_id": version_id,
+                        "position": i,
+                        "label": link["label"],
+                        "title": link["title"],
+                        "url": link["url"],
+                        "url_key": key,
+                        "section_index": link["section_index"],
+                        "target_article_id": targets.get(key),
+                    }
+                    for i, (link, key) in enumerate(zip(links, keys, strict=True))
+                ],
+            )
+        if rec["key_points"]:
+            execute(
+                insert(_KEY_POINTS),
+                [
+                    {"version_id": version_id, "position": i, "text": text}
+                    for i, text in enumerate(rec["key_points"])
+                ],
+            )
+        if rec["tables"]:
+            self._insert_tables(version_id, rec["tables"])
+        if rec["tags"]:
+            tag_ids = self._tag_ids(rec["tags"])
+            execute(
+                insert(_VERSION_TAGS),
+                [
+                    {"version_id": version_id, "position": i, "tag_id": tag_ids[name]}
+                    for i, name in enumerate(rec["tags"])
+                ],
+            )
+
+    def _insert_tables(self, version_id: int, tables: list[dict[str, Any]]) -> None:
+        execute = self.session.execute
+        table_ids = execute(
+            insert(_TABLES).returning(_TABLES.c.id, sort_by_parameter_order=True),
+            [
+                {"version_id": version_id, "position": i, "caption": t["caption"], "header": t["header"]}
+                for i, t in enumerate(tables)
+            ],
+        ).scalars()
+        row_params = [
+            {"table_id": table_id, "position": i}
+            for table_id, table in zip(table_ids, tables, strict=True)
+            for i in range(len(table["rows"]))
+        ]
+        if not row_params:
+            return
+        row_ids = execute(
+            insert(_ROWS).returning(_ROWS.c.id, sort_by_parameter_order=True), row_params
+        ).scalars()
+        cells = []
+        all_rows = ((table["header"], row) for table in tables for row in table["rows"])
+        for row_id, (header, row) in zip(row_ids, all_rows, strict=True):
+            cells.extend(
+                {
+                    "row_id": row_id,
+                    "position": i,
+                    "column_name": header[i] if i < len(header) else None,
+                    "value": value,
+                }
+                for i, value in enumerate(row)
+            )
+        if cells:
+            execute(insert(_CELLS), cells)
+
+    def _tag_ids(self, names: list[str]) -> dict[str, int]:
+        unique = list(dict.fromkeys(names))
+        ids = dict(
+            self.session.execute(select(_TAGS.c.name, _TAGS.c.id).where(_TAGS.c.name.in_(unique))).all()
+        )
+        missing = [name for name in unique if name not in ids]
+        if missing:
+            self.session.execute(
+                self._insert_ignoring_duplicates(_TAGS), [{"name": name} for name in missing]
+            )
+            ids.update(
+                self.session.execute(select(_TAGS.c.name, _TAGS.c.id).where(_TAGS.c.name.in_(missing))).all()
+            )
+        return ids
+
+    # ----------------------------------------------------------------------- comments
+
+    def _merge_comments(
+        self,
+        article_id: int,
+        entries: list[CommentEntry],
+        now: datetime,
+        crawl_run_id: int | None,
+        *,
+        new_article: bool,
+    ) -> _CommentMerge:
+        stored = (
+            []
+            if new_article
+            else self.session.execute(
+                select(
+                    _COMMENTS.c.id,
+                    _COMMENTS.c.comment_key,
+                    _COMMENTS.c.content_hash,
+                    _COMMENTS.c.position,
+                    _COMMENTS.c.text,
+                )
+                .where(_COMMENTS.c.article_id == article_id)
+                .order_by(_COMMENTS.c.position)
+            ).all()
+        )
+        by_key = {row.comment_key: row for row in stored}
+        incoming = {entry.key: entry for entry in entries}
+        order = merged_comment_order([row.comment_key for row in stored], [entry.key for entry in entries])
+        position = {key: i for i, key in enumerate(order)}
+
+        inserts, updates = [], []
+        for entry in entries:
+            columns = self._comment_columns(entry)
+            old = by_key.get(entry.key)
+            if old is None:
+                inserts.append(
+                    {
+                        "article_id": article_id,
+                        "position": position[entry.key],
+                        "first_seen_at": now,
+                        "first_crawl_run_id": crawl_run_id,
+                        **columns,
+                    }
+                )
+            elif old.content_hash != entry.content_hash:
+                updates.append({"_id": old.id, "position": position[entry.key], "updated_at": now, **columns})
+        updated_ids = {u["_id"] for u in updates}
+        moves = [
+            {"_id": row.id, "_position": position[row.comment_key]}
+            for row in stored
+            if row.position != position[row.comment_key] and row.id not in updated_ids
+        ]
+        if inserts:
+            self.session.execute(insert(_COMMENTS), inserts)
+        if updates:
+            # executemany UPDATE: bind names must differ from column names, and carry the column
+            # types so that dates go through UTCDateTime.
+            columns = [name for name in updates[0] if name != "_id"]
+            self.session.execute(
+                update(_COMMENTS)
+                .where(_COMMENTS.c.id == bindparam("_id"))
+                .values({name: bindparam(f"_{name}", type_=_COMMENTS.c[name].type) for name in columns}),
+                [
+                    {f"_{name}": value for name, value in params.items() if name != "_id"}
+                    | {"_id": params["_id"]}
+                    for params in updates
+                ],
+            )
+        if moves:
+            self.session.execute(
+                update(_COMMENTS)
+                .where(_COMMENTS.c.id == bindparam("_id"))
+                .values(position=bindparam("_position")),
+                moves,
+            )
+        if (inserts or updates) and (any(e.comment["parent_id"] for e in entries) or stored):
+            self._link_comment_parents(article_id)
+
+        hashes = {row.comment_key: row.content_hash for row in stored}
+        hashes.update((entry.key, entry.content_hash) for entry in entries)
+        texts = {row.comment_key: row.text for row in stored}
+        texts.update((entry.key, entry.comment["text"]) for entry in entries)
+        return _CommentMerge(
+            added=len(inserts),
+            updated=len(updates),
+            digest=comments_digest([(key, hashes[key]) for key in order]),
+            texts=[texts[key] for key in order],
+        )
+
+    @staticmethod
+    def _comment_columns(entry: CommentEntry) -> dict[str, Any]:
+        comment = entry.comment
+        published_at, published_offset = _split_datetime(comment["published_at"])
+        return {
+            "comment_key": entry.key,
+            "site_comment_id": comment["id"],
+            "parent_key": comment["parent_id"],
+            "parent_id": None,  # resolved by _link_comment_parents once the parent is archived
+            "author": comment["author"],
+            "published_at": published_at,
+            "published_offset": published_offset,
+            "published_raw": comment["published_raw"],
+            "text": comment["text"],
+            "content_hash": entry.content_hash,
+        }
+
+    def _link_comment_parents(self, article_id: int) -> None:
+        """Point replies at their parent row; a parent from a later comment page links up later."""
+        parent = _COMMENTS.alias("parent")
+        self.session.execute(
+            update(_COMMENTS)
+            .where(
+                _COMMENTS.c.article_id == article_id,
+                _COMMENTS.c.parent_key.is_not(None),
+                _COMMENTS.c.parent_id.is_(None),
+            )
+            .values(
+                parent_id=select(parent.c.id)
+                .where(
+                    parent.c.article_id == _COMMENTS.c.article_id,
+                    parent.c.comment_key == _COMMENTS.c.parent_key,
+                )
+                .scalar_subquery()
+            )
+        )
+
+    def _comment_texts(self, article_id: int) -> list[str]:
+        return list(
+            self.session.scalars(
+                select(_COMMENTS.c.text)
+                .where(_COMMENTS.c.article_id == article_id)
+                .order_by(_COMMENTS.c.position)
+            )
+        )
+
+    # ----------------------------------------------------------------------- URLs and related links
+
+    def _register_urls(self, article_id: int, urls: list[str]) -> int:
+        """Make the article findable by these URLs; returns how many waiting links now resolve."""
+        keys = {url_key(url): url for url in urls}
+        self.session.execute(
+            self._insert_ignoring_duplicates(_URLS),
+            [{"url_key": key, "article_id": article_id, "url": url} for key, url in keys.items()],
+        )
+        return self._resolve_links(_LINKS.c.url_key.in_(list(keys)))
+
+    def _resolve_links(self, *conditions: Any) -> int:
+        owner = select(_URLS.c.article_id).where(_URLS.c.url_key == _LINKS.c.url_key).scalar_subquery()
+        result = self.session.execute(
+            update(_LINKS)
+            .where(_LINKS.c.target_article_id.is_(None), owner.is_not(None), *conditions)
+            .values(target_article_id=owner)
+        )
+        return result.rowcount or 0
+
+    def _article_ids_by_url_key(self, keys: list[str]) -> dict[str, int]:
+        return dict(
+            self.session.execute(
+                select(_URLS.c.url_key, _URLS.c.article_id).where(_URLS.c.url_key.in_(set(keys)))
+            ).all()
+        )
+
+    def resolve_related_links(self) -> int:
+        """Point every unresolved related link whose target is archived at it; returns the count.
+
+        Upserts already do this as articles arrive; this is the catch-all after bulk imports or
+        repairs.
+        """
+        return self._resolve_links()
+
+    def find_article_id(self, url: str) -> int | None:
+        """The archived article known by this URL (fetch or canonical URL, normalized), if any."""
+        return self.session.scalar(select(_URLS.c.article_id).where(_URLS.c.url_key == url_key(url)))
+
+    # ----------------------------------------------------------------------- captures
+
+    def _store_captures(
+        self,
+        article_id: int,
+        version_id: int,
+        crawl_run_id: int | None,
+        captures: list[dict[str, Any]],
+        *,
+        new_version: bool,
+    ) -> int:
+        """Keep each page once per version: identical bytes from a re-crawl are not stored again."""
+        if not captures:
+            return 0
+        seen: set[tuple[str, str]] = set()
+        if not new_version:
+            seen.update(
+                self.session.execute(
+                    select(_CAPTURES.c.url, _CAPTURES.c.sha256).where(_CAPTURES.c.version_id == version_id)
+                ).all()
+            )
+        rows = []
+        for capture in captures:
+            if (capture["url"], capture["sha256"]) in seen:
+                continue
+            seen.add((capture["url"], capture["sha256"]))
+            rows.append(
+                {"article_id": article_id, "version_id": version_id, "crawl_run_id": crawl_run_id, **capture}
+            )
+        if rows:
+            self.session.execute(insert(_CAPTURES), rows)
+        return len(rows)
+
+    def iter_captures(
+        self,
+        *,
+        article_id: int | None = None,
+        version_id: int | None = None,
+        site: str | None = None,
+        crawl_run_id: int | None = None,
+        batch_size: int = 200,
+    ) -> Iterator[StoredCapture]:
+        """Stream raw captures (oldest first), bodies decompressed and checked against their sha256."""
+        conditions = []
+        if article_id is not None:
+            conditions.append(_CAPTURES.c.article_id == article_id)
+        if version_id is not None:
+            conditions.append(_CAPTURES.c.version_id == version_id)
+        if crawl_run_id is not None:
+            conditions.append(_CAPTURES.c.crawl_run_id == crawl_run_id)
+        if site is not None:
+            conditions.append(
+                _CAPTURES.c.article_id.in_(
+                    select(_ARTICLES.c.id)
+                    .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+                    .where(_SITES.c.key == site)
+                )
+            )
+        last_id = 0
+        while True:
+            rows = self.session.execute(
+                select(_CAPTURES)
+                .where(_CAPTURES.c.id > last_id, *conditions)
+                .order_by(_CAPTURES.c.id)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                return
+            for row in rows:
+                body = zlib.decompress(row.body)
+                if hashlib.sha256(body).hexdigest() != row.sha256:
+                    raise ValueError(f"raw capture {row.id} ({row.url}) is corrupt: sha256 mismatch")
+                yield StoredCapture(
+                    id=row.id,
+                    article_id=row.article_id,
+                    version_id=row.version_id,
+                    crawl_run_id=row.crawl_run_id,
+                    url=row.url,
+                    http_status=row.http_status,
+                    headers=dict(row.headers),
+                    fetched_at=row.fetched_at,
+                    sha256=row.sha256,
+                    body=body,
+                )
+            last_id = rows[-1].id
+
+    def replace_version_record(self, version_id: int, record: Mapping[str, Any]) -> bool:
+        """Store what re-extracting a version's captures gave; False when the content is the same.
+
+        The version keeps its id and number; its content rows are replaced, ``changed_fields`` of it
+        and of the next version are recomputed, the search index follows if it is the current
+        version, and the record's comments merge into the article (none are removed).
+        """
+        rec = normalize_record(record)
+        version = self.session.execute(
+            select(_VERSIONS.c.article_id, _VERSIONS.c.content_hash, _VERSIONS.c.version_number).where(
+                _VERSIONS.c.id == version_id
+            )
+        ).one_or_none()
+        if version is None:
+            raise LookupError(f"no article version {version_id}")
+        digest = content_hash(rec)
+        if version.content_hash == digest:
+            return False
+        article_id = version.article_id
+        neighbours = dict(
+            self.session.execute(
+                select(_VERSIONS.c.version_number, _VERSIONS.c.id).where(
+                    _VERSIONS.c.article_id == article_id,
+                    _VERSIONS.c.version_number.in_([version.version_number - 1, version.version_number + 1]),
+                )
+            ).all()
+        )
+        previous_id, next_id = (
+            neighbours.get(version.version_number - 1),
+            neighbours.get(version.version_number + 1),
+        )
+        contents = self._load_versions([i for i in (previous_id, next_id) if i is not None])
+
+        for table in (_SECTIONS, _LINKS, _KEY_POINTS, _TABLES, _VERSION_TAGS, _AUTHORS):
+            self.session.execute(delete(table).where(table.c.version_id == version_id))
+        changed = (
+            changed_fields(contents[previous_id], rec)
+            if previous_id
+            else [name for name in CONTENT_FIELDS if rec[name] not in (None, [], "")]
+        )
+        self.session.execute(
+            update(_VERSIONS)
+            .where(_VERSIONS.c.id == version_id)
+            .values(content_hash=digest, changed_fields=changed, **self._version_columns(rec))
+        )
+        self._insert_version_children(version_id, rec)
+        if next_id is not None:
+            self.session.execute(
+                update(_VERSIONS)
+                .where(_VERSIONS.c.id == next_id)
+                .values(changed_fields=changed_fields(rec, contents[next_id]))
+            )
+        now = datetime.now(UTC)
+        merge = self._merge_comments(article_id, comment_entries(rec), now, None, new_article=False)
+        self.session.execute(
+            update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(comments_digest=merge.digest)
+        )
+        current = self.session.scalar(
+            select(_ARTICLES.c.current_version_id).where(_ARTICLES.c.id == article_id)
+        )
+        if current == version_id:
+            search.index_article(self.session, article_id, rec, merge.texts)
+        return True
+
+    # ----------------------------------------------------------------------- reading records back
+
+    def get_record(self, article_id: int) -> dict[str, Any] | None:
+        """The article's current record (schema dict, merged comments), or None if unknown."""
+        records = self.get_records([article_id])
+        return records[0] if records else None
+
+    def get_records(self, article_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Current records of several articles in one batch of queries, in the order given."""
+        rows = {
+            row.id: row
+            for row in self.session.execute(
+                select(
+                    _ARTICLES.c.id,
+                    _ARTICLES.c.url,
+                    _ARTICLES.c.comment_count,
+                    _ARTICLES.c.current_version_id,
+                    _SITES.c.key.label("site"),
+                )
+                .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+                .where(_ARTICLES.c.id.in_(list(article_ids)))
+            )
+        }
+        versions = self._load_versions(
+            [row.current_version_id for row in rows.values() if row.current_version_id]
+        )
+        comments = self._load_comments(list(rows))
+        records = []
+        for article_id in article_ids:
+            row = rows.get(article_id)
+            if row is None or row.current_version_id not in versions:
+                continue
+            records.append(
+                self._assemble(
+                    versions[row.current_version_id],
+                    row.url,
+                    row.site,
+                    row.comment_count,
+                    comments[article_id],
+                )
+            )
+        return records
+
+    def version_record(self, version_id: int) -> dict[str, Any] | None:
+        """The record as of one version (its fetch URL and content), with the article's comments."""
+        row = self.session.execute(
+            select(_VERSIONS.c.article_id, _ARTICLES.c.comment_count, _SITES.c.key.label("site"))
+            .join(_ARTICLES, _ARTICLES.c.id == _VERSIONS.c.article_id)
+            .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+            .where(_VERSIONS.c.id == version_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        content = self._load_versions([version_id])[version_id]
+        comments = self._load_comments([row.article_id])[row.article_id]
+        return self._assemble(content, content["url"], row.site, row.comment_count, comments)
+
+    @staticmethod
+    def _assemble(
+        content: dict[str, Any],
+        url: str,
+        site: str,
+        comment_count: int | None,
+        comments: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        return {
+            "url": url,
+            "canonical_url": content["canonical_url"],
+            "site": site,
+            **{name: content[name] for name in CONTENT_FIELDS[:10]},
+            "sections": content["sections"],
+            "body_text": content["body_text"],
+            "related_links": content["related_links"],
+            "key_points": content["key_points"],
+            "tables": content["tables"],
+            "comment_count": comment_count,
+            "comments": comments,
+        }
+
+    def _load_versions(self, version_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Content of versions, keyed by id: scalar columns plus every child list, in page order."""
+        if not version_ids:
+            return {}
+        execute = self.session.execute
+        contents: dict[int, dict[str, Any]] = {}
+        for v in execute(select(_VERSIONS).where(_VERSIONS.c.id.in_(version_ids))):
+            contents[v.id] = {
+                "url": v.url,
+                "canonical_url": v.canonical_url,
+                "language": v.language,
+                "title": v.title,
+                "lead": v.lead,
+                "authors": [],
+                "published_at": _join_datetime(v.published_at, v.published_offset),
+                "published_raw": v.published_raw,
+                "modified_at": _join_datetime(v.modified_at, v.modified_offset),
+                "modified_raw": v.modified_raw,
+                "category": v.category,
+                "tags": [],
+                "sections": [],
+                "body_text": v.body_text,
+                "related_links": [],
+                "key_points": [],
+                "tables": [],
+            }
+        ids = list(contents)
+        for version_id, name in execute(
+            select(_AUTHORS.c.version_id, _AUTHORS.c.name)
+            .where(_AUTHORS.c.version_id.in_(ids))
+            .order_by(_AUTHORS.c.version_id, _AUTHORS.c.position)
+        ):
+            contents[version_id]["authors"].append(name)
+        for version_id, name in execute(
+            select(_VERSION_TAGS.c.version_id, _TAGS.c.name)
+            .join(_TAGS, _TAGS.c.id == _VERSION_TAGS.c.tag_id)
+            .where(_VERSION_TAGS.c.version_id.in_(ids))
+            .order_by(_VERSION_TAGS.c.version_id, _VERSION_TAGS.c.position)
+        ):
+            contents[version_id]["tags"].append(name)
+        sections: dict[int, dict[str, Any]] = {}
+        for section in execute(
+            select(_SECTIONS)
+            .where(_SECTIONS.c.version_id.in_(ids))
+            .order_by(_SECTIONS.c.version_id, _SECTIONS.c.position)
+        ):
+            sections[section.id] = {"heading": section.heading, "level": section.level, "paragraphs": []}
+            contents[section.version_id]["sections"].append(sections[section.id])
+        if sections:
+            for section_id, text in execute(
+                select(_PARAGRAPHS.c.section_id, _PARAGRAPHS.c.text)
+                .join(_SECTIONS, _SECTIONS.c.id == _PARAGRAPHS.c.section_id)
+                .where(_SECTIONS.c.version_id.in_(ids))
+                .order_by(_PARAGRAPHS.c.section_id, _PARAGRAPHS.c.position)
+            ):
+                sections[section_id]["paragraphs"].append(text)
+        for link in execute(
+            select(_LINKS)
+            .where(_LINKS.c.version_id.in_(ids))
+            .order_by(_LINKS.c.version_id, _LINKS.c.position)
+        ):
+            contents[link.version_id]["related_links"].append(
+                {
+                    "label": link.label,
+                    "title": link.title,
+                    "url": link.url,
+                    "section_index": link.section_index,
+                }
+            )
+        for version_id, text in execute(
+            select(_KEY_POINTS.c.version_id, _KEY_POINTS.c.text)
+            .where(_KEY_POINTS.c.version_id.in_(ids))
+            .order_by(_KEY_POINTS.c.version_id, _KEY_POINTS.c.position)
+        ):
+            contents[version_id]["key_points"].append(text)
+        tables: dict[int, dict[str, Any]] = {}
+        for table in execute(
+            select(_TABLES)
+            .where(_TABLES.c.version_id.in_(ids))
+            .order_by(_TABLES.c.version_id, _TABLES.c.position)
+        ):
+            tables[table.id] = {"caption": table.caption, "header": list(table.header), "rows": []}
+            contents[table.version_id]["tables"].append(tables[table.id])
+        if tables:
+            rows: dict[int, list[str]] = {}
+            for row in execute(
+                select(_ROWS.c.id, _ROWS.c.table_id)
+                .where(_ROWS.c.table_id.in_(list(tables)))
+                .order_by(_ROWS.c.table_id, _ROWS.c.position)
+            ):
+                rows[row.id] = []
+                tables[row.table_id]["rows"].append(rows[row.id])
+            if rows:
+                for row_id, value in execute(
+                    select(_CELLS.c.row_id, _CELLS.c.value)
+                    .join(_ROWS, _ROWS.c.id == _CELLS.c.row_id)
+                    .where(_ROWS.c.table_id.in_(list(tables)))
+                    .order_by(_CELLS.c.row_id, _CELLS.c.position)
+                ):
+                    rows[row_id].append(value)
+        return contents
+
+    def _load_comments(self, article_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        comments: dict[int, list[dict[str, Any]]] = {article_id: [] for article_id in article_ids}
+        if not article_ids:
+            return comments
+        for c in self.session.execute(
+            select(_COMMENTS)
+            .where(_COMMENTS.c.article_id.in_(article_ids))
+            .order_by(_COMMENTS.c.article_id, _COMMENTS.c.position)
+        ):
+            comments[c.article_id].append(
+                {
+                    "id": c.site_comment_id,
+                    "parent_id": c.parent_key,
+                    "author": c.author,
+                    "published_at": _join_datetime(c.published_at, c.published_offset),
+                    "published_raw": c.published_raw,
+                    "text": c.text,
+                }
+            )
+        return comments
+
+
+def _json_safe(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings and stats as JSON (crawler settings hold objects: they are stored as their text)."""
+    return json.loads(json.dumps(dict(value), default=str))

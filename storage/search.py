@@ -1,0 +1,155 @@
+"""Full-text search over title, lead, body and comments of the current version of each article.
+
+Both backends keep one ``article_search`` row per article, written by the repository whenever the
+current version or the comments change (created by migration 0002):
+
+* SQLite: an FTS5 table (``unicode61 remove_diacritics 2``: case- and accent-insensitive words).
+  A query is a list of words, all required, each matching words that start with it
+  (``électrique`` finds ``électriques``); ranking is bm25 with title > lead > body > comments.
+* PostgreSQL: a generated ``tsvector`` with the French configuration (stemming, French stop words)
+  and a GIN index; queries use ``websearch_to_tsquery`` (``"exact phrase"``, ``or``, ``-word``);
+  ranking is ``ts_rank_cd`` with the same weights.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Float, Integer, Text, bindparam, text
+from sqlalchemy.orm import Session
+
+from storage.models import UTCDateTime
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    article_id: int
+    site: str
+    title: str
+    url: str
+    """The article's canonical URL."""
+    snippet: str
+    """Matching passage, matches between [ and ]."""
+    published_at: datetime | None
+    score: float
+    """Higher is better (comparable within one result list only)."""
+
+
+def index_article(
+    session: Session, article_id: int, record: dict[str, Any], comment_texts: list[str]
+) -> None:
+    """Write the search row of an article (its current content and all its comments)."""
+    params = {
+        "id": article_id,
+        "title": record["title"],
+        "lead": record["lead"] or "",
+        "body": record["body_text"],
+        "comments": "\n".join(comment_texts),
+    }
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DELETE FROM article_search WHERE rowid = :id"), params)
+        session.execute(
+            text(
+                "INSERT INTO article_search (rowid, title, lead, body, comments) "
+                "VALUES (:id, :title, :lead, :body, :comments)"
+            ),
+            params,
+        )
+        return
+    session.execute(
+        text(
+            "INSERT INTO article_search (article_id, title, lead, body, comments) "
+            "VALUES (:id, :title, :lead, :body, :comments) "
+            "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, lead = EXCLUDED.lead, "
+            "body = EXCLUDED.body, comments = EXCLUDED.comments"
+        ),
+        params,
+    )
+
+
+def fts5_query(query: str) -> str | None:
+    """The FTS5 MATCH expression for a user query: every word required, as a prefix; None if no word."""
+    words = re.findall(r"\w+", query)
+    meaningful = [w for w in words if len(w) > 1] or words
+    return " ".join(f'"{word}"*' for word in meaningful) or None
+
+
+def since_datetime(since: date | datetime | None) -> datetime | None:
+    """A ``--since`` bound as an aware datetime (a date means its midnight UTC)."""
+    if since is None or isinstance(since, datetime):
+        return since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
+    return datetime.combine(since, time.min, tzinfo=UTC)
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    site: str | None = None,
+    since: date | datetime | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Ranked hits for ``query``, optionally for one site and published on/after ``since``."""
+    filters = ""
+    params: dict[str, Any] = {"limit": limit}
+    if site is not None:
+        filters += " AND s.key = :site"
+        params["site"] = site
+    if since is not None:
+        filters += " AND v.published_at >= :since"
+        params["since"] = since_datetime(since)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        match = fts5_query(query)
+        if match is None:
+            return []
+        params["query"] = match
+        sql = f"""
+            SELECT a.id AS article_id, s.key AS site, v.title, a.canonical_url AS url,
+                   snippet(article_search, -1, '[', ']', '…', 16) AS snippet,
+                   v.published_at, -bm25(article_search, 10.0, 4.0, 1.0, 0.5) AS score
+            FROM article_search
+            JOIN articles a ON a.id = article_search.rowid
+            JOIN sites s ON s.id = a.site_id
+            JOIN article_versions v ON v.id = a.current_version_id
+            WHERE article_search MATCH :query{filters}
+            ORDER BY score DESC, a.id
+            LIMIT :limit"""
+    else:
+        if not query.strip():
+            return []
+        params["query"] = query
+        sql = f"""
+            SELECT h.article_id, h.site, h.title, h.url,
+                   ts_headline('french', concat_ws(' ', h.lead, h.body, h.comments), h.tsq,
+                               'StartSel=[, StopSel=], MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "')
+                       AS snippet,
+                   h.published_at, h.score
+            FROM (
+                SELECT a.id AS article_id, s.key AS site, v.title, a.canonical_url AS url, v.published_at,
+                       ts_rank_cd(st.document, q.tsq) AS score, st.lead, st.body, st.comments, q.tsq
+                FROM article_search st
+                CROSS JOIN websearch_to_tsquery('french', :query) AS q(tsq)
+                JOIN articles a ON a.id = st.article_id
+                JOIN sites s ON s.id = a.site_id
+                JOIN article_versions v ON v.id = a.current_version_id
+                WHERE st.document @@ q.tsq{filters}
+                ORDER BY score DESC, a.id
+                LIMIT :limit
+            ) h
+            ORDER BY h.score DESC, h.article_id"""
+    statement = text(sql).columns(
+        article_id=Integer(),
+        site=Text(),
+        title=Text(),
+        url=Text(),
+        snippet=Text(),
+        published_at=UTCDateTime(),
+        score=Float(),
+    )
+    if since is not None:
+        statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
+    return [SearchHit(**row._asdict()) for row in session.execute(statement, params)]
