@@ -33,11 +33,12 @@ def normalize_space(text: str | None) -> str:
 def text_of(element, skip: frozenset[str] = SKIP_TAGS) -> str:
     """The visible text of an element, block boundaries turned into spaces, whitespace-normalized."""
     parts: list[str] = []
-    _collect(element, parts, skip)
+    collect_text(element, parts, skip)
     return normalize_space("".join(parts))
 
 
-def _collect(element, parts: list[str], skip: frozenset[str]) -> None:
+def collect_text(element, parts: list[str], skip: frozenset[str] = SKIP_TAGS) -> None:
+    """Append the raw visible text pieces of an element (not its tail) to ``parts``."""
     tag = element.tag
     if not isinstance(tag, str):  # comments and processing instructions
         return
@@ -49,7 +50,7 @@ def _collect(element, parts: list[str], skip: frozenset[str]) -> None:
     if element.text:
         parts.append(element.text)
     for child in element:
-        _collect(child, parts, skip)
+        collect_text(child, parts, skip)
         if child.tail:
             parts.append(child.tail)
     if block:
