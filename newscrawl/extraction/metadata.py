@@ -508,6 +508,7 @@ class _DateHit:
     dt: datetime
     raw: str
     visible: bool = False
+    source: str = ""
 
 
 class _Dates:
@@ -688,6 +689,14 @@ _NOT_AUTHOR_CLASS = re.compile(
     r"author-?(?:box|info|desc|image|img|photo|pic|link-?list)|reply|popular|teaser|card|profile-?card",
     re.I,
 )
+_PUB_CLASS = re.compile(
+    r"publi(?:sh|cation|é|e)|parution|veroeff|veröff|entry-date|pubdate|post-?date|created|article-?date|date-?pub",
+    re.I,
+)
+_MOD_CLASS = re.compile(r"updated|modified|update-?date|changed|last-?mod", re.I)
+_TIME_CONTEXT = re.compile(
+    r"date|time|byline|posted|entry-?meta|post-?meta|article-?meta|author|dateline|info", re.I
+)
 _DATE_CLASS = re.compile(r"date|time|publish|posted|dateline|meta|info|byline|updated|modified", re.I)
 _BYLINE_TEXT = re.compile(r"^\s*(?:par|by|von|door|por|di|written by|posted by|text:|texte\s*:)\s+\S", re.I)
 
@@ -709,6 +718,7 @@ class _Extractor:
         self.links: list = []
         self._h1s: list | None = None
         self._byline_elements: list | None = None
+        self.title_h1 = None
 
     # -- shared lookups ----------------------------------------------------------------------
     def m(self, *keys: str) -> str | None:
@@ -943,6 +953,7 @@ class _Extractor:
         ]
         refs = [r for r in [ld, *metas] if r]
         h1_texts: list[str] = []
+        h1_elements = []
         for h in self.h1s[:8]:
             t = _PERMALINK.sub("", text_of(h))
             if not t or len(t) > 400:
@@ -951,6 +962,8 @@ class _Extractor:
                 names.add(t)  # the site's name set as h1 ('Silicon Exposed', a blog's title)
                 continue
             h1_texts.append(t)
+            h1_elements.append(h)
+        self.title_h1 = h1_elements[0] if h1_elements else None
         site_folds = {_fold(n) for n in names}
         head = (
             strip_site_affixes(self.head_title, names, self.url, weak_names=weak) if self.head_title else ""
@@ -980,9 +993,10 @@ class _Extractor:
                 if ft == _fold(cleaned[1]) and fp != ft and fp in ft:
                     return t
         if primary:
-            for t in h1_texts:
+            for t, h in zip(h1_texts, h1_elements, strict=True):
                 better = _refine(primary, t)
                 if better:
+                    self.title_h1 = h
                     return better
             if not cleaned:
                 for t in h1_texts:  # the h1 inside <title>: 'Headline - Site'
@@ -1125,35 +1139,31 @@ class _Extractor:
     # -- dates ---------------------------------------------------------------------------------
     def published(self) -> _DateHit | None:
         d = self.dates
-        hit = None
         art = self.article
-        if art is not None:
-            hit = d.parse(first_value(art.get("datePublished"))) or d.parse(
-                first_value(art.get("dateCreated"))
-            )
-        if hit is None:
-            for key in _PUBLISHED_META:
-                for v in self.m_all(key):
-                    hit = d.parse(v)
-                    if hit:
-                        break
-                if hit:
-                    break
-        if hit is None:
-            for el in self.micro.get("datepublished", []) + self.micro.get("datecreated", []):
-                hit = self._element_date(el)
-                if hit:
-                    break
-        if hit is None:
-            hit = self._time_elements(modified=False)
-        if hit is None:
-            hit = self._labelled_date(modified=False)
-        if hit is None and self.page is not None:
-            hit = d.parse(first_value(self.page.get("datePublished")))
-        if hit is None:
-            hit = self._loose_date()
-        if hit is None:
-            hit = _url_date(self.url, d)
+        stages = (
+            (
+                "jsonld",
+                lambda: (
+                    art is not None
+                    and (
+                        d.parse(first_value(art.get("datePublished")))
+                        or d.parse(first_value(art.get("dateCreated")))
+                    )
+                ),
+            ),
+            ("meta", lambda: self._meta_date(_PUBLISHED_META)),
+            ("microdata", lambda: self._micro_date(("datepublished", "datecreated"))),
+            ("time", lambda: self._time_elements(modified=False)),
+            ("label", lambda: self._labelled_date(modified=False)),
+            (
+                "webpage",
+                lambda: self.page is not None and d.parse(first_value(self.page.get("datePublished"))),
+            ),
+            ("url", lambda: _url_date(self.url, d)),
+            ("near-h1", self._near_title_date),
+            ("loose", self._loose_date),
+        )
+        hit = self._first_hit(stages)
         if hit is not None and not hit.visible:
             raw = self._visible_raw(hit.dt, modified=False)
             if raw:
@@ -1162,32 +1172,46 @@ class _Extractor:
 
     def modified(self) -> _DateHit | None:
         d = self.dates
-        hit = None
         art = self.article
-        if art is not None:
-            hit = d.parse(first_value(art.get("dateModified")))
-        if hit is None:
-            for key in _MODIFIED_META:
-                for v in self.m_all(key):
-                    hit = d.parse(v)
-                    if hit:
-                        break
-                if hit:
-                    break
-        if hit is None:
-            for el in self.micro.get("datemodified", []):
-                hit = self._element_date(el)
-                if hit:
-                    break
-        if hit is None:
-            hit = self._time_elements(modified=True)
-        if hit is None:
-            hit = self._labelled_date(modified=True)
+        stages = (
+            ("jsonld", lambda: art is not None and d.parse(first_value(art.get("dateModified")))),
+            ("meta", lambda: self._meta_date(_MODIFIED_META)),
+            ("microdata", lambda: self._micro_date(("datemodified",))),
+            ("time", lambda: self._time_elements(modified=True)),
+            ("label", lambda: self._labelled_date(modified=True)),
+        )
+        hit = self._first_hit(stages)
         if hit is not None and not hit.visible:
             raw = self._visible_raw(hit.dt, modified=True)
             if raw:
                 hit.raw = raw
         return hit
+
+    def _first_hit(self, stages) -> _DateHit | None:
+        for name, stage in stages:
+            hit = stage()
+            if hit:
+                hit.source = name
+                return hit
+        return None
+
+    def _meta_date(self, keys) -> _DateHit | None:
+        for key in keys:
+            for v in self.m_all(key):
+                hit = self.dates.parse(v)
+                if hit:
+                    return hit
+        return None
+
+    def _micro_date(self, names) -> _DateHit | None:
+        for name in names:
+            for el in self.micro.get(name, []):
+                if _inside_comments(el):
+                    continue
+                hit = self._element_date(el)
+                if hit:
+                    return hit
+        return None
 
     def _element_date(self, el) -> _DateHit | None:
         d = self.dates
@@ -1197,6 +1221,11 @@ class _Extractor:
             if v:
                 hit = d.parse(v, raw=text or None, visible=bool(text))
                 if hit:
+                    if text and _has_year(text):
+                        # the reader sees the text: when it names another day, the text is right
+                        shown = d.search(text)
+                        if shown and not _within_a_day(shown.dt, hit.dt):
+                            return shown
                     return hit
         if text:
             return d.search(text)
@@ -1209,25 +1238,66 @@ class _Extractor:
             t = self._times = self.root.xpath("//time | //abbr[@class][@title]")
         return t
 
+    def _time_kind(self, el) -> str | None:
+        """'published', 'modified' or None for a <time>/<abbr>, from its own markup or its parents'."""
+        cls = classes_and_id(el)
+        prop = (el.get("itemprop") or "").lower()
+        if prop == "datemodified" or _MOD_CLASS.search(cls):
+            return "modified"
+        if (
+            prop in ("datepublished", "datecreated")
+            or el.get("pubdate") is not None
+            or _PUB_CLASS.search(cls)
+        ):
+            return "published"
+        if el.tag == "abbr":
+            return None
+        p = el.getparent()
+        for _ in range(3):
+            if p is None or not isinstance(p.tag, str):
+                break
+            pc = classes_and_id(p)
+            if pc.strip():
+                if _MOD_CLASS.search(pc):
+                    return "modified"
+                if _PUB_CLASS.search(pc) or _TIME_CONTEXT.search(pc):
+                    return "published"
+            p = p.getparent()
+        return None
+
+    @property
+    def container(self):
+        """The element around the headline that holds the article (its <article>, <main> or post
+        block), or None."""
+        if not hasattr(self, "_container"):
+            self._container = None
+            p = self.title_h1.getparent() if self.title_h1 is not None else None
+            depth = 0
+            while p is not None and depth < 6 and p.tag not in ("body", "html"):
+                if p.tag in ("article", "main") or _POST_CLASS.search(classes_and_id(p)):
+                    self._container = p
+                    break
+                p = p.getparent()
+                depth += 1
+        return self._container
+
     def _time_elements(self, modified: bool) -> _DateHit | None:
-        for el in self.times:
-            cls = classes_and_id(el)
-            if el.tag == "abbr" and not re.search(r"published|updated|date", cls):
+        want = "modified" if modified else "published"
+        times = self.times
+        box = self.container
+        if box is not None and len(times) > 1:
+            inside = [el for el in times if _is_ancestor(box, el)]
+            times = inside + [el for el in times if not _is_ancestor(box, el)]
+        for el in times:
+            if self._time_kind(el) != want or _inside_comments(el) or _in_teaser(el):
                 continue
-            is_mod = (
-                bool(re.search(r"updated|modified|update|changed", cls))
-                or (el.get("itemprop") or "").lower() == "datemodified"
-            )
-            is_pub = (not is_mod) and (
-                bool(re.search(r"published|entry-date|pubdate|post-date|publish|created", cls))
-                or el.get("pubdate") is not None
-            )
-            if (modified and is_mod) or (not modified and is_pub):
-                if _inside_comments(el):
-                    continue
-                hit = self._element_date(el)
-                if hit:
-                    return hit
+            hit = self._element_date(el)
+            if hit:
+                if not modified:  # 'Publié le' in front of the <time>
+                    label = _label_before(el)
+                    if label and hit.visible and _PUB_LABEL.search(label):
+                        hit.raw = f"{label} {hit.raw}"
+                return hit
         return None
 
     def _labelled_date(self, modified: bool) -> _DateHit | None:
@@ -1245,25 +1315,66 @@ class _Extractor:
                 continue
             if _inside_comments(el):
                 continue
-            rest = t[m.start() :]
-            if not modified:  # stop before 'mis à jour' so the update date isn't read as publication
-                mm = _MOD_LABEL.search(rest, 1)
-                if mm:
-                    rest = rest[: mm.start()]
-            else:
-                pm = _PUB_LABEL.search(rest, m.end() - m.start())
-                if pm:
-                    rest = rest[: pm.start()]
-            hit = self.dates.search(rest)
+            hit = self._date_after_label(t, m, modified)
             if hit:
-                hit.raw = normalize_space(rest) if len(rest) <= 80 else hit.raw
                 return hit
+        return None
+
+    def _date_after_label(self, t: str, m, modified: bool) -> _DateHit | None:
+        rest = t[m.start() :]
+        if not modified:  # stop before 'mis à jour' so the update date isn't read as publication
+            mm = _MOD_LABEL.search(rest, 1)
+            if mm:
+                rest = rest[: mm.start()]
+        else:
+            pm = _PUB_LABEL.search(rest, m.end() - m.start())
+            if pm:
+                rest = rest[: pm.start()]
+        hit = self.dates.search(rest)
+        if hit:
+            rest = normalize_space(rest).rstrip(" |,;-–—·•")
+            hit.raw = rest if len(rest) <= 80 else hit.raw
+        return hit
+
+    def _near_title_date(self) -> _DateHit | None:
+        """A date in the short texts right after (or just before) the headline: the dateline that
+        most templates put under the h1 ('21. Jan 2022 // Dominik Ricker', 'am 20.09.2020')."""
+        h1 = self.title_h1
+        if h1 is None:
+            return None
+        try:
+            after = h1.xpath("following::text()[normalize-space()][position() <= 40]")
+            before = h1.xpath("preceding::text()[normalize-space()][position() <= 8]")
+        except Exception:  # pragma: no cover
+            return None
+        order = []
+        before = before[::-1]  # nearest first
+        for i in range(max(len(after), len(before))):
+            if i < len(after):
+                order.append(after[i])
+            if i < 3 and i < len(before):
+                order.append(before[i])
+        for node in order:
+            if True:
+                parent = node.getparent()
+                if parent is not None and getattr(node, "is_tail", False):
+                    parent = parent.getparent()
+                if parent is None or parent.tag in ("script", "style", "noscript", "a"):
+                    continue
+                t = normalize_space(str(node))
+                if not (6 <= len(t) <= 200) or not any(ch.isdigit() for ch in t):
+                    continue
+                if _inside_comments(parent) or _in_teaser(parent, links=False):
+                    continue
+                hit = self.dates.search(t)
+                if hit and _has_year(hit.raw):
+                    return hit
         return None
 
     def _loose_date(self) -> _DateHit | None:
         """A date anywhere in the page's first <time> elements or date-classed elements."""
-        for el in self.times[:5]:
-            if _inside_comments(el):
+        for el in self.times[:8]:
+            if _inside_comments(el) or _in_teaser(el):
                 continue
             hit = self._element_date(el)
             if hit:
@@ -1271,18 +1382,18 @@ class _Extractor:
         n = 0
         for el in self.byline_elements:
             cls = classes_and_id(el)
-            if not re.search(r"date|time|publish|posted|dateline", cls):
+            if not (_DATE_CLASS.search(cls) or _AUTHOR_CLASS.search(cls)):
                 continue
-            if re.search(r"comment|update|modif", cls) or _inside_comments(el):
+            if re.search(r"comment|update|modif|widget|sidebar|related|footer", cls) or _inside_comments(el):
                 continue
             t = _text(el, 100)
-            if not t:
+            if not t or not any(ch.isdigit() for ch in t):
                 continue
             n += 1
             if n > 8:
                 break
             hit = self.dates.search(t)
-            if hit:
+            if hit and _has_year(hit.raw):
                 return hit
         return None
 
@@ -1457,6 +1568,58 @@ class _Extractor:
             if isinstance(c, str) and c.strip().isdigit():
                 return int(c.strip())
         return None
+
+
+_POST_CLASS = re.compile(r"(?:^|[\s_-])(?:post|article|entry|story|hentry|single)(?:$|[\s_-])", re.I)
+_TEASER = re.compile(
+    r"related|teaser|widget|sidebar|recommend|popular|more-?from|read-?more|most-?read|trending|"
+    r"carousel|slider|footer|newsletter|promo|simple-list|link-?list|post-?list|article-?list",
+    re.I,
+)
+
+
+def _in_teaser(el, links: bool = True) -> bool:
+    """Inside a block of links to other articles (sidebars, 'related' lists) or, with `links`,
+    inside a link."""
+    p = el.getparent()
+    depth = 0
+    while p is not None and depth < 8:
+        tag = p.tag
+        if (links and tag == "a") or tag == "aside" or tag == "nav" or tag == "footer":
+            return True
+        if isinstance(tag, str) and (p.get("class") or p.get("id")):
+            if _TEASER.search(classes_and_id(p)):
+                return True
+            if tag in ("article", "main"):
+                return False
+        p = p.getparent()
+        depth += 1
+    return False
+
+
+def _within_a_day(a: datetime, b: datetime) -> bool:
+    if (a.tzinfo is None) != (b.tzinfo is None):
+        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+    try:
+        return abs((a - b).total_seconds()) <= 86400 * 1.5
+    except (TypeError, OverflowError):
+        return True
+
+
+def _has_year(text: str) -> bool:
+    return bool(re.search(r"(?:19|20)\d{2}|\b\d{1,2}[./]\d{1,2}[./]\d{2}\b", text))
+
+
+def _label_before(el) -> str:
+    """The short text right before an element within its parent ('Publié le' of 'Publié le <time>')."""
+    prev = el.getprevious()
+    if prev is not None:
+        text = prev.tail or ""
+    else:
+        parent = el.getparent()
+        text = (parent.text or "") if parent is not None else ""
+    text = normalize_space(text)
+    return text if len(text) <= 30 else ""
 
 
 def _is_ancestor(a, b) -> bool:
