@@ -1,0 +1,142 @@
+"""extract_article: one page's HTML + URL in, one Article record out. Pure: no network, no Scrapy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from newscrawl.extraction.body import extract_body
+from newscrawl.extraction.comments import extract_comments
+from newscrawl.extraction.dates import default_timezone, parse_date, to_iso
+from newscrawl.extraction.document import NotHTMLError, parse_document
+from newscrawl.extraction.language import detect_language
+from newscrawl.extraction.metadata import Metadata, extract_metadata, split_authors
+from newscrawl.extraction.text import normalize_space, text_of
+from newscrawl.items import Article
+from newscrawl.sites import SiteProfile, profile_for_url, site_key
+
+
+class ExtractionError(ValueError):
+    """The page gives no article record; the message says why in one line."""
+
+
+def parse_fetched_at(value: datetime | str | None) -> datetime:
+    """The fetch time as an aware datetime (relative dates resolve against it); now when None."""
+    if value is None or value == "":
+        return datetime.now(UTC)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ExtractionError(f"fetched_at is not an ISO 8601 date: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    *,
+    fetched_at: datetime | str | None = None,
+    content_type: str | None = None,
+    profile: SiteProfile | None = None,
+) -> Article:
+    """Extract the article record of a page. Raises ExtractionError for input that holds no article."""
+    now = parse_fetched_at(fetched_at)
+    try:
+        document = parse_document(html, url, content_type)
+    except NotHTMLError as exc:
+        raise ExtractionError(str(exc)) from None
+    if profile is None:
+        profile = profile_for_url(url)
+    root = document.root
+
+    # Order matters: metadata and comments read the intact tree, the body reader prunes it.
+    meta = extract_metadata(root, url=url, now=now)
+    language = meta.language or (profile.language if profile else None)
+    zone = _zone(profile, language)
+    comments = extract_comments(root, url=url, language=language, now=now, tz=zone, jsonld=meta.jsonld)
+    selectors = profile.selectors if profile else {}
+    overrides = _read_overrides(root, selectors, language, now, zone)
+    body = extract_body(
+        root,
+        url=url,
+        title=overrides.get("title") or meta.title,
+        exclude=comments.containers,
+        content_selector=selectors.get("body"),
+    )
+    article = Article(
+        url=url,
+        title=meta.title or "",
+        canonical_url=meta.canonical_url,
+        site=site_key(url),
+        language=language,
+        lead=body.lead or meta.description,
+        authors=meta.authors,
+        published_at=meta.published_at,
+        published_raw=meta.published_raw,
+        modified_at=meta.modified_at,
+        modified_raw=meta.modified_raw,
+        category=meta.category,
+        tags=meta.tags,
+        sections=body.sections,
+        related_links=body.related_links,
+        key_points=body.key_points,
+        tables=body.tables,
+        comment_count=comments.declared_count if comments.declared_count is not None else meta.comment_count,
+        comments=comments.comments,
+    )
+    _apply_overrides(article, overrides)
+    if article.language is None:
+        article.language = detect_language(article.body_text[:5000])
+    if not article.title and not article.sections:
+        raise ExtractionError("no article found on the page (no headline and no body text)")
+    return article
+
+
+def _zone(profile: SiteProfile | None, language: str | None):
+    if profile and profile.timezone:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(profile.timezone)
+    return default_timezone(language)
+
+
+def _read_overrides(root, selectors: dict[str, str], language, now, zone) -> dict:
+    """Values a site profile's selectors give; read before the body reader prunes the tree."""
+    values: dict = {}
+    for name, css in selectors.items():
+        if name == "body":
+            continue
+        elements = root.cssselect(css)
+        if not elements:
+            continue
+        if name in ("authors", "tags"):
+            items = [text_of(el) for el in elements]
+            if name == "authors":
+                items = [a for item in items for a in split_authors(item)]
+            values[name] = list(dict.fromkeys(i for i in items if i))
+        elif name in ("published", "modified"):
+            element = elements[0]
+            raw = text_of(element) or element.get("datetime") or element.get("content") or ""
+            machine = element.get("datetime") or element.get("content") or raw
+            parsed = parse_date(machine, language=language, now=now, tz=zone)
+            if parsed is not None:
+                values[name] = (to_iso(parsed), normalize_space(raw) or None)
+        else:
+            text = text_of(elements[0])
+            if text:
+                values[name] = text
+    return values
+
+
+def _apply_overrides(article: Article, values: dict) -> None:
+    for name in ("title", "lead", "category", "authors", "tags"):
+        if name in values:
+            setattr(article, name, values[name])
+    if "published" in values:
+        article.published_at, article.published_raw = values["published"]
+    if "modified" in values:
+        article.modified_at, article.modified_raw = values["modified"]
+
+
+__all__ = ["ExtractionError", "Metadata", "extract_article", "parse_fetched_at"]
