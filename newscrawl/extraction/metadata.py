@@ -309,6 +309,7 @@ _AUTHOR_PREFIX = re.compile(
     r"by|par|von|de|door|por|di|da|av|af|from|autor(?:in|en)?|auteur(?:e|s)?|author(?:s)?|"
     r"text|texte|redakteur(?:in)?|rédaction|reporter|ein\s+(?:beitrag|artikel|kommentar)\s+von|"
     r"ein\s+interview\s+von|posted|geschrieben\s+von|verfasst\s+von|écrit\s+par|publié\s+par|"
+    r"veröffentlicht\s+von|erstellt\s+von|publicado\s+por|pubblicato\s+da|"
     r"un\s+article\s+de|mis\s+en\s+ligne\s+par|propos\s+recueillis\s+par)\b\s*[:.\-–]?\s*",
     re.I,
 )
@@ -336,6 +337,12 @@ _JUNK_NAMES = frozenset(
     admin administrator staff redaktion""".split()
 )
 _NEVER_NAMES = _JUNK_NAMES - {"admin", "administrator", "staff", "redaktion"}
+_NOT_A_NAME = re.compile(
+    r"\b(?:comments?|kommentare?|commentaires?|antworten|reply|replies|likes?|shares?|views?|"
+    r"min(?:ute)?s?\s+read|lesezeit|temps de lecture|reading time|read more|weiterlesen|lire la suite|"
+    r"updated|aktualisiert|mis à jour|published|veröffentlicht|publié|cookies?|javascript)\b|^\d",
+    re.I,
+)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _PARENS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
 _HANDLE = re.compile(r"^@\w+$")
@@ -377,7 +384,9 @@ def clean_author(raw: str | None) -> str | None:
     if all(w.casefold().strip(".,") in _ROLE_WORDS for w in words):
         return None
     digits = sum(ch.isdigit() for ch in s)
-    if digits > 2 and digits > len(s) * 0.2:
+    if digits * 2 > len(s) or re.search(r"\d{5}|\d[./:]\d", s):
+        return None
+    if _NOT_A_NAME.search(s):
         return None
     return s
 
@@ -669,15 +678,10 @@ _HOME_CRUMBS = frozenset(
     }
 )
 # one query for the small elements that hold bylines and dates
-_BYLINE_XPATH = (
-    "//*[@class or @id][contains(@class,'author') or contains(@class,'byline') or contains(@class,'Author')"
-    " or contains(@class,'Byline') or contains(@class,'auteur') or contains(@class,'autor')"
-    " or contains(@class,'Autor') or contains(@class,'writer') or contains(@class,'date')"
-    " or contains(@class,'Date') or contains(@class,'time') or contains(@class,'publish')"
-    " or contains(@class,'posted') or contains(@class,'meta') or contains(@class,'signature')"
-    " or contains(@class,'credit') or contains(@id,'author') or contains(@id,'byline')"
-    " or contains(@class,'vcard') or contains(@class,'dateline') or contains(@class,'info')"
-    " or contains(@rel,'author')]"
+# the classes of the small elements that hold bylines and dates
+_BYLINE_SCAN = re.compile(
+    r"author|byline|auteur|autor|writer|date|time|publi|posted|meta|signature|credit|vcard|dateline|info",
+    re.I,
 )
 _AUTHOR_CLASS = re.compile(
     r"(?:^|[\s_-])(?:by-?line|author|auteur|autor|writer|byl|signature|vcard|fn|contributor|"
@@ -698,6 +702,29 @@ _TIME_CONTEXT = re.compile(
     r"date|time|byline|posted|entry-?meta|post-?meta|article-?meta|author|dateline|info", re.I
 )
 _DATE_CLASS = re.compile(r"date|time|publish|posted|dateline|meta|info|byline|updated|modified", re.I)
+_AUTHOR_META = (
+    "author",
+    "article:author",
+    "article:author_name",
+    "dc.creator",
+    "dcterms.creator",
+    "sailthru.author",
+    "parsely-author",
+    "byl",
+    "citation_author",
+    "shareaholic:article_author_name",
+    "og:article:author",
+    "author_name",
+    "cxenseparse:author",
+)
+_WRITTEN_BY = re.compile(
+    r"^(?:written by|verfasst von|geschrieben von|écrit par|rédigé par|autor|author|auteur|escrito por|scritto da)\b",
+    re.I,
+)
+_AUTHOR_LABEL = re.compile(
+    r"^(?:autor(?:in|en)?|author|auteur(?:e)?|texte?|von|by|par|redakteur(?:in)?|verfasser)\s*:$", re.I
+)
+_BYLINE_INSIDE = re.compile(r"(?:^|\s)(?:by|par|von|door|por)\s+(?=\w)", re.I)
 _BYLINE_TEXT = re.compile(r"^\s*(?:par|by|von|door|por|di|written by|posted by|text:|texte\s*:)\s+\S", re.I)
 
 
@@ -739,11 +766,27 @@ class _Extractor:
 
     @property
     def byline_elements(self) -> list:
+        """Elements whose class or id says byline, author, date, meta or info, in page order,
+        from the part of the page around the headline (the whole body without one)."""
         if self._byline_elements is None:
+            scope = self.root
+            h1 = self.title_h1
+            if h1 is not None:
+                p, depth = h1.getparent(), 0
+                while p is not None and p.tag not in ("body", "html") and depth < 5:
+                    scope, p, depth = p, p.getparent(), depth + 1
             try:
-                self._byline_elements = self.root.xpath(_BYLINE_XPATH)
+                candidates = scope.xpath(".//*[@class or @id or @rel]")
             except Exception:  # pragma: no cover
-                self._byline_elements = []
+                candidates = []
+            search = _BYLINE_SCAN.search
+            self._byline_elements = [
+                el
+                for el in candidates
+                if search(el.get("class") or "")
+                or search(el.get("id") or "")
+                or "author" in (el.get("rel") or "")
+            ]
         return self._byline_elements
 
     # -- run ---------------------------------------------------------------------------------
@@ -1041,99 +1084,192 @@ class _Extractor:
 
     # -- authors -------------------------------------------------------------------------------
     def authors(self, site_name: str | None) -> list[str]:
-        publisher = {_fold(n) for n in self._site_names(site_name) | self._weak_site_names()}
-        publisher |= _domain_labels(self.url)
+        """Person (or desk) names, in priority order of sources: JSON-LD and <meta> author (merged),
+        Yoast's 'Written by' Twitter card, microdata, rel=author links, byline elements, 'Par X' /
+        'By X' / 'Von X' lines next to the headline, 'Autor: X' labels. Organizations that are the
+        publisher are kept only when no person is named."""
+        self._publisher = {_fold(n) for n in self._site_names(site_name) | self._weak_site_names()}
+        self._publisher |= _domain_labels(self.url)
         people: list[str] = []
         orgs: list[str] = []
-        art = self.article
-        if art is not None:
+        for obj in (self.article, self.page):
+            if obj is None:
+                continue
             for key in ("author", "creator"):
-                for name, is_org in _names(art.get(key)):
+                for name, is_org in _names(obj.get(key)):
                     if _looks_like_url(name):
                         continue
-                    for n in split_authors(name) if not is_org else [clean_author(name)]:
+                    for n in [clean_author(name)] if is_org else split_authors(name):
                         if n:
-                            (orgs if is_org or _fold(n) in publisher else people).append(n)
+                            self._sort_name(n, is_org, people, orgs)
                 if people or orgs:
                     break
+            if people or orgs:
+                break
         if not people:
-            for key in (
-                "author",
-                "article:author",
-                "dc.creator",
-                "dcterms.creator",
-                "sailthru.author",
-                "parsely-author",
-                "byl",
-                "citation_author",
-                "twitter:creator:name",
-                "og:article:author",
-            ):
+            for key in _AUTHOR_META:
                 for v in self.m_all(key):
-                    if _looks_like_url(v):
-                        continue
-                    for n in split_authors(v):
-                        (orgs if _fold(n) in publisher else people).append(n)
-                if people:
-                    break
+                    if not _looks_like_url(v):
+                        for n in split_authors(v):
+                            self._sort_name(n, False, people, orgs)
         if not people:
-            for el in self.micro.get("author", []) + self.micro.get("creator", []):
-                names = el.xpath(".//*[@itemprop='name']")
-                if names:
-                    vals = [microdata_value(x) for x in names]
-                else:
-                    v = el.get("content") or (text_of(el) if len(text_of(el)) < 120 else "")
-                    vals = [v]
-                for v in vals:
-                    if _looks_like_url(v):
-                        continue
-                    for n in split_authors(v):
-                        (orgs if _fold(n) in publisher else people).append(n)
-        if not people:
-            people.extend(self._dom_authors(publisher, orgs))
-        names = _dedupe_names(people) if people else _dedupe_names(orgs)
-        return names
+            for n in self._twitter_card_author():
+                self._sort_name(n, False, people, orgs)
+        stages = (
+            self._microdata_authors,
+            self._rel_authors,
+            self._byline_authors,
+            self._near_title_authors,
+            self._labelled_authors,
+        )
+        for stage in stages:
+            if people:
+                break
+            for n in stage():
+                self._sort_name(n, False, people, orgs)
+        if not people and not orgs:
+            creator = self.m("twitter:creator")
+            if creator and creator != self.m("twitter:site"):
+                n = clean_author(creator.lstrip("@"))
+                if n:
+                    self._sort_name(n, False, people, orgs)
+        return _dedupe_names(people) if people else _dedupe_names(orgs)
 
-    def _dom_authors(self, publisher: set[str], orgs: list[str]) -> list[str]:
-        found: list[str] = []
-        # rel=author links
+    def _sort_name(self, name: str, is_org: bool, people: list[str], orgs: list[str]) -> None:
+        (orgs if is_org or _fold(name) in self._publisher else people).append(name)
+
+    def _twitter_card_author(self) -> list[str]:
+        """Yoast's reading-time card: twitter:label1 'Written by' / twitter:data1 'Name'."""
+        out = []
+        for i in range(1, 4):
+            label = self.m(f"twitter:label{i}")
+            if label and _WRITTEN_BY.match(label):
+                out.extend(split_authors(self.m(f"twitter:data{i}")))
+        return out
+
+    def _microdata_authors(self) -> list[str]:
+        out = []
+        for el in self.micro.get("author", []) + self.micro.get("creator", []):
+            if _inside_comments(el):
+                continue
+            names = el.xpath(".//*[@itemprop='name']")
+            vals = [microdata_value(x) for x in names] if names else [el.get("content") or _text(el, 120)]
+            for v in vals:
+                if v and not _looks_like_url(v):
+                    out.extend(split_authors(v))
+        return out
+
+    def _rel_authors(self) -> list[str]:
+        out = []
         for el in self.links:
             if el.tag == "a" and "author" in (el.get("rel") or "").lower().split():
+                if _inside_comments(el) or _in_teaser(el, links=False):
+                    continue
                 t = _text(el, 80)
                 n = clean_author(t)
                 if n and not _looks_like_url(t):
-                    found.append(n)
-        if found:
-            return found
-        # byline / author elements: the first (outermost) matching ones in page order
-        seen_parents: list = []
+                    out.append(n)
+        return out
+
+    def _byline_authors(self) -> list[str]:
+        """Elements classed as byline/author, outermost first, at most three of them; and
+        meta/info lines that read 'by X'."""
+        found: list[str] = []
+        taken: list = []
         for el in self.byline_elements:
             cls = classes_and_id(el)
-            rel = (el.get("rel") or "").lower()
-            if not (_AUTHOR_CLASS.search(cls) or "author" in rel):
+            is_author = bool(_AUTHOR_CLASS.search(cls)) or "author" in (el.get("rel") or "").lower()
+            if not is_author and not _DATE_CLASS.search(cls):
                 continue
-            if _NOT_AUTHOR_CLASS.search(cls):
+            if _NOT_AUTHOR_CLASS.search(cls) or any(_is_ancestor(p, el) for p in taken):
                 continue
-            if any(_is_ancestor(p, el) for p in seen_parents):
-                continue
-            if _inside_comments(el):
+            if _inside_comments(el) or _in_teaser(el, links=False):
                 continue
             t = _text(el, 200)
             if not t:
                 continue
-            # an element that holds a dedicated name element: take the names
-            inner = el.xpath(".//*[contains(@class,'name') or @itemprop='name' or contains(@class,'fn')]")
-            vals = [text_of(x) for x in inner if 0 < len(text_of(x)) < 80] or [t]
-            names = []
-            for v in vals:
-                names.extend(split_authors(v))
+            if not is_author:
+                # 'Posted in News by damianduchamps on August 3, 2019'
+                m = _BYLINE_INSIDE.search(t) if len(t) <= 140 else None
+                if not m:
+                    continue
+                names = split_authors(t[m.start() :])
+            else:
+                # an element that holds a dedicated name element: take the names
+                inner = el.xpath(".//*[contains(@class,'name') or @itemprop='name' or contains(@class,'fn')]")
+                vals = [text_of(x) for x in inner if 0 < len(text_of(x)) < 80] or [t]
+                names = [n for v in vals for n in split_authors(v)]
             if names:
-                seen_parents.append(el)
+                taken.append(el)
                 found.extend(names)
-            if len(seen_parents) >= 3:
+            if len(taken) >= 3:
                 break
-        if found:
-            return found
+        return found
+
+    def _near_texts(self) -> list:
+        """Text nodes right after (then just before) the headline h1, nearest first."""
+        cached = getattr(self, "_near", None)
+        if cached is not None:
+            return cached
+        h1 = self.title_h1
+        order: list = []
+        if h1 is not None:
+            try:
+                after = h1.xpath("following::text()[normalize-space()][position() <= 40]")
+                before = h1.xpath("preceding::text()[normalize-space()][position() <= 8]")[::-1]
+            except Exception:  # pragma: no cover
+                after, before = [], []
+            for i in range(max(len(after), len(before))):
+                if i < len(after):
+                    order.append(after[i])
+                if i < 3 and i < len(before):
+                    order.append(before[i])
+        self._near = order
+        return order
+
+    def _near_title_authors(self) -> list[str]:
+        """'Par Jean Dupont', 'By A and B', 'Von X am 03.05.2013' in the lines around the headline."""
+        for node in self._near_texts():
+            t = normalize_space(str(node))
+            if not t or len(t) > 160 or not _BYLINE_TEXT.match(t + " x"):
+                continue
+            parent = _text_parent(node)
+            if parent is None or _inside_comments(parent):
+                continue
+            line = _text(parent, 160) or t
+            names = split_authors(line)
+            if names:
+                return names
+        return []
+
+    def _labelled_authors(self) -> list[str]:
+        """'Autor: Peter Maahn', 'Author: X', 'Texte : X' with the label in its own element."""
+        try:
+            nodes = self.root.xpath(
+                "//body//text()[contains(., ':')][string-length(normalize-space(.)) < 16]"
+            )
+        except Exception:  # pragma: no cover
+            return []
+        for node in nodes:
+            t = normalize_space(str(node))
+            if not _AUTHOR_LABEL.match(t):
+                continue
+            el = node.getparent()
+            if el is None or _inside_comments(el):
+                continue
+            if getattr(node, "is_tail", False):
+                nxt = el.getnext()
+                rest = _text(nxt, 80) if nxt is not None else ""
+            else:
+                rest = normalize_space(el.tail)
+                if not rest:
+                    nxt = el.getnext()
+                    rest = _text(nxt, 80) if nxt is not None else ""
+                if not rest and len(el):
+                    rest = _text(el[0], 80)
+            names = split_authors(rest.replace("/", ", "))
+            if names:
+                return names
         return []
 
     # -- dates ---------------------------------------------------------------------------------
@@ -1604,6 +1740,14 @@ def _within_a_day(a: datetime, b: datetime) -> bool:
         return abs((a - b).total_seconds()) <= 86400 * 1.5
     except (TypeError, OverflowError):
         return True
+
+
+def _text_parent(node):
+    """The element whose text a text node belongs to (for a tail: the parent of the tail's element)."""
+    parent = node.getparent()
+    if parent is not None and getattr(node, "is_tail", False):
+        parent = parent.getparent()
+    return parent
 
 
 def _has_year(text: str) -> bool:
