@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newscrawl.extraction.body import extract_body
+from newscrawl.extraction.body import MIN_ARTICLE_CHARS, body_paragraphs, extract_body
 from newscrawl.extraction.comments import extract_comments
 from newscrawl.extraction.dates import default_timezone, parse_date, to_iso
 from newscrawl.extraction.document import NotHTMLError, parse_document
 from newscrawl.extraction.language import detect_language
 from newscrawl.extraction.metadata import Metadata, extract_metadata, split_authors
-from newscrawl.extraction.text import normalize_space, text_of
+from newscrawl.extraction.text import normalize_space, prepare_tree, text_of
 from newscrawl.items import Article
 from newscrawl.sites import SiteProfile, profile_for_url, site_key
 
@@ -50,20 +50,33 @@ def extract_article(
         profile = profile_for_url(url)
     root = document.root
 
-    # Order matters: metadata and comments read the intact tree, the body reader prunes it.
+    # Order matters: metadata reads the intact tree (JSON-LD scripts included); then the tree is
+    # prepared once for fast text reads (scripts dropped, block boundaries spaced) for the rest.
     meta = extract_metadata(root, url=url, now=now)
     language = meta.language or (profile.language if profile else None)
     zone = _zone(profile, language)
-    comments = extract_comments(root, url=url, language=language, now=now, tz=zone, jsonld=meta.jsonld)
     selectors = profile.selectors if profile else {}
     overrides = _read_overrides(root, selectors, language, now, zone)
+    prepare_tree(root)
+    comments = extract_comments(root, url=url, language=language, now=now, tz=zone, jsonld=meta.jsonld)
+    title = overrides.get("title") or meta.title
     body = extract_body(
         root,
         url=url,
-        title=overrides.get("title") or meta.title,
+        title=title,
         exclude=comments.containers,
         content_selector=selectors.get("body"),
+        prepared=True,
     )
+    if comments.containers and body.text_size() < MIN_ARTICLE_CHARS:
+        # No article outside the comment area: a forum thread or Q&A page, whose posts are the content.
+        thread = extract_body(
+            root, url=url, title=title, content_selector=selectors.get("body"), prepared=True
+        )
+        if thread.text_size() > body.text_size():
+            body = thread
+            in_body = set(body_paragraphs(body))
+            comments.comments = [c for c in comments.comments if not _quoted_in(c.text, in_body)]
     article = Article(
         url=url,
         title=meta.title or "",
@@ -91,6 +104,11 @@ def extract_article(
     if not article.title and not article.sections:
         raise ExtractionError("no article found on the page (no headline and no body text)")
     return article
+
+
+def _quoted_in(comment_text: str, paragraphs: set[str]) -> bool:
+    """True when the body already carries this comment's text (its first paragraph at least)."""
+    return any(comment_text.startswith(p) or p.startswith(comment_text) for p in paragraphs if len(p) > 20)
 
 
 def _zone(profile: SiteProfile | None, language: str | None):

@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from lxml import etree
-
 from newscrawl.extraction.patterns import (
     BOILERPLATE_TOKEN,
     COMMENT_TOKEN,
@@ -34,7 +32,8 @@ from newscrawl.extraction.patterns import (
     UNLIKELY_HINT,
 )
 from newscrawl.extraction.tables import is_data_table, parse_table
-from newscrawl.extraction.text import classes_and_id, collect_text, normalize_space, text_of
+from newscrawl.extraction.text import classes_and_id, normalize_space, prepare_tree, raw_text
+from newscrawl.extraction.text import fast_text as text_of
 from newscrawl.items import RelatedLink, Section, Table
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -94,13 +93,16 @@ def extract_body(
     title: str | None = None,
     exclude=(),
     content_selector: str | None = None,
+    prepared: bool = False,
 ) -> Body:
     """Read the article body of a parsed page (lxml root of the whole document).
 
     ``exclude``: elements never read (the comment area). When a strict reading finds almost no
     text, a relaxed one (no class-name vetoes, as Readability retries) is tried and the longer wins.
+    ``prepared``: the caller already ran ``text.prepare_tree`` on this document.
     """
-    etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
+    if not prepared:
+        prepare_tree(root)
     body_el = root.find("body")
     if body_el is None:
         body_el = root
@@ -116,6 +118,10 @@ def extract_body(
 
 
 MIN_ARTICLE_CHARS = 500
+
+
+def body_paragraphs(body: Body) -> list[str]:
+    return [p for s in body.sections for p in s.paragraphs]
 
 
 def _read(content: list, url: str, title: str | None, skip: frozenset, relaxed: bool) -> Body:
@@ -247,7 +253,7 @@ def _link_density(element, total: int | None = None) -> float:
         total = len(text_of(element))
     if not total:
         return 0.0
-    linked = sum(len(text_of(a)) for a in element.iter("a"))
+    linked = sum(len(raw_text(a).strip()) for a in element.iter("a"))
     return min(linked / total, 1.0)
 
 
@@ -439,7 +445,7 @@ class _Walker:
                 self._flush(run, el)
             elif tag in INLINE_TAGS and not _has_block_descendant(child):
                 if tag not in DROP_TAGS and not _is_hidden(child):
-                    collect_text(child, run)
+                    run.append(raw_text(child))
             else:
                 self._flush(run, el)
                 self.element(child)

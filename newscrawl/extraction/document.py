@@ -8,6 +8,10 @@ from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
+from newscrawl.extraction.text import clean_text
+
+_CONTROL_CHARS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+
 
 class NotHTMLError(ValueError):
     """The input is not an HTML document (empty, binary or another format)."""
@@ -61,8 +65,8 @@ def parse_document(data: bytes | str, url: str, content_type: str | None = None)
         raise NotHTMLError("binary content, not an HTML page")
     if "<" not in text[:20000]:
         raise NotHTMLError("no markup found (plain text?)")
-    # lxml rejects NUL characters and unpaired surrogates; they carry no text anyway.
-    text = text.replace("\x00", "")
+    # C0 controls (but tab/newline/CR) are invalid in HTML and lxml refuses them in text it is handed.
+    text = clean_text(text.translate(_CONTROL_CHARS))
     try:
         selector = Selector(text=text, type="html", base_url=url, huge_tree=True)
     except (etree.ParserError, ValueError) as exc:  # pragma: no cover - lxml edge cases
