@@ -14,57 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from newscrawl.extraction.dates import default_timezone, parse_date, search_date, to_iso
 from newscrawl.extraction.language import detect_language, normalize_language
 from newscrawl.extraction.structured import (
     first_value,
     json_ld_objects,
     meta_properties,
-    microdata_props,
     microdata_value,
     types_of,
 )
 from newscrawl.extraction.text import classes_and_id, normalize_space, text_of
-
-try:
-    from newscrawl.extraction.dates import default_timezone, parse_date, search_date, to_iso
-except ImportError:  # pragma: no cover - TEMPORARY until the shared date module lands
-    from zoneinfo import ZoneInfo
-
-    _TZ = {"fr": "Europe/Paris", "de": "Europe/Berlin"}
-
-    def default_timezone(language):
-        return ZoneInfo(_TZ[language]) if language in _TZ else None
-
-    def to_iso(dt):
-        return dt.isoformat()
-
-    def parse_date(text, *, language=None, now=None, tz=None, day_first=None):
-        try:
-            dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-        except ValueError:
-            import dateparser
-
-            settings = {"RETURN_AS_TIMEZONE_AWARE": False}
-            if now is not None:
-                settings["RELATIVE_BASE"] = now.replace(tzinfo=None)
-            dt = dateparser.parse(text, languages=[language] if language else None, settings=settings)
-        if dt is not None and dt.tzinfo is None and tz is not None:
-            dt = dt.replace(tzinfo=tz)
-        return dt
-
-    _SHIM_DATE = re.compile(
-        r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
-        r"\d{1,2}\.?\s+[^\W\d]{3,10}\.?\s+\d{4}(?:\s+(?:à|um|at)?\s*\d{1,2}[:h]\d{2})?|"
-        r"[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4}"
-    )
-
-    def search_date(text, *, language=None, now=None, tz=None, day_first=None):
-        for m in _SHIM_DATE.finditer(text):
-            dt = parse_date(m.group(), language=language, now=now, tz=tz)
-            if dt is not None:
-                return dt, m.group()
-        return None
-
 
 __all__ = ["Metadata", "clean_author", "extract_metadata", "split_authors", "strip_site_affixes"]
 
@@ -263,7 +222,7 @@ def strip_site_affixes(title: str | None, site_names=(), url: str | None = None,
     return title
 
 
-_BANNER_CLASS = re.compile(r"site-?title|site-?name|blog-?title|logo|brand|masthead|site-?header", re.I)
+_BANNER_CLASS = re.compile(r"site-?title|site-?name|blog-?title|logo|brand|masthead|site-?header")
 _FEED_TITLE = re.compile(r"\s+[»|\-–—:]\s+|\s+(?=(?:RSS|Atom|Feed|Flux)\b)", re.I)
 _PERMALINK = re.compile(r"\s*[¶#🔗]+$")
 
@@ -681,27 +640,23 @@ _HOME_CRUMBS = frozenset(
 # the classes of the small elements that hold bylines and dates
 _BYLINE_SCAN = re.compile(
     r"author|byline|auteur|autor|writer|date|time|publi|posted|meta|signature|credit|vcard|dateline|info",
-    re.I,
 )
 _AUTHOR_CLASS = re.compile(
     r"(?:^|[\s_-])(?:by-?line|author|auteur|autor|writer|byl|signature|vcard|fn|contributor|"
     r"article-?author|post-?author|entry-?author|creator)(?:$|[\s_-]|name|s\b|in\b|en\b)",
-    re.I,
 )
 _NOT_AUTHOR_CLASS = re.compile(
     r"comment|avatar|bio\b|description|related|widget|share|social|follow|footer|(?:^|\s)about|"
     r"author-?(?:box|info|desc|image|img|photo|pic|link-?list)|reply|popular|teaser|card|profile-?card",
-    re.I,
 )
 _PUB_CLASS = re.compile(
     r"publi(?:sh|cation|é|e)|parution|veroeff|veröff|entry-date|pubdate|post-?date|created|article-?date|date-?pub",
-    re.I,
 )
-_MOD_CLASS = re.compile(r"updated|modified|update-?date|changed|last-?mod", re.I)
+_MOD_CLASS = re.compile(r"updated|modified|update-?date|changed|last-?mod")
 _TIME_CONTEXT = re.compile(
-    r"date|time|byline|posted|entry-?meta|post-?meta|article-?meta|author|dateline|info", re.I
+    r"date|time|byline|posted|entry-?meta|post-?meta|article-?meta|author|dateline|info"
 )
-_DATE_CLASS = re.compile(r"date|time|publish|posted|dateline|meta|info|byline|updated|modified", re.I)
+_DATE_CLASS = re.compile(r"date|time|publish|posted|dateline|meta|info|byline|updated|modified")
 _AUTHOR_META = (
     "author",
     "article:author",
@@ -740,9 +695,11 @@ class _Extractor:
         self.now = now
         self.objects = json_ld_objects(root)
         self.meta = meta_properties(root)
-        self.micro = microdata_props(root, _MICRODATA)
-        self.head_title = ""
+        self.micro: dict[str, list] = {}
         self.links: list = []
+        self.marked: list[tuple] = []  # (element, 'class id' lower-cased) for elements with either
+        self._scan()
+        self.head_title = ""
         self._h1s: list | None = None
         self._byline_elements: list | None = None
         self.title_h1 = None
@@ -764,28 +721,40 @@ class _Extractor:
             self._h1s = self.root.xpath("//body//h1") or self.root.xpath("//h1")
         return self._h1s
 
+    def _scan(self) -> None:
+        """One pass over the elements that carry class, id, itemprop, itemtype or rel attributes."""
+        try:
+            elements = self.root.xpath("//*[@class or @id or @itemprop or @rel or @itemtype]")
+        except Exception:  # pragma: no cover
+            return
+        micro, links, marked = self.micro, self.links, self.marked
+        for el in elements:
+            get = el.get
+            rel = get("rel")
+            if rel is not None and get("href") is not None and el.tag in ("a", "link"):
+                links.append(el)
+            prop = get("itemprop")
+            if prop:
+                for name in prop.lower().split():
+                    if name in _MICRODATA:
+                        micro.setdefault(name, []).append(el)
+            cls, ident = get("class"), get("id")
+            itemtype = get("itemtype")
+            if cls or ident or itemtype:
+                key = f"{cls or ''} {ident or ''}".lower()
+                if itemtype and "breadcrumb" in itemtype.lower():
+                    key += " breadcrumb"
+                marked.append((el, key))
+
     @property
     def byline_elements(self) -> list:
         """Elements whose class or id says byline, author, date, meta or info, in page order,
         from the part of the page around the headline (the whole body without one)."""
         if self._byline_elements is None:
-            scope = self.root
-            h1 = self.title_h1
-            if h1 is not None:
-                p, depth = h1.getparent(), 0
-                while p is not None and p.tag not in ("body", "html") and depth < 5:
-                    scope, p, depth = p, p.getparent(), depth + 1
-            try:
-                candidates = scope.xpath(".//*[@class or @id or @rel]")
-            except Exception:  # pragma: no cover
-                candidates = []
             search = _BYLINE_SCAN.search
-            self._byline_elements = [
-                el
-                for el in candidates
-                if search(el.get("class") or "")
-                or search(el.get("id") or "")
-                or "author" in (el.get("rel") or "")
+            self._byline_elements = [el for el, key in self.marked if search(key)]
+            self._byline_elements += [
+                el for el in self.links if el.tag == "a" and "author" in (el.get("rel") or "").lower()
             ]
         return self._byline_elements
 
@@ -795,7 +764,6 @@ class _Extractor:
         md = Metadata(jsonld=self.objects)
         titles = root.xpath("//title")
         self.head_title = text_of(titles[0]) if titles else ""
-        self.links = root.xpath("//link[@rel][@href] | //a[@rel][@href]")
 
         md.canonical_url = self.canonical()
         page_keys = {_url_key(self.url.split("#")[0]), _url_key(md.canonical_url)} - {""}
@@ -1619,13 +1587,10 @@ class _Extractor:
                         crumbs.append((normalize_space(name), link if isinstance(link, str) else None))
                 break
         if not crumbs:
-            for nav in self.root.xpath(
-                "//*[contains(@class,'breadcrumb') or contains(@class,'Breadcrumb') or contains(@id,'breadcrumb')"
-                " or contains(@itemtype,'BreadcrumbList')][1]"
-            ):
-                for a in nav.xpath(".//a[@href]"):
-                    crumbs.append((text_of(a), a.get("href")))
-                break
+            for nav, key in self.marked:
+                if "breadcrumb" in key:
+                    crumbs = [(text_of(a), a.get("href")) for a in nav.iter("a") if a.get("href")]
+                    break
         for name, link in reversed(crumbs):
             if not name or len(name) > 60:
                 continue
@@ -1706,11 +1671,10 @@ class _Extractor:
         return None
 
 
-_POST_CLASS = re.compile(r"(?:^|[\s_-])(?:post|article|entry|story|hentry|single)(?:$|[\s_-])", re.I)
+_POST_CLASS = re.compile(r"(?:^|[\s_-])(?:post|article|entry|story|hentry|single)(?:$|[\s_-])")
 _TEASER = re.compile(
     r"related|teaser|widget|sidebar|recommend|popular|more-?from|read-?more|most-?read|trending|"
     r"carousel|slider|footer|newsletter|promo|simple-list|link-?list|post-?list|article-?list",
-    re.I,
 )
 
 
@@ -1775,7 +1739,7 @@ def _is_ancestor(a, b) -> bool:
     return False
 
 
-_COMMENTS_AREA = re.compile(r"comment|respond|discussion|disqus|reply|reaction", re.I)
+_COMMENTS_AREA = re.compile(r"comment|respond|discussion|disqus|reply|reaction")
 
 
 def _inside_comments(el) -> bool:
