@@ -1,0 +1,179 @@
+"""The body reader on small pages: sections, related links, key points, what never leaks into paragraphs."""
+
+from __future__ import annotations
+
+from newscrawl.extraction.body import extract_body
+from newscrawl.extraction.document import parse_document
+
+URL = "https://autos.example.fr/essais/citadine-electrique/"
+PROSE = (
+    "La citadine électrique a parcouru trois cents kilomètres sur notre boucle mixte, avec une consommation "
+    "moyenne de quinze kilowattheures, ce qui la place parmi les plus sobres de sa catégorie cette année."
+)
+
+
+def read(content: str, title: str | None = "Essai de la citadine"):
+    html = f"""<html><head><title>t</title></head><body>
+    <nav><ul><li><a href="/">Accueil</a></li><li><a href="/essais/">Essais</a></li></ul></nav>
+    <article><h1>Essai de la citadine</h1><div class="entry-content">{content}</div></article>
+    <aside class="sidebar"><h2>Les plus lus</h2><ul><li><a href="/a/">Un autre article</a></li></ul></aside>
+    <footer>© Autos</footer></body></html>"""
+    return extract_body(parse_document(html, URL).root, url=URL, title=title)
+
+
+def paragraphs(body) -> list[str]:
+    return [p for s in body.sections for p in s.paragraphs]
+
+
+def test_text_before_the_first_heading_is_a_section_without_heading():
+    body = read(f"<p>{PROSE}</p><h2>Autonomie</h2><p>{PROSE} Deux.</p>")
+    assert [(s.heading, s.level) for s in body.sections] == [(None, None), ("Autonomie", 2)]
+
+
+def test_heading_levels_are_kept():
+    body = read(f"<h2>Moteur</h2><p>{PROSE}</p><h3>Batterie</h3><p>{PROSE} Bis.</p>")
+    assert [(s.heading, s.level) for s in body.sections] == [("Moteur", 2), ("Batterie", 3)]
+
+
+def test_a_heading_owning_only_subsections_is_kept():
+    body = read(f"<h2>Conduite</h2><h3>En ville</h3><p>{PROSE}</p>")
+    assert [s.heading for s in body.sections] == ["Conduite", "En ville"]
+
+
+def test_the_headline_is_not_a_section():
+    body = read(f"<h1>Essai de la citadine</h1><p>{PROSE}</p>")
+    assert [s.heading for s in body.sections] == [None]
+
+
+def test_labelled_related_block_becomes_a_link_with_its_label():
+    body = read(
+        f'<p>{PROSE}</p><p><strong>Lire aussi :</strong> <a href="/actu/prix-batteries/">Le prix des batteries baisse encore</a></p>'
+        f"<p>{PROSE} Suite.</p>"
+    )
+    link = body.related_links[0]
+    assert (link.label, link.title, link.url) == (
+        "Lire aussi",
+        "Le prix des batteries baisse encore",
+        "https://autos.example.fr/actu/prix-batteries/",
+    )
+    assert all("batteries baisse" not in p for p in paragraphs(body))
+
+
+def test_related_block_with_label_element_and_several_links():
+    body = read(
+        f'<p>{PROSE}</p><div class="encart"><span>À lire aussi</span><ul>'
+        '<li><a href="/actu/a/">Renault prépare une nouvelle R5</a></li>'
+        '<li><a href="/actu/b/">Peugeot électrifie sa gamme</a></li></ul></div>'
+    )
+    assert [(r.label, r.title) for r in body.related_links] == [
+        ("À lire aussi", "Renault prépare une nouvelle R5"),
+        ("À lire aussi", "Peugeot électrifie sa gamme"),
+    ]
+
+
+def test_english_read_more_block():
+    body = read(f'<p>{PROSE}</p><p>Read more: <a href="/news/ev-sales/">EV sales climb again in Europe</a></p>')
+    assert [(r.label, r.title) for r in body.related_links] == [("Read more", "EV sales climb again in Europe")]
+
+
+def test_standalone_linked_title_between_paragraphs_has_no_label():
+    body = read(
+        f'<p>{PROSE}</p><p><a href="/actu/tesla-baisse-ses-prix/"><strong>Tesla baisse encore ses prix en France</strong></a></p>'
+        f"<p>{PROSE} Fin.</p>"
+    )
+    assert [(r.label, r.title, r.section_index) for r in body.related_links] == [
+        (None, "Tesla baisse encore ses prix en France", 0)
+    ]
+    assert len(paragraphs(body)) == 2
+
+
+def test_a_link_inside_prose_is_not_a_related_link():
+    body = read(f'<p>Selon <a href="/actu/x/">notre essai complet de la voiture</a>, {PROSE}</p>')
+    assert body.related_links == []
+
+
+def test_link_to_another_site_alone_in_a_paragraph_stays_prose():
+    body = read(f'<p>{PROSE}</p><p><a href="https://other.example.com/story/">A story on another website here</a></p>')
+    assert body.related_links == []
+
+
+def test_key_points_after_a_label_paragraph():
+    body = read(
+        f"<p>{PROSE}</p><p>À retenir :</p><ul><li>Autonomie réelle de 300 km</li><li>Recharge en 30 minutes</li></ul>"
+    )
+    assert body.key_points == ["Autonomie réelle de 300 km", "Recharge en 30 minutes"]
+    assert "À retenir :" not in paragraphs(body)
+
+
+def test_key_points_label_separated_by_a_related_block():
+    body = read(
+        f'<p>{PROSE}</p><p>Points clés explorés :</p><div><span>À lire</span> <a href="/b/">Un autre essai</a></div>'
+        "<ul><li>Premier point</li><li>Second point</li></ul>"
+    )
+    assert body.key_points == ["Premier point", "Second point"]
+    assert [r.title for r in body.related_links] == ["Un autre essai"]
+
+
+def test_ordinary_list_items_are_paragraphs():
+    body = read(f"<p>{PROSE}</p><ul><li>Un volant chauffant de série</li><li>Des sièges en tissu recyclé</li></ul>")
+    assert paragraphs(body)[1:] == ["Un volant chauffant de série", "Des sièges en tissu recyclé"]
+    assert body.key_points == []
+
+
+def test_data_table_is_a_table_not_paragraphs():
+    body = read(
+        f"<p>{PROSE}</p><table><tr><th>Version</th><th>Prix</th></tr><tr><td>Base</td><td>25 000 €</td></tr></table>"
+    )
+    assert [(t.header, t.rows) for t in body.tables] == [(["Version", "Prix"], [["Base", "25 000 €"]])]
+    assert all("25 000" not in p for p in paragraphs(body))
+
+
+def test_share_widgets_ads_and_captions_never_leak():
+    body = read(
+        f'<p>{PROSE}</p><div class="sharedaddy"><h3>Partager :</h3><ul><li><a href="#">Facebook</a></li></ul></div>'
+        '<div class="ad-container">Publicité</div><figure><img src="a.jpg"><figcaption>La voiture en ville</figcaption></figure>'
+        f"<p>{PROSE} Encore.</p>"
+    )
+    text = " ".join(paragraphs(body))
+    assert "Partager" not in text and "Facebook" not in text
+    assert "Publicité" not in text and "La voiture en ville" not in text
+    assert [s.heading for s in body.sections] == [None]
+
+
+def test_excluded_elements_are_never_read():
+    html = f"""<html><body><article><div class="entry-content"><p>{PROSE}</p></div>
+    <div id="comments"><p>Un commentaire de lecteur assez long pour ressembler à un paragraphe.</p></div>
+    </article></body></html>"""
+    document = parse_document(html, URL)
+    comments = document.root.xpath("//div[@id='comments']")
+    body = extract_body(document.root, url=URL, exclude=comments)
+    assert paragraphs(body) == [PROSE]
+
+
+def test_navigation_and_sidebar_stay_out_of_the_body():
+    body = read(f"<p>{PROSE}</p>")
+    text = " ".join(paragraphs(body))
+    assert "Accueil" not in text and "Un autre article" not in text and "©" not in text
+
+
+def test_standfirst_element_is_the_lead():
+    html = f"""<html><body><article><h1>Titre</h1><p class="chapo">Le constructeur dévoile enfin sa citadine
+    électrique à moins de 25 000 euros.</p><div class="entry-content"><p>{PROSE}</p><p>{PROSE} 2</p></div></article></body></html>"""
+    body = extract_body(parse_document(html, URL).root, url=URL)
+    assert body.lead == "Le constructeur dévoile enfin sa citadine électrique à moins de 25 000 euros."
+
+
+def test_text_in_br_separated_divs_is_read():
+    body = read(f"<div>{PROSE}<br><br>Une deuxième phrase qui suit après deux sauts de ligne.</div>")
+    assert paragraphs(body) == [PROSE, "Une deuxième phrase qui suit après deux sauts de ligne."]
+
+
+def test_forum_thread_posts_are_all_read():
+    posts = "".join(
+        f'<article class="message message--post js-post-{n}"><div class="message-user">user{n}</div>'
+        f'<div class="message-content"><p>Post number {n}: {PROSE}</p></div></article>'
+        for n in range(4)
+    )
+    html = f"<html><body><h1>Thread</h1><div class='block-body'>{posts}</div></body></html>"
+    body = extract_body(parse_document(html, URL).root, url=URL, title="Thread")
+    assert sum(p.startswith("Post number") for p in paragraphs(body)) == 4

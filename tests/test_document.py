@@ -1,0 +1,73 @@
+"""Decoding and parsing: charsets declared or not, junk input as a clear error, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from newscrawl.extraction import ExtractionError, extract_article
+from newscrawl.extraction.document import NotHTMLError, decode_html, parse_document
+
+PAGE = "<html><head><title>Essai</title></head><body><h1>Essai</h1><p>{}</p></body></html>"
+FRENCH = "La Citroën ë-C3 coûte 23 300 € : un prix très agressif pour une électrique à l’autonomie correcte."
+
+
+def test_utf8_bytes_are_decoded():
+    text, encoding = decode_html(PAGE.format(FRENCH).encode("utf-8"))
+    assert FRENCH in text and encoding == "utf-8"
+
+
+def test_declared_latin1_is_honoured():
+    data = ('<meta charset="iso-8859-1">' + PAGE.format("Citroën coûte cher")).encode("latin-1")
+    text, _ = decode_html(data)
+    assert "Citroën coûte cher" in text
+
+
+def test_http_header_charset_wins_over_guessing():
+    text, encoding = decode_html(PAGE.format("été").encode("cp1252"), content_type="text/html; charset=windows-1252")
+    assert "été" in text and encoding == "cp1252"
+
+
+def test_undeclared_latin1_is_guessed():
+    text, encoding = decode_html(PAGE.format("Renault Mégane électrique").encode("cp1252"))
+    assert "Renault Mégane électrique" in text and encoding == "cp1252"
+
+
+def test_bom_wins():
+    text, _ = decode_html(b"\xef\xbb\xbf" + PAGE.format("Déjà vu").encode("utf-8"))
+    assert "Déjà vu" in text
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [(b"", "empty"), (b"   \n ", "empty"), (bytes(range(256)) * 8, "binary"), (b"just some words, no markup", "markup")],
+)
+def test_junk_is_not_html(data, reason):
+    with pytest.raises(NotHTMLError, match=reason):
+        parse_document(data, "https://x.example/")
+
+
+def test_control_characters_and_nul_are_dropped():
+    document = parse_document(PAGE.format("A\x00B\x07C").encode(), "https://x.example/")
+    assert document.selector.xpath("string(//p)").get() == "ABC"
+
+
+def test_truncated_html_still_gives_a_record():
+    html = PAGE.format(FRENCH).removesuffix("</p></body></html>").encode()  # cut off mid-document
+    record = extract_article(html, "https://x.example/a/")
+    assert record.title == "Essai" and FRENCH in record.body_text
+
+
+def test_page_without_article_is_a_clear_error():
+    with pytest.raises(ExtractionError, match="no article"):
+        extract_article(b"<html><body></body></html>", "https://x.example/")
+
+
+def test_binary_input_is_a_clear_error():
+    with pytest.raises(ExtractionError, match="binary"):
+        extract_article(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "https://x.example/a.png")
+
+
+def test_invisible_characters_are_removed_and_text_is_nfc():
+    decomposed = "e\u0301lectrique\u200b"
+    record = extract_article(PAGE.format(f"Une voiture {decomposed} qui roule bien en ville.").encode(), "https://x.example/")
+    assert "Une voiture électrique qui roule bien en ville." in record.body_text
