@@ -641,6 +641,7 @@ _HOME_CRUMBS = frozenset(
 _BYLINE_SCAN = re.compile(
     r"author|byline|auteur|autor|writer|date|time|publi|posted|meta|signature|credit|vcard|dateline|info",
 )
+_MARK_SCAN = re.compile(_BYLINE_SCAN.pattern + "|breadcrumb")
 _AUTHOR_CLASS = re.compile(
     r"(?:^|[\s_-])(?:by-?line|author|auteur|autor|writer|byl|signature|vcard|fn|contributor|"
     r"article-?author|post-?author|entry-?author|creator)(?:$|[\s_-]|name|s\b|in\b|en\b)",
@@ -695,10 +696,12 @@ class _Extractor:
         self.now = now
         self.objects = json_ld_objects(root)
         self.meta = meta_properties(root)
-        self.micro: dict[str, list] = {}
-        self.links: list = []
-        self.marked: list[tuple] = []  # (element, 'class id' lower-cased) for elements with either
-        self._scan()
+        self._micro: dict[str, list] | None = None
+        self._marked: list[tuple] | None = None
+        try:
+            self.links = root.xpath("//link[@rel][@href] | //a[@rel][@href]")
+        except Exception:  # pragma: no cover
+            self.links = []
         self.head_title = ""
         self._h1s: list | None = None
         self._byline_elements: list | None = None
@@ -721,30 +724,46 @@ class _Extractor:
             self._h1s = self.root.xpath("//body//h1") or self.root.xpath("//h1")
         return self._h1s
 
-    def _scan(self) -> None:
-        """One pass over the elements that carry class, id, itemprop, itemtype or rel attributes."""
-        try:
-            elements = self.root.xpath("//*[@class or @id or @itemprop or @rel or @itemtype]")
-        except Exception:  # pragma: no cover
-            return
-        micro, links, marked = self.micro, self.links, self.marked
-        for el in elements:
-            get = el.get
-            rel = get("rel")
-            if rel is not None and get("href") is not None and el.tag in ("a", "link"):
-                links.append(el)
-            prop = get("itemprop")
-            if prop:
-                for name in prop.lower().split():
+    @property
+    def micro(self) -> dict[str, list]:
+        """Microdata property elements by (lower-case) name, for the names this extractor reads."""
+        if self._micro is None:
+            self._micro = {}
+            try:
+                elements = self.root.xpath("//*[@itemprop]")
+            except Exception:  # pragma: no cover
+                elements = []
+            for el in elements:
+                for name in (el.get("itemprop") or "").lower().split():
                     if name in _MICRODATA:
-                        micro.setdefault(name, []).append(el)
-            cls, ident = get("class"), get("id")
-            itemtype = get("itemtype")
-            if cls or ident or itemtype:
-                key = f"{cls or ''} {ident or ''}".lower()
-                if itemtype and "breadcrumb" in itemtype.lower():
-                    key += " breadcrumb"
-                marked.append((el, key))
+                        self._micro.setdefault(name, []).append(el)
+        return self._micro
+
+    @property
+    def marked(self) -> list[tuple]:
+        """(element, 'class id' lower-cased) for the elements whose class, id or itemtype names a
+        byline, author, date, meta line or breadcrumb, in page order; built on first use, as only
+        pages without JSON-LD or <meta> answers need it. Matching the attribute strings first keeps
+        element proxies to the few that match."""
+        if self._marked is None:
+            try:
+                values = self.root.xpath("//@class | //@id | //@itemtype")
+            except Exception:  # pragma: no cover
+                values = []
+            search = _MARK_SCAN.search
+            marked = self._marked = []
+            seen: set = set()
+            for v in values:
+                if search(v.lower()):
+                    el = v.getparent()
+                    if el is not None and el not in seen:
+                        seen.add(el)
+                        key = classes_and_id(el)
+                        itemtype = el.get("itemtype")
+                        if itemtype and "breadcrumb" in itemtype.lower():
+                            key += " breadcrumb"
+                        marked.append((el, key))
+        return self._marked
 
     @property
     def byline_elements(self) -> list:
