@@ -274,8 +274,9 @@ _AUTHOR_PREFIX = re.compile(
 )
 _SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bet\b|\bund\b|\by\b|\bsowie\b|\bor\b|\s\|\s|/\s)\s*", re.I)
 _DATE_TAIL = re.compile(
-    r"\s*(?:[,|–—\-·•]\s*|\s)(?:(?:on|le|am|il|el|published|posted|updated|mis à jour|publié|"
-    r"veröffentlicht|aktualisiert|stand)\b.*|\d{1,4}[./\-]\d{1,2}.*|\d{1,2}\.?\s+\w+\s+\d{4}.*|"
+    r"\s*(?:[,|–—\-·•]\s*|\s)(?:(?:on|le|am|il|el|at|à|um)\s+(?=[^\n]*\d).*|"
+    r"(?:published|posted|updated|last updated|last modified|mis à jour|publié|veröffentlicht|"
+    r"aktualisiert|stand|edited by|reviewed by|fact[- ]checked by|photos? by|illustrations? by)\b.*|\d{1,4}[./\-]\d{1,2}.*|\d{1,2}\.?\s+\w+\s+\d{4}.*|"
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|mars|avr|mai|juin|juil|août|"
     r"sept|déc|januar|februar|märz|juni|juli|oktober|dezember)\w*\.?\s+\d{1,2}\b.*|"
     r"\d+\s+(?:min|minutes?|hours?|heures?|stunden?|days?|jours?|tagen?)\b.*)$",
@@ -293,7 +294,10 @@ _JUNK_NAMES = frozenset(
     teilen print imprimer drucken comments commentaires kommentare follow suivre folgen subscribe
     rss home accueil startseite menu search recherche suche more plus mehr read lire lesen about
     contact login newsletter unknown anonymous null none undefined author autor auteur by par von
-    admin administrator staff redaktion""".split()
+    admin administrator staff redaktion on in at the le la les de du des der die das am um and et und
+    written posted published monday tuesday wednesday thursday friday saturday sunday lundi mardi
+    mercredi jeudi vendredi samedi dimanche montag dienstag mittwoch donnerstag freitag samstag sonntag
+    today yesterday aujourd'hui hier heute gestern""".split()
 )
 _NEVER_NAMES = _JUNK_NAMES - {"admin", "administrator", "staff", "redaktion"}
 _NOT_A_NAME = re.compile(
@@ -648,7 +652,7 @@ _AUTHOR_CLASS = re.compile(
 )
 _NOT_AUTHOR_CLASS = re.compile(
     r"comment|avatar|bio\b|description|related|widget|share|social|follow|footer|(?:^|\s)about|"
-    r"author-?(?:box|info|desc|image|img|photo|pic|link-?list)|reply|popular|teaser|card|profile-?card",
+    r"author-?(?:box|info|desc|image|img|photo|pic|link-?list|date|time|meta)|reply|popular|teaser|card|profile-?card",
 )
 _PUB_CLASS = re.compile(
     r"publi(?:sh|cation|é|e)|parution|veroeff|veröff|entry-date|pubdate|post-?date|created|article-?date|date-?pub",
@@ -1123,7 +1127,9 @@ class _Extractor:
         return _dedupe_names(people) if people else _dedupe_names(orgs)
 
     def _sort_name(self, name: str, is_org: bool, people: list[str], orgs: list[str]) -> None:
-        (orgs if is_org or _fold(name) in self._publisher else people).append(name)
+        f = _fold(name)
+        publisher = f in self._publisher or any(len(p) >= 5 and p in f for p in self._publisher)
+        (orgs if is_org or publisher else people).append(name)
 
     def _twitter_card_author(self) -> list[str]:
         """Yoast's reading-time card: twitter:label1 'Written by' / twitter:data1 'Name'."""
@@ -1135,9 +1141,17 @@ class _Extractor:
         return out
 
     def _microdata_authors(self) -> list[str]:
+        """Authors of the first microdata item that names any (a Q&A page's question, not its
+        answers; a post, not the related posts under it)."""
         out = []
+        scope = None
         for el in self.micro.get("author", []) + self.micro.get("creator", []):
             if _inside_comments(el):
+                continue
+            item = _item_scope(el)
+            if scope is None:
+                scope = item
+            elif item is not scope:
                 continue
             names = el.xpath(".//*[@itemprop='name']")
             vals = [microdata_value(x) for x in names] if names else [el.get("content") or _text(el, 120)]
@@ -1723,6 +1737,16 @@ def _within_a_day(a: datetime, b: datetime) -> bool:
         return abs((a - b).total_seconds()) <= 86400 * 1.5
     except (TypeError, OverflowError):
         return True
+
+
+def _item_scope(el):
+    """The nearest ancestor carrying itemscope (the microdata item a property belongs to)."""
+    p = el.getparent()
+    while p is not None:
+        if p.get("itemscope") is not None:
+            return p
+        p = p.getparent()
+    return None
 
 
 def _text_parent(node):
