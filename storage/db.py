@@ -37,6 +37,15 @@ from sqlalchemy.pool import NullPool
 
 from storage.errors import StorageError
 
+try:  # the PostgreSQL driver is optional at import time; SQLite is in the standard library
+    import psycopg
+
+    DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+    _CONNECTION_ERRORS: tuple[type[Exception], ...] = (sa_exc.OperationalError, psycopg.OperationalError)
+except ImportError:  # pragma: no cover
+    DRIVER_ERRORS = (sqlite3.Error,)
+    _CONNECTION_ERRORS = (sa_exc.OperationalError,)
+
 DEFAULT_DATABASE_URL = "sqlite:///newscrawl.sqlite"
 DATABASE_ENV = "NEWSCRAWL_DB"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -101,9 +110,7 @@ def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
         return StorageError(f"cannot connect to {where}: {detail}")
     if isinstance(error, sa_exc.IntegrityError):
         return StorageError(f"integrity error in {where}: {detail}")
-    if isinstance(error, sa_exc.DBAPIError | sqlite3.Error):
-        return StorageError(f"database error: {detail}")
-    if isinstance(error, sa_exc.SQLAlchemyError):
+    if isinstance(error, sa_exc.SQLAlchemyError | DRIVER_ERRORS):
         return StorageError(f"database error: {detail}")
     return StorageError(detail)
 
@@ -113,7 +120,7 @@ def translate_errors(url: URL | None = None) -> Iterator[None]:
     """Re-raise database exceptions as :class:`StorageError` (others pass through)."""
     try:
         yield
-    except (sa_exc.SQLAlchemyError, sqlite3.Error) as error:
+    except (sa_exc.SQLAlchemyError, *DRIVER_ERRORS) as error:
         raise storage_error(error, url) from error
 
 

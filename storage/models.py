@@ -11,8 +11,15 @@ Date-times are timezone-aware. PostgreSQL stores ``timestamptz``; SQLite has no 
 gives aware UTC datetimes back. The offset the page stated is kept next to each publication date
 (``*_offset``, minutes east of UTC) so records read back exactly as they were written.
 
+A version's content rows are keyed by their place in the record: ``sections (version_id,
+position)``, ``paragraphs (version_id, section_position, position)``, ``table_cells (version_id,
+table_position, row_position, position)`` ... They are WITHOUT ROWID on SQLite and indexes are few
+on purpose:
+every B-tree an insert touches is a page written per transaction, and one transaction per article
+is the crawler's unit of work.
+
 Full-text search tables and analyst views are created by the migrations only (they differ per
-backend); see ``storage/search.py`` and ``docs/schema.md``.
+backend); see ``storage/fulltext.py`` and ``docs/schema.md``.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
-    Index,
+    ForeignKeyConstraint,
     LargeBinary,
     MetaData,
     SmallInteger,
@@ -142,9 +149,10 @@ class ArticleUrl(Base):
     """Every URL an article was known by (fetch URL, canonical URL), normalized for link matching."""
 
     __tablename__ = "article_urls"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     url_key: Mapped[str] = mapped_column(Text, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)
 
 
@@ -174,34 +182,44 @@ class ArticleVersion(Base):
     modified_offset: Mapped[int | None] = mapped_column(SmallInteger)
     modified_raw: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(Text)
-    body_text: Mapped[str] = mapped_column(Text)
 
 
 class VersionAuthor(Base):
     __tablename__ = "version_authors"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     version_id: Mapped[int] = mapped_column(
         ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
     )
     position: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(Text, index=True)
+    name: Mapped[str] = mapped_column(Text)
 
 
 class Section(Base):
     __tablename__ = "sections"
-    __table_args__ = (UniqueConstraint("version_id", "position"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
-    position: Mapped[int]
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
     heading: Mapped[str | None] = mapped_column(Text)
     level: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class Paragraph(Base):
     __tablename__ = "paragraphs"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["version_id", "section_position"],
+            ["sections.version_id", "sections.position"],
+            ondelete="CASCADE",
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
-    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(primary_key=True)
+    section_position: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
 
@@ -210,15 +228,17 @@ class RelatedLink(Base):
     """A link to another article; target_article_id is set once that article is archived."""
 
     __tablename__ = "related_links"
-    __table_args__ = (UniqueConstraint("version_id", "position"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
-    position: Mapped[int]
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
     url_key: Mapped[str] = mapped_column(Text, index=True)
+    """The URL normalized for matching (storage.record.url_key): what targets are resolved on."""
     section_index: Mapped[int | None]
     target_article_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
@@ -227,6 +247,7 @@ class RelatedLink(Base):
 
 class KeyPoint(Base):
     __tablename__ = "key_points"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     version_id: Mapped[int] = mapped_column(
         ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
@@ -236,60 +257,74 @@ class KeyPoint(Base):
 
 
 class ArticleTable(Base):
-    """A data table of the body; its cells live in table_rows / table_cells."""
+    """A data table of the body; its rows and cells live in table_rows / table_cells."""
 
     __tablename__ = "article_tables"
-    __table_args__ = (UniqueConstraint("version_id", "position"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
-    position: Mapped[int]
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
     caption: Mapped[str | None] = mapped_column(Text)
     header: Mapped[list[str]] = mapped_column(default=list)
 
 
 class TableRow(Base):
     __tablename__ = "table_rows"
-    __table_args__ = (UniqueConstraint("table_id", "position"),)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["version_id", "table_position"],
+            ["article_tables.version_id", "article_tables.position"],
+            ondelete="CASCADE",
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    table_id: Mapped[int] = mapped_column(ForeignKey("article_tables.id", ondelete="CASCADE"))
-    position: Mapped[int]
+    version_id: Mapped[int] = mapped_column(primary_key=True)
+    table_position: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
 
 
 class TableCell(Base):
     """One cell; column_name repeats the header cell of its column (NULL past the header's width)."""
 
     __tablename__ = "table_cells"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["version_id", "table_position", "row_position"],
+            ["table_rows.version_id", "table_rows.table_position", "table_rows.position"],
+            ondelete="CASCADE",
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
-    row_id: Mapped[int] = mapped_column(ForeignKey("table_rows.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(primary_key=True)
+    table_position: Mapped[int] = mapped_column(primary_key=True)
+    row_position: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     column_name: Mapped[str | None] = mapped_column(Text)
     value: Mapped[str] = mapped_column(Text)
 
 
 class Tag(Base):
+    """A tag of a version, in page order (``SELECT name, count(*) FROM tags GROUP BY name``)."""
+
     __tablename__ = "tags"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(Text, unique=True)
-
-
-class VersionTag(Base):
-    __tablename__ = "version_tags"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     version_id: Mapped[int] = mapped_column(
         ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
     )
     position: Mapped[int] = mapped_column(primary_key=True)
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
 
 
 class Comment(Base):
     """A reader comment; unique per article by comment_key (the site's id, or a content hash)."""
 
     __tablename__ = "comments"
-    __table_args__ = (UniqueConstraint("article_id", "comment_key"), Index(None, "article_id", "position"))
+    __table_args__ = (UniqueConstraint("article_id", "comment_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
@@ -297,7 +332,7 @@ class Comment(Base):
     site_comment_id: Mapped[str | None] = mapped_column(Text)
     parent_key: Mapped[str | None] = mapped_column(Text)
     """The parent's site comment id, as the record gives it (kept even before the parent arrives)."""
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
     position: Mapped[int]
     """Order within the article's merged comment list (page order, replies after their parent)."""
     author: Mapped[str | None] = mapped_column(Text)

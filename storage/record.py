@@ -315,14 +315,18 @@ def comment_entries(record: dict[str, Any]) -> list[CommentEntry]:
         if key in seen:
             continue
         seen.add(key)
-        fields = (
-            comment["parent_id"],
-            comment["author"],
-            comment["published_at"],
-            comment["published_raw"],
-            comment["text"],
+        # Fields joined by a separator that whitespace-normalized text cannot hold; None differs from "".
+        fields = "\x1f".join(
+            "\x00" if value is None else value
+            for value in (
+                comment["parent_id"],
+                comment["author"],
+                comment["published_at"],
+                comment["published_raw"],
+                comment["text"],
+            )
         )
-        digest = hashlib.sha256(_canonical_json(fields)).hexdigest()[:32]
+        digest = hashlib.sha256(fields.encode("utf-8")).hexdigest()[:32]
         entries.append(CommentEntry(key, digest, comment))
     return entries
 

@@ -29,16 +29,16 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from sqlalchemy import Insert, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
-from storage import search
+from storage import fulltext
 from storage.errors import InvalidRecord
 from storage.models import (
     CRAWL_RUN_STATUSES,
@@ -58,7 +58,6 @@ from storage.models import (
     TableRow,
     Tag,
     VersionAuthor,
-    VersionTag,
 )
 from storage.record import (
     CONTENT_FIELDS,
@@ -101,7 +100,6 @@ _TABLES = ArticleTable.__table__
 _ROWS = TableRow.__table__
 _CELLS = TableCell.__table__
 _TAGS = Tag.__table__
-_VERSION_TAGS = VersionTag.__table__
 _COMMENTS = Comment.__table__
 _CAPTURES = RawCapture.__table__
 _RUNS = CrawlRun.__table__
@@ -123,7 +121,9 @@ class UpsertResult:
     comments_updated: int = 0
     captures_stored: int = 0
     links_resolved: int = 0
-    """Related links (of any article) that now point at an archived target thanks to this upsert."""
+    """Related links of other articles that waited for this one and now point at it.
+
+    (The article's own links are resolved as they are stored, against what is archived already.)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,8 @@ class _CommentMerge:
     added: int = 0
     updated: int = 0
     digest: str | None = None
-    texts: list[str] = field(default_factory=list)
+    texts: list[str] | None = None
+    """All comment texts in order, when the merge read them (None: comments were not touched)."""
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -247,12 +248,224 @@ def merged_comment_order(stored: Sequence[str], incoming: Sequence[str]) -> list
     return order
 
 
+def _param(column: Any) -> Any:
+    """A bind parameter typed like ``column`` (so dates go through UTCDateTime) named ``p_<column>``."""
+    return bindparam(f"p_{column.name}", type_=column.type)
+
+
+def _owner_of_link() -> Any:
+    return select(_URLS.c.article_id).where(_URLS.c.url_key == _LINKS.c.url_key).scalar_subquery()
+
+
+class _BulkInsert:
+    """An INSERT run as one DBAPI ``executemany``: SQL compiled once per dialect by SQLAlchemy, values
+    converted by the columns' own bind processors (UTCDateTime, JSON, LargeBinary ...).
+
+    SQLAlchemy's per-execution and per-row parameter handling was most of the ingest time
+    (bench/archive_bench.py); this keeps its SQL and its types, not that overhead. Only for
+    INSERTs without RETURNING, on the session's own connection and transaction.
+    """
+
+    def __init__(self, statement: Any, columns: Sequence[str]) -> None:
+        self.statement = statement
+        self.columns = list(columns)
+        self._prepared: dict[str, tuple[str, tuple[str, ...], tuple[Any, ...], bool]] = {}
+
+    def _prepare(self, dialect: Any) -> tuple[str, tuple[str, ...], tuple[Any, ...], bool]:
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            compiled = self.statement.compile(dialect=dialect, column_keys=self.columns)
+            names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+            processors = tuple(
+                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+            )
+            prepared = self._prepared[dialect.name] = (
+                compiled.string,
+                names,
+                processors,
+                compiled.positional,
+            )
+        return prepared
+
+    def run(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
+        sql, names, processors, positional = self._prepare(connection.dialect)
+        pairs = tuple(zip(names, processors, strict=True))
+        params: list[Any] = []
+        for row in rows:
+            values = [row[name] if process is None else process(row[name]) for name, process in pairs]
+            params.append(values if positional else dict(zip(names, values, strict=True)))
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(sql, params)
+        finally:
+            cursor.close()
+
+
+def _bulk(table: Any, *exclude: str, statement: Any = None) -> _BulkInsert:
+    columns = [
+        c.name for c in table.c if c.name not in exclude and not (c.primary_key and c.autoincrement is True)
+    ]
+    return _BulkInsert(statement if statement is not None else insert(table).inline(), columns)
+
+
+class _Statements:
+    """Every statement of the write path, built once: building and cache-keying statements costs
+    more than SQLite takes to run them, and re-ingest speed matters (see bench/archive_bench.py)."""
+
+    find_article = (
+        select(
+            _SITES.c.id.label("site_id"),
+            _ARTICLES.c.id,
+            _ARTICLES.c.url,
+            _ARTICLES.c.comments_digest,
+            _VERSIONS.c.id.label("version_id"),
+            _VERSIONS.c.content_hash,
+            _VERSIONS.c.version_number,
+        )
+        .select_from(_SITES)
+        .outerjoin(
+            _ARTICLES,
+            (_ARTICLES.c.site_id == _SITES.c.id) & (_ARTICLES.c.canonical_url == bindparam("identity")),
+        )
+        .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
+        .where(_SITES.c.key == bindparam("site"))
+    )
+    site_id = select(_SITES.c.id).where(_SITES.c.key == bindparam("site"))
+    insert_article = insert(_ARTICLES).returning(_ARTICLES.c.id)
+    touch_article = (
+        update(_ARTICLES)
+        .where(_ARTICLES.c.id == bindparam("p_article_id"))
+        .values(
+            {
+                column: _param(column)
+                for column in (
+                    _ARTICLES.c.url,
+                    _ARTICLES.c.last_seen_at,
+                    _ARTICLES.c.comment_count,
+                    _ARTICLES.c.last_crawl_run_id,
+                    _ARTICLES.c.current_version_id,
+                    _ARTICLES.c.comments_digest,
+                )
+            }
+        )
+    )
+    insert_version = insert(_VERSIONS).returning(_VERSIONS.c.id)
+    insert_authors = _bulk(_AUTHORS)
+    insert_sections = _bulk(_SECTIONS)
+    insert_paragraphs = _bulk(_PARAGRAPHS)
+    # The link's target is looked up while inserting: the article it names may already be archived.
+    insert_links = _bulk(
+        _LINKS,
+        "target_article_id",
+        statement=insert(_LINKS)
+        .inline()
+        .values(
+            target_article_id=select(_URLS.c.article_id)
+            .where(_URLS.c.url_key == bindparam("target_key"))
+            .scalar_subquery()
+        ),
+    )
+    insert_key_points = _bulk(_KEY_POINTS)
+    insert_tables = _bulk(_TABLES)
+    insert_rows = _bulk(_ROWS)
+    insert_cells = _bulk(_CELLS)
+    insert_tags = _bulk(_TAGS)
+    resolve_links_to_keys = (
+        update(_LINKS)
+        .where(_LINKS.c.target_article_id.is_(None), _LINKS.c.url_key.in_(bindparam("keys", expanding=True)))
+        .values(target_article_id=_owner_of_link())
+    )
+    resolve_all_links = (
+        update(_LINKS)
+        .where(_LINKS.c.target_article_id.is_(None), _owner_of_link().is_not(None))
+        .values(target_article_id=_owner_of_link())
+    )
+    stored_comments = (
+        select(
+            _COMMENTS.c.id,
+            _COMMENTS.c.comment_key,
+            _COMMENTS.c.content_hash,
+            _COMMENTS.c.position,
+            _COMMENTS.c.text,
+        )
+        .where(_COMMENTS.c.article_id == bindparam("article_id"))
+        .order_by(_COMMENTS.c.position)
+    )
+    comment_texts = (
+        select(_COMMENTS.c.text)
+        .where(_COMMENTS.c.article_id == bindparam("article_id"))
+        .order_by(_COMMENTS.c.position)
+    )
+    insert_comments = _bulk(_COMMENTS, "id")
+    update_comment = (
+        update(_COMMENTS)
+        .where(_COMMENTS.c.id == bindparam("p_id"))
+        .values(
+            {
+                column: _param(column)
+                for column in _COMMENTS.c
+                if column.name not in ("id", "article_id", "first_seen_at", "first_crawl_run_id")
+            }
+        )
+    )
+    move_comment = (
+        update(_COMMENTS).where(_COMMENTS.c.id == bindparam("p_id")).values(position=bindparam("p_position"))
+    )
+    _parent = _COMMENTS.alias("parent")
+    link_comment_parents = (
+        update(_COMMENTS)
+        .where(
+            _COMMENTS.c.article_id == bindparam("p_article_id"),
+            _COMMENTS.c.parent_key.is_not(None),
+            _COMMENTS.c.parent_id.is_(None),
+        )
+        .values(
+            parent_id=select(_parent.c.id)
+            .where(
+                _parent.c.article_id == _COMMENTS.c.article_id,
+                _parent.c.comment_key == _COMMENTS.c.parent_key,
+            )
+            .scalar_subquery()
+        )
+    )
+    count_in_run = (
+        update(_RUNS)
+        .where(_RUNS.c.id == bindparam("p_run_id"))
+        .values(
+            {
+                _RUNS.c[name]: _RUNS.c[name] + bindparam(f"p_{name}")
+                for name in (
+                    "articles_new",
+                    "articles_updated",
+                    "articles_unchanged",
+                    "comments_added",
+                    "comments_updated",
+                    "captures_stored",
+                )
+            }
+        )
+    )
+    stored_capture_keys = select(_CAPTURES.c.url, _CAPTURES.c.sha256).where(
+        _CAPTURES.c.version_id == bindparam("version_id")
+    )
+    insert_captures = _bulk(_CAPTURES, "id")
+    ignoring_duplicates: ClassVar[dict[str, dict[str, Any]]] = {
+        name: {table.name: dialect.insert(table).on_conflict_do_nothing() for table in (_SITES, _URLS)}
+        for name, dialect in (("postgresql", postgresql_dialect), ("sqlite", sqlite_dialect))
+    }
+
+
 class ArchiveRepository:
     """Reads and writes records through a session it never commits (see module doc)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        self._ignoring_duplicates = _Statements.ignoring_duplicates[self.dialect]
+
+    def _execute(self, statement: Any, params: Any = None) -> Any:
+        """Run a Core statement on the session's connection (skips ORM bookkeeping on the hot path)."""
+        return self.session.connection().execute(statement, params)
 
     # ----------------------------------------------------------------------- crawl runs
 
@@ -323,7 +536,10 @@ class ArchiveRepository:
         * changed content: a new version, the old one kept → ``updated``;
         * comments merge in every case: new ones added, edited ones updated, none removed.
 
-        Raises :class:`InvalidRecord` (naming the field) before touching the database.
+        ``captures`` are the raw responses the record was extracted from: dicts with ``url``,
+        ``status``, ``headers`` (only :data:`SELECTED_HEADERS` are kept), ``fetched_at`` (aware
+        datetime or ISO string, default now) and ``body`` (bytes). Raises :class:`InvalidRecord`
+        (naming the field) before touching the database.
         """
         rec = normalize_record(record)
         prepared = [prepare_capture(c, f"captures[{i}]") for i, c in enumerate(captures)]
@@ -333,33 +549,17 @@ class ArchiveRepository:
         incoming_comments = comments_digest([(e.key, e.content_hash) for e in entries])
         identity = rec["canonical_url"] or rec["url"]
 
-        row = self.session.execute(
-            select(
-                _ARTICLES.c.id,
-                _ARTICLES.c.url,
-                _ARTICLES.c.comments_digest,
-                _VERSIONS.c.id.label("version_id"),
-                _VERSIONS.c.content_hash,
-                _VERSIONS.c.version_number,
-            )
-            .select_from(_ARTICLES)
-            .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
-            .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
-            .where(_SITES.c.key == rec["site"], _ARTICLES.c.canonical_url == identity)
+        row = self._execute(
+            _Statements.find_article, {"site": rec["site"], "identity": identity}
         ).one_or_none()
-        if row is None:
+        if row is None or row.id is None:
+            site_id = row.site_id if row is not None else self._create_site(rec["site"], now)
             return self._insert_article(
-                rec, identity, digest, entries, incoming_comments, prepared, now, crawl_run_id
+                site_id, rec, identity, digest, entries, incoming_comments, prepared, now, crawl_run_id
             )
 
         article_id = row.id
         links_resolved = self._register_urls(article_id, [rec["url"]]) if rec["url"] != row.url else 0
-        article_changes: dict[str, Any] = {
-            "url": rec["url"],
-            "last_seen_at": now,
-            "comment_count": rec["comment_count"],
-            "last_crawl_run_id": crawl_run_id,
-        }
         status: Literal["updated", "unchanged"] = "unchanged"
         changed: list[str] = []
         version_id, version_number = row.version_id, row.version_number or 0
@@ -371,17 +571,25 @@ class ArchiveRepository:
             version_id = self._insert_version(
                 article_id, version_number, rec, digest, changed, now, crawl_run_id
             )
-            article_changes["current_version_id"] = version_id
 
-        merge = _CommentMerge()
+        merge = _CommentMerge(digest=row.comments_digest)
         if row.comments_digest != incoming_comments:
             merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=False)
-            article_changes["comments_digest"] = merge.digest
-        self.session.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(**article_changes))
-
+        self._execute(
+            _Statements.touch_article,
+            {
+                "p_article_id": article_id,
+                "p_url": rec["url"],
+                "p_last_seen_at": now,
+                "p_comment_count": rec["comment_count"],
+                "p_last_crawl_run_id": crawl_run_id,
+                "p_current_version_id": version_id,
+                "p_comments_digest": merge.digest,
+            },
+        )
         if status == "updated" or merge.added or merge.updated:
-            texts = merge.texts if merge.digest is not None else self._comment_texts(article_id)
-            search.index_article(self.session, article_id, rec, texts)
+            texts = merge.texts if merge.texts is not None else self._comment_texts(article_id)
+            fulltext.index_article(self.session, article_id, rec, texts, new=False)
         stored = self._store_captures(
             article_id, version_id, crawl_run_id, prepared, new_version=status == "updated"
         )
@@ -400,6 +608,7 @@ class ArchiveRepository:
 
     def _insert_article(
         self,
+        site_id: int,
         rec: dict[str, Any],
         identity: str,
         digest: str,
@@ -409,36 +618,38 @@ class ArchiveRepository:
         now: datetime,
         crawl_run_id: int | None,
     ) -> UpsertResult:
-        site_id = self._site_id(rec["site"], now)
-        article_id = self.session.execute(
-            insert(_ARTICLES)
-            .values(
-                site_id=site_id,
-                canonical_url=identity,
-                url=rec["url"],
-                first_seen_at=now,
-                last_seen_at=now,
-                comment_count=rec["comment_count"],
-                comments_digest=incoming_comments,
-                first_crawl_run_id=crawl_run_id,
-                last_crawl_run_id=crawl_run_id,
-            )
-            .returning(_ARTICLES.c.id)
+        article_id = self._execute(
+            _Statements.insert_article,
+            {
+                "site_id": site_id,
+                "canonical_url": identity,
+                "url": rec["url"],
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "comment_count": rec["comment_count"],
+                "comments_digest": incoming_comments,
+                "first_crawl_run_id": crawl_run_id,
+                "last_crawl_run_id": crawl_run_id,
+            },
         ).scalar_one()
         # URLs first, so that the article's own version resolves self-links like any other.
         links_resolved = self._register_urls(article_id, [identity, rec["url"]])
         filled = [name for name in CONTENT_FIELDS if rec[name] not in (None, [], "")]
         version_id = self._insert_version(article_id, 1, rec, digest, filled, now, crawl_run_id)
-        links_resolved += self.session.scalar(
-            select(func.count())
-            .select_from(_LINKS)
-            .where(_LINKS.c.version_id == version_id, _LINKS.c.target_article_id.is_not(None))
-        )
-        self.session.execute(
-            update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(current_version_id=version_id)
-        )
         merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=True)
-        search.index_article(self.session, article_id, rec, merge.texts)
+        self._execute(
+            _Statements.touch_article,
+            {
+                "p_article_id": article_id,
+                "p_url": rec["url"],
+                "p_last_seen_at": now,
+                "p_comment_count": rec["comment_count"],
+                "p_last_crawl_run_id": crawl_run_id,
+                "p_current_version_id": version_id,
+                "p_comments_digest": merge.digest,
+            },
+        )
+        fulltext.index_article(self.session, article_id, rec, merge.texts or [], new=True)
         stored = self._store_captures(article_id, version_id, crawl_run_id, captures, new_version=True)
         self._count(crawl_run_id, "new", merge.added, 0, stored)
         return UpsertResult(
@@ -452,33 +663,25 @@ class ArchiveRepository:
             links_resolved=links_resolved,
         )
 
-    def _site_id(self, key: str, now: datetime) -> int:
-        site_id = self.session.scalar(select(_SITES.c.id).where(_SITES.c.key == key))
-        if site_id is None:
-            self.session.execute(self._insert_ignoring_duplicates(_SITES).values(key=key, first_seen_at=now))
-            site_id = self.session.scalar(select(_SITES.c.id).where(_SITES.c.key == key))
-        return site_id
-
-    def _insert_ignoring_duplicates(self, table: Any) -> Insert:
-        """INSERT ... ON CONFLICT DO NOTHING (concurrent crawlers may race on sites, tags, URLs)."""
-        if self.dialect == "postgresql":
-            return postgresql_insert(table).on_conflict_do_nothing()
-        return sqlite_insert(table).on_conflict_do_nothing()
+    def _create_site(self, key: str, now: datetime) -> int:
+        self._execute(self._ignoring_duplicates["sites"], {"key": key, "first_seen_at": now})
+        return self._execute(_Statements.site_id, {"site": key}).scalar_one()
 
     def _count(self, run_id: int | None, status: str, added: int, updated: int, captures: int) -> None:
         if run_id is None:
             return
-        column = {"new": _RUNS.c.articles_new, "updated": _RUNS.c.articles_updated}.get(
-            status, _RUNS.c.articles_unchanged
+        self._execute(
+            _Statements.count_in_run,
+            {
+                "p_run_id": run_id,
+                "p_articles_new": int(status == "new"),
+                "p_articles_updated": int(status == "updated"),
+                "p_articles_unchanged": int(status == "unchanged"),
+                "p_comments_added": added,
+                "p_comments_updated": updated,
+                "p_captures_stored": captures,
+            },
         )
-        values: dict[str, Any] = {column.name: column + 1}
-        if added:
-            values["comments_added"] = _RUNS.c.comments_added + added
-        if updated:
-            values["comments_updated"] = _RUNS.c.comments_updated + updated
-        if captures:
-            values["captures_stored"] = _RUNS.c.captures_stored + captures
-        self.session.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**values))
 
     # ----------------------------------------------------------------------- versions
 
@@ -492,18 +695,18 @@ class ArchiveRepository:
         now: datetime,
         crawl_run_id: int | None,
     ) -> int:
-        version_id = self.session.execute(
-            insert(_VERSIONS)
-            .values(
-                article_id=article_id,
-                version_number=number,
-                content_hash=digest,
-                changed_fields=changed,
-                first_seen_at=now,
-                crawl_run_id=crawl_run_id,
+        """Insert a version and its content rows; returns its id."""
+        version_id = self._execute(
+            _Statements.insert_version,
+            {
+                "article_id": article_id,
+                "version_number": number,
+                "content_hash": digest,
+                "changed_fields": changed,
+                "first_seen_at": now,
+                "crawl_run_id": crawl_run_id,
                 **self._version_columns(rec),
-            )
-            .returning(_VERSIONS.c.id)
+            },
         ).scalar_one()
         self._insert_version_children(version_id, rec)
         return version_id
@@ -525,14 +728,14 @@ class ArchiveRepository:
             "modified_offset": modified_offset,
             "modified_raw": rec["modified_raw"],
             "category": rec["category"],
-            "body_text": rec["body_text"],
         }
 
     def _insert_version_children(self, version_id: int, rec: dict[str, Any]) -> None:
-        execute = self.session.execute
+        """Insert everything a version says, one executemany per table."""
+        connection = self.session.connection()
         if rec["authors"]:
-            execute(
-                insert(_AUTHORS),
+            _Statements.insert_authors.run(
+                connection,
                 [
                     {"version_id": version_id, "position": i, "name": name}
                     for i, name in enumerate(rec["authors"])
@@ -540,27 +743,25 @@ class ArchiveRepository:
             )
         sections = rec["sections"]
         if sections:
-            section_ids = execute(
-                insert(_SECTIONS).returning(_SECTIONS.c.id, sort_by_parameter_order=True),
+            _Statements.insert_sections.run(
+                connection,
                 [
                     {"version_id": version_id, "position": i, "heading": s["heading"], "level": s["level"]}
                     for i, s in enumerate(sections)
                 ],
-            ).scalars()
+            )
             paragraphs = [
-                {"section_id": section_id, "position": i, "text": text}
-                for section_id, section in zip(section_ids, sections, strict=True)
+                {"version_id": version_id, "section_position": s, "position": i, "text": text}
+                for s, section in enumerate(sections)
                 for i, text in enumerate(section["paragraphs"])
             ]
             if paragraphs:
-                execute(insert(_PARAGRAPHS), paragraphs)
-        links = rec["related_links"]
-        if links:
-            keys = [url_key(link["url"]) for link in links]
-            targets = self._article_ids_by_url_key(keys)
-            execute(
-                insert(_LINKS),
-                [
+                _Statements.insert_paragraphs.run(connection, paragraphs)
+        if rec["related_links"]:
+            rows = []
+            for i, link in enumerate(rec["related_links"]):
+                key = url_key(link["url"])
+                rows.append(
                     {
                         "version_id": version_id,
                         "position": i,
@@ -569,14 +770,13 @@ class ArchiveRepository:
                         "url": link["url"],
                         "url_key": key,
                         "section_index": link["section_index"],
-                        "target_article_id": targets.get(key),
+                        "target_key": key,
                     }
-                    for i, (link, key) in enumerate(zip(links, keys, strict=True))
-                ],
-            )
+                )
+            _Statements.insert_links.run(connection, rows)
         if rec["key_points"]:
-            execute(
-                insert(_KEY_POINTS),
+            _Statements.insert_key_points.run(
+                connection,
                 [
                     {"version_id": version_id, "position": i, "text": text}
                     for i, text in enumerate(rec["key_points"])
@@ -585,63 +785,43 @@ class ArchiveRepository:
         if rec["tables"]:
             self._insert_tables(version_id, rec["tables"])
         if rec["tags"]:
-            tag_ids = self._tag_ids(rec["tags"])
-            execute(
-                insert(_VERSION_TAGS),
+            _Statements.insert_tags.run(
+                connection,
                 [
-                    {"version_id": version_id, "position": i, "tag_id": tag_ids[name]}
+                    {"version_id": version_id, "position": i, "name": name}
                     for i, name in enumerate(rec["tags"])
                 ],
             )
 
     def _insert_tables(self, version_id: int, tables: list[dict[str, Any]]) -> None:
-        execute = self.session.execute
-        table_ids = execute(
-            insert(_TABLES).returning(_TABLES.c.id, sort_by_parameter_order=True),
+        connection = self.session.connection()
+        _Statements.insert_tables.run(
+            connection,
             [
                 {"version_id": version_id, "position": i, "caption": t["caption"], "header": t["header"]}
                 for i, t in enumerate(tables)
             ],
-        ).scalars()
-        row_params = [
-            {"table_id": table_id, "position": i}
-            for table_id, table in zip(table_ids, tables, strict=True)
-            for i in range(len(table["rows"]))
-        ]
-        if not row_params:
-            return
-        row_ids = execute(
-            insert(_ROWS).returning(_ROWS.c.id, sort_by_parameter_order=True), row_params
-        ).scalars()
-        cells = []
-        all_rows = ((table["header"], row) for table in tables for row in table["rows"])
-        for row_id, (header, row) in zip(row_ids, all_rows, strict=True):
-            cells.extend(
-                {
-                    "row_id": row_id,
-                    "position": i,
-                    "column_name": header[i] if i < len(header) else None,
-                    "value": value,
-                }
-                for i, value in enumerate(row)
-            )
-        if cells:
-            execute(insert(_CELLS), cells)
-
-    def _tag_ids(self, names: list[str]) -> dict[str, int]:
-        unique = list(dict.fromkeys(names))
-        ids = dict(
-            self.session.execute(select(_TAGS.c.name, _TAGS.c.id).where(_TAGS.c.name.in_(unique))).all()
         )
-        missing = [name for name in unique if name not in ids]
-        if missing:
-            self.session.execute(
-                self._insert_ignoring_duplicates(_TAGS), [{"name": name} for name in missing]
-            )
-            ids.update(
-                self.session.execute(select(_TAGS.c.name, _TAGS.c.id).where(_TAGS.c.name.in_(missing))).all()
-            )
-        return ids
+        rows, cells = [], []
+        for t, table in enumerate(tables):
+            header = table["header"]
+            for r, row in enumerate(table["rows"]):
+                rows.append({"version_id": version_id, "table_position": t, "position": r})
+                cells.extend(
+                    {
+                        "version_id": version_id,
+                        "table_position": t,
+                        "row_position": r,
+                        "position": i,
+                        "column_name": header[i] if i < len(header) else None,
+                        "value": value,
+                    }
+                    for i, value in enumerate(row)
+                )
+        if rows:
+            _Statements.insert_rows.run(connection, rows)
+        if cells:
+            _Statements.insert_cells.run(connection, cells)
 
     # ----------------------------------------------------------------------- comments
 
@@ -657,20 +837,9 @@ class ArchiveRepository:
         stored = (
             []
             if new_article
-            else self.session.execute(
-                select(
-                    _COMMENTS.c.id,
-                    _COMMENTS.c.comment_key,
-                    _COMMENTS.c.content_hash,
-                    _COMMENTS.c.position,
-                    _COMMENTS.c.text,
-                )
-                .where(_COMMENTS.c.article_id == article_id)
-                .order_by(_COMMENTS.c.position)
-            ).all()
+            else self._execute(_Statements.stored_comments, {"article_id": article_id}).all()
         )
         by_key = {row.comment_key: row for row in stored}
-        incoming = {entry.key: entry for entry in entries}
         order = merged_comment_order([row.comment_key for row in stored], [entry.key for entry in entries])
         position = {key: i for i, key in enumerate(order)}
 
@@ -685,42 +854,30 @@ class ArchiveRepository:
                         "position": position[entry.key],
                         "first_seen_at": now,
                         "first_crawl_run_id": crawl_run_id,
+                        "updated_at": None,
                         **columns,
                     }
                 )
             elif old.content_hash != entry.content_hash:
-                updates.append({"_id": old.id, "position": position[entry.key], "updated_at": now, **columns})
-        updated_ids = {u["_id"] for u in updates}
+                updates.append(
+                    {"p_id": old.id, "p_position": position[entry.key], "p_updated_at": now}
+                    | {f"p_{name}": value for name, value in columns.items()}
+                )
+        updated_ids = {u["p_id"] for u in updates}
         moves = [
-            {"_id": row.id, "_position": position[row.comment_key]}
+            {"p_id": row.id, "p_position": position[row.comment_key]}
             for row in stored
             if row.position != position[row.comment_key] and row.id not in updated_ids
         ]
         if inserts:
-            self.session.execute(insert(_COMMENTS), inserts)
+            _Statements.insert_comments.run(self.session.connection(), inserts)
         if updates:
-            # executemany UPDATE: bind names must differ from column names, and carry the column
-            # types so that dates go through UTCDateTime.
-            columns = [name for name in updates[0] if name != "_id"]
-            self.session.execute(
-                update(_COMMENTS)
-                .where(_COMMENTS.c.id == bindparam("_id"))
-                .values({name: bindparam(f"_{name}", type_=_COMMENTS.c[name].type) for name in columns}),
-                [
-                    {f"_{name}": value for name, value in params.items() if name != "_id"}
-                    | {"_id": params["_id"]}
-                    for params in updates
-                ],
-            )
+            self._execute(_Statements.update_comment, updates)
         if moves:
-            self.session.execute(
-                update(_COMMENTS)
-                .where(_COMMENTS.c.id == bindparam("_id"))
-                .values(position=bindparam("_position")),
-                moves,
-            )
-        if (inserts or updates) and (any(e.comment["parent_id"] for e in entries) or stored):
-            self._link_comment_parents(article_id)
+            self._execute(_Statements.move_comment, moves)
+        if (inserts or updates) and (stored or any(e.comment["parent_id"] for e in entries)):
+            # Replies point at their parent row; a parent from a later comment page links up then.
+            self._execute(_Statements.link_comment_parents, {"p_article_id": article_id})
 
         hashes = {row.comment_key: row.content_hash for row in stored}
         hashes.update((entry.key, entry.content_hash) for entry in entries)
@@ -741,7 +898,7 @@ class ArchiveRepository:
             "comment_key": entry.key,
             "site_comment_id": comment["id"],
             "parent_key": comment["parent_id"],
-            "parent_id": None,  # resolved by _link_comment_parents once the parent is archived
+            "parent_id": None,  # set by link_comment_parents once the parent is archived
             "author": comment["author"],
             "published_at": published_at,
             "published_offset": published_offset,
@@ -750,61 +907,19 @@ class ArchiveRepository:
             "content_hash": entry.content_hash,
         }
 
-    def _link_comment_parents(self, article_id: int) -> None:
-        """Point replies at their parent row; a parent from a later comment page links up later."""
-        parent = _COMMENTS.alias("parent")
-        self.session.execute(
-            update(_COMMENTS)
-            .where(
-                _COMMENTS.c.article_id == article_id,
-                _COMMENTS.c.parent_key.is_not(None),
-                _COMMENTS.c.parent_id.is_(None),
-            )
-            .values(
-                parent_id=select(parent.c.id)
-                .where(
-                    parent.c.article_id == _COMMENTS.c.article_id,
-                    parent.c.comment_key == _COMMENTS.c.parent_key,
-                )
-                .scalar_subquery()
-            )
-        )
-
     def _comment_texts(self, article_id: int) -> list[str]:
-        return list(
-            self.session.scalars(
-                select(_COMMENTS.c.text)
-                .where(_COMMENTS.c.article_id == article_id)
-                .order_by(_COMMENTS.c.position)
-            )
-        )
+        return list(self._execute(_Statements.comment_texts, {"article_id": article_id}).scalars())
 
     # ----------------------------------------------------------------------- URLs and related links
 
     def _register_urls(self, article_id: int, urls: list[str]) -> int:
         """Make the article findable by these URLs; returns how many waiting links now resolve."""
         keys = {url_key(url): url for url in urls}
-        self.session.execute(
-            self._insert_ignoring_duplicates(_URLS),
+        self._execute(
+            self._ignoring_duplicates["article_urls"],
             [{"url_key": key, "article_id": article_id, "url": url} for key, url in keys.items()],
         )
-        return self._resolve_links(_LINKS.c.url_key.in_(list(keys)))
-
-    def _resolve_links(self, *conditions: Any) -> int:
-        owner = select(_URLS.c.article_id).where(_URLS.c.url_key == _LINKS.c.url_key).scalar_subquery()
-        result = self.session.execute(
-            update(_LINKS)
-            .where(_LINKS.c.target_article_id.is_(None), owner.is_not(None), *conditions)
-            .values(target_article_id=owner)
-        )
-        return result.rowcount or 0
-
-    def _article_ids_by_url_key(self, keys: list[str]) -> dict[str, int]:
-        return dict(
-            self.session.execute(
-                select(_URLS.c.url_key, _URLS.c.article_id).where(_URLS.c.url_key.in_(set(keys)))
-            ).all()
-        )
+        return self._execute(_Statements.resolve_links_to_keys, {"keys": list(keys)}).rowcount or 0
 
     def resolve_related_links(self) -> int:
         """Point every unresolved related link whose target is archived at it; returns the count.
@@ -812,7 +927,7 @@ class ArchiveRepository:
         Upserts already do this as articles arrive; this is the catch-all after bulk imports or
         repairs.
         """
-        return self._resolve_links()
+        return self._execute(_Statements.resolve_all_links).rowcount or 0
 
     def find_article_id(self, url: str) -> int | None:
         """The archived article known by this URL (fetch or canonical URL, normalized), if any."""
@@ -835,9 +950,7 @@ class ArchiveRepository:
         seen: set[tuple[str, str]] = set()
         if not new_version:
             seen.update(
-                self.session.execute(
-                    select(_CAPTURES.c.url, _CAPTURES.c.sha256).where(_CAPTURES.c.version_id == version_id)
-                ).all()
+                map(tuple, self._execute(_Statements.stored_capture_keys, {"version_id": version_id}).all())
             )
         rows = []
         for capture in captures:
@@ -848,7 +961,7 @@ class ArchiveRepository:
                 {"article_id": article_id, "version_id": version_id, "crawl_run_id": crawl_run_id, **capture}
             )
         if rows:
-            self.session.execute(insert(_CAPTURES), rows)
+            _Statements.insert_captures.run(self.session.connection(), rows)
         return len(rows)
 
     def iter_captures(
@@ -937,7 +1050,7 @@ class ArchiveRepository:
         )
         contents = self._load_versions([i for i in (previous_id, next_id) if i is not None])
 
-        for table in (_SECTIONS, _LINKS, _KEY_POINTS, _TABLES, _VERSION_TAGS, _AUTHORS):
+        for table in (_SECTIONS, _LINKS, _KEY_POINTS, _TABLES, _TAGS, _AUTHORS):
             self.session.execute(delete(table).where(table.c.version_id == version_id))
         changed = (
             changed_fields(contents[previous_id], rec)
@@ -965,7 +1078,7 @@ class ArchiveRepository:
             select(_ARTICLES.c.current_version_id).where(_ARTICLES.c.id == article_id)
         )
         if current == version_id:
-            search.index_article(self.session, article_id, rec, merge.texts)
+            fulltext.index_article(self.session, article_id, rec, merge.texts or [], new=False)
         return True
 
     # ----------------------------------------------------------------------- reading records back
@@ -1068,7 +1181,7 @@ class ArchiveRepository:
                 "category": v.category,
                 "tags": [],
                 "sections": [],
-                "body_text": v.body_text,
+                "body_text": "",
                 "related_links": [],
                 "key_points": [],
                 "tables": [],
@@ -1081,28 +1194,29 @@ class ArchiveRepository:
         ):
             contents[version_id]["authors"].append(name)
         for version_id, name in execute(
-            select(_VERSION_TAGS.c.version_id, _TAGS.c.name)
-            .join(_TAGS, _TAGS.c.id == _VERSION_TAGS.c.tag_id)
-            .where(_VERSION_TAGS.c.version_id.in_(ids))
-            .order_by(_VERSION_TAGS.c.version_id, _VERSION_TAGS.c.position)
+            select(_TAGS.c.version_id, _TAGS.c.name)
+            .where(_TAGS.c.version_id.in_(ids))
+            .order_by(_TAGS.c.version_id, _TAGS.c.position)
         ):
             contents[version_id]["tags"].append(name)
-        sections: dict[int, dict[str, Any]] = {}
+        sections: dict[tuple[int, int], dict[str, Any]] = {}
         for section in execute(
             select(_SECTIONS)
             .where(_SECTIONS.c.version_id.in_(ids))
             .order_by(_SECTIONS.c.version_id, _SECTIONS.c.position)
         ):
-            sections[section.id] = {"heading": section.heading, "level": section.level, "paragraphs": []}
-            contents[section.version_id]["sections"].append(sections[section.id])
-        if sections:
-            for section_id, text in execute(
-                select(_PARAGRAPHS.c.section_id, _PARAGRAPHS.c.text)
-                .join(_SECTIONS, _SECTIONS.c.id == _PARAGRAPHS.c.section_id)
-                .where(_SECTIONS.c.version_id.in_(ids))
-                .order_by(_PARAGRAPHS.c.section_id, _PARAGRAPHS.c.position)
-            ):
-                sections[section_id]["paragraphs"].append(text)
+            sections[section.version_id, section.position] = {
+                "heading": section.heading,
+                "level": section.level,
+                "paragraphs": [],
+            }
+            contents[section.version_id]["sections"].append(sections[section.version_id, section.position])
+        for version_id, section_position, text in execute(
+            select(_PARAGRAPHS.c.version_id, _PARAGRAPHS.c.section_position, _PARAGRAPHS.c.text)
+            .where(_PARAGRAPHS.c.version_id.in_(ids))
+            .order_by(_PARAGRAPHS.c.version_id, _PARAGRAPHS.c.section_position, _PARAGRAPHS.c.position)
+        ):
+            sections[version_id, section_position]["paragraphs"].append(text)
         for link in execute(
             select(_LINKS)
             .where(_LINKS.c.version_id.in_(ids))
@@ -1122,31 +1236,39 @@ class ArchiveRepository:
             .order_by(_KEY_POINTS.c.version_id, _KEY_POINTS.c.position)
         ):
             contents[version_id]["key_points"].append(text)
-        tables: dict[int, dict[str, Any]] = {}
+        tables: dict[tuple[int, int], dict[str, Any]] = {}
         for table in execute(
             select(_TABLES)
             .where(_TABLES.c.version_id.in_(ids))
             .order_by(_TABLES.c.version_id, _TABLES.c.position)
         ):
-            tables[table.id] = {"caption": table.caption, "header": list(table.header), "rows": []}
-            contents[table.version_id]["tables"].append(tables[table.id])
+            tables[table.version_id, table.position] = {
+                "caption": table.caption,
+                "header": list(table.header),
+                "rows": [],
+            }
+            contents[table.version_id]["tables"].append(tables[table.version_id, table.position])
         if tables:
-            rows: dict[int, list[str]] = {}
-            for row in execute(
-                select(_ROWS.c.id, _ROWS.c.table_id)
-                .where(_ROWS.c.table_id.in_(list(tables)))
-                .order_by(_ROWS.c.table_id, _ROWS.c.position)
+            rows: dict[tuple[int, int, int], list[str]] = {}
+            for version_id, table_position, position in execute(
+                select(_ROWS.c.version_id, _ROWS.c.table_position, _ROWS.c.position)
+                .where(_ROWS.c.version_id.in_(ids))
+                .order_by(_ROWS.c.version_id, _ROWS.c.table_position, _ROWS.c.position)
             ):
-                rows[row.id] = []
-                tables[row.table_id]["rows"].append(rows[row.id])
-            if rows:
-                for row_id, value in execute(
-                    select(_CELLS.c.row_id, _CELLS.c.value)
-                    .join(_ROWS, _ROWS.c.id == _CELLS.c.row_id)
-                    .where(_ROWS.c.table_id.in_(list(tables)))
-                    .order_by(_CELLS.c.row_id, _CELLS.c.position)
-                ):
-                    rows[row_id].append(value)
+                rows[version_id, table_position, position] = []
+                tables[version_id, table_position]["rows"].append(rows[version_id, table_position, position])
+            for version_id, table_position, row_position, value in execute(
+                select(_CELLS.c.version_id, _CELLS.c.table_position, _CELLS.c.row_position, _CELLS.c.value)
+                .where(_CELLS.c.version_id.in_(ids))
+                .order_by(
+                    _CELLS.c.version_id, _CELLS.c.table_position, _CELLS.c.row_position, _CELLS.c.position
+                )
+            ):
+                rows[version_id, table_position, row_position].append(value)
+        for content in contents.values():
+            content["body_text"] = "\n".join(
+                p for section in content["sections"] for p in section["paragraphs"]
+            )
         return contents
 
     def _load_comments(self, article_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -62,13 +62,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_sites_key")),
     )
     op.create_table(
-        "tags",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
-        sa.UniqueConstraint("name", name=op.f("uq_tags_name")),
-    )
-    op.create_table(
         "articles",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
@@ -104,8 +97,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("url_key", name=op.f("pk_article_urls")),
+        sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_article_urls_article_id"), "article_urls", ["article_id"])
     op.create_table(
         "article_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -127,7 +120,6 @@ def upgrade() -> None:
         sa.Column("modified_offset", sa.SmallInteger(), nullable=True),
         sa.Column("modified_raw", sa.Text(), nullable=True),
         sa.Column("category", sa.Text(), nullable=True),
-        sa.Column("body_text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
             ["articles.id"],
@@ -181,11 +173,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comments")),
         sa.UniqueConstraint("article_id", "comment_key", name=op.f("uq_comments_article_id_comment_key")),
     )
-    op.create_index(op.f("ix_comments_article_id_position"), "comments", ["article_id", "position"])
-    op.create_index(op.f("ix_comments_parent_id"), "comments", ["parent_id"])
     op.create_table(
         "article_tables",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("caption", sa.Text(), nullable=True),
@@ -196,8 +185,8 @@ def upgrade() -> None:
             name=op.f("fk_article_tables_version_id_article_versions"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_article_tables")),
-        sa.UniqueConstraint("version_id", "position", name=op.f("uq_article_tables_version_id_position")),
+        sa.PrimaryKeyConstraint("version_id", "position", name=op.f("pk_article_tables")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "key_points",
@@ -211,6 +200,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("version_id", "position", name=op.f("pk_key_points")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "raw_captures",
@@ -249,7 +239,6 @@ def upgrade() -> None:
     op.create_index(op.f("ix_raw_captures_article_id"), "raw_captures", ["article_id"])
     op.create_table(
         "related_links",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("label", sa.Text(), nullable=True),
@@ -270,14 +259,13 @@ def upgrade() -> None:
             name=op.f("fk_related_links_version_id_article_versions"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_related_links")),
-        sa.UniqueConstraint("version_id", "position", name=op.f("uq_related_links_version_id_position")),
+        sa.PrimaryKeyConstraint("version_id", "position", name=op.f("pk_related_links")),
+        sqlite_with_rowid=False,
     )
     op.create_index(op.f("ix_related_links_target_article_id"), "related_links", ["target_article_id"])
     op.create_index(op.f("ix_related_links_url_key"), "related_links", ["url_key"])
     op.create_table(
         "sections",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("heading", sa.Text(), nullable=True),
@@ -288,8 +276,22 @@ def upgrade() -> None:
             name=op.f("fk_sections_version_id_article_versions"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sections")),
-        sa.UniqueConstraint("version_id", "position", name=op.f("uq_sections_version_id_position")),
+        sa.PrimaryKeyConstraint("version_id", "position", name=op.f("pk_sections")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "tags",
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["article_versions.id"],
+            name=op.f("fk_tags_version_id_article_versions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("version_id", "position", name=op.f("pk_tags")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "version_authors",
@@ -303,60 +305,55 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("version_id", "position", name=op.f("pk_version_authors")),
+        sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_version_authors_name"), "version_authors", ["name"])
-    op.create_table(
-        "version_tags",
-        sa.Column("version_id", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("tag_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["tag_id"], ["tags.id"], name=op.f("fk_version_tags_tag_id_tags")),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["article_versions.id"],
-            name=op.f("fk_version_tags_version_id_article_versions"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("version_id", "position", name=op.f("pk_version_tags")),
-    )
-    op.create_index(op.f("ix_version_tags_tag_id"), "version_tags", ["tag_id"])
     op.create_table(
         "paragraphs",
-        sa.Column("section_id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("section_position", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["section_id"],
-            ["sections.id"],
-            name=op.f("fk_paragraphs_section_id_sections"),
+            ["version_id", "section_position"],
+            ["sections.version_id", "sections.position"],
+            name=op.f("fk_paragraphs_version_id_sections"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("section_id", "position", name=op.f("pk_paragraphs")),
+        sa.PrimaryKeyConstraint("version_id", "section_position", "position", name=op.f("pk_paragraphs")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "table_rows",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("table_id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("table_position", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["table_id"],
-            ["article_tables.id"],
-            name=op.f("fk_table_rows_table_id_article_tables"),
+            ["version_id", "table_position"],
+            ["article_tables.version_id", "article_tables.position"],
+            name=op.f("fk_table_rows_version_id_article_tables"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_table_rows")),
-        sa.UniqueConstraint("table_id", "position", name=op.f("uq_table_rows_table_id_position")),
+        sa.PrimaryKeyConstraint("version_id", "table_position", "position", name=op.f("pk_table_rows")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "table_cells",
-        sa.Column("row_id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("table_position", sa.Integer(), nullable=False),
+        sa.Column("row_position", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("column_name", sa.Text(), nullable=True),
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["row_id"], ["table_rows.id"], name=op.f("fk_table_cells_row_id_table_rows"), ondelete="CASCADE"
+            ["version_id", "table_position", "row_position"],
+            ["table_rows.version_id", "table_rows.table_position", "table_rows.position"],
+            name=op.f("fk_table_cells_version_id_table_rows"),
+            ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("row_id", "position", name=op.f("pk_table_cells")),
+        sa.PrimaryKeyConstraint(
+            "version_id", "table_position", "row_position", "position", name=op.f("pk_table_cells")
+        ),
+        sqlite_with_rowid=False,
     )
 
 
@@ -364,10 +361,8 @@ def downgrade() -> None:
     op.drop_table("table_cells")
     op.drop_table("table_rows")
     op.drop_table("paragraphs")
-    op.drop_index(op.f("ix_version_tags_tag_id"), table_name="version_tags")
-    op.drop_table("version_tags")
-    op.drop_index(op.f("ix_version_authors_name"), table_name="version_authors")
     op.drop_table("version_authors")
+    op.drop_table("tags")
     op.drop_table("sections")
     op.drop_index(op.f("ix_related_links_url_key"), table_name="related_links")
     op.drop_index(op.f("ix_related_links_target_article_id"), table_name="related_links")
@@ -376,17 +371,13 @@ def downgrade() -> None:
     op.drop_table("raw_captures")
     op.drop_table("key_points")
     op.drop_table("article_tables")
-    op.drop_index(op.f("ix_comments_parent_id"), table_name="comments")
-    op.drop_index(op.f("ix_comments_article_id_position"), table_name="comments")
     op.drop_table("comments")
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint(
             op.f("fk_articles_current_version_id_article_versions"), "articles", type_="foreignkey"
         )
     op.drop_table("article_versions")
-    op.drop_index(op.f("ix_article_urls_article_id"), table_name="article_urls")
     op.drop_table("article_urls")
     op.drop_table("articles")
-    op.drop_table("tags")
     op.drop_table("sites")
     op.drop_table("crawl_runs")

@@ -57,7 +57,7 @@ def _ordered_names(table: str, sqlite: bool) -> str:
     if table == "version_authors":
         source, name = "version_authors x", "x.name"
     else:
-        source, name = "version_tags x JOIN tags t ON t.id = x.tag_id", "t.name"
+        source, name = "tags x", "x.name"
     if sqlite:
         return (
             f"(SELECT group_concat(name, ', ') FROM "
@@ -67,6 +67,9 @@ def _ordered_names(table: str, sqlite: bool) -> str:
 
 
 def _views(sqlite: bool) -> list[str]:
+    # The current body text is kept once, in the search table (versions rebuild it from paragraphs).
+    body_text = "(SELECT x.body FROM article_search x WHERE x.rowid = a.id)" if sqlite else "st.body"
+    search_join = "" if sqlite else "LEFT JOIN article_search st ON st.article_id = a.id"
     return [
         f"""
 CREATE VIEW v_articles AS
@@ -82,12 +85,12 @@ SELECT
     {_ordered_names("version_authors", sqlite)} AS authors,
     v.language,
     v.category,
-    {_ordered_names("version_tags", sqlite)} AS tags,
+    {_ordered_names("tags", sqlite)} AS tags,
     v.published_at,
     v.published_raw,
     v.modified_at,
     v.modified_raw,
-    v.body_text,
+    {body_text} AS body_text,
     a.first_seen_at,
     a.last_seen_at,
     v.first_seen_at AS version_first_seen_at,
@@ -102,6 +105,7 @@ SELECT
 FROM articles a
 JOIN sites s ON s.id = a.site_id
 JOIN article_versions v ON v.id = a.current_version_id
+{search_join}
 """,
         """
 CREATE VIEW v_comments AS
@@ -129,11 +133,11 @@ LEFT JOIN article_versions v ON v.id = a.current_version_id
         """
 CREATE VIEW v_related_links AS
 SELECT
-    l.id AS link_id,
     a.id AS source_article_id,
     s.key AS source_site,
     v.title AS source_title,
     a.canonical_url AS source_url,
+    l.version_id AS source_version_id,
     l.position,
     l.label,
     l.title AS link_title,
@@ -153,20 +157,16 @@ LEFT JOIN article_versions tv ON tv.id = ta.current_version_id
 CREATE VIEW v_table_cells AS
 SELECT
     a.id AS article_id,
-    v.id AS version_id,
-    t.id AS table_id,
-    t.position AS table_position,
+    c.version_id,
+    c.table_position,
     t.caption,
-    r.id AS row_id,
-    r.position AS row_position,
+    c.row_position,
     c.position AS cell_position,
     c.column_name,
     c.value
 FROM table_cells c
-JOIN table_rows r ON r.id = c.row_id
-JOIN article_tables t ON t.id = r.table_id
-JOIN article_versions v ON v.id = t.version_id
-JOIN articles a ON a.current_version_id = v.id
+JOIN article_tables t ON t.version_id = c.version_id AND t.position = c.table_position
+JOIN articles a ON a.current_version_id = c.version_id
 """,
     ]
 

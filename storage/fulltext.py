@@ -38,8 +38,20 @@ class SearchHit:
     """Higher is better (comparable within one result list only)."""
 
 
+_SQLITE_DELETE = text("DELETE FROM article_search WHERE rowid = :id")
+_SQLITE_INSERT = text(
+    "INSERT INTO article_search (rowid, title, lead, body, comments) VALUES (:id, :title, :lead, :body, :comments)"
+)
+_POSTGRESQL_UPSERT = text(
+    "INSERT INTO article_search (article_id, title, lead, body, comments) "
+    "VALUES (:id, :title, :lead, :body, :comments) "
+    "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, lead = EXCLUDED.lead, "
+    "body = EXCLUDED.body, comments = EXCLUDED.comments"
+)
+
+
 def index_article(
-    session: Session, article_id: int, record: dict[str, Any], comment_texts: list[str]
+    session: Session, article_id: int, record: dict[str, Any], comment_texts: list[str], *, new: bool
 ) -> None:
     """Write the search row of an article (its current content and all its comments)."""
     params = {
@@ -49,25 +61,13 @@ def index_article(
         "body": record["body_text"],
         "comments": "\n".join(comment_texts),
     }
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("DELETE FROM article_search WHERE rowid = :id"), params)
-        session.execute(
-            text(
-                "INSERT INTO article_search (rowid, title, lead, body, comments) "
-                "VALUES (:id, :title, :lead, :body, :comments)"
-            ),
-            params,
-        )
-        return
-    session.execute(
-        text(
-            "INSERT INTO article_search (article_id, title, lead, body, comments) "
-            "VALUES (:id, :title, :lead, :body, :comments) "
-            "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, lead = EXCLUDED.lead, "
-            "body = EXCLUDED.body, comments = EXCLUDED.comments"
-        ),
-        params,
-    )
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        if not new:
+            connection.execute(_SQLITE_DELETE, params)
+        connection.execute(_SQLITE_INSERT, params)
+    else:
+        connection.execute(_POSTGRESQL_UPSERT, params)
 
 
 def fts5_query(query: str) -> str | None:

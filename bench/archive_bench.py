@@ -1,0 +1,217 @@
+"""Archive throughput and query latency at 20,000 realistic records, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/archive_bench.py [--records 20000] [--backend sqlite|postgresql|both]
+
+Each record looks like a real article of the archive: 4 sections of 3 paragraphs, 20 comments (a
+quarter of them replies), 3 related links to other articles of the set, a 3x5 table, key points,
+tags. Ingest goes through the crawler's path: one transaction per article
+(``Archive.transaction()`` + ``ArchiveRepository.upsert_article``). Reported: records/s for the first
+ingest and for re-ingesting the same records unchanged, then median / p95 latency of searches and
+analyst-view queries at that size. PostgreSQL runs in a throw-away schema that is dropped at the end.
+This is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text
+
+from storage import Archive, search
+
+WORDS = (
+    "voiture électrique batterie autonomie recharge constructeur marché prix modèle moteur hybride "
+    "Renault Peugeot Tesla Xiaomi Stellantis Volkswagen BYD Citroën Dacia Toyota usine Europe Chine "
+    "bonus écologique borne kilomètres puissance tarif essai SUV berline citadine plateforme logiciel "
+    "innovation partenariat stratégie ventes immatriculations gamme version finition confort sécurité "
+    "conducteur autoroute ville consommation émissions normes réglementation concurrence technologie"
+).split()
+AUTHORS = ["Julien Marchand", "Claire Dubois", "Nicolas Petit", "Sophie Laurent", "Rédaction"]
+TAGS = ["Renault", "Tesla", "Xiaomi", "Peugeot", "BYD", "Essai", "Marché", "Recharge", "Batterie", "Salon"]
+VIEW_QUERIES = {
+    "v_articles latest 50 of a site": (
+        "SELECT article_id, title, published_at, comment_count FROM v_articles "
+        "WHERE site = 'site-3.example' ORDER BY published_at DESC LIMIT 50"
+    ),
+    "v_articles one article by URL": (
+        "SELECT * FROM v_articles WHERE canonical_url = 'https://site-1.example/article-12345/'"
+    ),
+    "v_comments of one article": "SELECT author, text FROM v_comments WHERE article_id = 777 ORDER BY position",
+    "v_related_links inbound of one article": (
+        "SELECT source_title, label FROM v_related_links WHERE target_article_id = 4242"
+    ),
+    "per-site counts over v_articles": "SELECT site, count(*) FROM v_articles GROUP BY site",
+}
+SEARCHES = [
+    "xiaomi renault",
+    "batterie autonomie",
+    "bonus écologique",
+    "tesla prix",
+    "borne recharge autoroute",
+]
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    text = " ".join(rng.choice(WORDS) for _ in range(words))
+    return text[0].upper() + text[1:] + "."
+
+
+def make_record(i: int, total: int, rng: random.Random) -> dict[str, Any]:
+    site = f"site-{i % 5}.example"
+    url = f"https://{site}/article-{i}/"
+    published = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=37 * i)
+    comments = []
+    for c in range(20):
+        parent = comments[rng.randrange(len(comments))]["id"] if c and c % 4 == 0 else None
+        comments.append(
+            {
+                "id": str(100_000 * i + c),
+                "parent_id": parent,
+                "author": rng.choice(AUTHORS),
+                "published_at": (published + timedelta(hours=c)).isoformat(),
+                "published_raw": None,
+                "text": sentence(rng, 25),
+            }
+        )
+    links = []
+    for n in range(3):
+        target = rng.randrange(total)
+        links.append(
+            {
+                "label": "À lire" if n != 1 else None,
+                "title": sentence(rng, 10),
+                "url": f"https://site-{target % 5}.example/article-{target}/",
+                "section_index": n + 1,
+            }
+        )
+    return {
+        "url": url,
+        "canonical_url": url,
+        "site": site,
+        "language": "fr",
+        "title": sentence(rng, 10),
+        "lead": sentence(rng, 30),
+        "authors": [rng.choice(AUTHORS)],
+        "published_at": published.isoformat(),
+        "published_raw": f"Publié le {published:%d/%m/%Y}",
+        "modified_at": None,
+        "modified_raw": None,
+        "category": rng.choice(["Actualités", "Essais", "Technologie"]),
+        "tags": rng.sample(TAGS, 3),
+        "sections": [
+            {
+                "heading": None if s == 0 else sentence(rng, 6),
+                "level": None if s == 0 else 2,
+                "paragraphs": [sentence(rng, 45) for _ in range(3)],
+            }
+            for s in range(4)
+        ],
+        "related_links": links,
+        "key_points": [sentence(rng, 8) for _ in range(3)],
+        "tables": [
+            {
+                "caption": None,
+                "header": ["Modèle", "Autonomie", "Prix"],
+                "rows": [
+                    [sentence(rng, 2), f"{rng.randrange(300, 700)} km", f"{rng.randrange(20, 90)} 000 €"]
+                    for _ in range(5)
+                ],
+            }
+        ],
+        "comment_count": 20,
+        "comments": comments,
+    }
+
+
+def records(total: int) -> Iterator[dict[str, Any]]:
+    rng = random.Random(20240429)
+    for i in range(total):
+        yield make_record(i, total, rng)
+
+
+def ingest(archive: Archive, batch: list[dict[str, Any]]) -> tuple[float, dict[str, int]]:
+    statuses: dict[str, int] = {}
+    start = time.perf_counter()
+    for record in batch:
+        with archive.transaction() as repo:
+            status = repo.upsert_article(record).status
+        statuses[status] = statuses.get(status, 0) + 1
+    return time.perf_counter() - start, statuses
+
+
+def latency(run: Callable[[], object], repeat: int = 15) -> tuple[float, float]:
+    run()  # warm caches: the figure is the steady state an analyst sees
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+
+def bench(label: str, url: str, batch: list[dict[str, Any]]) -> None:
+    print(f"\n== {label}: {len(batch):,} records", flush=True)
+    with Archive(url) as archive:
+        seconds, statuses = ingest(archive, batch)
+        print(
+            f"first ingest      {len(batch) / seconds:8.0f} records/s  ({seconds:.1f} s, {statuses})",
+            flush=True,
+        )
+        seconds, statuses = ingest(archive, batch)
+        print(
+            f"unchanged re-ingest {len(batch) / seconds:6.0f} records/s  ({seconds:.1f} s, {statuses})",
+            flush=True,
+        )
+        with archive.session() as session:
+            for query in SEARCHES:
+                hits = search(session, query, limit=20)
+                median, p95 = latency(lambda q=query: search(session, q, limit=20))
+                print(f"search {query!r:28} {median:6.1f} ms median {p95:6.1f} ms p95  ({len(hits)} hits)")
+            for name, sql in VIEW_QUERIES.items():
+                median, p95 = latency(lambda s=sql: session.execute(text(s)).all())
+                print(f"view   {name:36} {median:6.1f} ms median {p95:6.1f} ms p95")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("NEWSCRAWL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
+    args = parser.parse_args()
+    batch = list(records(args.records))
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            bench("SQLite", f"sqlite:///{tmp}/bench.sqlite", batch)
+    if args.backend in ("postgresql", "both"):
+        schema = f"nc_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        try:
+            separator = "&" if "?" in args.pg_url else "?"
+            bench("PostgreSQL", f"{args.pg_url}{separator}options=-csearch_path%3D{schema}", batch)
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
