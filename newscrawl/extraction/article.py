@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newscrawl.extraction.body import MIN_ARTICLE_CHARS, body_paragraphs, extract_body
+from newscrawl.extraction.body import MIN_ARTICLE_CHARS, body_paragraphs, content_inside, extract_body
 from newscrawl.extraction.comments import extract_comments
 from newscrawl.extraction.dates import default_timezone, parse_date, to_iso
 from newscrawl.extraction.document import NotHTMLError, parse_document
@@ -68,7 +68,9 @@ def extract_article(
         content_selector=selectors.get("body"),
         prepared=True,
     )
-    if comments.containers and body.text_size() < MIN_ARTICLE_CHARS:
+    if comments.containers and (
+        body.text_size() < MIN_ARTICLE_CHARS or content_inside(root, comments.containers)
+    ):
         # No article outside the comment area: a forum thread or Q&A page, whose posts are the content.
         thread = extract_body(
             root, url=url, title=title, content_selector=selectors.get("body"), prepared=True

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
+
 from newscrawl.extraction.patterns import (
     BOILERPLATE_TOKEN,
     COMMENT_TOKEN,
@@ -122,6 +124,20 @@ MIN_ARTICLE_CHARS = 500
 
 def body_paragraphs(body: Body) -> list[str]:
     return [p for s in body.sections for p in s.paragraphs]
+
+
+def content_inside(root, areas) -> bool:
+    """True when the page's best content block lies inside one of ``areas`` (e.g. the comment area):
+    the page is a discussion (forum thread, Q&A) rather than an article with comments."""
+    if not areas:
+        return False
+    body_el = root.find("body")
+    content = find_content(body_el if body_el is not None else root)
+    if not content:
+        return False
+    areas = set(areas)
+    top = content[0]
+    return top in areas or any(ancestor in areas for ancestor in top.iterancestors())
 
 
 def _read(content: list, url: str, title: str | None, skip: frozenset, relaxed: bool) -> Body:
@@ -248,12 +264,22 @@ def _has_heading(element) -> bool:
     return any(True for _ in element.iter("h1", "h2", "h3", "h4", "h5", "h6"))
 
 
+# Measured inside libxml2: no Python strings for whole subtrees.
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
+_LINK_TEXTS = etree.XPath(".//a//text()", smart_strings=False)
+_TEXT_START = etree.XPath("substring(normalize-space(), 1, 80)", smart_strings=False)
+
+
+def _text_length(element) -> int:
+    return int(_TEXT_LENGTH(element))
+
+
 def _link_density(element, total: int | None = None) -> float:
     if total is None:
-        total = len(text_of(element))
+        total = _text_length(element)
     if not total:
         return 0.0
-    linked = sum(len(raw_text(a).strip()) for a in element.iter("a"))
+    linked = sum(len(t.strip()) for t in _LINK_TEXTS(element))
     return min(linked / total, 1.0)
 
 
@@ -285,11 +311,16 @@ def _thread_container(top, body_el):
             return None
         key = _item_key(node)
         if key is not None:
-            similar = [s for s in parent if isinstance(s.tag, str) and _item_key(s) == key]
-            posts = sum(1 for s in similar if len(text_of(s)) > 80 and _link_density(s) < 0.5)
-            post_named = bool(_POST_NAME.search(" ".join(key[1])))
-            if posts >= 3 or (posts >= 2 and post_named):
-                return parent
+            post_named = bool(_POST_NAME.search(key[1]))
+            needed = 2 if post_named else 3
+            posts = 0
+            for sibling in parent:
+                if isinstance(sibling.tag, str) and _item_key(sibling) == key:
+                    length = _text_length(sibling)
+                    if length > 80 and _link_density(sibling, length) < 0.5:
+                        posts += 1
+                        if posts >= needed:
+                            return parent
         node = parent
     return None
 
@@ -298,10 +329,10 @@ _POST_NAME = re.compile(r"post|message|comment|answer|reply|entry|thread|topic|a
 
 
 def _item_key(element):
-    shape = sorted(_class_shape(element))
+    shape = _class_shape(element)
     if not shape:
         return None
-    return element.tag, shape[0]
+    return element.tag, min(shape)
 
 
 def _class_shape(element) -> frozenset:
@@ -355,11 +386,15 @@ def _with_siblings(top, top_score: float, scores: dict, skip: frozenset, relaxed
             chosen.append(sibling)
         elif sibling.tag in ("p", "div", "blockquote") and not _has_heading(sibling):
             # short prose blocks next to the article (a lead paragraph in its own wrapper)
-            text = text_of(sibling)
-            if len(text) > 1500:
+            length = _text_length(sibling)
+            if length > 1500 or length == 0:
                 continue
-            density = _link_density(sibling)
-            if (len(text) > 80 and density < 0.25) or (
+            density = _link_density(sibling, length)
+            if length > 80 and density < 0.25:
+                chosen.append(sibling)
+                continue
+            text = text_of(sibling)
+            if (
                 sibling.tag == "p" and 0 < len(text) <= 80 and density == 0 and re.search(r"\.( |$)", text)
             ):
                 chosen.append(sibling)
@@ -424,7 +459,7 @@ class _Walker:
             for table in el.iter("table"):
                 caption = el.find("figcaption")
                 self._table(table, caption=text_of(caption) if caption is not None else None)
-        elif (tag == "form" and len(text_of(el)) < 500) or tag == "hr":
+        elif (tag == "form" and not _wraps_article(el)) or tag == "hr":
             return
         else:
             self.container(el)
@@ -550,7 +585,7 @@ class _Walker:
         tag = el.tag
         if tag not in ("div", "p", "aside", "section", "ul", "blockquote", "span", "strong", "b", "h3", "h4", "li"):
             return None
-        start = _text_start(el, 60)
+        start = _TEXT_START(el)
         match = RELATED_LABEL.match(start)
         by_class = bool(_READ_ALSO_CLASS.search(classes_and_id(el)))
         if not match and not by_class:
@@ -615,19 +650,19 @@ class _Walker:
 
 
 def _wraps_article(el) -> bool:
-    """A header/footer/aside that holds the article itself (an unclosed tag swallowed the page)."""
-    if el.tag not in ("header", "footer", "aside"):
+    """A header/footer/aside/form that holds the article itself: an unclosed tag swallowed the page,
+    or a framework wraps it in a form (ASP.NET pages, forum moderation forms)."""
+    if el.tag not in ("header", "footer", "aside", "form"):
         return False
-    return sum(1 for p in el.iter("p") if len(text_of(p)) > 100) >= 3
+    return sum(1 for p in el.iter("p") if _text_length(p) > 100) >= 3
 
 
 def _is_prose(el, min_chars: int = 600) -> bool:
     """Enough low-link text to be article prose (paragraphs, or <br>-separated text in divs)."""
-    text = text_of(el)
-    if len(text) <= min_chars or _link_density(el) >= 0.25:
+    length = _text_length(el)
+    if length <= min_chars or _link_density(el, length) >= 0.25:
         return False
-    long_paragraphs = sum(1 for p in el.iter("p") if len(text_of(p)) > 150)
-    return long_paragraphs >= 2 or len(text) > 1500
+    return length > 1500 or sum(1 for p in el.iter("p") if _text_length(p) > 150) >= 2
 
 
 def _registered_host(url: str) -> str:
@@ -637,17 +672,6 @@ def _registered_host(url: str) -> str:
     if len(parts) > 2 and len(parts[-1]) == 2 and parts[-2] in ("co", "com", "org", "net", "gov", "ac"):
         return ".".join(parts[-3:])
     return ".".join(parts[-2:])
-
-
-def _text_start(el, limit: int) -> str:
-    collected = []
-    size = 0
-    for piece in el.itertext():
-        collected.append(piece)
-        size += len(piece)
-        if size > limit:
-            break
-    return normalize_space("".join(collected))
 
 
 def _has_block_descendant(el) -> bool:
@@ -661,8 +685,7 @@ def _has_block_descendant(el) -> bool:
 def _is_link_dense(el, text: str) -> bool:
     if not text:
         return False
-    linked = sum(len(text_of(a)) for a in el.iter("a"))
-    return linked / len(text) > 0.7
+    return _link_density(el, len(text)) > 0.7
 
 
 # ---------------------------------------------------------------- assembling the record parts
