@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -85,6 +88,202 @@ def _progress_printer(unit: str):
             click.echo(f"\r{done}/{total} {unit}", nl=False, err=True)
 
     return show
+
+
+# ---------------------------------------------------------------- archive (storage/)
+
+_DB_HELP = "Archive database URL (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB). [env NEWSCRAWL_DB; default: sqlite:///newscrawl.sqlite]"
+
+
+def _db_option(command):
+    return click.option("--db", "db_url", envvar="NEWSCRAWL_DB", metavar="URL", help=_DB_HELP)(command)
+
+
+@contextmanager
+def _storage_errors():
+    """StorageError and file errors become one 'Error: ...' line and exit status 1, never a traceback."""
+    from storage import StorageError
+
+    try:
+        yield
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    except BrokenPipeError:
+        # The reader went away (`newscrawl export | head`): stop quietly, like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename or 'file'}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def _open_archive(db_url: str | None, *, create: bool = True, must_exist: bool = False):
+    from storage import Archive
+
+    with _storage_errors():
+        archive = Archive(db_url, create=create, must_exist=must_exist)
+        try:
+            yield archive
+        finally:
+            archive.close()
+
+
+@cli.group()
+def db() -> None:
+    """The archive database: schema migrations and record imports."""
+
+
+@db.command("upgrade")
+@_db_option
+@click.option("--revision", default="head", show_default=True, help="Target schema revision.")
+def db_upgrade(db_url, revision) -> None:
+    """Create or migrate the archive schema (Alembic migrations shipped with newscrawl)."""
+    with _open_archive(db_url, create=False) as archive, _storage_errors():
+        before, after = archive.upgrade(revision)
+    click.echo(f"{archive!r}: schema {before or 'empty'} -> {after}")
+
+
+@db.command("current")
+@_db_option
+def db_current(db_url) -> None:
+    """Print the archive's schema revision."""
+    from storage.db import head_revision
+
+    with _open_archive(db_url, create=False) as archive, _storage_errors():
+        revision = archive.current_revision()
+    click.echo(f"{revision or 'empty'} (head: {head_revision()})")
+
+
+@db.command("ingest")
+@_db_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--crawl-name", default="import", show_default=True, help="Name of the crawl run the import is recorded as.")
+@click.option(
+    "--commit-every",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Records per transaction (each record stays atomic in a savepoint).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
+    """Store article records from JSON / JSONL FILES ('-': JSONL on stdin) in the archive.
+
+    Invalid records are reported (file:line: field: problem) and skipped; the exit status is 1 if
+    any was rejected.
+    """
+    from storage import ingest, read_records
+
+    def sources():
+        for name in files:
+            yield from read_records(name)
+
+    def show(report) -> None:
+        click.echo(f"\r{report.stored + len(report.rejected)} records", nl=False, err=True)
+
+    with _open_archive(db_url) as archive, _storage_errors():
+        report = ingest(
+            archive, sources(), crawl_name=crawl_name, commit_every=commit_every, progress=None if quiet else show
+        )
+    for line in report.rejected:
+        click.echo(f"rejected {line}", err=True)
+    counts = ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in report.summary().items())
+    click.echo(("\r" if not quiet else "") + f"crawl run {report.crawl_run_id}: {counts}", err=True)
+    if report.rejected:
+        sys.exit(1)
+
+
+_SINCE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"])
+
+
+@cli.command()
+@_db_option
+@click.argument("query")
+@click.option("--site", help="Only this site (its key, e.g. blog-auto-info.com).")
+@click.option("--since", type=_SINCE, help="Only articles published on/after this date (UTC).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Hits as JSON.")
+def search(db_url, query, site, since, limit, as_json) -> None:
+    """Full-text search of titles, leads, bodies and comments, best hits first.
+
+    \b
+      newscrawl search "xiaomi renault" --site blog-auto-info.com --since 2024-04-01
+    """
+    from storage import search as search_archive
+    from storage.query import jsonable
+
+    with _open_archive(db_url, must_exist=True) as archive, _storage_errors(), archive.session() as session:
+        hits = search_archive(session, query, site=site, since=since, limit=limit)
+    if as_json:
+        rows = [{name: jsonable(value) for name, value in asdict(hit).items()} for hit in hits]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    if not hits:
+        click.echo("no match", err=True)
+        return
+    for hit in hits:
+        published = hit.published_at.date().isoformat() if hit.published_at else "????-??-??"
+        click.echo(f"{published}  {hit.title}\n            {hit.url}\n            {hit.snippet}\n")
+
+
+@cli.command()
+@_db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option("--site", help="Only this site.")
+@click.option("--since", type=_SINCE, help="Only articles published on/after this date (UTC).")
+@click.option("--output", "-o", default="-", show_default=True, help="Output file ('-': stdout; Parquet needs a file).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def export(db_url, fmt, site, since, output, quiet) -> None:
+    """Export the current record of every article: JSONL (schema records), CSV (flat) or Parquet."""
+    from storage import export_records
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r{done}/{total} records", nl=False, err=True)
+
+    with _open_archive(db_url, must_exist=True) as archive, _storage_errors(), archive.session() as session:
+        count = export_records(session, fmt, output, site=site, since=since, progress=None if quiet else show)
+    if not quiet:
+        click.echo(f"\r{count} records exported" + ("" if output == "-" else f" -> {output}"), err=True)
+
+
+@cli.command()
+@_db_option
+@click.argument("sql")
+@click.option("--json", "as_json", is_flag=True, help="Rows as a JSON array of objects.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None, help="Stop after this many rows.")
+def query(db_url, sql, as_json, max_rows) -> None:
+    """Run a read-only SQL query on the archive (writes are refused).
+
+    \b
+      newscrawl query "SELECT site, count(*) FROM v_articles GROUP BY site"
+    """
+    from storage import render_table, result_as_json, run_query
+
+    with _open_archive(db_url, must_exist=True) as archive, _storage_errors():
+        result = run_query(archive, sql, max_rows=max_rows)
+    click.echo(result_as_json(result) if as_json else render_table(result.columns, result.rows))
+    if result.truncated:
+        click.echo(f"(first {max_rows} rows)", err=True)
+
+
+@cli.command()
+@_db_option
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+def stats(db_url, as_json) -> None:
+    """Counts and per-site figures of the archive."""
+    from storage import archive_stats, render_table
+
+    with _open_archive(db_url, must_exist=True) as archive, _storage_errors():
+        figures = archive_stats(archive)
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=1))
+        return
+    per_site, last_run = figures.pop("per_site"), figures.pop("last_crawl_run")
+    click.echo(render_table(["figure", "value"], list(figures.items())))
+    if last_run:
+        click.echo("\nlast crawl run\n" + render_table(["figure", "value"], list(last_run.items())))
+    if per_site:
+        click.echo("\n" + render_table(list(per_site[0]), [tuple(site.values()) for site in per_site]))
 
 
 def main() -> None:

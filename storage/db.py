@@ -97,7 +97,7 @@ def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
     if "file is not a database" in lowered:
         return StorageError(f"cannot open {where}: the file is not an SQLite database")
     if "readonly" in lowered.replace("-", "").replace(" ", "") or "read-only" in lowered:
-        return StorageError(f"read-only: {detail}")
+        return StorageError(f"refused: this connection is read-only ({detail})")
     connection_failure = (
         isinstance(error, sa_exc.OperationalError)
         and url is not None
@@ -110,8 +110,8 @@ def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
         return StorageError(f"cannot connect to {where}: {detail}")
     if isinstance(error, sa_exc.IntegrityError):
         return StorageError(f"integrity error in {where}: {detail}")
-    if isinstance(error, sa_exc.SQLAlchemyError | DRIVER_ERRORS):
-        return StorageError(f"database error: {detail}")
+    if isinstance(error, (sa_exc.SQLAlchemyError, *DRIVER_ERRORS)):
+        return StorageError(f"SQL error: {detail}")
     return StorageError(detail)
 
 
@@ -208,13 +208,20 @@ class Archive:
 
     ``Archive(url)`` uses :func:`database_url` when ``url`` is None. With ``create=True`` (default)
     an empty database is migrated to head on opening; a database behind head raises
-    :class:`StorageError` asking for ``newscrawl db upgrade``. Use as a context manager or call
+    :class:`StorageError` asking for ``newscrawl db upgrade``. ``must_exist=True`` refuses a
+    missing SQLite file instead of creating it (for commands that only read). Use as a context manager or call
     :meth:`close`.
     """
 
-    def __init__(self, url: str | None = None, *, create: bool = True, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str | None = None, *, create: bool = True, must_exist: bool = False, busy_timeout: float = 5.0
+    ) -> None:
         self.url: URL = parse_database_url(database_url(url))
         self.busy_timeout = busy_timeout
+        database = self.url.database
+        on_disk = self.backend == "sqlite" and database not in (None, "", ":memory:")
+        if must_exist and on_disk and not Path(str(database)).is_file():
+            raise StorageError(f"no archive at {database}: ingest records or run `newscrawl db upgrade` first")
         self.engine: Engine = create_archive_engine(self.url, busy_timeout=busy_timeout)
         if create:
             self.ensure_schema()

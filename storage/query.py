@@ -1,0 +1,180 @@
+"""Read-only SQL for analysts (``newscrawl query``) and archive statistics (``newscrawl stats``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from storage.db import Archive, current_revision
+from storage.errors import StorageError
+from storage.models import Article, ArticleVersion, Comment, CrawlRun, RawCapture, RelatedLink, Site
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    """True when the query had more rows than ``max_rows``."""
+
+
+def run_query(archive: Archive, sql: str, *, max_rows: int | None = None) -> QueryResult:
+    """Run one SQL statement on a connection that cannot write.
+
+    SQLite: ``PRAGMA query_only`` (and the driver runs a single statement only); PostgreSQL: a
+    ``READ ONLY`` transaction, rolled back afterwards. A write is refused with :class:`StorageError`.
+    """
+    if not sql.strip():
+        raise StorageError("empty SQL query")
+    with archive.read_only_connection() as connection:
+        result = connection.exec_driver_sql(sql)
+        if not result.returns_rows:
+            raise StorageError("the statement returns no rows: `newscrawl query` runs SELECT queries only")
+        columns = list(result.keys())
+        rows = [
+            tuple(row) for row in (result.fetchmany(max_rows + 1) if max_rows is not None else result.all())
+        ]
+    truncated = max_rows is not None and len(rows) > max_rows
+    return QueryResult(columns, rows[:max_rows] if truncated else rows, truncated)
+
+
+def jsonable(value: Any) -> Any:
+    """A value of a result row as JSON can carry it (dates ISO 8601, bytes base64)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def result_as_json(result: QueryResult) -> str:
+    """The rows as a JSON array of objects keyed by column name."""
+    return json.dumps(
+        [
+            {name: jsonable(value) for name, value in zip(result.columns, row, strict=True)}
+            for row in result.rows
+        ],
+        ensure_ascii=False,
+        indent=1,
+    )
+
+
+def render_table(columns: list[str], rows: list[tuple[Any, ...]], *, max_width: int = 60) -> str:
+    """A plain-text table with aligned columns; long cells are cut with an ellipsis, NULL shows as ∅."""
+
+    def cell(value: Any) -> str:
+        shown = "∅" if value is None else str(jsonable(value))
+        shown = " ".join(shown.split())
+        return shown if len(shown) <= max_width else shown[: max_width - 1] + "…"
+
+    cells = [[cell(value) for value in row] for row in rows]
+    widths = [max([len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(columns)]
+    lines = [
+        "  ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True)).rstrip(),
+        "  ".join("-" * width for width in widths),
+    ]
+    lines.extend(
+        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    )
+    return "\n".join(lines)
+
+
+def archive_stats(archive: Archive) -> dict[str, Any]:
+    """Counts, per-site figures and the latest crawl run, as a JSON-ready dict."""
+    with archive.session() as session:
+        return _stats(archive, session)
+
+
+def _count(session: Session, model: Any, *conditions: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+
+def _stats(archive: Archive, session: Session) -> dict[str, Any]:
+    captures = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(RawCapture.size), 0),
+            func.coalesce(func.sum(func.length(RawCapture.body)), 0),
+        )
+    ).one()
+    per_site = session.execute(
+        select(
+            Site.key,
+            func.count(Article.id),
+            func.min(ArticleVersion.published_at),
+            func.max(ArticleVersion.published_at),
+            func.max(Article.last_seen_at),
+        )
+        .join(Article, Article.site_id == Site.id)
+        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
+        .group_by(Site.key)
+        .order_by(Site.key)
+    ).all()
+    comments_per_site = dict(
+        session.execute(
+            select(Site.key, func.count(Comment.id))
+            .join(Article, Article.site_id == Site.id)
+            .join(Comment, Comment.article_id == Article.id)
+            .group_by(Site.key)
+        ).all()
+    )
+    last_run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).one_or_none()
+    size = None
+    if archive.backend == "sqlite" and archive.url.database:
+        size = sum(
+            os.path.getsize(archive.url.database + suffix)
+            for suffix in ("", "-wal")
+            if os.path.exists(archive.url.database + suffix)
+        )
+    else:
+        size = session.scalar(text("SELECT pg_database_size(current_database())"))
+    return {
+        "database": archive.url.render_as_string(hide_password=True),
+        "schema_revision": current_revision(session.connection()),
+        "size_bytes": size,
+        "sites": _count(session, Site),
+        "articles": _count(session, Article),
+        "article_versions": _count(session, ArticleVersion),
+        "comments": _count(session, Comment),
+        "related_links": _count(session, RelatedLink),
+        "related_links_resolved": _count(session, RelatedLink, RelatedLink.target_article_id.is_not(None)),
+        "raw_captures": captures[0],
+        "raw_capture_bytes": int(captures[1]),
+        "raw_capture_stored_bytes": int(captures[2]),
+        "crawl_runs": _count(session, CrawlRun),
+        "last_crawl_run": None
+        if last_run is None
+        else {
+            "id": last_run.id,
+            "name": last_run.name,
+            "status": last_run.status,
+            "started_at": jsonable(last_run.started_at),
+            "finished_at": jsonable(last_run.finished_at),
+            "articles_new": last_run.articles_new,
+            "articles_updated": last_run.articles_updated,
+            "articles_unchanged": last_run.articles_unchanged,
+            "comments_added": last_run.comments_added,
+        },
+        "per_site": [
+            {
+                "site": key,
+                "articles": articles,
+                "comments": comments_per_site.get(key, 0),
+                "first_published_at": jsonable(first),
+                "last_published_at": jsonable(last),
+                "last_seen_at": jsonable(seen),
+            }
+            for key, articles, first, last, seen in per_site
+        ],
+    }
