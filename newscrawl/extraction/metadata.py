@@ -224,6 +224,7 @@ def strip_site_affixes(title: str | None, site_names=(), url: str | None = None,
 
 _BANNER_CLASS = re.compile(r"site-?title|site-?name|blog-?title|logo|brand|masthead|site-?header")
 _FEED_TITLE = re.compile(r"\s+[»|\-–—:]\s+|\s+(?=(?:RSS|Atom|Feed|Flux)\b)", re.I)
+_SECTION_SEPARATOR = re.compile(r"\s+[|–—-]\s+")
 _PERMALINK = re.compile(r"\s*[¶#🔗]+$")
 
 
@@ -246,6 +247,13 @@ def _refine(ref: str, h1: str) -> str | None:
         return h1
     if len(fh) >= 20 and fh in fr:
         return h1
+    # 'Headline | Section' against an h1 'Headline' followed by a label ('Abonnés', 'Video')
+    m = _SECTION_SEPARATOR.search(ref)
+    if m:
+        head = ref[: m.start()].strip()
+        fhead = _fold(head)
+        if len(fhead) >= 15 and fh.startswith(fhead) and len(fh) - len(fhead) <= 20:
+            return h1 if fh == fhead else head
     return None
 
 
@@ -272,7 +280,7 @@ _AUTHOR_PREFIX = re.compile(
     r"un\s+article\s+de|mis\s+en\s+ligne\s+par|propos\s+recueillis\s+par)\b\s*[:.\-–]?\s*",
     re.I,
 )
-_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bet\b|\bund\b|\by\b|\bsowie\b|\bor\b|\s\|\s|/\s)\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:,|;|&|\s(?:and|et|und|y|sowie|or|e)\s|\s\|\s|/\s)\s*", re.I)
 _DATE_TAIL = re.compile(
     r"\s*(?:[,|–—\-·•]\s*|\s)(?:(?:on|le|am|il|el|at|à|um)\s+(?=[^\n]*\d).*|"
     r"(?:published|posted|updated|last updated|last modified|mis à jour|publié|veröffentlicht|"
@@ -616,6 +624,10 @@ _MICRODATA = frozenset(
         "inlanguage",
         "publisher",
     }
+)
+_CATEGORY_PATH = re.compile(r"/(?:category|categorie|categories|kategorie|rubrique|rubrik)/", re.I)
+_NO_CATEGORY = frozenset(
+    {"uncategorized", "uncategorised", "nonclasse", "sincategoria", "ohnekategorie", "none", "null"}
 )
 _HOME_CRUMBS = frozenset(
     {
@@ -1356,13 +1368,11 @@ class _Extractor:
         for attr in ("datetime", "content", "title", "value"):
             v = el.get(attr)
             if v:
-                hit = d.parse(v, raw=text or None, visible=bool(text))
+                shown = d.search(text) if text else None
+                hit = d.parse(v, raw=text if shown else None, visible=shown is not None)
                 if hit:
-                    if text and _has_year(text):
-                        # the reader sees the text: when it names another day, the text is right
-                        shown = d.search(text)
-                        if shown and not _within_a_day(shown.dt, hit.dt):
-                            return shown
+                    if shown and _has_year(text) and not _within_a_day(shown.dt, hit.dt):
+                        return shown  # the reader sees the text: when it names another day, it is right
                     return hit
         if text:
             return d.search(text)
@@ -1544,8 +1554,8 @@ class _Extractor:
             if hit is None or not _same_day(hit.dt, dt):
                 continue
             text = _text(el, 120)
-            if not text:
-                continue
+            if not text or not any(ch.isdigit() for ch in text) or self.dates.search(text) is None:
+                continue  # '12:55 AM' under a date header: the text alone is no date
             cls = classes_and_id(el)
             is_mod = bool(re.search(r"updated|modified", cls))
             if is_mod != modified and re.search(r"published|updated|modified", cls):
@@ -1566,6 +1576,12 @@ class _Extractor:
 
     # -- category / tags -------------------------------------------------------------------------
     def category(self, title: str | None) -> str | None:
+        got = self._category(title)
+        if got and _fold(got) in _NO_CATEGORY:
+            return None
+        return got
+
+    def _category(self, title: str | None) -> str | None:
         art = self.article
         if art is not None:
             v = first_value(art.get("articleSection"))
@@ -1658,6 +1674,8 @@ class _Extractor:
             for el in self.links:
                 rel = (el.get("rel") or "").lower().split()
                 if el.tag == "a" and "tag" in rel and "category" not in rel:
+                    if _CATEGORY_PATH.search(el.get("href") or ""):
+                        continue  # a category link marked up as a tag
                     t = _text(el, 80)
                     if t:
                         tags.append(t.lstrip("#"))
@@ -1671,7 +1689,7 @@ class _Extractor:
         seen: set[str] = set()
         for t in tags:
             k = t.casefold()
-            if k not in seen and len(t) <= 80:
+            if k not in seen and len(t) <= 80 and _fold(t) not in _NO_CATEGORY:
                 seen.add(k)
                 out.append(t)
         if category and len(out) > 1:
@@ -1757,8 +1775,15 @@ def _text_parent(node):
     return parent
 
 
+_RELATIVE = re.compile(
+    r"\b(?:ago|il y a|vor|hace|fa|geleden|yesterday|today|hier|aujourd'hui|gestern|heute|ayer|hoy|ieri|oggi)\b",
+    re.I,
+)
+
+
 def _has_year(text: str) -> bool:
-    return bool(re.search(r"(?:19|20)\d{2}|\b\d{1,2}[./]\d{1,2}[./]\d{2}\b", text))
+    """A full date: with a year, or relative to the fetch time ('il y a 3 jours', '2 hours ago')."""
+    return bool(re.search(r"(?:19|20)\d{2}|\b\d{1,2}[./]\d{1,2}[./]\d{2}\b", text) or _RELATIVE.search(text))
 
 
 def _label_before(el) -> str:

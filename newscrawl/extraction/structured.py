@@ -26,8 +26,40 @@ _JSONLD_XPATH = "//script[contains(translate(@type, 'JSONLDAP', 'jsonldap'), 'ld
 _COMMENT_WRAPPERS = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-_JS_COMMENT_LINE = re.compile(r"^\s*//[^\n]*$", re.M)
 _DECODER = json.JSONDecoder(strict=False)
+
+
+def _strip_js_comments(text: str) -> str:
+    """Remove // and /* */ comments that sit outside JSON strings (hand-written JSON-LD has them)."""
+    if "/" not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    in_string = False
+    start = 0
+    while i < n:
+        ch = text[i]
+        if in_string:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "/" and i + 1 < n and text[i + 1] in "/*":
+            out.append(text[start:i])
+            if text[i + 1] == "/":
+                end = text.find("\n", i)
+                i = n if end < 0 else end
+            else:
+                end = text.find("*/", i + 2)
+                i = n if end < 0 else end + 2
+            start = i
+            continue
+        i += 1
+    out.append(text[start:])
+    return "".join(out)
 
 
 def _repair(text: str) -> str:
@@ -35,8 +67,8 @@ def _repair(text: str) -> str:
     text = _COMMENT_WRAPPERS.sub("", text)
     text = text.replace("<![CDATA[", "").replace("]]>", "")
     text = _CONTROL.sub(" ", text)
+    text = _strip_js_comments(text)
     text = _TRAILING_COMMA.sub(r"\1", text)
-    text = _JS_COMMENT_LINE.sub("", text)
     return text.strip().rstrip(";")
 
 

@@ -1,0 +1,315 @@
+"""Golden tests of the article metadata extractor, plus unit tests of its building blocks.
+
+Pages under tests/fixtures/metadata/pages are real pages (the blog-auto-info mirror and a spread of
+the shared corpus: French, German, English, Chinese, Japanese, broken JSON-LD, <title>-only); their
+expected values live in expected.json next to them, one test per page and field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from newscrawl.extraction.document import parse_document
+from newscrawl.extraction.metadata import (
+    Metadata,
+    clean_author,
+    extract_metadata,
+    split_authors,
+    strip_site_affixes,
+)
+from newscrawl.extraction.structured import json_ld_objects, meta_properties
+
+FIXTURES = Path(__file__).parent / "fixtures" / "metadata"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+NOW = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
+FIELDS = (
+    "title", "canonical_url", "site_name", "language", "authors", "published_at", "published_raw",
+    "modified_at", "modified_raw", "category", "tags", "comment_count",
+)  # fmt: skip
+
+_cache: dict[str, Metadata] = {}
+
+
+def metadata_of(name: str) -> Metadata:
+    if name not in _cache:
+        case = EXPECTED[name]
+        data = (FIXTURES / "pages" / f"{name}.html").read_bytes()
+        doc = parse_document(data, case["url"])
+        _cache[name] = extract_metadata(doc.root, url=case["url"], now=NOW)
+    return _cache[name]
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_golden(name, field):
+    assert getattr(metadata_of(name), field) == EXPECTED[name]["expect"][field]
+
+
+def test_blog_auto_info_record_contract():
+    """The flagship article as the reference site's expected record has it."""
+    md = metadata_of("blog-auto-info--renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques")
+    assert md.title == "Renault et Xiaomi redéfinissent l’avenir des voitures électriques"
+    assert md.authors == ["Julien Marchand"]
+    assert md.published_at == "2024-04-29T16:05:00+02:00"
+    assert md.published_raw == "Publié le 29 avril 2024"
+    assert md.modified_at == "2024-04-30T09:12:00+02:00"
+    assert md.category == "Actualités"
+    assert md.tags == ["Renault", "Xiaomi", "Salon de Pékin"]
+    assert md.comment_count == 43
+    assert any(obj.get("@type") == "Article" for obj in md.jsonld)
+
+
+def test_comment_page_resolves_to_article():
+    md = metadata_of("blog-auto-info--renault-et-xiaomi-comment-page-2")
+    assert md.canonical_url == (
+        "https://blog-auto-info.com/renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/"
+    )
+
+
+def test_modified_equal_to_published_is_no_modification():
+    md = metadata_of("blog-auto-info--les-prix-des-tesla-model-s-x-et-3-viennent-de-chuter")
+    assert md.modified_at is None and md.modified_raw is None
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def page(body: str, head: str = "", url: str = "https://example.com/2024/04/29/story/"):
+    doc = parse_document(f"<html><head>{head}</head><body>{body}</body></html>", url)
+    return extract_metadata(doc.root, url=url, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("title", "names", "url", "expected"),
+    [
+        ("Renault et Xiaomi - Blog Auto Info", ["Blog Auto Info"], None, "Renault et Xiaomi"),
+        ("Le Monde | La réforme des retraites", ["Le Monde"], None, "La réforme des retraites"),
+        ("Story headline — Site", ["Site"], None, "Story headline"),
+        ("Story headline | lemonde.fr", [], None, "Story headline"),
+        ("Story headline - Le Monde", [], "https://www.lemonde.fr/x", "Story headline"),
+        ("Headline | Section | Blog Auto Info", ["Blog Auto Info"], None, "Headline | Section"),
+        ("Firefox — Customize it", [], "https://www.mozilla.org/", "Firefox — Customize it"),
+        ("Tesla: la Model 3 baisse", ["Tesla Blog"], None, "Tesla: la Model 3 baisse"),
+        ("No separator here", ["Site"], None, "No separator here"),
+        ("  Spaces   and\ttabs - Site ", ["Site"], None, "Spaces and tabs"),
+    ],
+)
+def test_strip_site_affixes(title, names, url, expected):
+    assert strip_site_affixes(title, names, url) == expected
+
+
+def test_strip_site_affixes_weak_names_only_at_the_end():
+    assert strip_site_affixes("Firefox — Make it yours", [], None, weak_names=["firefox"]) == (
+        "Firefox — Make it yours"
+    )
+    assert strip_site_affixes("Make it yours — Firefox", [], None, weak_names=["firefox"]) == "Make it yours"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Par Julien Marchand", ["Julien Marchand"]),
+        ("By Jane Doe and John Smith", ["Jane Doe", "John Smith"]),
+        ("Von Benjamin Fischer und Marcus Theurer", ["Benjamin Fischer", "Marcus Theurer"]),
+        ("Par Anne Dupont et Marc Durand", ["Anne Dupont", "Marc Durand"]),
+        ("Written by A. Writer, B. Writer & C. Writer", ["A. Writer", "B. Writer", "C. Writer"]),
+        ("John Smith, Staff Writer", ["John Smith"]),
+        ("By damianduchamps on August 3, 2019", ["damianduchamps"]),
+        ("Von Christian am 03.05.2013, 11:51", ["Christian"]),
+        ("Jean Dupont (AFP)", ["Jean Dupont"]),
+        ("Rob Ewaschuk Edited by Betsy Beyer", ["Rob Ewaschuk"]),
+        ("Craig McCarthy Last updated: 17 December 2025", ["Craig McCarthy"]),
+        ("jane@example.com", []),
+        ("Facebook", []),
+        ("https://www.facebook.com/someone", []),
+        ("Là-bas si j'y suis", ["Là-bas si j'y suis"]),
+        ("", []),
+    ],
+)
+def test_split_authors(raw, expected):
+    assert split_authors(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("par Julien Marchand", "Julien Marchand"),
+        ("Written by: Jane Doe", "Jane Doe"),
+        ("  Claire   Dubois ", "Claire Dubois"),
+        ("Twitter", None),
+        ("Donnerstag", None),
+        ("2 Kommentare", None),
+        ("12.03.2024", None),
+        ("Marianne1", "Marianne1"),
+        ("delta201", "delta201"),
+        ("@handle", None),
+    ],
+)
+def test_clean_author(raw, expected):
+    assert clean_author(raw) == expected
+
+
+def test_json_ld_graph_and_id_references():
+    ld = """{"@context": "https://schema.org", "@graph": [
+        {"@type": "NewsArticle", "@id": "#a", "headline": "H", "author": {"@id": "#p"},
+         "publisher": {"@id": "#o"}, "datePublished": "2024-04-29T14:05:00+02:00"},
+        {"@type": "Person", "@id": "#p", "name": "Jane Doe"},
+        {"@type": "Organization", "@id": "#o", "name": "Daily", "founder": {"@id": "#p"}}]}"""
+    root = lxml_html.fromstring(f'<html><head><script type="application/ld+json">{ld}</script></head></html>')
+    objects = json_ld_objects(root)
+    assert [o["@type"] for o in objects] == ["NewsArticle", "Person", "Organization"]
+    article = objects[0]
+    assert article["author"]["name"] == "Jane Doe"
+    assert article["publisher"]["name"] == "Daily"
+    assert article["publisher"]["founder"] == {"@id": "#p"}  # one level: no cycles
+    json.dumps(objects)  # still serializable
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '<!-- {"@type": "Article", "headline": "H",} -->',
+        '//<![CDATA[\n{"@type": "Article", "headline": "H"}\n//]]>',
+        '{"@type": "Article", // a comment\n "headline": "H", "url": "https://x.org/a"}',
+        '{"@type": "Article", "headline": "H\tbroken\ncontrol"}',
+        '{"@type": "Article", "headline": "H"}{"@type": "Person", "name": "P"}',
+    ],
+)
+def test_json_ld_tolerates_broken_json(raw):
+    root = lxml_html.fromstring(
+        f'<html><head><script type="application/ld+json">{raw}</script></head></html>'
+    )
+    objects = json_ld_objects(root)
+    assert objects and objects[0]["@type"] == "Article"
+    assert objects[0]["headline"].startswith("H")
+
+
+def test_json_ld_beyond_repair_is_skipped():
+    root = lxml_html.fromstring(
+        '<html><head><script type="application/ld+json">{ & #34;x</script></head></html>'
+    )
+    assert json_ld_objects(root) == []
+
+
+def test_meta_properties_lower_cases_keys():
+    root = lxml_html.fromstring(
+        '<html><head><meta property="OG:Title" content=" A  title "><meta name="Author" content="X">'
+        '<meta itemprop="datePublished" content="2024-01-02"><meta name="empty" content=""></head></html>'
+    )
+    props = meta_properties(root)
+    assert props["og:title"] == ["A title"]
+    assert props["author"] == ["X"]
+    assert props["datepublished"] == ["2024-01-02"]
+    assert "empty" not in props
+
+
+def test_title_only_title_element_strips_domain_suffix():
+    md = page(
+        "<p>Text</p>", "<title>Une histoire de voitures | exemple.fr</title>", "https://www.exemple.fr/a"
+    )
+    assert md.title == "Une histoire de voitures"
+
+
+def test_title_prefers_h1_text_agreeing_with_og_title():
+    md = page(
+        "<h1>Headline “quoted” here</h1>",
+        '<meta property="og:title" content="Headline &quot;quoted&quot; here"><title>Headline - Site</title>',
+    )
+    assert md.title == "Headline “quoted” here"
+
+
+def test_title_skips_banner_h1():
+    md = page(
+        '<h1 class="site-title"><a href="/">My Blog</a></h1><h2>Post</h2>',
+        '<meta property="og:title" content="A real post title"><title>My Blog: A real post title</title>',
+    )
+    assert md.title == "A real post title"
+
+
+def test_french_byline_date_gets_paris_offset():
+    md = page(
+        '<h1>Un titre</h1><div class="entry-meta">Publié le 29 avril 2024 à 14h05</div>'
+        "<p>Le texte de l'article est en français et il parle des voitures électriques.</p>",
+        '<meta property="og:title" content="Un titre">',
+        "https://example.fr/un-titre/",
+    )
+    assert md.language == "fr"
+    assert md.published_at == "2024-04-29T14:05:00+02:00"
+    assert md.published_raw == "Publié le 29 avril 2024 à 14h05"
+
+
+def test_relative_date_resolves_against_now():
+    md = page(
+        '<html lang="fr"><h1>Titre</h1><span class="date">il y a 3 jours</span>',
+        '<meta http-equiv="content-language" content="fr">',
+        "https://example.fr/titre/",
+    )
+    assert md.published_at is not None and md.published_at.startswith("2024-04-29")
+
+
+def test_url_date_is_a_last_resort():
+    md = page("<h1>Story</h1><p>No date anywhere.</p>", "", "https://example.com/2021/03/04/story/")
+    assert md.published_at is not None and md.published_at.startswith("2021-03-04")
+
+
+def test_breadcrumb_category_and_rel_tags():
+    md = page(
+        '<nav class="breadcrumbs"><a href="/">Accueil</a> » <a href="/category/essais/">Essais</a> » '
+        "<span>Le titre</span></nav><h1>Le titre</h1>"
+        '<a href="/tag/suv/" rel="tag">SUV</a><a href="/tag/suv-2/" rel="tag">suv</a>'
+        '<a href="/tag/autonomie/" rel="tag">Autonomie</a>',
+        "",
+        "https://example.fr/le-titre/",
+    )
+    assert md.category == "Essais"
+    assert md.tags == ["SUV", "Autonomie"]
+
+
+def test_comment_count_from_interaction_statistic():
+    ld = (
+        '{"@type": "BlogPosting", "headline": "H", "interactionStatistic": {"@type": "InteractionCounter",'
+        ' "interactionType": "https://schema.org/CommentAction", "userInteractionCount": "12"}}'
+    )
+    md = page("<h1>H</h1>", f'<script type="application/ld+json">{ld}</script>')
+    assert md.comment_count == 12
+
+
+def test_author_profile_urls_are_not_names():
+    md = page(
+        '<h1>H</h1><p class="byline">By Jane Doe</p>',
+        '<meta property="article:author" content="https://www.facebook.com/janedoe">',
+    )
+    assert md.authors == ["Jane Doe"]
+
+
+def test_publisher_kept_only_when_nobody_else_is_named():
+    ld = '{"@type": "NewsArticle", "headline": "H", "author": {"@type": "Organization", "name": "Daily"}}'
+    md = page("<h1>H</h1>", f'<script type="application/ld+json">{ld}</script>')
+    assert md.authors == ["Daily"]
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "",
+        "<html></html>",
+        "<p>no head at all",
+        '<html><head><script type="application/ld+json">{{{</script><meta property="og:title"></head></html>',
+        "<html><body><time datetime='garbage'>not a date</time><h1></h1></body></html>",
+    ],
+)
+def test_never_raises(markup):
+    root = (
+        lxml_html.fromstring(markup or "<html></html>") if markup else lxml_html.fromstring("<html></html>")
+    )
+    md = extract_metadata(root, url="")
+    assert isinstance(md, Metadata)
+
+
+def test_none_root():
+    assert extract_metadata(None, url="https://x.org/") == Metadata()
