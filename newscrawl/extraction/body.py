@@ -28,6 +28,7 @@ from newscrawl.extraction.patterns import (
     KEY_POINT_LABEL,
     LEAD_CLASS,
     MAYBE_HINT,
+    MEDIA_TOKEN,
     NEGATIVE_HINT,
     POSITIVE_HINT,
     RELATED_LABEL,
@@ -569,6 +570,8 @@ class _Walker:
             return False
         # BEM modifiers ("section--ads") describe a variant of a block, not what the block is.
         tokens = [t for t in f"{value or ''} {ident or ''}".lower().split() if "--" not in t]
+        if any(MEDIA_TOKEN.match(t) for t in tokens):
+            return True
         matched = [t for t in tokens if BOILERPLATE_TOKEN.match(t)]
         if not matched:
             return False

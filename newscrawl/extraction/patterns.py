@@ -98,7 +98,7 @@ JUNK_HEADING = re.compile(
     r"tags?|mots[- ]cl[ée]s|[ée]tiquettes|schlagw[öo]rter|"
     r"publicit[ée]|advertisement|anzeige|"
     r"about the author|[àa] propos de l.auteur|l.auteur|the author|über den autor|"
-    r"like this|j.aime ceci|similaire|similar|related posts?|"
+    r"like this|j.aime ceci|similaire|similar|related posts?|more about|en savoir plus sur|mehr zu|"
     r"navigation(?: des articles| de l.article)?|post navigation|"
     r"sources?|credits?|crédits?)\s*:?$",
     re.IGNORECASE,
@@ -113,7 +113,8 @@ JUNK_LINE = re.compile(
     r"(?:click|cliquez) (?:here|ici).*|"
     r"photo\s*:.*|cr[ée]dit photo.*|©.*|"
     r"abonnez-vous.*|subscribe.*|sign up.*|"
-    r"suivez-nous.*|follow us.*|beitragsbild|image d.illustration|image illustrative|illustration)\W*$",
+    r"suivez-nous.*|follow us.*|beitragsbild|image d.illustration|image illustrative|illustration|"
+    r"more about|reuse content|related topics?|sujets? associ[ée]s?|mots[- ]cl[ée]s|tags?)\W*$",
     re.IGNORECASE,
 )
 
@@ -149,6 +150,12 @@ BOILERPLATE_TOKEN = re.compile(
       video-?js|vjs-.*|jw-.*|jwplayer.*|.*video-?player.*|.*media-?player.*|player-?controls?
     )$""",
     re.VERBOSE,
+)
+
+# Vetoes that hold even over long text: slideshows carry prose-like captions.
+MEDIA_TOKEN = re.compile(
+    r"^(?:gallery|.*-gallery|gallery-.*|slideshow.*|.*-slideshow|carousel.*|.*-carousel|swiper.*|"
+    r"video-?js|vjs-.*|jwplayer.*|.*video-?player.*)$"
 )
 
 COMMENT_TOKEN = re.compile(r"^(?:comments?|comment-.*|comments-.*|commentlist|respond|.*-meta|meta|byline.*)$")
