@@ -76,7 +76,7 @@ def main():
             continue
         data = (base / case["page"]).read_bytes()
         fetched = case.get("fetched_at")
-        now = datetime.fromisoformat(fetched) if fetched else None
+        now = datetime.fromisoformat(fetched) if fetched else datetime.now(UTC)
         try:
             doc = parse_document(data, case["url"])
         except ValueError:

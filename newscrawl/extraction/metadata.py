@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from lxml import etree
+
 from newscrawl.extraction.dates import default_timezone, parse_date, search_date, to_iso
 from newscrawl.extraction.language import detect_language, normalize_language
 from newscrawl.extraction.structured import (
@@ -509,7 +511,7 @@ class _Dates:
             dt = parse_date(text, language=self.language, now=self.now, tz=self.tz)
         except Exception:
             dt = None
-        if dt is None or not _plausible(dt, self.now):
+        if dt is None or not _plausible(dt, self.now) or not _year_consistent(dt, text):
             return None
         return _DateHit(dt, raw or text, visible)
 
@@ -542,6 +544,16 @@ def _plausible(dt: datetime, now: datetime | None) -> bool:
     elif dt.year > datetime.now().year + 1:
         return False
     return True
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def _year_consistent(dt: datetime, text: str) -> bool:
+    """A value that spells out a year parses to that year ('Tue Jan 28 15:28:56 CET 2020' is not
+    read as 28 January of the fetch year)."""
+    years = _YEAR.findall(text)
+    return not years or str(dt.year) in years
 
 
 def _same_day(a: datetime, b: datetime) -> bool:
@@ -795,30 +807,31 @@ class _Extractor:
 
     # -- run ---------------------------------------------------------------------------------
     def run(self) -> Metadata:
-        root = self.root
+        """Every field, each computed on its own: a field whose reader trips over odd markup stays
+        empty instead of losing the others."""
         md = Metadata(jsonld=self.objects)
-        titles = root.xpath("//title")
-        self.head_title = text_of(titles[0]) if titles else ""
-
-        md.canonical_url = self.canonical()
+        safe = _safe
+        titles = safe(lambda: self.root.xpath("//title"), [])
+        self.head_title = safe(lambda: text_of(titles[0]), "") if titles else ""
+        md.canonical_url = safe(self.canonical, None)
         page_keys = {_url_key(self.url.split("#")[0]), _url_key(md.canonical_url)} - {""}
-        self.article, self.page = _pick_article(self.objects, page_keys)
-        md.site_name = self.site_name()
-        md.language = self.language()
-        md.title = self.title(md.site_name)
-        md.description = self.description()
-        md.authors = self.authors(md.site_name)
+        self.article, self.page = safe(lambda: _pick_article(self.objects, page_keys), (None, None))
+        md.site_name = safe(self.site_name, None)
+        md.language = safe(self.language, None)
+        md.title = safe(lambda: self.title(md.site_name), None)
+        md.description = safe(self.description, None)
+        md.authors = safe(lambda: self.authors(md.site_name), [])
         self.dates = _Dates(md.language, self.now)
-        pub, mod = self.published(), self.modified()
+        pub, mod = safe(self.published, None), safe(self.modified, None)
         if pub is not None:
             md.published_at, md.published_raw = to_iso(pub.dt), pub.raw
         if mod is not None and (
             pub is None or (not _same_instant(mod.dt, pub.dt) and self._after(mod.dt, pub.dt))
         ):
             md.modified_at, md.modified_raw = to_iso(mod.dt), mod.raw
-        md.category = self.category(md.title)
-        md.tags = self.tags(md.category)
-        md.comment_count = self.comment_count()
+        md.category = safe(lambda: self.category(md.title), None)
+        md.tags = safe(lambda: self.tags(md.category), [])
+        md.comment_count = safe(self.comment_count, None)
         return md
 
     @staticmethod
@@ -1823,6 +1836,13 @@ def _inside_comments(el) -> bool:
         p = p.getparent()
         depth += 1
     return False
+
+
+def _safe(fn, default):
+    try:
+        return fn()
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError, etree.LxmlError):
+        return default
 
 
 def extract_metadata(root, *, url: str, now: datetime | None = None) -> Metadata:
