@@ -214,14 +214,21 @@ class Archive:
     """
 
     def __init__(
-        self, url: str | None = None, *, create: bool = True, must_exist: bool = False, busy_timeout: float = 5.0
+        self,
+        url: str | None = None,
+        *,
+        create: bool = True,
+        must_exist: bool = False,
+        busy_timeout: float = 5.0,
     ) -> None:
         self.url: URL = parse_database_url(database_url(url))
         self.busy_timeout = busy_timeout
         database = self.url.database
         on_disk = self.backend == "sqlite" and database not in (None, "", ":memory:")
         if must_exist and on_disk and not Path(str(database)).is_file():
-            raise StorageError(f"no archive at {database}: ingest records or run `newscrawl db upgrade` first")
+            raise StorageError(
+                f"no archive at {database}: ingest records or run `newscrawl db upgrade` first"
+            )
         self.engine: Engine = create_archive_engine(self.url, busy_timeout=busy_timeout)
         if create:
             self.ensure_schema()

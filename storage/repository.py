@@ -221,11 +221,15 @@ def prepare_capture(capture: Mapping[str, Any], path: str = "captures[0]") -> di
     }
 
 
-def merged_comment_order(stored: Sequence[str], incoming: Sequence[str]) -> list[str]:
-    """Order of the merged comment list: the incoming order, stored-only comments kept in place.
+def merged_comment_order(
+    stored: Sequence[str], incoming: Sequence[str], parent_of: Mapping[str, str | None] | None = None
+) -> list[str]:
+    """Order of the merged comment list: the incoming order, stored-only comments kept in place,
+    replies after their parent.
 
     A stored comment missing from the new crawl (deleted on the site, or on a comment page that was
-    not fetched this time) stays right after the comment it followed before.
+    not fetched this time) stays right after the comment it followed before. A reply archived
+    before its parent (its page was crawled first) moves right after the parent once it is there.
     """
     present = set(incoming)
     followers: dict[str | None, list[str]] = {}
@@ -245,7 +249,32 @@ def merged_comment_order(stored: Sequence[str], incoming: Sequence[str]) -> list
         emit(key)
     for key in incoming:
         emit(key)
-    return order
+    return _replies_after_parents(order, parent_of or {})
+
+
+def _replies_after_parents(order: list[str], parent_of: Mapping[str, str | None]) -> list[str]:
+    listed = set(order)
+    placed: set[str] = set()
+    waiting: dict[str, list[str]] = {}
+    threaded: list[str] = []
+
+    def place(key: str) -> None:
+        if key in placed:
+            return
+        placed.add(key)
+        threaded.append(key)
+        for reply in waiting.pop(key, ()):
+            place(reply)
+
+    for key in order:
+        parent = parent_of.get(key)
+        if parent is not None and parent in listed and parent not in placed and parent != key:
+            waiting.setdefault(parent, []).append(key)
+        else:
+            place(key)
+    for key in order:  # replies whose parent never got placed (a cycle in bad data) keep their turn
+        place(key)
+    return threaded
 
 
 def _param(column: Any) -> Any:
@@ -387,6 +416,7 @@ class _Statements:
             _COMMENTS.c.content_hash,
             _COMMENTS.c.position,
             _COMMENTS.c.text,
+            _COMMENTS.c.parent_key,
         )
         .where(_COMMENTS.c.article_id == bindparam("article_id"))
         .order_by(_COMMENTS.c.position)
@@ -840,7 +870,11 @@ class ArchiveRepository:
             else self._execute(_Statements.stored_comments, {"article_id": article_id}).all()
         )
         by_key = {row.comment_key: row for row in stored}
-        order = merged_comment_order([row.comment_key for row in stored], [entry.key for entry in entries])
+        parent_of = {row.comment_key: row.parent_key for row in stored}
+        parent_of.update((entry.key, entry.comment["parent_id"]) for entry in entries)
+        order = merged_comment_order(
+            [row.comment_key for row in stored], [entry.key for entry in entries], parent_of
+        )
         position = {key: i for i, key in enumerate(order)}
 
         inserts, updates = [], []

@@ -1,0 +1,99 @@
+"""Comment merging: added, edited, never lost, threads across comment pages (both backends)."""
+
+from __future__ import annotations
+
+from archive_helpers import edited
+from sqlalchemy import select
+
+from storage import normalize_record
+from storage.models import Comment
+
+
+def comment_ids(record: dict) -> list[str | None]:
+    return [c["id"] for c in record["comments"]]
+
+
+def test_new_comments_are_added_without_a_new_version(repo, flagship) -> None:
+    first_page = edited(flagship, comments=flagship["comments"][:20])
+    first = repo.upsert_article(first_page)
+    assert first.comments_added == 20
+    full = repo.upsert_article(flagship)
+    assert (full.status, full.version_id) == ("unchanged", first.version_id)
+    assert (full.comments_added, full.comments_updated) == (23, 0)
+    assert repo.get_record(first.article_id)["comments"] == normalize_record(flagship)["comments"]
+
+
+def test_comments_missing_from_a_later_crawl_are_never_lost(repo, flagship) -> None:
+    article_id = repo.upsert_article(flagship).article_id
+    # A later crawl fetched only the last comment page, plus one new comment.
+    new = {"id": "9001", "parent_id": None, "author": "Zoé", "text": "Toujours pas de date de sortie ?"}
+    later = repo.upsert_article(edited(flagship, comments=[*flagship["comments"][35:], new]))
+    assert (later.comments_added, later.comments_updated) == (1, 0)
+    stored = repo.get_record(article_id)
+    assert comment_ids(stored) == [*comment_ids(flagship), "9001"]
+
+
+def test_edited_comment_is_updated_in_place(repo, session, flagship) -> None:
+    article_id = repo.upsert_article(flagship).article_id
+    comments = [dict(c) for c in flagship["comments"]]
+    comments[2]["text"] = comments[2]["text"] + " (modifié)"
+    result = repo.upsert_article(edited(flagship, comments=comments))
+    assert (result.status, result.comments_added, result.comments_updated) == ("unchanged", 0, 1)
+    assert repo.get_record(article_id)["comments"][2]["text"].endswith("(modifié)")
+    row = session.scalars(
+        select(Comment).where(Comment.article_id == article_id, Comment.comment_key == "5014")
+    ).one()
+    assert row.updated_at is not None and row.updated_at >= row.first_seen_at
+    assert repo.upsert_article(edited(flagship, comments=comments)).comments_updated == 0
+
+
+def test_replies_point_at_their_parent_row(repo, session, flagship) -> None:
+    article_id = repo.upsert_article(flagship).article_id
+    rows = {
+        c.comment_key: c for c in session.scalars(select(Comment).where(Comment.article_id == article_id))
+    }
+    replies = [c for c in flagship["comments"] if c["parent_id"]]
+    assert replies
+    for reply in replies:
+        assert rows[reply["id"]].parent_id == rows[reply["parent_id"]].id
+        assert rows[reply["id"]].parent_key == reply["parent_id"]
+
+
+def test_thread_across_comment_pages_links_up_when_the_parent_arrives(repo, session, flagship) -> None:
+    reply = next(c for c in flagship["comments"] if c["parent_id"])
+    parent = next(c for c in flagship["comments"] if c["id"] == reply["parent_id"])
+    # The page with the reply is stored first; its parent sits on a page crawled later.
+    first = repo.upsert_article(edited(flagship, comments=[reply]))
+    orphan = session.scalars(select(Comment).where(Comment.comment_key == reply["id"])).one()
+    assert orphan.parent_id is None and orphan.parent_key == parent["id"]
+    repo.upsert_article(edited(flagship, comments=[parent]))
+    session.expire_all()
+    linked = session.scalars(select(Comment).where(Comment.comment_key == reply["id"])).one()
+    parent_row = session.scalars(select(Comment).where(Comment.comment_key == parent["id"])).one()
+    assert linked.parent_id == parent_row.id
+    assert [c["id"] for c in repo.get_record(first.article_id)["comments"]] == [parent["id"], reply["id"]]
+
+
+def test_comments_without_site_ids_merge_on_their_content(repo, flagship) -> None:
+    anonymous = [
+        {
+            "id": None,
+            "parent_id": None,
+            "author": "Anonyme",
+            "published_at": "2024-05-01T10:00:00+02:00",
+            "text": "Premier",
+        },
+        {"id": None, "parent_id": None, "author": None, "published_at": None, "text": "Second"},
+    ]
+    article_id = repo.upsert_article(edited(flagship, comments=anonymous)).article_id
+    again = repo.upsert_article(edited(flagship, comments=[*anonymous, {"id": None, "text": "Troisième"}]))
+    assert (again.comments_added, again.comments_updated) == (1, 0)
+    assert [c["text"] for c in repo.get_record(article_id)["comments"]] == ["Premier", "Second", "Troisième"]
+
+
+def test_recrawl_of_every_page_duplicates_nothing(repo, session, flagship) -> None:
+    repo.upsert_article(flagship)
+    for start in range(0, 43, 11):  # the comment pages again, one by one
+        result = repo.upsert_article(edited(flagship, comments=flagship["comments"][start : start + 11]))
+        assert (result.status, result.comments_added, result.comments_updated) == ("unchanged", 0, 0)
+    assert len(session.scalars(select(Comment.id)).all()) == 43

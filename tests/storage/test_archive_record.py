@@ -1,0 +1,185 @@
+"""Record validation and the canonical forms behind versioning and merging (no database)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from archive_helpers import FLAGSHIP, edited, load_record
+
+from storage import InvalidRecord, normalize_record
+from storage.record import (
+    CONTENT_FIELDS,
+    RECORD_FIELDS,
+    comment_entries,
+    comment_key,
+    content_hash,
+    url_key,
+)
+from storage.repository import merged_comment_order, prepare_capture, select_headers
+
+SCHEMA = Path(__file__).resolve().parents[2] / "newscrawl" / "article.schema.json"
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "problem"),
+    [
+        (
+            lambda r: r["sections"][2]["paragraphs"].__setitem__(0, 42),
+            "sections[2].paragraphs[0]",
+            "expected string, got integer",
+        ),
+        (lambda r: r.pop("title"), "title", "required field missing"),
+        (lambda r: r.__setitem__("tags", "Renault"), "tags", "expected array, got string"),
+        (
+            lambda r: r["comments"][5].__setitem__("published_at", "hier"),
+            "comments[5].published_at",
+            "expected ISO 8601",
+        ),
+        (
+            lambda r: r["comments"][0].__setitem__("published_at", "2024-04-29T18:22:00"),
+            "comments[0].published_at",
+            "with UTC offset",
+        ),
+        (lambda r: r["related_links"][1].pop("url"), "related_links[1].url", "required field missing"),
+        (
+            lambda r: r["tables"][0]["rows"][2].append(None),
+            "tables[0].rows[2][2]",
+            "expected string, got null",
+        ),
+        (
+            lambda r: r.__setitem__("comment_count", True),
+            "comment_count",
+            "expected integer or null, got boolean",
+        ),
+        (
+            lambda r: r["sections"][1].__setitem__("level", "2"),
+            "sections[1].level",
+            "expected integer or null",
+        ),
+        (lambda r: r.__setitem__("image", "x.jpg"), "image", "unknown field"),
+        (lambda r: r["comments"][3].__setitem__("likes", 3), "comments[3].likes", "unknown field"),
+        (lambda r: r.__setitem__("error", "no article found"), "error", "extraction failure"),
+        (lambda r: r.__setitem__("url", " "), "url", "must not be empty"),
+    ],
+)
+def test_invalid_record_names_the_field(change, path, problem) -> None:
+    record = load_record(FLAGSHIP)
+    change(record)
+    with pytest.raises(InvalidRecord) as raised:
+        normalize_record(record)
+    assert raised.value.path == path
+    assert problem in str(raised.value)
+    assert str(raised.value).startswith(f"{path}: ")
+
+
+def test_a_record_must_be_an_object() -> None:
+    with pytest.raises(InvalidRecord, match="expected object, got array"):
+        normalize_record([])
+
+
+def test_normalized_record_has_every_field_in_schema_order() -> None:
+    record = load_record(FLAGSHIP)
+    normalized = normalize_record(record)
+    assert list(normalized) == list(RECORD_FIELDS)
+    # The fixture leaves out optional keys; normalization fills them without inventing values.
+    assert "published_raw" not in record and normalized["published_raw"] is None
+    assert normalized["related_links"][0]["section_index"] is None
+    assert normalized["comments"][0]["published_raw"] is None
+    assert normalized["body_text"] == "\n".join(p for s in record["sections"] for p in s["paragraphs"])
+    assert normalize_record(normalized) == normalized
+
+
+def test_record_fields_cover_the_schema_contract() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert set(schema["properties"]) - {"error"} == set(RECORD_FIELDS)
+    assert set(CONTENT_FIELDS) < set(RECORD_FIELDS)
+
+
+def test_dates_are_canonicalized_and_site_falls_back_to_host() -> None:
+    record = edited(
+        load_record(FLAGSHIP),
+        published_at="2024-04-29T14:05:00.000Z",
+        site=None,
+        url="https://www.Example.com/a",
+    )
+    normalized = normalize_record(record)
+    assert normalized["published_at"] == "2024-04-29T14:05:00+00:00"
+    assert normalized["site"] == "example.com"
+
+
+def test_content_hash_ignores_fetch_url_comments_and_count_but_not_content() -> None:
+    record = normalize_record(load_record(FLAGSHIP))
+    same = normalize_record(
+        edited(
+            load_record(FLAGSHIP),
+            url="https://blog-auto-info.com/x/comment-page-2/",
+            comments=[],
+            comment_count=50,
+        )
+    )
+    assert content_hash(same) == content_hash(record)
+    changed = normalize_record(edited(load_record(FLAGSHIP), title="Autre titre"))
+    assert content_hash(changed) != content_hash(record)
+
+
+def test_comment_keys_are_site_ids_or_stable_hashes() -> None:
+    comment = {
+        "id": None,
+        "parent_id": None,
+        "author": "Paul",
+        "published_at": None,
+        "published_raw": None,
+        "text": "Bravo",
+    }
+    assert comment_key({**comment, "id": "5012"}) == "5012"
+    derived = comment_key(comment)
+    assert derived.startswith("h:") and derived == comment_key(dict(comment))
+    assert derived != comment_key({**comment, "author": "Pierre"})
+
+
+def test_comment_entries_keep_the_first_of_repeated_comments() -> None:
+    record = normalize_record(load_record(FLAGSHIP))
+    record["comments"].append(dict(record["comments"][0], text="doublon"))
+    entries = comment_entries(record)
+    assert len(entries) == 43
+    assert entries[0].comment["text"] != "doublon"
+
+
+def test_url_key_matches_equivalent_urls_only() -> None:
+    key = url_key("https://blog-auto-info.com/renault-et-xiaomi/")
+    assert url_key("http://www.blog-auto-info.com/renault-et-xiaomi#comments") == key
+    assert url_key("https://BLOG-AUTO-INFO.com:443/renault-et-xiaomi") == key
+    assert url_key("https://blog-auto-info.com/renault-et-xiaomi/?amp=1") != key
+    assert url_key("https://blog-auto-info.com/renault-et-xiaomi-2/") != key
+
+
+def test_merged_comment_order_keeps_stored_comments_in_place() -> None:
+    assert merged_comment_order(["a", "b", "c"], ["a", "b", "c", "d"]) == ["a", "b", "c", "d"]
+    # "b" was not in this crawl (another comment page): it stays after "a".
+    assert merged_comment_order(["a", "b", "c"], ["a", "c", "x"]) == ["a", "b", "c", "x"]
+    assert merged_comment_order(["a", "b"], ["x", "b"]) == ["a", "x", "b"]
+    assert merged_comment_order([], ["x"]) == ["x"]
+    # A reply stored before its parent arrived moves right after the parent.
+    assert merged_comment_order(["r"], ["p", "q"], {"r": "p"}) == ["p", "r", "q"]
+    assert merged_comment_order(["a", "b"], [], {"a": "b", "b": "a"}) == ["a", "b"]  # cycle: order kept
+
+
+def test_captures_are_checked_compressed_and_headers_selected() -> None:
+    body = b"<html>" + "é".encode() * 5000 + b"</html>"
+    row = prepare_capture(
+        {
+            "url": "https://a/b",
+            "status": 200,
+            "headers": {b"Content-Type": [b"text/html"], "Set-Cookie": "s=1"},
+            "body": body,
+        }
+    )
+    assert row["headers"] == {"content-type": "text/html"}
+    assert row["size"] == len(body) and len(row["body"]) < len(body) / 10
+    with pytest.raises(InvalidRecord, match=r"captures\[0\].body: expected bytes"):
+        prepare_capture({"url": "https://a/b", "status": 200, "body": "text"})
+    with pytest.raises(InvalidRecord, match=r"captures\[0\].status"):
+        prepare_capture({"url": "https://a/b", "status": "200", "body": b""})
+    assert select_headers({"ETag": '"x"', "X-Other": "y"}) == {"etag": '"x"'}

@@ -1,0 +1,151 @@
+"""Upsert: idempotence, versions, round trip, crawl runs (on both backends)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from archive_helpers import edited
+from sqlalchemy import func, select
+
+from storage import InvalidRecord, normalize_record
+from storage.models import (
+    Article,
+    ArticleVersion,
+    Comment,
+    KeyPoint,
+    Paragraph,
+    RelatedLink,
+    Section,
+    TableCell,
+    TableRow,
+    Tag,
+)
+
+COUNTED = (
+    Article,
+    ArticleVersion,
+    Section,
+    Paragraph,
+    RelatedLink,
+    KeyPoint,
+    TableRow,
+    TableCell,
+    Tag,
+    Comment,
+)
+
+
+def row_counts(session) -> dict[str, int]:
+    return {model.__tablename__: session.scalar(select(func.count()).select_from(model)) for model in COUNTED}
+
+
+def test_every_fixture_record_round_trips_exactly(repo, all_records) -> None:
+    for record in all_records:
+        result = repo.upsert_article(record)
+        assert result.status == "new"
+        assert repo.get_record(result.article_id) == normalize_record(record)
+
+
+def test_round_trip_keeps_every_order(repo, flagship) -> None:
+    back = repo.get_record(repo.upsert_article(flagship).article_id)
+    assert [s["heading"] for s in back["sections"]] == [s["heading"] for s in flagship["sections"]]
+    assert [link["url"] for link in back["related_links"]] == [
+        link["url"] for link in flagship["related_links"]
+    ]
+    assert back["tables"] == [{"caption": None, **t} for t in flagship["tables"]]
+    assert [c["id"] for c in back["comments"]] == [c["id"] for c in flagship["comments"]]
+    assert back["published_at"] == "2024-04-29T16:05:00+02:00"  # the page's offset survives UTC storage
+
+
+def test_same_record_again_changes_nothing_but_last_seen(repo, session, flagship) -> None:
+    first_seen = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+    first = repo.upsert_article(flagship, seen_at=first_seen)
+    before = row_counts(session)
+    again = repo.upsert_article(flagship, seen_at=first_seen + timedelta(days=3))
+    assert (again.status, again.version_id, again.version_number) == ("unchanged", first.version_id, 1)
+    assert (again.comments_added, again.comments_updated, again.captures_stored) == (0, 0, 0)
+    assert row_counts(session) == before
+    article = session.get(Article, first.article_id)
+    session.refresh(article)
+    assert article.first_seen_at == first_seen
+    assert article.last_seen_at == first_seen + timedelta(days=3)
+
+
+def test_changed_content_makes_a_new_version_and_keeps_the_old(repo, session, flagship) -> None:
+    first = repo.upsert_article(flagship)
+    sections = [dict(s) for s in flagship["sections"]]
+    sections[1] = dict(
+        sections[1], paragraphs=[*sections[1]["paragraphs"], "Mise à jour : Renault confirme."]
+    )
+    changed = edited(flagship, sections=sections, modified_at="2024-05-02T10:00:00+02:00")
+    second = repo.upsert_article(changed)
+    assert second.status == "updated"
+    assert second.article_id == first.article_id
+    assert (second.version_number, second.changed_fields) == (2, ("modified_at", "sections"))
+    assert repo.get_record(first.article_id) == normalize_record(changed)
+    old = repo.version_record(first.version_id)
+    assert old["sections"] == normalize_record(flagship)["sections"]
+    versions = session.execute(
+        select(ArticleVersion.version_number, ArticleVersion.changed_fields)
+        .where(ArticleVersion.article_id == first.article_id)
+        .order_by(ArticleVersion.version_number)
+    ).all()
+    assert versions[1] == (2, ["modified_at", "sections"])
+    assert "title" in versions[0][1]  # version 1 lists the fields it brought
+    # Back to the first content: that is a real change again, not a duplicate of the current version.
+    assert repo.upsert_article(flagship).version_number == 3
+    assert repo.upsert_article(flagship).status == "unchanged"
+
+
+def test_a_fetch_from_another_url_is_the_same_article(repo, flagship) -> None:
+    first = repo.upsert_article(flagship)
+    page_two = edited(flagship, url=flagship["url"] + "comment-page-2/")
+    again = repo.upsert_article(page_two)
+    assert (again.article_id, again.status) == (first.article_id, "unchanged")
+    assert repo.get_record(first.article_id)["url"] == page_two["url"]
+    assert repo.find_article_id(page_two["url"]) == first.article_id
+    assert (
+        repo.find_article_id(
+            "http://www.blog-auto-info.com/renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques"
+        )
+        == first.article_id
+    )
+
+
+def test_comment_count_is_updated_without_a_version(repo, flagship) -> None:
+    first = repo.upsert_article(flagship)
+    again = repo.upsert_article(edited(flagship, comment_count=44))
+    assert (again.status, again.version_id) == ("unchanged", first.version_id)
+    assert repo.get_record(first.article_id)["comment_count"] == 44
+
+
+def test_invalid_record_is_rejected_before_anything_is_written(repo, session, flagship) -> None:
+    broken = edited(flagship)
+    broken["comments"][7]["text"] = None
+    with pytest.raises(InvalidRecord, match=r"^comments\[7\]\.text: expected string, got null$"):
+        repo.upsert_article(broken)
+    assert row_counts(session)["articles"] == 0
+
+
+def test_crawl_run_records_counts_settings_and_stats(repo, all_records, flagship) -> None:
+    run_id = repo.start_crawl_run("blog-auto-info", settings={"DOWNLOAD_DELAY": 1.5, "spider": object()})
+    for record in all_records:
+        repo.upsert_article(record, crawl_run_id=run_id)
+    repo.upsert_article(flagship, crawl_run_id=run_id)
+    repo.upsert_article(edited(flagship, title="Nouveau titre"), crawl_run_id=run_id)
+    run = repo.finish_crawl_run(run_id, status="finished", stats={"pages": 9})
+    assert (run.articles_new, run.articles_unchanged, run.articles_updated) == (4, 1, 1)
+    assert run.comments_added == 47
+    assert run.status == "finished" and run.finished_at >= run.started_at
+    assert run.settings["DOWNLOAD_DELAY"] == 1.5 and run.settings["spider"].startswith("<object")
+    assert run.stats == {"pages": 9}
+    with pytest.raises(ValueError, match="status must be one of"):
+        repo.finish_crawl_run(run_id, status="done")
+
+
+def test_records_are_read_back_in_batches(repo, all_records) -> None:
+    ids = [repo.upsert_article(record).article_id for record in all_records]
+    records = repo.get_records(list(reversed(ids)))
+    assert [r["url"] for r in records] == [r["url"] for r in reversed(all_records)]
+    assert repo.get_record(10**9) is None
