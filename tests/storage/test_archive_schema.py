@@ -1,0 +1,89 @@
+"""Migrations and models agree; archives are created at head; schema revisions are guarded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from storage import Archive, StorageError
+from storage.db import alembic_config, head_revision, include_name
+from storage.models import Base
+
+
+def schema_diff(connection: sa.Connection, metadata: sa.MetaData) -> list:
+    context = MigrationContext.configure(
+        connection, opts={"include_name": include_name, "compare_type": True}
+    )
+    return compare_metadata(context, metadata)
+
+
+def test_migrations_at_head_match_the_models(archive) -> None:
+    with archive.engine.connect() as connection:
+        assert schema_diff(connection, Base.metadata) == []
+
+
+def test_the_comparison_would_see_a_model_change(archive) -> None:
+    changed = sa.MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(changed)
+    sa.Table("comments", changed, sa.Column("likes", sa.Integer), extend_existing=True)
+    with archive.engine.connect() as connection:
+        diff = schema_diff(connection, changed)
+    assert [(op[0], op[3].name) for op in diff] == [("add_column", "likes")]
+
+
+def test_search_table_and_views_exist(archive) -> None:
+    inspector = sa.inspect(archive.engine)
+    assert {"v_articles", "v_comments", "v_related_links", "v_table_cells"} <= set(inspector.get_view_names())
+    assert "article_search" in inspector.get_table_names()
+
+
+def test_a_new_sqlite_file_is_created_at_head_with_its_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    with Archive(f"sqlite:///{path}") as archive:
+        assert path.is_file()
+        assert archive.current_revision() == head_revision()
+        with archive.engine.connect() as connection:
+            pragma = connection.exec_driver_sql
+            assert pragma("PRAGMA journal_mode").scalar() == "wal"
+            assert pragma("PRAGMA foreign_keys").scalar() == 1
+            assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_default_url_comes_from_the_environment(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSCRAWL_DB", raising=False)
+    with Archive() as archive:
+        assert archive.url.database == "newscrawl.sqlite"
+    assert (tmp_path / "newscrawl.sqlite").is_file()
+    monkeypatch.setenv("NEWSCRAWL_DB", f"sqlite:///{tmp_path / 'env.sqlite'}")
+    with Archive() as archive:
+        assert archive.url.database.endswith("env.sqlite")
+
+
+def test_downgrade_and_upgrade_round_trip(fresh_archive) -> None:
+    with fresh_archive.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert set(sa.inspect(fresh_archive.engine).get_table_names()) <= {"alembic_version"}
+    assert fresh_archive.upgrade() == (None, head_revision())
+    with fresh_archive.engine.connect() as connection:
+        assert schema_diff(connection, Base.metadata) == []
+
+
+def test_an_archive_behind_head_must_be_upgraded_explicitly(fresh_archive) -> None:
+    with fresh_archive.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0001")
+    url = fresh_archive.url.render_as_string(hide_password=False)
+    with pytest.raises(
+        StorageError, match=r"schema revision 0001, this newscrawl needs 0002: run `newscrawl db upgrade`"
+    ):
+        Archive(url)
+    with Archive(url, create=False) as behind:
+        assert behind.upgrade() == ("0001", head_revision())
+    with Archive(url) as upgraded:
+        assert upgraded.current_revision() == head_revision()
