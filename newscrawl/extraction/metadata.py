@@ -775,7 +775,7 @@ class _Extractor:
         element proxies to the few that match."""
         if self._marked is None:
             try:
-                values = self.root.xpath("//@class | //@id | //@itemtype")
+                values = self._scan_scope().xpath(".//@class | .//@id | .//@itemtype")
             except Exception:  # pragma: no cover
                 values = []
             search = _MARK_SCAN.search
@@ -792,6 +792,20 @@ class _Extractor:
                             key += " breadcrumb"
                         marked.append((el, key))
         return self._marked
+
+    def _scan_scope(self):
+        """The part of the page that holds the article's byline: the parent of the headline's
+        article container, else the headline's fourth ancestor, else the whole page."""
+        h1 = self.title_h1
+        if h1 is None:
+            return self.root
+        box = self.container
+        start = box if box is not None else h1
+        p, depth = start, 0
+        limit = 1 if box is not None else 4
+        while depth < limit and p.getparent() is not None and p.getparent().tag not in ("html",):
+            p, depth = p.getparent(), depth + 1
+        return p
 
     @property
     def byline_elements(self) -> list:
@@ -1585,6 +1599,22 @@ class _Extractor:
             ):
                 return f"{prefix} {text}"
             return text
+        # a date line that is no <time>: '<dd class="publish">2018/6/19 5:50</dd>', 'Publié le …'
+        other = _PUB_LABEL if modified else _MOD_LABEL
+        for el in self.byline_elements:
+            if not _DATE_CLASS.search(classes_and_id(el)) or len(el) > 3:
+                continue
+            text = _text(el, 80)
+            if not text or not any(ch.isdigit() for ch in text) or other.search(text):
+                continue
+            hit = self.dates.search(text)
+            if hit is not None and _same_day(hit.dt, dt) and not _inside_comments(el) and not _in_teaser(el):
+                rest = normalize_space(text.replace(hit.raw, " ")).strip(" ,:|-–—")
+                own = _PUB_LABEL if not modified else _MOD_LABEL
+                labelled = len(rest.split()) <= 3 and (
+                    own.search(rest) or rest.lower() in ("le", "am", "on", "du")
+                )
+                return text if not rest or labelled else hit.raw
         return None
 
     # -- category / tags -------------------------------------------------------------------------
