@@ -1,0 +1,154 @@
+"""The archive commands of `newscrawl`, end to end on both backends: output, exit status, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from archive_helpers import APPLE, FIXTURES, FLAGSHIP, SUV, TESLA, load_record
+from click.testing import CliRunner
+
+from newscrawl.cli import cli
+from storage import ingest, normalize_record, read_records
+
+
+@pytest.fixture
+def db(fresh_archive) -> str:
+    return fresh_archive.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def run(db):
+    runner = CliRunner()
+
+    def invoke(*args: str, with_db: bool = True, **kwargs):
+        result = runner.invoke(
+            cli, [*args, *(["--db", db] if with_db else [])], catch_exceptions=False, **kwargs
+        )
+        assert "Traceback" not in result.stdout + result.stderr
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def records_file(tmp_path: Path) -> Path:
+    """A JSONL file: four good records, a record missing its title, a line that is not JSON."""
+    lines = [json.dumps(load_record(name), ensure_ascii=False) for name in (TESLA, FLAGSHIP, SUV, APPLE)]
+    bad = load_record(TESLA)
+    del bad["title"]
+    lines[2:2] = [json.dumps(bad), "{not json"]
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_ingest_reports_rejected_lines_and_stores_the_rest(run, records_file) -> None:
+    result = run("db", "ingest", str(records_file), "--quiet")
+    assert result.exit_code == 1
+    assert f"rejected {records_file}:3: title: required field missing" in result.stderr
+    assert f"rejected {records_file}:4: invalid JSON" in result.stderr
+    assert "4 new, 0 updated, 0 unchanged, 47 comments added" in result.stderr
+    again = run("db", "ingest", str(FIXTURES / f"{FLAGSHIP}.json"), "--commit-every", "10")
+    assert again.exit_code == 0, again.stderr
+    assert "0 new, 0 updated, 1 unchanged" in again.stderr
+
+
+def test_search_export_query_stats(run, records_file, tmp_path: Path) -> None:
+    run("db", "ingest", str(records_file), "--quiet")
+
+    found = run("search", "xiaomi renault", "--site", "blog-auto-info.com", "--since", "2024-04-01")
+    assert found.exit_code == 0
+    assert (
+        found.stdout.splitlines()[0]
+        == "2024-04-29  Renault et Xiaomi redéfinissent l’avenir des voitures électriques"
+    )
+    hits = json.loads(run("search", "tesla", "--json").stdout)
+    assert hits[0]["title"].startswith("Les prix des Tesla") and hits[0]["published_at"].startswith(
+        "2024-04-27"
+    )
+    assert run("search", "introuvable").stderr.strip() == "no match"
+
+    exported = run("export", "--format", "jsonl", "--quiet")
+    assert [json.loads(line) for line in exported.stdout.splitlines()][1] == normalize_record(
+        load_record(FLAGSHIP)
+    )
+    progress = run("export", "--format", "csv", "-o", str(tmp_path / "a.csv"))
+    assert progress.exit_code == 0 and "4 records exported" in progress.stderr
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8").startswith("url,canonical_url,site,")
+    assert run("export", "--format", "parquet", "-o", str(tmp_path / "a.parquet"), "-q").exit_code == 0
+    assert pq.read_table(tmp_path / "a.parquet").num_rows == 4
+
+    table = run("query", "SELECT site, count(*) AS n FROM v_articles GROUP BY site")
+    assert table.stdout.splitlines() == [
+        "site                n",
+        "------------------  -",
+        "blog-auto-info.com  4",
+    ]
+    as_json = run("query", "SELECT count(*) AS comments FROM v_comments", "--json")
+    assert json.loads(as_json.stdout) == [{"comments": 47}]
+
+    figures = json.loads(run("stats", "--json").stdout)
+    assert (figures["articles"], figures["comments"]) == (4, 47)
+    assert "articles" in run("stats").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "DELETE FROM comments"], "Error: refused: this connection is read-only"),
+        (["query", "SELEC 1"], "Error: SQL error:"),
+        (["export", "--format", "parquet"], "Error: Parquet is a binary file format"),
+        (["export", "-o", "/nonexistent-dir/out.jsonl"], "Error: cannot write /nonexistent-dir/out.jsonl"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(run, args: list[str], message: str) -> None:
+    run("db", "upgrade")
+    result = run(*args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_db_upgrade_and_current(run) -> None:
+    assert "0002" in run("db", "upgrade").stdout
+    assert run("db", "current").stdout.strip() == "0002 (head: 0002)"
+
+
+@pytest.mark.parametrize(
+    ("db_url", "message"),
+    [
+        ("mysql://root@localhost/news", "Error: unsupported database 'mysql'"),
+        ("postgresql://postgres@127.0.0.1:1/test", "Error: cannot connect to PostgreSQL at 127.0.0.1:1/test"),
+        ("sqlite:////nonexistent-dir/archive.sqlite", "Error: cannot open SQLite database"),
+    ],
+)
+def test_database_problems_are_one_line_errors(db_url: str, message: str) -> None:
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--db", db_url])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_reading_commands_do_not_create_an_archive(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSCRAWL_DB", raising=False)
+    result = CliRunner().invoke(cli, ["stats"])
+    assert result.exit_code == 1 and "no archive at newscrawl.sqlite" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_environment_chooses_the_database(db, records_file, monkeypatch) -> None:
+    monkeypatch.setenv("NEWSCRAWL_DB", db)
+    CliRunner().invoke(cli, ["db", "ingest", str(records_file), "-q"])
+    assert json.loads(CliRunner().invoke(cli, ["stats", "--json"]).stdout)["articles"] == 4
+
+
+def test_bulk_ingest_keeps_each_record_atomic(fresh_archive, records_file) -> None:
+    report = ingest(fresh_archive, read_records(records_file), crawl_name="bulk", commit_every=3)
+    assert (report.new, len(report.rejected)) == (4, 2)
+    with fresh_archive.transaction() as repo:
+        run = repo.get_crawl_run(report.crawl_run_id)
+        assert (run.name, run.status, run.articles_new, run.stats["rejected"]) == ("bulk", "finished", 4, 2)

@@ -1,0 +1,95 @@
+"""Clear one-line errors for bad URLs, unreachable or locked databases; nothing committed is lost."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from archive_helpers import APPLE, FLAGSHIP, TESLA, load_record
+from sqlalchemy import func, select
+
+import storage.repository
+from storage import Archive, StorageError
+from storage.db import parse_database_url
+from storage.models import Article, Comment, Paragraph
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "invalid database URL 'not a url'"),
+        ("mysql://user@host/db", "unsupported database 'mysql'"),
+        ("postgresql+psycopg2://u@h/db", "unsupported database 'postgresql+psycopg2'"),
+    ],
+)
+def test_bad_urls_are_refused(url: str, message: str) -> None:
+    with pytest.raises(StorageError, match=re.escape(message)):
+        Archive(url)
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    assert parse_database_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+    assert parse_database_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+
+
+def test_unreachable_postgresql_is_one_clear_line() -> None:
+    with pytest.raises(StorageError) as raised:
+        Archive("postgresql+psycopg://postgres@127.0.0.1:1/test", busy_timeout=1)
+    message = str(raised.value)
+    assert message.startswith("cannot connect to PostgreSQL at 127.0.0.1:1/test")
+    assert "\n" not in message
+
+
+def test_unopenable_sqlite_files(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"cannot open SQLite database .*missing or not writable"):
+        Archive(f"sqlite:///{tmp_path / 'no-such-dir' / 'x.sqlite'}")
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="not an SQLite database"):
+        Archive(f"sqlite:///{garbage}")
+    with pytest.raises(StorageError, match="no archive at"):
+        Archive(f"sqlite:///{tmp_path / 'absent.sqlite'}", must_exist=True)
+
+
+def test_locked_sqlite_fails_clearly_and_loses_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'locked.sqlite'}"
+    with Archive(url, busy_timeout=0.2) as archive:
+        with archive.transaction() as repo:
+            kept = repo.upsert_article(load_record(TESLA)).article_id
+        other_process = sqlite3.connect(tmp_path / "locked.sqlite", isolation_level=None)
+        other_process.execute("BEGIN EXCLUSIVE")
+        try:
+            with (
+                pytest.raises(StorageError, match="is locked by another process") as raised,
+                archive.transaction() as repo,
+            ):
+                repo.upsert_article(load_record(FLAGSHIP))
+            assert "\n" not in str(raised.value)
+        finally:
+            other_process.execute("ROLLBACK")
+            other_process.close()
+        with archive.session() as session:
+            assert session.scalars(select(Article.id)).all() == [kept]
+            assert session.scalar(select(func.count()).select_from(Comment)) == 0
+        with archive.transaction() as repo:
+            assert repo.upsert_article(load_record(FLAGSHIP)).status == "new"
+
+
+def test_a_failing_article_is_rolled_back_whole(fresh_archive, monkeypatch) -> None:
+    with fresh_archive.transaction() as repo:
+        repo.upsert_article(load_record(APPLE))
+
+    def broken_index(*_args, **_kwargs):
+        raise StorageError("disk full while indexing")
+
+    monkeypatch.setattr(storage.repository.fulltext, "index_article", broken_index)
+    with pytest.raises(StorageError, match="disk full"), fresh_archive.transaction() as repo:
+        repo.upsert_article(load_record(FLAGSHIP))  # its rows are written before indexing fails
+    with fresh_archive.session() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 1
+        assert session.scalar(select(func.count()).select_from(Comment)) == 1
+        assert session.scalar(select(func.count()).select_from(Paragraph)) == len(
+            [p for s in load_record(APPLE)["sections"] for p in s["paragraphs"]]
+        )

@@ -1,0 +1,140 @@
+"""Exports (JSONL, CSV, Parquet), read-only queries and stats, on both backends."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, load_record
+
+from storage import (
+    StorageError,
+    archive_stats,
+    export_records,
+    normalize_record,
+    render_table,
+    result_as_json,
+    run_query,
+)
+from storage.export import CSV_LIST_FIELDS
+
+
+@pytest.fixture
+def records() -> list[dict]:
+    return [load_record(name) for name in (TESLA, FLAGSHIP, SUV, APPLE)]
+
+
+@pytest.fixture
+def filled(fresh_archive, records):
+    with fresh_archive.transaction() as repo:
+        for record in records:
+            repo.upsert_article(record)
+    return fresh_archive
+
+
+def test_jsonl_export_gives_back_the_schema_records(repo, session, records) -> None:
+    for record in records:
+        repo.upsert_article(record)
+    out = io.StringIO()
+    progress: list[tuple[int, int]] = []
+    assert (
+        export_records(
+            session, "jsonl", stdout=out, progress=lambda done, total: progress.append((done, total))
+        )
+        == 4
+    )
+    exported = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert exported == [normalize_record(record) for record in records]
+    assert [normalize_record(record) for record in exported] == exported  # valid records, as exported
+    assert progress[-1] == (4, 4)
+
+
+def test_export_filters_by_site_and_publication_date(repo, session, records) -> None:
+    for record in records:
+        repo.upsert_article(record)
+    out = io.StringIO()
+    assert export_records(session, "jsonl", stdout=out, since=date(2024, 4, 27)) == 2
+    assert export_records(session, "jsonl", stdout=io.StringIO(), site="other.example") == 0
+
+
+def test_csv_export_is_one_row_per_article(repo, session, records, tmp_path: Path) -> None:
+    for record in records:
+        repo.upsert_article(record)
+    target = tmp_path / "articles.csv"
+    assert export_records(session, "csv", target) == 4
+    rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
+    assert [row["title"] for row in rows] == [record["title"] for record in records]
+    flagship = rows[1]
+    assert flagship["comment_count"] == "43"
+    for name in CSV_LIST_FIELDS:
+        assert json.loads(flagship[name]) == normalize_record(records[1])[name]
+
+
+def test_parquet_export_reads_back_with_pyarrow(repo, session, records, tmp_path: Path) -> None:
+    for record in records:
+        repo.upsert_article(record)
+    target = tmp_path / "articles.parquet"
+    assert export_records(session, "parquet", target) == 4
+    table = pq.read_table(target)
+    assert table.num_rows == 4
+    assert table.to_pylist() == [normalize_record(record) for record in records]
+
+
+def test_export_mistakes_are_clear_and_leave_no_partial_file(session, tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="unknown export format 'xml'"):
+        export_records(session, "xml", tmp_path / "x.xml")
+    with pytest.raises(StorageError, match="Parquet is a binary file format"):
+        export_records(session, "parquet", "-")
+    with pytest.raises(StorageError, match="cannot write"):
+        export_records(session, "jsonl", tmp_path / "missing-dir" / "x.jsonl")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_query_returns_columns_and_rows(filled) -> None:
+    result = run_query(filled, "SELECT site, count(*) AS articles FROM v_articles GROUP BY site")
+    assert result.columns == ["site", "articles"]
+    assert result.rows == [("blog-auto-info.com", 4)]
+    table = render_table(result.columns, result.rows)
+    assert table.splitlines()[0].split() == ["site", "articles"]
+    assert "blog-auto-info.com  4" in table
+    assert json.loads(result_as_json(result)) == [{"site": "blog-auto-info.com", "articles": 4}]
+    limited = run_query(filled, "SELECT comment_id FROM v_comments", max_rows=5)
+    assert len(limited.rows) == 5 and limited.truncated
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM comments",
+        "UPDATE articles SET url = 'x'",
+        "INSERT INTO sites (key, first_seen_at) VALUES ('x', '2024-01-01')",
+        "DROP TABLE comments",
+        "CREATE TABLE scratch (x integer)",
+    ],
+)
+def test_query_refuses_writes(filled, sql: str) -> None:
+    with pytest.raises(StorageError, match="read-only"):
+        run_query(filled, sql)
+    assert run_query(filled, "SELECT count(*) FROM comments").rows == [(47,)]
+
+
+def test_query_reports_bad_sql_in_one_line(filled) -> None:
+    with pytest.raises(StorageError) as raised:
+        run_query(filled, "SELECT nope FROM articles")
+    assert "\n" not in str(raised.value) and "nope" in str(raised.value)
+    with pytest.raises(StorageError, match="empty SQL"):
+        run_query(filled, "  ")
+
+
+def test_stats_count_what_is_archived(filled) -> None:
+    figures = archive_stats(filled)
+    assert (figures["articles"], figures["comments"], figures["sites"]) == (4, 47, 1)
+    assert figures["related_links"] == figures["related_links_resolved"] == 4
+    assert figures["per_site"][0]["site"] == "blog-auto-info.com"
+    assert figures["per_site"][0]["comments"] == 47
+    json.dumps(figures)  # ready for --json
