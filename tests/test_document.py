@@ -71,3 +71,15 @@ def test_invisible_characters_are_removed_and_text_is_nfc():
     decomposed = "e\u0301lectrique\u200b"
     record = extract_article(PAGE.format(f"Une voiture {decomposed} qui roule bien en ville.").encode(), "https://x.example/")
     assert "Une voiture électrique qui roule bien en ville." in record.body_text
+
+
+def test_valid_utf8_wins_over_a_wrong_legacy_declaration():
+    data = ('<meta charset="gb2312">' + PAGE.format("腾讯网 DeepMind 新电脑")).encode("utf-8")
+    text, encoding = decode_html(data)
+    assert "腾讯网 DeepMind 新电脑" in text and encoding == "utf-8"
+
+
+def test_real_gbk_page_stays_gbk():
+    data = ('<meta charset="gbk">' + PAGE.format("人工智能迈上新台阶")).encode("gbk")
+    text, _ = decode_html(data)
+    assert "人工智能迈上新台阶" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -10,7 +11,7 @@ from w3lib.encoding import html_to_unicode
 
 from newscrawl.extraction.text import clean_text
 
-_CONTROL_CHARS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class NotHTMLError(ValueError):
@@ -45,6 +46,14 @@ def decode_html(data: bytes | str, content_type: str | None = None) -> tuple[str
     if isinstance(data, str):
         return data, "utf-8"
     encoding, text = html_to_unicode(content_type, data, auto_detect_fun=_guess_undeclared)
+    if encoding not in ("utf-8", "utf-16", "utf-16-le", "utf-16-be") and not data.isascii():
+        # A page that is valid UTF-8 but declares a legacy charset (a template copied from an old site)
+        # would turn into mojibake; multi-byte UTF-8 sequences almost never occur by chance in
+        # Latin-1 or GBK text, so valid UTF-8 wins over the declaration.
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
     return text, encoding
 
 
@@ -66,7 +75,9 @@ def parse_document(data: bytes | str, url: str, content_type: str | None = None)
     if "<" not in text[:20000]:
         raise NotHTMLError("no markup found (plain text?)")
     # C0 controls (but tab/newline/CR) are invalid in HTML and lxml refuses them in text it is handed.
-    text = clean_text(text.translate(_CONTROL_CHARS))
+    if _CONTROL_CHARS.search(text):
+        text = _CONTROL_CHARS.sub("", text)
+    text = clean_text(text)
     try:
         selector = Selector(text=text, type="html", base_url=url, huge_tree=True)
     except (etree.ParserError, ValueError) as exc:  # pragma: no cover - lxml edge cases
