@@ -1,0 +1,719 @@
+"""Understanding a site's pages for crawling: what to fetch next, and what a page is.
+
+Pure functions over bytes, text and lxml trees (no Scrapy, no network, no database), so each is
+unit-tested on saved pages:
+
+* scope: :class:`SiteScope` (the site's registered domains and their subdomains);
+* URLs: :func:`clean_url`, :func:`is_crawlable`, comment page numbers;
+* robots.txt ``Sitemap:`` lines, sitemap indexes, url sets (lastmod), Google news sitemaps and plain
+  text sitemaps: :func:`robots_sitemaps`, :func:`parse_sitemap`;
+* RSS 2.0, RSS 1.0 and Atom feeds and the ``<link rel=alternate>`` that announce them:
+  :func:`parse_feed`, :func:`feed_links`;
+* listing pages (home, categories) → article links and pagination: :func:`listing_links`;
+* article or not, from the page's own evidence: :func:`page_kind`;
+* merging an article's comment pages: :func:`merge_comment_pages`;
+* when to look again (``--incremental``): :class:`RevisitPolicy`, :func:`parse_since`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+
+__all__ = [
+    "FeedEntry",
+    "ListingLinks",
+    "RevisitPolicy",
+    "SiteScope",
+    "Sitemap",
+    "SitemapEntry",
+    "clean_url",
+    "comment_page_number",
+    "feed_links",
+    "is_comment_page_url",
+    "is_crawlable",
+    "listing_links",
+    "merge_comment_pages",
+    "page_kind",
+    "parse_date",
+    "parse_feed",
+    "parse_since",
+    "parse_sitemap",
+    "registered_domain",
+    "robots_sitemaps",
+    "sniff_document",
+]
+
+MAX_UNCOMPRESSED_SITEMAP = 50 * 1024 * 1024
+"""The sitemap protocol caps a sitemap at 50 MB uncompressed; more is refused (zip bombs)."""
+
+# --------------------------------------------------------------------------- scope
+
+# Public suffixes with a second level that sites register under; enough for news sites
+# (a full public suffix list is a dependency this crawler does not need).
+_SECOND_LEVEL_SUFFIXES = frozenset(
+    """co.uk org.uk ac.uk gov.uk me.uk ltd.uk plc.uk net.uk co.jp ne.jp or.jp com.au net.au org.au
+    co.nz org.nz com.br com.ar com.mx com.tr com.cn com.tw com.hk com.sg co.za co.in co.kr co.il
+    gouv.fr asso.fr nom.fr com.fr tm.fr com.es com.pt com.pl com.ua com.ru co.at or.at gv.at""".split()
+)
+
+
+def registered_domain(host: str) -> str:
+    """``www.news.example.co.uk`` → ``example.co.uk``; IP addresses and ``localhost`` stay as they are."""
+    host = host.lower().strip(".")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    labels = host.split(".")
+    if len(labels) <= 2:
+        return host
+    if ".".join(labels[-2:]) in _SECOND_LEVEL_SUFFIXES:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+@dataclass(frozen=True, slots=True)
+class SiteScope:
+    """The hosts a crawl may fetch: the given domains and their subdomains."""
+
+    domains: tuple[str, ...]
+
+    @classmethod
+    def for_url(cls, url: str) -> SiteScope:
+        host = (urlsplit(url).hostname or "").lower()
+        return cls((registered_domain(host),))
+
+    def contains(self, url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https"):
+            return False
+        host = (parts.hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+
+# --------------------------------------------------------------------------- URLs
+
+_NOT_PAGE_EXTENSIONS = frozenset(
+    """jpg jpeg png gif webp avif svg ico bmp tif tiff css js mjs json map pdf zip gz tgz bz2 xz rar 7z tar
+    mp3 mp4 m4a m4v ogg oga ogv wav webm avi mov flv wmv mkv woff woff2 ttf otf eot doc docx xls xlsx ppt
+    pptx odt ods csv exe dmg apk msi iso rss atom xml txt ics vcf""".split()
+)
+_NOT_PAGE_PATH = re.compile(
+    r"/(?:wp-admin|wp-login\.php|wp-json|wp-content|wp-includes|xmlrpc\.php|wp-comments-post\.php|cgi-bin)(?:/|$)"
+    r"|/(?:feed|rss|atom|amp|embed|print|trackback|attachment)/?$"
+    r"|/(?:login|logout|signin|sign-in|register|account|panier|cart|checkout|mon-compte)/?$",
+    re.I,
+)
+_NOT_PAGE_QUERY_KEYS = frozenset(
+    "replytocom share s q search print amp format output like_comment unapproved moderation-hash "
+    "action preview doing_wp_cron add-to-cart redirect_to".split()
+)
+_COMMENT_PAGE_PATH = re.compile(r"/comment-page-(\d+)/?$", re.I)
+_COMMENT_PAGE_QUERY = ("cpage", "comments_page", "commentspage", "comment_page", "debut_forum")
+
+
+def clean_url(href: str | None, base: str | None = None) -> str | None:
+    """An absolute http(s) URL without its fragment, or None for what cannot be fetched."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    try:
+        absolute = urljoin(base, href) if base else href
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, parts.query, ""))
+
+
+def comment_page_number(url: str) -> int | None:
+    """N of ``…/comment-page-N/`` or ``?cpage=N`` (and its cousins); None on other URLs."""
+    parts = urlsplit(url)
+    match = _COMMENT_PAGE_PATH.search(parts.path)
+    if match:
+        return int(match.group(1))
+    for key, value in parse_qsl(parts.query):
+        if key.lower() in _COMMENT_PAGE_QUERY and value.isdigit():
+            return int(value)
+    return None
+
+
+def is_comment_page_url(url: str) -> bool:
+    return comment_page_number(url) is not None
+
+
+def is_crawlable(url: str) -> bool:
+    """False for what is never an article or a listing: assets, admin and login pages, feeds, comment
+    pages (fetched with their article only), reply/share/search/print variants."""
+    parts = urlsplit(url)
+    path = parts.path
+    last = path.rsplit("/", 1)[-1]
+    if "." in last and last.rsplit(".", 1)[-1].lower() in _NOT_PAGE_EXTENSIONS:
+        return False
+    if _NOT_PAGE_PATH.search(path) or is_comment_page_url(url):
+        return False
+    return not any(
+        key.lower() in _NOT_PAGE_QUERY_KEYS for key, _ in parse_qsl(parts.query, keep_blank_values=True)
+    )
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """W3C/ISO 8601 (sitemaps, Atom) or RFC 822 (RSS) → aware datetime (UTC when no offset)."""
+    if not value:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_RELATIVE_SINCE = re.compile(r"^(\d+)\s*([hdw])$", re.I)
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """``--since``: ``2024-04-01``, an ISO date-time, or ``48h`` / ``7d`` / ``2w`` ago. ValueError otherwise."""
+    match = _RELATIVE_SINCE.match(text.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[
+            unit
+        ]
+        return (now or datetime.now(UTC)) - delta
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"not a date: {text!r} (use YYYY-MM-DD, an ISO 8601 date-time, or 48h / 7d / 2w)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- robots.txt
+
+
+def robots_sitemaps(text: str, base_url: str) -> list[str]:
+    """The ``Sitemap:`` URLs of a robots.txt (any case, relative ones resolved), deduplicated."""
+    found: list[str] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == "sitemap":
+            url = clean_url(value.strip(), base_url)
+            if url and url not in found:
+                found.append(url)
+    return found
+
+
+# --------------------------------------------------------------------------- XML documents
+
+_XML_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "huge_tree": True, "recover": True}
+
+
+def _gunzip(body: bytes) -> bytes:
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+        data = stream.read(MAX_UNCOMPRESSED_SITEMAP + 1)
+    if len(data) > MAX_UNCOMPRESSED_SITEMAP:
+        raise ValueError("compressed sitemap larger than 50 MB uncompressed")
+    return data
+
+
+def _xml_root(body: bytes):
+    try:
+        data = _gunzip(body)
+    except (OSError, EOFError, ValueError):
+        return None
+    start = data.lstrip()[:1]
+    if start not in (b"<", b"\xef"):  # XML or a UTF-8 BOM
+        return None
+    try:
+        root = etree.fromstring(data, etree.XMLParser(**_XML_PARSER_OPTIONS))
+    except etree.XMLSyntaxError:
+        return None
+    return root
+
+
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def _child_text(element, *names: str) -> str | None:
+    for child in element:
+        if _local(child.tag) in names and child.text and child.text.strip():
+            return child.text.strip()
+    return None
+
+
+def sniff_document(body: bytes, content_type: str | None = None) -> str:
+    """``sitemap``, ``feed``, ``html`` or ``other``: what a fetched document is, from its bytes first."""
+    head = _gunzip_head(body)
+    lowered = head.lower()
+    if b"<urlset" in lowered or b"<sitemapindex" in lowered:
+        return "sitemap"
+    if b"<rss" in lowered or b"<feed" in lowered or b"<rdf:rdf" in lowered:
+        return "feed"
+    ctype = (content_type or "").lower()
+    if "html" in ctype or b"<html" in lowered or b"<!doctype html" in lowered:
+        return "html"
+    if "xml" in ctype and ("rss" in ctype or "atom" in ctype):
+        return "feed"
+    return "other"
+
+
+def _gunzip_head(body: bytes, size: int = 2048) -> bytes:
+    if body.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+                return stream.read(size)
+        except (OSError, EOFError):
+            return b""
+    return body[:size]
+
+
+# --------------------------------------------------------------------------- sitemaps
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapEntry:
+    url: str
+    lastmod: datetime | None = None
+    published: datetime | None = None
+    """``news:publication_date`` of a Google news sitemap."""
+    title: str | None = None
+    """``news:title`` of a Google news sitemap."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sitemap:
+    kind: str
+    """``index`` (entries are sitemaps) or ``urlset`` (entries are pages)."""
+    entries: tuple[SitemapEntry, ...]
+
+
+def parse_sitemap(body: bytes, url: str) -> Sitemap | None:
+    """A sitemap index, url set (with lastmod and news data) or plain-text sitemap; None if not one.
+
+    Gzipped bodies are read (capped at 50 MB uncompressed); URLs are resolved against ``url``.
+    """
+    root = _xml_root(body)
+    if root is None:
+        return _text_sitemap(body, url)
+    kind = _local(root.tag)
+    if kind not in ("urlset", "sitemapindex"):
+        return None
+    entries: list[SitemapEntry] = []
+    seen: set[str] = set()
+    item_tag = "sitemap" if kind == "sitemapindex" else "url"
+    for item in root:
+        if _local(item.tag) != item_tag:
+            continue
+        loc = clean_url(_child_text(item, "loc"), url)
+        if loc is None or loc in seen:
+            continue
+        seen.add(loc)
+        published = title = None
+        for child in item:
+            if _local(child.tag) == "news":
+                published = parse_date(_descendant_text(child, "publication_date"))
+                title = _descendant_text(child, "title")
+        entries.append(
+            SitemapEntry(
+                loc, lastmod=parse_date(_child_text(item, "lastmod")), published=published, title=title
+            )
+        )
+    return Sitemap("index" if kind == "sitemapindex" else "urlset", tuple(entries))
+
+
+def _descendant_text(element, name: str) -> str | None:
+    for child in element.iter():
+        if _local(child.tag) == name and child.text and child.text.strip():
+            return child.text.strip()
+    return None
+
+
+def _text_sitemap(body: bytes, url: str) -> Sitemap | None:
+    try:
+        text = _gunzip(body).decode("utf-8")
+    except (OSError, EOFError, ValueError):
+        return None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or not all(line.startswith(("http://", "https://")) and " " not in line for line in lines):
+        return None
+    urls = list(dict.fromkeys(u for u in (clean_url(line, url) for line in lines) if u))
+    return Sitemap("urlset", tuple(SitemapEntry(u) for u in urls))
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    url: str
+    published: datetime | None = None
+    updated: datetime | None = None
+    title: str | None = None
+
+
+def parse_feed(body: bytes, url: str) -> list[FeedEntry] | None:
+    """The items of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in feed order; None if not a feed."""
+    root = _xml_root(body)
+    if root is None:
+        return None
+    kind = _local(root.tag)
+    entries: list[FeedEntry] = []
+    if kind in ("rss", "rdf"):
+        for item in root.iter():
+            if _local(item.tag) != "item":
+                continue
+            link = _child_text(item, "link")
+            guid = None
+            for child in item:
+                if _local(child.tag) == "guid" and child.get("isPermaLink", "true").lower() != "false":
+                    guid = (child.text or "").strip() or None
+            target = clean_url(
+                link or guid or item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"), url
+            )
+            if target:
+                entries.append(
+                    FeedEntry(
+                        target,
+                        published=parse_date(_child_text(item, "pubdate", "date", "published")),
+                        updated=parse_date(_child_text(item, "updated", "modified")),
+                        title=_child_text(item, "title"),
+                    )
+                )
+    elif kind == "feed":
+        for entry in root:
+            if _local(entry.tag) != "entry":
+                continue
+            href = None
+            for child in entry:
+                if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate":
+                    href = child.get("href")
+                    break
+            target = clean_url(href, url)
+            if target:
+                entries.append(
+                    FeedEntry(
+                        target,
+                        published=parse_date(_child_text(entry, "published", "issued")),
+                        updated=parse_date(_child_text(entry, "updated", "modified")),
+                        title=_child_text(entry, "title"),
+                    )
+                )
+    else:
+        return None
+    unique: dict[str, FeedEntry] = {}
+    for entry in entries:
+        unique.setdefault(entry.url, entry)
+    return list(unique.values())
+
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")
+_COMMENT_FEED = re.compile(r"comment|kommentar|commentaire|réaction|reaction", re.I)
+
+
+def feed_links(root, url: str) -> list[str]:
+    """Feeds a page announces with ``<link rel=alternate type=application/rss+xml|atom+xml>``, without
+    the per-article comment feeds WordPress adds."""
+    found: list[str] = []
+    for link in root.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower().split(";")[0].strip()
+        if "alternate" not in rel or kind not in _FEED_TYPES or kind == "application/feed+json":
+            continue
+        if _COMMENT_FEED.search(link.get("title") or ""):
+            continue
+        target = clean_url(link.get("href"), url)
+        if target and target not in found and "/comments/feed" not in target:
+            found.append(target)
+    return found
+
+
+# --------------------------------------------------------------------------- listing pages
+
+_PAGINATION_PATH = re.compile(r"/page/(\d+)/?$", re.I)
+_PAGINATION_QUERY_KEYS = ("page", "paged", "pg")
+_NEXT_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:next|nextpostslink|pagination-next|older-posts|nav-previous)(?:$|[\s_-])", re.I
+)
+_PAGINATION_CONTAINER = re.compile(
+    r"pagination|pager|page-numbers|nav-links|paging|wp-pagenavi|posts-navigation", re.I
+)
+_CHROME_TAGS = frozenset(("header", "nav", "footer"))
+_TEASER_HEADINGS = frozenset(("h1", "h2", "h3", "h4"))
+
+
+@dataclass(slots=True)
+class ListingLinks:
+    """What a listing page points at, each list deduplicated in page order."""
+
+    articles: list[str] = field(default_factory=list)
+    """Teaser links: headings' links, ``rel=bookmark``, links inside ``<article>`` blocks."""
+    pagination: list[str] = field(default_factory=list)
+    """Next pages of this listing (``rel=next``, ``.next``, ``/page/N/``, ``?page=N``)."""
+    pages: list[str] = field(default_factory=list)
+    """Other on-site links (navigation to categories, widgets ...), to be judged once fetched."""
+    feeds: list[str] = field(default_factory=list)
+
+
+def _is_pagination_url(url: str, listing_url: str) -> bool:
+    target, here = urlsplit(url), urlsplit(listing_url)
+    if _PAGINATION_PATH.search(target.path):
+        base = _PAGINATION_PATH.sub("/", target.path)
+        return base.rstrip("/") == _PAGINATION_PATH.sub("/", here.path).rstrip("/")
+    keys = {k.lower() for k, v in parse_qsl(target.query) if v.isdigit()}
+    if keys & set(_PAGINATION_QUERY_KEYS):
+        return target.path.rstrip("/") == here.path.rstrip("/")
+    return False
+
+
+def _section_path(path: str) -> str:
+    return _PAGINATION_PATH.sub("/", path).rstrip("/") + "/"
+
+
+def _same_section(url: str, listing_url: str) -> bool:
+    """The link stays in the listing's section (a page of it, not another part of the site)."""
+    target, here = urlsplit(url), urlsplit(listing_url)
+    return target.netloc == here.netloc and _section_path(target.path).startswith(_section_path(here.path))
+
+
+def _ancestors(element) -> Iterable:
+    parent = element.getparent()
+    while parent is not None:
+        yield parent
+        parent = parent.getparent()
+
+
+def listing_links(root, url: str, scope: SiteScope) -> ListingLinks:
+    """Sort a listing page's on-site, crawlable links into teasers, pagination and other pages."""
+    out = ListingLinks(feeds=feed_links(root, url))
+    here = clean_url(url)
+    seen: set[str] = {here} if here else set()
+    pagination: list[str] = []
+    for link in root.iter("link"):
+        if "next" in (link.get("rel") or "").lower().split():
+            target = clean_url(link.get("href"), url)
+            if target and scope.contains(target):
+                pagination.append(target)
+    for anchor in root.iter("a"):
+        target = clean_url(anchor.get("href"), url)
+        if target is None or not scope.contains(target) or is_comment_page_url(target):
+            continue
+        rel = (anchor.get("rel") or "").lower().split()
+        ancestors = list(_ancestors(anchor))
+        next_like = "next" in rel or bool(_NEXT_CLASS.search(anchor.get("class") or ""))
+        in_pagination = any(_PAGINATION_CONTAINER.search(a.get("class") or "") for a in ancestors[:4])
+        if _is_pagination_url(target, url) or ((next_like or in_pagination) and _same_section(target, url)):
+            pagination.append(target)
+            continue
+        if target in seen or not is_crawlable(target):
+            continue
+        seen.add(target)
+        tags = {a.tag for a in ancestors if isinstance(a.tag, str)}
+        if tags & _CHROME_TAGS and "article" not in tags:
+            out.pages.append(target)
+        elif "bookmark" in rel or tags & _TEASER_HEADINGS or "article" in tags:
+            out.articles.append(target)
+        else:
+            out.pages.append(target)
+    out.pagination = [u for u in dict.fromkeys(pagination) if u != here]
+    return out
+
+
+# --------------------------------------------------------------------------- article or not
+
+ARTICLE_TYPES = frozenset(
+    """article newsarticle blogposting reportagenewsarticle analysisnewsarticle opinionnewsarticle
+    reviewnewsarticle backgroundnewsarticle techarticle liveblogposting report satiricalarticle
+    advertisercontentarticle askpublicnewsarticle review""".split()
+)
+LISTING_TYPES = frozenset("collectionpage itemlist searchresultspage profilepage".split())
+_ARTICLE_BODY_CLASSES = frozenset(
+    ("single", "single-post", "single-article", "node-type-article", "article-page")
+)
+_LISTING_BODY_CLASSES = frozenset(
+    (
+        "home",
+        "blog",
+        "archive",
+        "category",
+        "tag",
+        "author",
+        "search",
+        "date",
+        "paged",
+        "front-page",
+        "section",
+    )
+)
+
+
+def _jsonld_types(root) -> set[str]:
+    types: set[str] = set()
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower().strip() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                kind = node.get("@type")
+                for value in kind if isinstance(kind, list) else [kind]:
+                    if isinstance(value, str):
+                        types.add(value.lower())
+                graph = node.get("@graph")
+                if graph:
+                    stack.append(graph)
+    return types
+
+
+def page_kind(root, url: str) -> tuple[str | None, str]:
+    """``("article" | "listing" | None, why)`` from the page's own evidence; None: undecided, let the
+    extractor judge (a long body under a headline is an article)."""
+    head_og = None
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() == "og:type":
+            head_og = (meta.get("content") or "").strip().lower()
+            break
+    body = root.find(".//body")
+    body_classes = set((body.get("class") or "").lower().split()) if body is not None else set()
+    if body_classes & _ARTICLE_BODY_CLASSES or any(c.startswith("postid-") for c in body_classes):
+        return "article", "body class"
+    if body_classes & _LISTING_BODY_CLASSES:
+        return "listing", "body class"
+    if head_og in ("article", "newsarticle", "blog", "news"):
+        return "article", "og:type"
+    types = _jsonld_types(root)
+    if types & ARTICLE_TYPES:
+        return "article", "JSON-LD type"
+    if types & LISTING_TYPES:
+        return "listing", "JSON-LD type"
+    articles = sum(1 for _ in root.iter("article"))
+    if articles >= 3:
+        return "listing", "several <article> blocks"
+    teasers = 0
+    for heading in root.iter("h2", "h3"):
+        if heading.find(".//a[@href]") is not None:
+            teasers += 1
+    if teasers >= 5:
+        return "listing", "linked headings"
+    return None, "no evidence"
+
+
+# --------------------------------------------------------------------------- comment pages
+
+
+def _comment_key(comment: dict) -> tuple:
+    if comment.get("id"):
+        return ("id", str(comment["id"]))
+    return ("text", comment.get("author"), comment.get("published_raw"), comment.get("text"))
+
+
+def merge_comment_pages(pages: Sequence[tuple[int, Sequence[dict]]]) -> list[dict]:
+    """One comment list from an article's comment pages, given as ``(page number, comments)``.
+
+    Pages are merged in page order (the article page is page 1), each comment once: a comment that
+    shows up again on a later page (the page boundaries moved between two fetches) keeps its first
+    place. Threading is kept as each page gave it (``parent_id``), whichever page the parent is on.
+    """
+    merged: list[dict] = []
+    seen: set[tuple] = set()
+    for _, comments in sorted(pages, key=lambda page: page[0]):
+        for comment in comments:
+            key = _comment_key(comment)
+            if key in seen:
+                continue
+            seen.add(key)
+            merged.append(comment)
+    return merged
+
+
+# --------------------------------------------------------------------------- incremental crawling
+
+_DURATION = re.compile(r"^(\d+)\s*([mhdw])$", re.I)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use 30m, 6h, 2d, 1w)")
+    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+
+
+@dataclass(frozen=True, slots=True)
+class RevisitPolicy:
+    """How often an archived article is fetched again for new comments, by its age.
+
+    ``RevisitPolicy.parse("2d:6h,14d:1d")``: younger than 2 days, every 6 hours; younger than 14 days,
+    daily; older, never (unless its sitemap lastmod moves).
+    """
+
+    steps: tuple[tuple[timedelta, timedelta], ...]
+
+    DEFAULT = "2d:6h,14d:1d"
+
+    @classmethod
+    def parse(cls, text: str) -> RevisitPolicy:
+        steps = []
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            age, sep, every = part.partition(":")
+            if not sep:
+                raise ValueError(f"revisit policy step {part!r} should read AGE:INTERVAL, e.g. 2d:6h")
+            steps.append((_duration(age), _duration(every)))
+        return cls(tuple(sorted(steps)))
+
+    @property
+    def horizon(self) -> timedelta:
+        """Articles older than this are never revisited for comments."""
+        return max((age for age, _ in self.steps), default=timedelta(0))
+
+    def is_due(self, published_at: datetime | None, last_seen_at: datetime | None, now: datetime) -> bool:
+        if published_at is None:
+            return False
+        if last_seen_at is None:
+            return True
+        age = now - published_at
+        for max_age, interval in self.steps:
+            if age < max_age:
+                return now - last_seen_at >= interval
+        return False
