@@ -1,0 +1,166 @@
+"""Run a crawl from Python: ``run_crawl(CrawlOptions(target="blog-auto-info"))``.
+
+The CLI's ``crawl``, ``scrape`` and ``demo`` commands are this module plus argument parsing. Options
+are checked before Scrapy starts (:func:`check_options`), so a user's mistake is one line
+(:class:`CrawlSetupError`), never a traceback. A Scrapy reactor runs once per process: call
+:func:`run_crawl` once per process (the tests run crawls in subprocesses).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newscrawl.discovery import RevisitPolicy, parse_since
+from newscrawl.middlewares import ResolveError, parse_resolve
+from newscrawl.spiders.site import TargetError, resolve_target
+
+__all__ = ["CrawlOptions", "CrawlResult", "CrawlSetupError", "build_settings", "check_options", "run_crawl"]
+
+
+class CrawlSetupError(ValueError):
+    """A crawl that cannot start (bad target, option, database); the message is one line."""
+
+
+@dataclass(slots=True)
+class CrawlOptions:
+    target: str
+    """A site profile name or any URL of the site (``scrape``: the article URL)."""
+    mode: str = "crawl"
+    db: str | None = None
+    archive: bool = True
+    """False: nothing is written (``scrape`` without ``--save``)."""
+    max_articles: int | None = None
+    since: str | None = None
+    incremental: bool = False
+    generic: bool = False
+    resolve: dict[str, str] | list[str] = field(default_factory=dict)
+    warc_dir: Path | None = None
+    jobdir: Path | None = None
+    user_agent: str | None = None
+    progress: bool = True
+    log_level: str = "WARNING"
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Any Scrapy or NEWSCRAWL_ setting, highest priority (``--set NAME=VALUE``)."""
+    collect_items: bool = False
+
+
+@dataclass(slots=True)
+class CrawlResult:
+    reason: str
+    """Scrapy's close reason (finished, max_articles, shutdown, archive_unavailable ...)."""
+    status: str
+    """The crawl run's status: finished, interrupted or failed."""
+    stats: dict[str, Any]
+    items: list[Any] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> int | None:
+        return self.stats.get("newscrawl/crawl_run_id")
+
+
+def check_options(options: CrawlOptions) -> dict[str, str]:
+    """Validate everything a user can get wrong; returns the parsed ``--resolve`` mapping."""
+    try:
+        resolve_target(options.target, options.generic)
+    except TargetError as error:
+        raise CrawlSetupError(str(error)) from None
+    try:
+        mapping = parse_resolve(options.resolve)
+    except ResolveError as error:
+        raise CrawlSetupError(str(error)) from None
+    if options.since:
+        try:
+            parse_since(options.since)
+        except ValueError as error:
+            raise CrawlSetupError(f"--since: {error}") from None
+    if options.max_articles is not None and options.max_articles < 1:
+        raise CrawlSetupError("--max-articles must be at least 1")
+    policy = options.settings.get("NEWSCRAWL_REVISIT_POLICY")
+    if policy:
+        try:
+            RevisitPolicy.parse(str(policy))
+        except ValueError as error:
+            raise CrawlSetupError(f"NEWSCRAWL_REVISIT_POLICY: {error}") from None
+    if options.archive:
+        from storage import Archive, StorageError
+
+        try:
+            Archive(options.db).close()
+        except StorageError as error:
+            raise CrawlSetupError(str(error)) from None
+    for name, path in (("--jobdir", options.jobdir), ("--warc", options.warc_dir)):
+        if path is not None:
+            try:
+                Path(path).mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise CrawlSetupError(f"{name} {path}: {error.strerror}") from None
+    return mapping
+
+
+def build_settings(options: CrawlOptions, resolve: dict[str, str]) -> Any:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    values: dict[str, Any] = {
+        "NEWSCRAWL_DB": options.db,
+        "NEWSCRAWL_ARCHIVE": options.archive,
+        "NEWSCRAWL_RESOLVE": resolve,
+        "NEWSCRAWL_INCREMENTAL": options.incremental,
+        "NEWSCRAWL_PROGRESS": options.progress,
+        "LOG_LEVEL": options.log_level,
+        "LOG_FORMAT": "%(asctime)s %(levelname)s %(message)s",
+        "LOG_DATEFORMAT": "%H:%M:%S",
+    }
+    if options.warc_dir is not None:
+        values["NEWSCRAWL_WARC_DIR"] = str(options.warc_dir)
+    if options.jobdir is not None:
+        values["JOBDIR"] = str(options.jobdir)
+    if options.user_agent:
+        values["USER_AGENT"] = options.user_agent
+    if options.mode == "scrape":
+        values["ROBOTSTXT_OBEY"] = settings.getbool("ROBOTSTXT_OBEY")
+        values["AUTOTHROTTLE_ENABLED"] = False
+        values["DOWNLOAD_DELAY"] = 0
+    settings.setdict(values, priority="cmdline")
+    settings.setdict(dict(options.settings), priority="cmdline")
+    return settings
+
+
+def run_crawl(options: CrawlOptions) -> CrawlResult:
+    """Run one crawl to its end (or Ctrl-C) in this process; raises CrawlSetupError before starting."""
+    resolve = check_options(options)
+    from scrapy import signals
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from newscrawl.pipelines import run_status
+    from newscrawl.spiders.site import SiteSpider
+
+    settings = build_settings(options, resolve)
+    process = AsyncCrawlerProcess(settings)
+    crawler = process.create_crawler(SiteSpider)
+    items: list[Any] = []
+    outcome: dict[str, str] = {}
+    if options.collect_items:
+        crawler.signals.connect(lambda item, **_: items.append(item), signal=signals.item_scraped, weak=False)
+    crawler.signals.connect(
+        lambda reason, **_: outcome.setdefault("reason", reason), signal=signals.spider_closed, weak=False
+    )
+    process.crawl(
+        crawler,
+        target=options.target,
+        mode=options.mode,
+        max_articles=options.max_articles,
+        since=options.since,
+        incremental=options.incremental,
+        generic=options.generic,
+    )
+    process.start()
+    logging.getLogger(__name__).debug("crawl done: %s", outcome)
+    reason = outcome.get("reason") or (crawler.stats.get_value("finish_reason") if crawler.stats else None)
+    reason = reason or "failed"
+    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    return CrawlResult(reason=reason, status=run_status(reason), stats=stats, items=items)

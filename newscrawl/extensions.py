@@ -1,0 +1,237 @@
+"""Crawl-wide extensions: the progress line, WARC output, and log lines that stay short.
+
+* :class:`Progress` — a status line on stderr every few seconds (pages, articles new / updated /
+  unchanged / skipped, comments, errors, pages per second) and a summary at the end; off with
+  ``--quiet``.
+* :class:`WarcWriter` — ``--warc DIR``: every download (robots.txt, sitemaps, feeds, listings,
+  articles, comment pages, redirects, errors) as a WARC request/response pair, one gzipped file per run.
+* :class:`ShortLogFormatter` — Scrapy's log lines without item dumps (items carry page bodies).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.logformatter import LogFormatter
+from scrapy.utils.asyncio import create_looping_call
+
+from newscrawl import __version__
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
+
+log = logging.getLogger(__name__)
+
+
+def crawl_counts(stats: StatsCollector | dict[str, Any]) -> dict[str, int]:
+    """The figures the progress line and the summary show, from the crawler's stats."""
+    get = stats.get if isinstance(stats, dict) else stats.get_value
+    names = {
+        "pages": "response_received_count",
+        "new": "newscrawl/articles/new",
+        "updated": "newscrawl/articles/updated",
+        "unchanged": "newscrawl/articles/unchanged",
+        "skipped": "newscrawl/incremental/skipped",
+        "comments": "newscrawl/comments/seen",
+        "comments_added": "newscrawl/comments/added",
+        "comment_pages": "newscrawl/comment_pages/fetched",
+        "comment_pages_failed": "newscrawl/comment_pages/failed",
+        "errors": "newscrawl/errors",
+        "links_resolved": "newscrawl/links_resolved",
+    }
+    return {key: int(get(name, 0) or 0) for key, name in names.items()}
+
+
+def format_counts(counts: dict[str, int], elapsed: float) -> str:
+    rate = counts["pages"] / elapsed if elapsed > 0 else 0.0
+    line = (
+        f"{counts['pages']:,} pages ({rate:.1f}/s) | articles {counts['new']:,} new, {counts['updated']:,} updated, "
+        f"{counts['unchanged']:,} unchanged"
+    )
+    if counts["skipped"]:
+        line += f", {counts['skipped']:,} skipped"
+    line += f" | comments {counts['comments']:,} (+{counts['comments_added']:,})"
+    if counts["comment_pages_failed"]:
+        line += f" | {counts['comment_pages_failed']} comment pages failed"
+    return line + f" | errors {counts['errors']:,}"
+
+
+class Progress:
+    """A status line on stderr while crawling and a summary when done (``NEWSCRAWL_PROGRESS``)."""
+
+    def __init__(self, crawler: Crawler, interval: float, stream: TextIO) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.started = time.monotonic()
+        self.task: Any = None
+        self.width = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        if not crawler.settings.getbool("NEWSCRAWL_PROGRESS"):
+            raise NotConfigured
+        extension = cls(crawler, crawler.settings.getfloat("NEWSCRAWL_PROGRESS_INTERVAL", 2.0), sys.stderr)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started = time.monotonic()
+        if self.interval > 0:
+            self.task = create_looping_call(self.show)
+            self.task.start(self.interval, now=False)
+
+    def show(self) -> None:
+        line = format_counts(crawl_counts(self.crawler.stats), time.monotonic() - self.started)
+        if self.tty:
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        elapsed = time.monotonic() - self.started
+        counts = crawl_counts(self.crawler.stats)
+        if self.tty and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+        self.stream.write(f"done ({reason}) in {elapsed:.1f} s: {format_counts(counts, elapsed)}\n")
+        self.stream.flush()
+
+
+class WarcWriter:
+    """``NEWSCRAWL_WARC_DIR``: a gzipped WARC file of everything this run downloaded."""
+
+    def __init__(self, crawler: Crawler, directory: Path) -> None:
+        from warcio.warcwriter import WARCWriter
+
+        self.crawler = crawler
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        self.path = directory / f"newscrawl-{stamp}-{uuid.uuid4().hex[:8]}.warc.gz"
+        self.file = self.path.open("wb")
+        self.writer = WARCWriter(self.file, gzip=True)
+        self.records = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcWriter:
+        directory = crawler.settings.get("NEWSCRAWL_WARC_DIR")
+        if not directory:
+            raise NotConfigured
+        extension = cls(crawler, Path(directory))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        info = {
+            "software": f"newscrawl/{__version__} (Scrapy)",
+            "format": "WARC File Format 1.0",
+            "isPartOf": str(getattr(spider, "target", spider.name)),
+            "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "http-header-user-agent": str(self.crawler.settings.get("USER_AGENT")),
+        }
+        self.writer.write_record(self.writer.create_warcinfo_record(self.path.name, info))
+        self.crawler.stats.set_value("newscrawl/warc_file", str(self.path))
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        from warcio.statusandheaders import StatusAndHeaders
+
+        try:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(request.url)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            request_headers = [("Host", parts.netloc), *_header_list(request.headers)]
+            request_record = self.writer.create_warc_record(
+                request.url,
+                "request",
+                payload=io.BytesIO(request.body or b""),
+                http_headers=StatusAndHeaders(
+                    f"{request.method} {target} HTTP/1.1", request_headers, is_http_request=True
+                ),
+            )
+            body = response.body
+            # The body is stored as received (still compressed if it was), but de-chunked by the client.
+            headers = [
+                (name, value)
+                for name, value in _header_list(response.headers)
+                if name.lower() not in ("transfer-encoding", "content-length")
+            ]
+            headers.append(("Content-Length", str(len(body))))
+            status = f"{response.status} {_reason(response.status)}"
+            response_record = self.writer.create_warc_record(
+                response.url,
+                "response",
+                payload=io.BytesIO(body),
+                http_headers=StatusAndHeaders(status, headers, protocol="HTTP/1.1"),
+            )
+            self.writer.write_request_response_pair(request_record, response_record)
+            self.records += 1
+        except (OSError, ValueError) as error:
+            log.error("WARC write failed for %s: %s", request.url, error)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.file.close()
+        log.info("WARC: %d responses written to %s", self.records, self.path)
+
+
+def _header_list(headers: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for name, values in headers.items():
+        for value in values:
+            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+    return pairs
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+class ShortLogFormatter(LogFormatter):
+    """Scrapy's messages, with items shown by their URL instead of their whole content."""
+
+    def scraped(self, item: Any, response: Any, spider: Spider) -> Any:
+        result = super().scraped(item, response, spider)
+        if result:
+            result["args"]["item"] = _short(item)
+        return result
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Spider) -> Any:
+        result = super().dropped(item, exception, response, spider)
+        if result:
+            result["msg"] = "Dropped: %(exception)s"
+        return result
+
+    def item_error(self, item: Any, exception: BaseException, response: Any, spider: Spider) -> Any:
+        result = super().item_error(item, exception, response, spider)
+        if result:
+            result["args"]["item"] = _short(item)
+        return result
+
+
+def _short(item: Any) -> str:
+    url = getattr(item, "url", None)
+    return f"<{type(item).__name__} {url}>" if url else repr(item)[:200]

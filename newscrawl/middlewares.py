@@ -1,0 +1,225 @@
+"""Downloader-side pieces: host mapping (``--resolve``), retries with backoff, incremental requests.
+
+* :class:`ResolvingDownloadHandler` — the HTTP download handler, fetching the URLs of a mapped host
+  from another server (``--resolve blog-auto-info.com=http://127.0.0.1:8000``). The mapping happens
+  at the very bottom, so robots.txt, redirects, retries, the dupefilter, the job directory, WARC files
+  and the archive only ever see the real URLs; the local server is what answers.
+* :class:`BackoffRetryMiddleware` — Scrapy's retries, each after an exponential pause (``Retry-After``
+  honoured), without holding a download slot.
+* :class:`IncrementalMiddleware` — ``--incremental``: skips archived articles whose sitemap lastmod
+  did not move, makes the other requests conditional (``If-None-Match``/``If-Modified-Since``) and
+  lets the comment revisit policy through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+
+from newscrawl.discovery import RevisitPolicy, parse_date
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+log = logging.getLogger(__name__)
+
+# Request meta keys the spider sets and these components read.
+META_ARTICLE = "newscrawl_article"
+"""True on requests for an article candidate (incremental checks apply)."""
+META_LASTMOD = "newscrawl_lastmod"
+"""ISO ``lastmod`` the sitemap gave for the URL."""
+META_KNOWN = "newscrawl_known_article"
+"""Archive id of the article, set when the incremental check found it archived."""
+META_REVISIT = "newscrawl_revisit"
+"""The request re-visits an archived article for new comments (no conditional headers)."""
+
+
+class ResolveError(ValueError):
+    """A ``--resolve`` mapping that cannot be used; the message says why."""
+
+
+def parse_resolve(values: list[str] | tuple[str, ...] | dict[str, str]) -> dict[str, str]:
+    """``["HOST=http://127.0.0.1:PORT", ...]`` → ``{host: base URL}``; :class:`ResolveError` if malformed."""
+    items = values.items() if isinstance(values, dict) else [_split_resolve(v) for v in values]
+    mapping: dict[str, str] = {}
+    for host, target in items:
+        host = host.strip().lower()
+        if not host or "/" in host or ":" in host or " " in host:
+            raise ResolveError(
+                f"--resolve {host}={target}: HOST must be a bare host name like blog-auto-info.com"
+            )
+        parts = urlsplit(target.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ResolveError(
+                f"--resolve {host}={target}: the target must be a URL like http://127.0.0.1:8000"
+            )
+        try:
+            parts.port  # noqa: B018 - validates the port
+        except ValueError:
+            raise ResolveError(f"--resolve {host}={target}: bad port") from None
+        mapping[host] = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    return mapping
+
+
+def _split_resolve(value: str) -> tuple[str, str]:
+    host, sep, target = value.partition("=")
+    if not sep or not host or not target:
+        raise ResolveError(f"--resolve {value!r}: expected HOST=http://127.0.0.1:PORT")
+    return host, target
+
+
+class ResolvingDownloadHandler(HTTP11DownloadHandler):
+    """HTTP(S) downloads, with the hosts of ``NEWSCRAWL_RESOLVE`` answered by another server."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.mapping = parse_resolve(crawler.settings.getdict("NEWSCRAWL_RESOLVE"))
+
+    async def download_request(self, request: Request) -> Response:
+        target = self._local_url(request.url)
+        if target is None:
+            return await super().download_request(request)
+        response = await super().download_request(request.replace(url=target))
+        headers = response.headers.copy()
+        location = headers.get(b"Location")
+        if location:
+            headers[b"Location"] = self._real_location(location.decode("latin-1"), request.url).encode(
+                "latin-1"
+            )
+        return response.replace(url=request.url, headers=headers)
+
+    def _local_url(self, url: str) -> str | None:
+        if not self.mapping:
+            return None
+        parts = urlsplit(url)
+        base = self.mapping.get((parts.hostname or "").lower())
+        if base is None:
+            return None
+        local = urlsplit(base)
+        return urlunsplit((local.scheme, local.netloc, local.path + (parts.path or "/"), parts.query, ""))
+
+    def _real_location(self, location: str, real_url: str) -> str:
+        """A redirect to the local server's own address points back at the real host."""
+        parts = urlsplit(location)
+        if not parts.netloc:
+            return location
+        real = urlsplit(real_url)
+        for host, base in self.mapping.items():
+            local = urlsplit(base)
+            if parts.netloc == local.netloc and parts.path.startswith(local.path):
+                path = parts.path[len(local.path) :] or "/"
+                netloc = host if real.hostname == host else real.netloc
+                return urlunsplit((real.scheme, netloc, path, parts.query, parts.fragment))
+        return location
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retries (5xx, 408, 429, timeouts, resets, truncated bodies) after ``base * 2**(n-1)`` seconds."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            await self._pause(result, response.headers.get(b"Retry-After"))
+        return result
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            await self._pause(result, None)
+        return result
+
+    def delay(self, retry_times: int, retry_after: bytes | None) -> float:
+        wait = self.backoff_base * 2 ** max(0, retry_times - 1)
+        if retry_after:
+            text = retry_after.decode("latin-1").strip()
+            if text.isdigit():
+                wait = max(wait, float(text))
+            else:
+                with contextlib.suppress(TypeError, ValueError, IndexError):
+                    wait = max(wait, (parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds())
+        return max(0.0, min(wait, self.backoff_max))
+
+    async def _pause(self, retry: Request, retry_after: bytes | None) -> None:
+        wait = self.delay(retry.meta.get("retry_times", 1), retry_after)
+        if wait > 0:
+            log.debug("retrying %s in %.1f s", retry.url, wait)
+            await asyncio.sleep(wait)
+
+
+class SkippedUnchanged(IgnoreRequest):
+    """``--incremental``: the archive has this article and its sitemap lastmod did not move."""
+
+
+class IncrementalMiddleware:
+    """``--incremental``: what to fetch again among the articles already archived.
+
+    For an archived article candidate: if the comment revisit policy says it is due, it is fetched
+    (plainly: new comments may be on any of its pages); else if its sitemap lastmod is not newer than
+    the last time it was seen, it is skipped without a request; else it is fetched with the validators
+    of its latest capture, and a ``304`` reaches the spider, which only records the visit.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.policy = RevisitPolicy.parse(crawler.settings.get("NEWSCRAWL_REVISIT_POLICY") or "")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        if not crawler.settings.getbool("NEWSCRAWL_INCREMENTAL") or not crawler.settings.getbool(
+            "NEWSCRAWL_ARCHIVE"
+        ):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        meta = request.meta
+        if not meta.get(META_ARTICLE) or META_KNOWN in meta or meta.get("retry_times"):
+            return None
+        from newscrawl.pipelines import crawl_archive
+        from storage import StorageError
+        from storage.crawl_state import known_article
+
+        try:
+            with crawl_archive(self.crawler).session() as session:
+                known = known_article(session, request.url)
+        except StorageError as error:
+            log.warning("incremental check skipped for %s: %s", request.url, error)
+            return None
+        if known is None:
+            return None
+        meta[META_KNOWN] = known.article_id
+        stats = self.crawler.stats
+        now = datetime.now(UTC)
+        if meta.get(META_REVISIT) or self.policy.is_due(known.published_at, known.last_seen_at, now):
+            meta[META_REVISIT] = True
+            stats.inc_value("newscrawl/incremental/revisits")
+            return None
+        lastmod = parse_date(meta.get(META_LASTMOD))
+        if lastmod is not None and lastmod <= known.last_seen_at:
+            stats.inc_value("newscrawl/incremental/skipped")
+            raise SkippedUnchanged(f"unchanged since {known.last_seen_at:%Y-%m-%d %H:%M} (sitemap lastmod)")
+        if known.etag:
+            request.headers[b"If-None-Match"] = known.etag
+        if known.last_modified:
+            request.headers[b"If-Modified-Since"] = known.last_modified
+        if known.etag or known.last_modified:
+            meta["handle_httpstatus_list"] = [*meta.get("handle_httpstatus_list", ()), 304]
+            stats.inc_value("newscrawl/incremental/conditional")
+        return None

@@ -1,0 +1,227 @@
+"""Item pipelines: check each article record, then archive it (one transaction per article).
+
+* :class:`ValidationPipeline` — a record that does not follow the schema is dropped with one log
+  line naming the field (``storage.InvalidRecord``).
+* :class:`ArchivePipeline` — opens the archive, records the crawl run (started when the spider opens,
+  finished when it closes, with the crawler's stats and the run's settings) and upserts each article
+  with the raw captures of every page it came from. Related links resolve as their targets arrive
+  (the repository does it on upsert). A write that fails (database gone, locked) is logged and the
+  article dropped; everything committed before stays; after a few failures in a row the crawl stops.
+
+Both only speak to the archive through ``storage`` (the repository and ``storage.crawl_state``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
+
+from newscrawl.spiders.items import ArticleItem, NotModifiedItem
+from storage import Archive, InvalidRecord, StorageError, normalize_record
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+log = logging.getLogger(__name__)
+
+RECORDED_SETTINGS = (
+    "USER_AGENT",
+    "ROBOTSTXT_OBEY",
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED",
+    "AUTOTHROTTLE_START_DELAY",
+    "AUTOTHROTTLE_MAX_DELAY",
+    "AUTOTHROTTLE_TARGET_CONCURRENCY",
+    "DOWNLOAD_TIMEOUT",
+    "DOWNLOAD_MAXSIZE",
+    "RETRY_TIMES",
+    "RETRY_BACKOFF_BASE",
+    "REDIRECT_MAX_TIMES",
+    "JOBDIR",
+    "NEWSCRAWL_INCREMENTAL",
+    "NEWSCRAWL_REVISIT_POLICY",
+    "NEWSCRAWL_RESOLVE",
+    "NEWSCRAWL_WARC_DIR",
+    "NEWSCRAWL_LISTING_HOPS",
+)
+"""Settings kept in the crawl run row (what the run was allowed to do)."""
+
+FINISH_STATUS = {"finished": "finished", "max_articles": "finished"}
+"""Scrapy's close reason → crawl run status; ``shutdown`` and ``closespider_*`` → interrupted, the rest failed."""
+
+
+def crawl_archive(crawler: Crawler) -> Archive:
+    """The crawl's archive, opened once per crawler and shared by the pipeline and the middlewares."""
+    archive = getattr(crawler, "_newscrawl_archive", None)
+    if archive is None:
+        settings = crawler.settings
+        archive = Archive(
+            settings.get("NEWSCRAWL_DB"), busy_timeout=settings.getfloat("NEWSCRAWL_DB_BUSY_TIMEOUT")
+        )
+        crawler._newscrawl_archive = archive  # type: ignore[attr-defined]
+    return archive
+
+
+def run_status(reason: str) -> str:
+    if reason in FINISH_STATUS:
+        return FINISH_STATUS[reason]
+    if reason == "shutdown" or reason.startswith("closespider_"):
+        return "interrupted"
+    return "failed"
+
+
+class ValidationPipeline:
+    """Drop records that do not follow the schema, naming the field."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticleItem):
+            try:
+                normalize_record(item.record)
+            except InvalidRecord as error:
+                self.stats.inc_value("newscrawl/errors")
+                self.stats.inc_value("newscrawl/articles/invalid")
+                raise DropItem(f"invalid record for {item.url}: {error}", log_level="ERROR") from None
+        return item
+
+
+class ArchivePipeline:
+    """Write each article (with its raw captures) in its own transaction; record the crawl run."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.failures_to_stop = crawler.settings.getint("NEWSCRAWL_ARCHIVE_FAILURES_TO_STOP", 5)
+        self.consecutive_failures = 0
+        self.run_id: int | None = None
+        self.archive: Archive | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        if not crawler.settings.getbool("NEWSCRAWL_ARCHIVE"):
+            raise NotConfigured
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    # ------------------------------------------------------------------ run
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        try:
+            self.archive = crawl_archive(self.crawler)
+            with self.archive.transaction() as repo:
+                self.run_id = repo.start_crawl_run(
+                    self._run_name(spider), settings=self._run_settings(spider)
+                )
+        except StorageError as error:
+            log.error("archive unavailable: %s", error)
+            raise CloseSpider("archive_unavailable") from None
+        self.stats.set_value("newscrawl/crawl_run_id", self.run_id)
+        log.info("crawl run %s started, archiving into %r", self.run_id, self.archive)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.archive is None or self.run_id is None:
+            return
+        status = run_status(reason)
+        stats = dict(self.stats.get_stats())
+        stats["finish_reason"] = reason
+        stats.setdefault("finish_time", datetime.now(UTC))
+        try:
+            with self.archive.transaction() as repo:
+                repo.finish_crawl_run(self.run_id, status=status, stats=stats)
+        except StorageError as error:
+            log.error("could not record the end of crawl run %s: %s", self.run_id, error)
+        finally:
+            self.archive.close()
+            self.crawler._newscrawl_archive = None  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _run_name(spider: Any) -> str:
+        return str(getattr(spider, "run_name", None) or getattr(spider, "target", None) or spider.name)
+
+    def _run_settings(self, spider: Any) -> dict[str, Any]:
+        settings = self.crawler.settings
+        recorded: dict[str, Any] = {name: settings.get(name) for name in RECORDED_SETTINGS}
+        recorded.update(getattr(spider, "run_options", {}) or {})
+        return recorded
+
+    # ------------------------------------------------------------------ items
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, NotModifiedItem):
+            return self._not_modified(item)
+        if not isinstance(item, ArticleItem):
+            return item
+        assert self.archive is not None
+        try:
+            with self.archive.transaction() as repo:
+                result = repo.upsert_article(
+                    item.record, crawl_run_id=self.run_id, captures=item.captures, seen_at=item.fetched_at
+                )
+        except InvalidRecord as error:
+            self.stats.inc_value("newscrawl/errors")
+            raise DropItem(f"invalid record for {item.url}: {error}", log_level="ERROR") from None
+        except StorageError as error:
+            self._failed(item.url, error)
+            raise DropItem(f"not archived: {item.url}", log_level="DEBUG") from None
+        self.consecutive_failures = 0
+        stats = self.stats
+        stats.inc_value(f"newscrawl/articles/{result.status}")
+        stats.inc_value("newscrawl/comments/seen", len(item.record.get("comments") or ()))
+        stats.inc_value("newscrawl/comments/added", result.comments_added)
+        stats.inc_value("newscrawl/comments/updated", result.comments_updated)
+        stats.inc_value("newscrawl/captures", result.captures_stored)
+        stats.inc_value("newscrawl/links_resolved", result.links_resolved)
+        item.status = result.status
+        item.article_id = result.article_id
+        log.info(
+            "archived %s (%s, version %d, %d comments, +%d new)",
+            item.url,
+            result.status,
+            result.version_number,
+            len(item.record.get("comments") or ()),
+            result.comments_added,
+        )
+        return item
+
+    def _not_modified(self, item: NotModifiedItem) -> NotModifiedItem:
+        from storage.crawl_state import mark_not_modified
+
+        assert self.archive is not None
+        try:
+            with self.archive.session() as session:
+                mark_not_modified(session, item.article_id, seen_at=item.fetched_at, crawl_run_id=self.run_id)
+        except StorageError as error:
+            self._failed(item.url, error)
+            raise DropItem(f"not recorded: {item.url}", log_level="DEBUG") from None
+        self.consecutive_failures = 0
+        self.stats.inc_value("newscrawl/articles/unchanged")
+        self.stats.inc_value("newscrawl/articles/not_modified")
+        return item
+
+    def _failed(self, url: str, error: StorageError) -> None:
+        self.consecutive_failures += 1
+        self.stats.inc_value("newscrawl/errors")
+        self.stats.inc_value("newscrawl/archive_errors")
+        log.error("archive write failed for %s (not saved; what is archived stays): %s", url, error)
+        engine = self.crawler.engine
+        if self.consecutive_failures >= self.failures_to_stop and engine is not None:
+            log.error("stopping the crawl: %d archive writes failed in a row", self.consecutive_failures)
+            self.crawler.stats.set_value("newscrawl/stopped_by", "archive_unavailable")
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason="archive_unavailable"))

@@ -1,0 +1,678 @@
+"""The one spider: crawl a news site (a profile name or any URL of it) into article items.
+
+It only routes requests. Page understanding is ``newscrawl.discovery`` (sitemaps, feeds, listings,
+article-or-not) and ``newscrawl.extraction`` (records, comment page links); writing is the item
+pipelines'. Everything it carries from one request to the next lives in ``request.meta`` as plain
+data (and callbacks are spider methods), so requests pickle for ``--jobdir`` and a Redis frontier.
+
+Arguments (strings when given with ``-a`` or through scrapyd):
+
+``target``        profile name (``blog-auto-info``) or a URL of the site
+``mode``          ``crawl`` (default) or ``scrape`` (``target`` is one article: it and its comment pages)
+``max_articles``  stop after that many articles
+``since``         skip articles published before (``2024-04-01``, ``7d``)
+``incremental``   ``1``: skip what the archive says is unchanged, revisit recent articles for comments
+``generic``       ``1``: ignore the site's profile, judge pages by their own evidence
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from newscrawl.discovery import (
+    RevisitPolicy,
+    SiteScope,
+    clean_url,
+    comment_page_number,
+    is_crawlable,
+    listing_links,
+    merge_comment_pages,
+    page_kind,
+    parse_date,
+    parse_feed,
+    parse_since,
+    parse_sitemap,
+    robots_sitemaps,
+    sniff_document,
+)
+from newscrawl.extraction import ExtractionError, extract_article
+from newscrawl.extraction.comments import comment_page_urls
+from newscrawl.extraction.document import NotHTMLError, parse_document
+from newscrawl.middlewares import META_ARTICLE, META_KNOWN, META_LASTMOD, META_REVISIT, SkippedUnchanged
+from newscrawl.sites import SiteProfile, UnknownSiteError, get_profile, profile_for_url
+from newscrawl.spiders.items import ArticleItem, NotModifiedItem
+
+log = logging.getLogger(__name__)
+
+MIN_UNDECLARED_ARTICLE_CHARS = 500
+"""A page with no article evidence counts as one when its body has this much text under a headline."""
+
+# Priorities: finish what is started first (comment pages, then articles), discover early.
+PRIORITY_COMMENTS = 50
+PRIORITY_DISCOVERY = 40
+PRIORITY_ARTICLE = 20
+PRIORITY_LISTING = 0
+
+# meta keys (plain data only)
+ROLE = "newscrawl_role"
+"""robots | sitemap | feed | listing | page | article | comments"""
+HOPS = "newscrawl_hops"
+LISTING_PAGE = "newscrawl_listing_page"
+SOURCE = "newscrawl_source"
+CHAIN = "newscrawl_chain"
+
+
+class TargetError(ValueError):
+    """The crawl target is neither a known profile nor an http(s) URL."""
+
+
+def resolve_target(target: str, generic: bool = False) -> tuple[SiteProfile | None, list[str]]:
+    """``(profile or None, start URLs)`` for a profile name or a site URL; TargetError otherwise."""
+    target = (target or "").strip()
+    if not target:
+        raise TargetError("no target: give a site profile name or a site URL")
+    if "://" not in target:
+        try:
+            profile = get_profile(target)
+        except UnknownSiteError as error:
+            raise TargetError(str(error)) from None
+        return profile, list(profile.start_urls) or [f"https://{profile.site}/"]
+    url = clean_url(target)
+    if url is None:
+        raise TargetError(f"not an http(s) URL: {target!r}")
+    return (None if generic else profile_for_url(url)), [url]
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on") if value is not None else False
+
+
+class SiteSpider(Spider):
+    name = "site"
+
+    def __init__(
+        self,
+        target: str | None = None,
+        mode: str = "crawl",
+        max_articles: str | int | None = None,
+        since: str | None = None,
+        incremental: str | bool | None = None,
+        generic: str | bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if mode not in ("crawl", "scrape"):
+            raise TargetError(f"unknown mode {mode!r} (crawl or scrape)")
+        self.target = target or ""
+        self.mode = mode
+        self.generic = _flag(generic) if not isinstance(generic, bool) else generic
+        self.profile, self.start_pages = resolve_target(self.target, self.generic)
+        self.scope = (
+            SiteScope(tuple(self.profile.domains)) if self.profile else SiteScope.for_url(self.start_pages[0])
+        )
+        self.allowed_domains = list(self.scope.domains)
+        self.max_articles = int(max_articles) if max_articles not in (None, "", 0, "0") else None
+        self.since = parse_since(since) if since else None
+        self.incremental = _flag(incremental) if not isinstance(incremental, bool) else incremental
+        self.articles_emitted = 0
+        self.run_name = self.profile.name if self.profile else self.target
+        self.run_options = {
+            "target": self.target,
+            "mode": self.mode,
+            "profile": self.profile.name if self.profile else None,
+            "domains": list(self.scope.domains),
+            "max_articles": self.max_articles,
+            "since": self.since.isoformat() if self.since else None,
+            "incremental": self.incremental,
+        }
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        if not settings.frozen:
+            # The profile's settings beat the defaults, the command line beats them.
+            if spider.profile and spider.profile.crawl_settings:
+                settings.setdict(dict(spider.profile.crawl_settings), priority="spider")
+            if spider.incremental:
+                settings.set("NEWSCRAWL_INCREMENTAL", True, priority="spider")
+        spider.listing_hops = settings.getint("NEWSCRAWL_LISTING_HOPS", 2)
+        spider.max_listing_pages = settings.getint("NEWSCRAWL_MAX_LISTING_PAGES", 200)
+        spider.max_comment_pages = settings.getint("NEWSCRAWL_MAX_COMMENT_PAGES", 200)
+        return spider
+
+    # ------------------------------------------------------------------ start
+
+    async def start(self):
+        if self.mode == "scrape":
+            yield self._article_request(self.start_pages[0], source="start", force=True)
+            return
+        hosts = list(dict.fromkeys(self._origin(url) for url in self.start_pages))
+        for origin in hosts:
+            yield Request(
+                origin + "/robots.txt",
+                callback=self.parse_robots,
+                errback=self.robots_failed,
+                priority=PRIORITY_DISCOVERY,
+                meta={ROLE: "robots"},
+            )
+        if self.profile:
+            for url in self.profile.sitemaps:
+                yield self._sitemap_request(url)
+            for url in self.profile.feeds:
+                yield self._feed_request(url)
+        for url in self.start_pages:
+            yield Request(
+                url,
+                callback=self.parse_page,
+                errback=self.page_failed,
+                priority=PRIORITY_LISTING,
+                meta={ROLE: "listing", HOPS: 0, LISTING_PAGE: 1, SOURCE: "start"},
+            )
+        if self.incremental:
+            for request in self._revisits():
+                yield request
+
+    def _revisits(self) -> list[Request]:
+        """Archived articles due for a comment revisit, whether or not discovery finds them again."""
+        from newscrawl.pipelines import crawl_archive
+        from storage import StorageError
+        from storage.crawl_state import recent_articles
+
+        if not self.crawler.settings.getbool("NEWSCRAWL_ARCHIVE"):
+            return []
+        policy = RevisitPolicy.parse(self.crawler.settings.get("NEWSCRAWL_REVISIT_POLICY") or "")
+        now = datetime.now(UTC)
+        site = self.profile.site if self.profile else self.scope.domains[0]
+        try:
+            with crawl_archive(self.crawler).session() as session:
+                recent = recent_articles(session, site, now - policy.horizon)
+        except StorageError as error:
+            log.warning("comment revisits skipped: %s", error)
+            return []
+        requests = []
+        for url, published_at, last_seen_at in recent:
+            if policy.is_due(published_at, last_seen_at, now):
+                request = self._article_request(url, source="revisit", force=True)
+                if request is not None:
+                    request.meta[META_REVISIT] = True
+                    requests.append(request)
+        if requests:
+            log.info("revisiting %d recent articles for new comments", len(requests))
+        return requests
+
+    @staticmethod
+    def _origin(url: str) -> str:
+        parts = urlsplit(url)
+        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+    # ------------------------------------------------------------------ requests
+
+    def _sitemap_request(self, url: str) -> Request:
+        return Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.discovery_failed,
+            priority=PRIORITY_DISCOVERY,
+            meta={ROLE: "sitemap"},
+        )
+
+    def _feed_request(self, url: str) -> Request:
+        return Request(
+            url,
+            callback=self.parse_feed,
+            errback=self.discovery_failed,
+            priority=PRIORITY_DISCOVERY,
+            meta={ROLE: "feed"},
+        )
+
+    def _limit_reached(self) -> bool:
+        return self.max_articles is not None and self.articles_emitted >= self.max_articles
+
+    def _article_request(
+        self,
+        url: str,
+        *,
+        source: str,
+        lastmod: datetime | None = None,
+        published: datetime | None = None,
+        hops: int = 0,
+        force: bool = False,
+    ) -> Request | None:
+        """A request for a page that may be an article (None when it is out of scope or not wanted)."""
+        if not force and (not self.scope.contains(url) or not is_crawlable(url)):
+            return None
+        if self._limit_reached():
+            return None
+        if not force and self.profile is not None and not self.generic:
+            verdict = self.profile.is_article_url(url)
+            if verdict is False:
+                return self._page_request(url, hops=hops + 1, source=source)
+        stamp = published or lastmod
+        if self.since is not None and stamp is not None and stamp < self.since and not force:
+            self.crawler.stats.inc_value("newscrawl/articles/too_old")
+            return None
+        meta: dict[str, Any] = {ROLE: "article", SOURCE: source, HOPS: hops, META_ARTICLE: True}
+        if lastmod is not None:
+            meta[META_LASTMOD] = lastmod.isoformat()
+        return Request(
+            url, callback=self.parse_page, errback=self.page_failed, priority=PRIORITY_ARTICLE, meta=meta
+        )
+
+    def _page_request(self, url: str, *, hops: int, source: str) -> Request | None:
+        """A page that is not known to be an article: fetched only this close to where discovery started."""
+        if hops > self.listing_hops or not self.scope.contains(url) or not is_crawlable(url):
+            return None
+        if self.profile is not None and self.profile.ignore_url and re.search(self.profile.ignore_url, url):
+            return None
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            priority=PRIORITY_LISTING - hops,
+            meta={ROLE: "page", HOPS: hops, LISTING_PAGE: 1, SOURCE: source},
+        )
+
+    # ------------------------------------------------------------------ robots, sitemaps, feeds
+
+    def parse_robots(self, response: Response):
+        text = (
+            response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        )
+        sitemaps = [url for url in robots_sitemaps(text, response.url) if self.scope.contains(url)]
+        if not sitemaps:
+            origin = self._origin(response.url)
+            sitemaps = [origin + "/sitemap.xml", origin + "/wp-sitemap.xml"]
+            for url in sitemaps:
+                request = self._sitemap_request(url)
+                request.meta["newscrawl_guess"] = True
+                yield request
+            return
+        for url in sitemaps:
+            yield self._sitemap_request(url)
+
+    def robots_failed(self, failure: Failure):
+        request = failure.request
+        log.info(
+            "no robots.txt at %s (%s); trying the usual sitemap locations", request.url, _reason(failure)
+        )
+        origin = self._origin(request.url)
+        for url in (origin + "/sitemap.xml", origin + "/wp-sitemap.xml"):
+            sitemap = self._sitemap_request(url)
+            sitemap.meta["newscrawl_guess"] = True
+            yield sitemap
+
+    def parse_sitemap(self, response: Response):
+        sitemap = parse_sitemap(response.body, response.url)
+        if sitemap is None:
+            if sniff_document(response.body, _content_type(response)) == "feed":
+                yield from self.parse_feed(response)
+                return
+            level = logging.DEBUG if response.meta.get("newscrawl_guess") else logging.WARNING
+            log.log(level, "not a sitemap, ignored: %s", response.url)
+            return
+        self.crawler.stats.inc_value("newscrawl/sitemaps")
+        if sitemap.kind == "index":
+            for entry in sitemap.entries:
+                if self.scope.contains(entry.url):
+                    yield self._sitemap_request(entry.url)
+            return
+        for entry in sitemap.entries:
+            if entry.url.endswith((".xml", ".xml.gz")) and self.scope.contains(entry.url):
+                yield self._sitemap_request(entry.url)
+                continue
+            request = self._article_request(
+                entry.url, source="sitemap", lastmod=entry.lastmod, published=entry.published, hops=1
+            )
+            if request is not None:
+                yield request
+
+    def parse_feed(self, response: Response):
+        entries = parse_feed(response.body, response.url)
+        if entries is None:
+            if (
+                isinstance(response, TextResponse)
+                and sniff_document(response.body, _content_type(response)) == "html"
+            ):
+                yield from self.parse_page(response)
+                return
+            log.warning("not a feed, ignored: %s", response.url)
+            return
+        self.crawler.stats.inc_value("newscrawl/feeds")
+        for entry in entries:
+            request = self._article_request(
+                entry.url, source="feed", published=entry.published or entry.updated, hops=1
+            )
+            if request is not None:
+                yield request
+
+    def discovery_failed(self, failure: Failure):
+        request = failure.request
+        if request.meta.get("newscrawl_guess"):
+            log.debug("no %s: %s", request.url, _reason(failure))
+            return
+        self.crawler.stats.inc_value("newscrawl/discovery_errors")
+        log.warning("%s %s not fetched: %s", request.meta.get(ROLE, "page"), request.url, _reason(failure))
+
+    # ------------------------------------------------------------------ pages
+
+    def parse_page(self, response: Response):
+        meta = response.meta
+        meta.get(ROLE, "page")
+        if response.status == 304:
+            known = meta.get(META_KNOWN)
+            if known is not None:
+                yield NotModifiedItem(url=response.url, article_id=known, fetched_at=datetime.now(UTC))
+            return
+        content_type = _content_type(response)
+        kind_of_document = sniff_document(response.body, content_type)
+        if kind_of_document == "sitemap":
+            yield from self.parse_sitemap(response)
+            return
+        if kind_of_document == "feed":
+            yield from self.parse_feed(response)
+            return
+        if not isinstance(response, TextResponse) or kind_of_document != "html":
+            self._count_error("not_html")
+            log.warning("not an HTML page, skipped: %s (%s)", response.url, content_type or "no content type")
+            return
+        try:
+            root = parse_document(response.body, response.url, content_type).root
+        except NotHTMLError as error:
+            self._count_error("not_html")
+            log.warning("unreadable page, skipped: %s (%s)", response.url, error)
+            return
+        verdict = None
+        if self.mode == "scrape" or META_KNOWN in meta or meta.get(META_REVISIT):
+            verdict = "article"
+        elif self.profile is not None and not self.generic:
+            by_url = self.profile.is_article_url(response.url)
+            verdict = None if by_url is None else ("article" if by_url else "listing")
+        if verdict is None:
+            verdict, _why = page_kind(root, response.url)
+        if verdict == "listing":
+            yield from self._listing(response, root)
+            return
+        item_or_request = self._article(response, root, decided=verdict == "article")
+        if item_or_request is None:
+            if self.mode != "scrape":
+                yield from self._listing(response, root)
+            return
+        if item_or_request == "skip":
+            return
+        yield item_or_request
+        if self.mode == "crawl":
+            yield from self._related(item_or_request)
+
+    def _listing(self, response: Response, root: Any):
+        meta = response.meta
+        hops = meta.get(HOPS, 0)
+        page_number = meta.get(LISTING_PAGE, 1)
+        self.crawler.stats.inc_value("newscrawl/listings")
+        links = listing_links(root, response.url, self.scope)
+        for feed in links.feeds:
+            if self.scope.contains(feed):
+                yield self._feed_request(feed)
+        if page_number < self.max_listing_pages:
+            for url in links.pagination:
+                yield Request(
+                    url,
+                    callback=self.parse_page,
+                    errback=self.page_failed,
+                    priority=PRIORITY_LISTING - hops,
+                    meta={ROLE: "listing", HOPS: hops, LISTING_PAGE: page_number + 1, SOURCE: "listing"},
+                )
+        for url in links.articles:
+            request = self._article_request(url, source="listing", hops=hops)
+            if request is not None:
+                yield request
+        for url in links.pages:
+            if self.profile is not None and not self.generic and self.profile.is_article_url(url):
+                request = self._article_request(url, source="listing", hops=hops)
+            else:
+                request = self._page_request(url, hops=hops + 1, source="listing")
+            if request is not None:
+                yield request
+
+    def _related(self, item: Any):
+        """Related links of an archived article are article candidates too."""
+        if not isinstance(item, (ArticleItem, Request)):
+            return
+        record = item.record if isinstance(item, ArticleItem) else item.meta[CHAIN]["record"]
+        for link in record.get("related_links") or ():
+            request = self._article_request(link["url"], source="related", hops=1)
+            if request is not None:
+                yield request
+
+    # ------------------------------------------------------------------ articles and comment pages
+
+    def _article(self, response: Response, root: Any, *, decided: bool):
+        """Extract the article, then chain its comment pages; None when the page holds no article."""
+        fetched_at = datetime.now(UTC)
+        try:
+            article = extract_article(
+                response.body,
+                response.url,
+                fetched_at=fetched_at,
+                content_type=_content_type(response),
+                profile=self.profile,
+            )
+        except ExtractionError as error:
+            if decided or self.mode == "scrape":
+                self._count_error("extraction")
+                log.warning("no article extracted from %s: %s", response.url, error)
+                return "skip"
+            return None
+        if not decided and (not article.title or len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS):
+            return None
+        published = parse_date(article.published_at)
+        if (
+            self.since is not None
+            and published is not None
+            and published < self.since
+            and self.mode == "crawl"
+        ):
+            self.crawler.stats.inc_value("newscrawl/articles/too_old")
+            log.debug("older than --since, skipped: %s", response.url)
+            return "skip"
+        if self._limit_reached():
+            return "skip"
+        record = article.to_dict()
+        seen = {response.url, record.get("canonical_url") or response.url}
+        queue = [
+            url
+            for url in comment_page_urls(root, response.url)
+            if self.scope.contains(url) or self.mode == "scrape"
+        ]
+        chain = {
+            "url": response.url,
+            "record": record,
+            "captures": [_capture(response, fetched_at)],
+            "pages": [[1, record["comments"]]],
+            "queue": [u for u in queue if u not in seen],
+            "seen": sorted(seen | set(queue)),
+            "failed": [],
+            "fetched_at": fetched_at.isoformat(),
+            "source": response.meta.get(SOURCE),
+        }
+        return self._next_comment_page(chain)
+
+    def _next_comment_page(self, chain: dict[str, Any]):
+        fetched = len(chain["pages"]) + len(chain["failed"])
+        if chain["queue"] and fetched <= self.max_comment_pages:
+            chain["queue"].sort(key=lambda url: comment_page_number(url) or 0)
+            url = chain["queue"].pop(0)
+            return Request(
+                url,
+                callback=self.parse_comment_page,
+                errback=self.comment_page_failed,
+                priority=PRIORITY_COMMENTS,
+                dont_filter=True,  # only ever requested within its article's chain
+                meta={ROLE: "comments", CHAIN: chain},
+            )
+        return self._finish(chain)
+
+    def parse_comment_page(self, response: Response):
+        chain = response.meta[CHAIN]
+        stats = self.crawler.stats
+        fetched_at = datetime.now(UTC)
+        try:
+            page = extract_article(
+                response.body,
+                response.url,
+                fetched_at=fetched_at,
+                content_type=_content_type(response),
+                profile=self.profile,
+            )
+            root = parse_document(response.body, response.url, _content_type(response)).root
+        except (ExtractionError, NotHTMLError) as error:
+            chain["failed"].append(f"{response.url}: {error}")
+            stats.inc_value("newscrawl/comment_pages/failed")
+            log.warning("comment page %s of %s unreadable: %s", response.url, chain["url"], error)
+            yield self._next_comment_page(chain)
+            return
+        stats.inc_value("newscrawl/comment_pages/fetched")
+        chain["captures"].append(_capture(response, fetched_at))
+        number = comment_page_number(response.url) or len(chain["pages"]) + 1
+        chain["pages"].append([number, page.to_dict()["comments"]])
+        seen = set(chain["seen"])
+        for url in comment_page_urls(root, response.url):
+            if url not in seen and (self.scope.contains(url) or self.mode == "scrape"):
+                seen.add(url)
+                chain["queue"].append(url)
+        chain["seen"] = sorted(seen)
+        yield self._next_comment_page(chain)
+
+    def comment_page_failed(self, failure: Failure):
+        request = failure.request
+        chain = request.meta[CHAIN]
+        reason = _reason(failure)
+        chain["failed"].append(f"{request.url}: {reason}")
+        self.crawler.stats.inc_value("newscrawl/comment_pages/failed")
+        log.warning(
+            "comment page %s not fetched (%s); %s is archived with the comments of the other pages",
+            request.url,
+            reason,
+            chain["url"],
+        )
+        yield self._next_comment_page(chain)
+
+    def _finish(self, chain: dict[str, Any]) -> ArticleItem | None:
+        if self._limit_reached():
+            return None
+        record = chain["record"]
+        record["comments"] = merge_comment_pages([(number, comments) for number, comments in chain["pages"]])
+        self.articles_emitted += 1
+        item = ArticleItem(
+            url=chain["url"],
+            record=record,
+            captures=chain["captures"],
+            fetched_at=datetime.fromisoformat(chain["fetched_at"]),
+            comment_pages=len(chain["pages"]) - 1,
+            comment_pages_failed=list(chain["failed"]),
+            source=chain.get("source"),
+        )
+        if self._limit_reached() and self.mode == "crawl":
+            log.info("--max-articles %d reached, stopping", self.max_articles)
+            self._close_soon()
+        return item
+
+    def _close_soon(self) -> None:
+        from scrapy.utils.defer import deferred_from_coro
+
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))
+
+    # ------------------------------------------------------------------ failures
+
+    def page_failed(self, failure: Failure):
+        request = failure.request
+        role = request.meta.get(ROLE, "page")
+        if failure.check(SkippedUnchanged):
+            log.debug("unchanged, skipped: %s (%s)", request.url, failure.value)
+            return
+        reason = _reason(failure)
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            self.crawler.stats.inc_value("newscrawl/ignored")
+            level = logging.INFO if "robots.txt" in reason else logging.DEBUG
+            log.log(level, "%s %s not fetched: %s", role, request.url, reason)
+            return
+        self._count_error(_error_kind(failure))
+        if role == "article" and failure.check(HttpError) and failure.value.response.status in (404, 410):
+            log.warning("article gone (%s): %s; anything archived for it is kept", reason, request.url)
+            return
+        log.warning("%s %s not fetched: %s", role, request.url, reason)
+
+    def _count_error(self, kind: str) -> None:
+        stats = self.crawler.stats
+        stats.inc_value("newscrawl/errors")
+        stats.inc_value(f"newscrawl/errors/{kind}")
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _content_type(response: Response) -> str | None:
+    value = response.headers.get(b"Content-Type")
+    return value.decode("latin-1") if value else None
+
+
+def _capture(response: Response, fetched_at: datetime) -> dict[str, Any]:
+    headers = {
+        name.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+        for name, values in response.headers.items()
+    }
+    return {
+        "url": response.url,
+        "status": response.status,
+        "headers": headers,
+        "fetched_at": fetched_at.isoformat(),
+        "body": response.body,
+    }
+
+
+def _reason(failure: Failure) -> str:
+    """One line saying why a request failed."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        status = error.response.status
+        from http import HTTPStatus
+
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "HTTP error"
+        return f"HTTP {status} {phrase}"
+    name = type(error).__name__
+    text = " ".join(str(error).split())
+    if name == "DownloadTimeoutError" or "took longer than" in text:
+        return f"timed out ({text})"
+    if name == "DownloadCancelledError" or "max size" in text.lower():
+        return f"too large ({text})"
+    if "ConnectionLost" in text or "ConnectionDone" in text or name in ("ConnectionLost", "ResponseFailed"):
+        return f"connection lost ({text or name})"
+    if name == "ResponseDataLossError":
+        return "truncated response (the server sent less than it announced)"
+    if "max redirections" in text.lower():
+        return "redirect loop (too many redirections)"
+    if name == "CannotResolveHostError":
+        return f"host not found ({text})"
+    if name == "DownloadConnectionRefusedError":
+        return f"connection refused ({text})"
+    return f"{name}: {text}" if text else name
+
+
+def _error_kind(failure: Failure) -> str:
+    error = failure.value
+    if isinstance(error, HttpError):
+        return f"http_{error.response.status}"
+    return type(error).__name__

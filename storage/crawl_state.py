@@ -1,0 +1,164 @@
+"""What the crawler asks the archive between fetches (incremental crawls, revisits, re-extraction).
+
+Small reads and two small writes next to :class:`~storage.repository.ArchiveRepository`, on a
+session the caller owns (``Archive.session()``); like the repository, nothing here commits.
+
+* :func:`known_article` — is this URL archived, when was it last seen, and the validators
+  (``ETag``/``Last-Modified``) of its latest capture, for conditional requests;
+* :func:`mark_not_modified` — a ``304`` answer: the article was seen, nothing else changes;
+* :func:`recent_articles` — archived articles published after a date (comment revisits);
+* :func:`articles_for_reextraction` / :func:`restore_seen` — offline re-extraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawCapture, Site
+from storage.record import url_key
+
+__all__ = [
+    "ArticleForReextraction",
+    "KnownArticle",
+    "articles_for_reextraction",
+    "known_article",
+    "mark_not_modified",
+    "recent_articles",
+    "restore_seen",
+]
+
+_ARTICLES = Article.__table__
+_VERSIONS = ArticleVersion.__table__
+_URLS = ArticleUrl.__table__
+_CAPTURES = RawCapture.__table__
+_SITES = Site.__table__
+_RUNS = CrawlRun.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    article_id: int
+    url: str
+    """The URL of the latest fetch."""
+    last_seen_at: datetime
+    published_at: datetime | None
+    etag: str | None
+    """``ETag`` of the latest capture of the article page, if the server sent one."""
+    last_modified: str | None
+    """``Last-Modified`` of the latest capture of the article page, as the server sent it."""
+
+
+def known_article(session: Session, url: str) -> KnownArticle | None:
+    """The archived article this URL (fetch or canonical, normalized) belongs to, or None."""
+    row = session.execute(
+        select(_ARTICLES.c.id, _ARTICLES.c.url, _ARTICLES.c.last_seen_at, _VERSIONS.c.published_at)
+        .select_from(_URLS)
+        .join(_ARTICLES, _ARTICLES.c.id == _URLS.c.article_id)
+        .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
+        .where(_URLS.c.url_key == url_key(url))
+    ).one_or_none()
+    if row is None:
+        return None
+    # The newest capture of the article page (comment pages have other URLs) holds the validators.
+    latest = session.execute(
+        select(_CAPTURES.c.headers)
+        .where(_CAPTURES.c.article_id == row.id, _CAPTURES.c.url.in_({url, row.url}))
+        .order_by(_CAPTURES.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    headers: dict[str, Any] = dict(latest or {})
+    return KnownArticle(
+        article_id=row.id,
+        url=row.url,
+        last_seen_at=row.last_seen_at,
+        published_at=row.published_at,
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+    )
+
+
+def mark_not_modified(
+    session: Session, article_id: int, *, seen_at: datetime, crawl_run_id: int | None = None
+) -> None:
+    """Record a ``304 Not Modified``: the article was seen now; it counts as unchanged in the run."""
+    session.execute(
+        update(_ARTICLES)
+        .where(_ARTICLES.c.id == article_id)
+        .values(last_seen_at=seen_at, last_crawl_run_id=crawl_run_id)
+    )
+    if crawl_run_id is not None:
+        session.execute(
+            update(_RUNS)
+            .where(_RUNS.c.id == crawl_run_id)
+            .values(articles_unchanged=_RUNS.c.articles_unchanged + 1)
+        )
+
+
+def recent_articles(
+    session: Session, site: str, published_after: datetime
+) -> list[tuple[str, datetime, datetime]]:
+    """``(url, published_at, last_seen_at)`` of the site's archived articles published after a date."""
+    rows = session.execute(
+        select(_ARTICLES.c.url, _VERSIONS.c.published_at, _ARTICLES.c.last_seen_at)
+        .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+        .join(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
+        .where(_SITES.c.key == site, _VERSIONS.c.published_at > published_after)
+        .order_by(_VERSIONS.c.published_at.desc())
+    )
+    return [(row.url, row.published_at, row.last_seen_at) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleForReextraction:
+    article_id: int
+    version_id: int
+    canonical_url: str
+    site: str
+    last_seen_at: datetime
+    last_crawl_run_id: int | None
+
+
+def articles_for_reextraction(session: Session, site: str | None = None) -> list[ArticleForReextraction]:
+    """Every archived article (of one site) with its current version, oldest first."""
+    query = (
+        select(
+            _ARTICLES.c.id,
+            _ARTICLES.c.current_version_id,
+            _ARTICLES.c.canonical_url,
+            _SITES.c.key,
+            _ARTICLES.c.last_seen_at,
+            _ARTICLES.c.last_crawl_run_id,
+        )
+        .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+        .where(_ARTICLES.c.current_version_id.is_not(None))
+        .order_by(_ARTICLES.c.id)
+    )
+    if site is not None:
+        query = query.where(_SITES.c.key == site)
+    return [
+        ArticleForReextraction(
+            row.id,
+            row.current_version_id,
+            row.canonical_url,
+            row.key,
+            row.last_seen_at,
+            row.last_crawl_run_id,
+        )
+        for row in session.execute(query)
+    ]
+
+
+def restore_seen(
+    session: Session, article_id: int, last_seen_at: datetime, last_crawl_run_id: int | None
+) -> None:
+    """Put back when the article was last seen on the site (re-extraction does not visit it)."""
+    session.execute(
+        update(_ARTICLES)
+        .where(_ARTICLES.c.id == article_id)
+        .values(last_seen_at=last_seen_at, last_crawl_run_id=last_crawl_run_id)
+    )
