@@ -286,5 +286,233 @@ def stats(db_url, as_json) -> None:
         click.echo("\n" + render_table(list(per_site[0]), [tuple(site.values()) for site in per_site]))
 
 
+# ---------------------------------------------------------------- crawling (newscrawl/crawl.py)
+
+
+def _network_options(command):
+    """Options shared by crawl and scrape: host mapping, user agent, settings, verbosity."""
+    options = [
+        click.option(
+            "--resolve",
+            multiple=True,
+            metavar="HOST=URL",
+            help="Fetch HOST's pages from another server (e.g. blog-auto-info.com=http://127.0.0.1:8000); "
+            "records keep the real URLs. Repeatable.",
+        ),
+        click.option(
+            "--user-agent",
+            envvar="NEWSCRAWL_USER_AGENT",
+            metavar="UA",
+            help="User-Agent header. [env NEWSCRAWL_USER_AGENT]",
+        ),
+        click.option(
+            "--set",
+            "-s",
+            "overrides",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Any Scrapy or NEWSCRAWL_ setting (DOWNLOAD_DELAY=2, CONCURRENT_REQUESTS_PER_DOMAIN=1 ...). Repeatable.",
+        ),
+        click.option("--verbose", "-v", count=True, help="Log more (-v: each page archived, -vv: debug)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _setting_overrides(values: tuple[str, ...]) -> dict:
+    settings = {}
+    for value in values:
+        name, sep, raw = value.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--set {value!r}: expected NAME=VALUE")
+        try:
+            settings[name.strip()] = json.loads(raw)
+        except ValueError:
+            settings[name.strip()] = raw
+    return settings
+
+
+def _log_level(verbose: int, quiet: bool) -> str:
+    if quiet:
+        return "ERROR"
+    return {0: "WARNING", 1: "INFO"}.get(verbose, "DEBUG")
+
+
+def _run(options):
+    from newscrawl.crawl import CrawlSetupError, run_crawl
+
+    try:
+        return run_crawl(options)
+    except CrawlSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.argument("target")
+@_db_option
+@click.option("--max-articles", type=click.IntRange(min=1), help="Stop after this many articles.")
+@click.option("--since", metavar="DATE", help="Skip articles published before DATE (2024-04-01, or 7d, 48h).")
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Skip what the archive says is unchanged (sitemap lastmod, ETag, Last-Modified); revisit recent articles for new comments.",
+)
+@click.option(
+    "--jobdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the crawl state here; rerun to resume.",
+)
+@click.option(
+    "--warc",
+    "warc_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write a WARC file of everything fetched here.",
+)
+@click.option("--generic", is_flag=True, help="Ignore the site's profile: judge pages by their own evidence.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress, errors only (for cron).")
+@_network_options
+def crawl(
+    target,
+    db_url,
+    max_articles,
+    since,
+    incremental,
+    jobdir,
+    warc_dir,
+    generic,
+    quiet,
+    resolve,
+    user_agent,
+    overrides,
+    verbose,
+) -> None:
+    """Crawl a site (a profile name or any URL of it) into the archive.
+
+    \b
+      newscrawl crawl blog-auto-info
+      newscrawl crawl https://www.example-auto.fr/ --max-articles 50
+      newscrawl crawl blog-auto-info --incremental --quiet          # cron
+      newscrawl crawl blog-auto-info --resolve blog-auto-info.com=http://127.0.0.1:8000
+    """
+    from newscrawl.crawl import CrawlOptions
+
+    result = _run(
+        CrawlOptions(
+            target=target,
+            db=db_url,
+            max_articles=max_articles,
+            since=since,
+            incremental=incremental,
+            generic=generic,
+            resolve=list(resolve),
+            warc_dir=warc_dir,
+            jobdir=jobdir,
+            user_agent=user_agent,
+            progress=not quiet,
+            log_level=_log_level(verbose, quiet),
+            settings=_setting_overrides(overrides),
+        )
+    )
+    if result.reason == "shutdown":
+        click.echo("interrupted" + (f"; rerun with --jobdir {jobdir} to resume" if jobdir else ""), err=True)
+        sys.exit(130)
+    if result.status == "failed":
+        raise click.ClickException(f"crawl stopped: {result.reason.replace('_', ' ')}")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--save", is_flag=True, help="Also archive it (default: print only, nothing written).")
+@_db_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the record here instead of stdout.",
+)
+@_network_options
+def scrape(url, save, db_url, output, resolve, user_agent, overrides, verbose) -> None:
+    """Fetch one article and all its comment pages; print its record as JSON.
+
+    \b
+      newscrawl scrape https://blog-auto-info.com/renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/
+    """
+    from newscrawl.crawl import CrawlOptions
+
+    result = _run(
+        CrawlOptions(
+            target=url,
+            mode="scrape",
+            db=db_url,
+            archive=save,
+            resolve=list(resolve),
+            user_agent=user_agent,
+            progress=False,
+            log_level=_log_level(verbose, False),
+            settings=_setting_overrides(overrides),
+            collect_items=True,
+        )
+    )
+    if not result.items:
+        problem = result.stats.get("newscrawl/last_error") or "no article record"
+        raise click.ClickException(f"{url}: {problem}")
+    item = result.items[0]
+    for failure in item.comment_pages_failed:
+        click.echo(f"warning: comment page not fetched: {failure}", err=True)
+    _write_json(item.record, output)
+    if save:
+        click.echo(f"saved: {item.status} (article {item.article_id})", err=True)
+
+
+@cli.command()
+@_db_option
+@click.option(
+    "--port", type=click.IntRange(min=0, max=65535), default=0, help="Port of the demo site (0: a free one)."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
+def demo(db_url, port, quiet) -> None:
+    """Serve the bundled demo site on 127.0.0.1, crawl it into the archive, show what was archived."""
+    from newscrawl.crawl import CrawlSetupError
+    from newscrawl.demo import run_demo
+
+    try:
+        result = run_demo(db_url, port=port, quiet=quiet, echo=click.echo)
+    except CrawlSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve the demo site: {exc.strerror or exc}") from None
+    if result.status == "failed":
+        raise click.ClickException(f"demo crawl stopped: {result.reason.replace('_', ' ')}")
+
+
+@cli.command()
+@_db_option
+@click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def reextract(db_url, site, quiet) -> None:
+    """Rebuild every record from its raw captures with the current extractor (offline).
+
+    A new version is stored only where the output changed.
+    """
+    from newscrawl.reextract import reextract_archive
+    from newscrawl.sites import all_profiles
+
+    if site in all_profiles():
+        site = all_profiles()[site].site
+    with _open_archive(db_url, must_exist=True) as archive, _storage_errors():
+        report = reextract_archive(
+            archive, site=site, progress=None if quiet else _progress_printer("articles")
+        )
+    if not quiet:
+        click.echo("", err=True)
+    click.echo(
+        f"{report.articles} articles re-extracted: {report.updated} changed (new version), "
+        f"{report.unchanged} unchanged, {len(report.failed)} failed; {report.comments_added} comments added"
+    )
+    for failure in report.failed[:20]:
+        click.echo(f"  failed: {failure}", err=True)
+
+
 def main() -> None:
     cli()

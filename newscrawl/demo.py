@@ -1,0 +1,110 @@
+"""``newscrawl demo``: serve the bundled copy of blog-auto-info.com, crawl it, show what was archived.
+
+The site is served on 127.0.0.1 (a free port) and crawled as ``https://blog-auto-info.com/`` through
+the host mapping (``--resolve``), so the archive holds the real URLs. Running it again adds nothing
+(the records are unchanged), it only records another crawl run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from newscrawl.crawl import CrawlOptions, CrawlResult, run_crawl
+from newscrawl.demo_site import DEMO_HOST, DEMO_PROFILE, demo_site_dir
+from newscrawl.testing.server import SiteServer
+
+EXAMPLES: tuple[tuple[str, ...], ...] = (
+    ("search", "xiaomi renault", "--limit", "3"),
+    (
+        "query",
+        "SELECT title, declared_comment_count AS declared, comment_count AS archived, related_link_count AS links "
+        "FROM v_articles ORDER BY comment_count DESC",
+    ),
+    (
+        "query",
+        "SELECT site_comment_id AS comment, parent_site_comment_id AS reply_to, author, published_raw "
+        "FROM v_comments WHERE parent_comment_id IS NOT NULL ORDER BY article_id, position LIMIT 5",
+    ),
+    ("query", "SELECT label, link_title, target_title IS NOT NULL AS archived FROM v_related_links"),
+)
+"""Commands shown after the crawl, with their real output."""
+
+DEMO_SETTINGS = {
+    # A local copy: no reason to wait between requests.
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "RETRY_BACKOFF_BASE": 0.2,
+    "DOWNLOAD_TIMEOUT": 10,
+}
+
+
+def crawl_demo_site(db: str | None, *, port: int = 0, quiet: bool = False) -> CrawlResult:
+    with SiteServer(demo_site_dir(), port=port) as server:
+        options = CrawlOptions(
+            target=DEMO_PROFILE,
+            db=db,
+            resolve={DEMO_HOST: server.base_url},
+            progress=not quiet,
+            log_level="ERROR",
+            settings=dict(DEMO_SETTINGS),
+        )
+        return run_crawl(options)
+
+
+def run_demo(
+    db: str | None, *, port: int = 0, quiet: bool = False, echo: Callable[[str], Any] = print
+) -> CrawlResult:
+    """Crawl the demo site into ``db`` and print a summary and example commands with their output."""
+    from storage import Archive, archive_stats
+
+    if not quiet:
+        echo(f"Serving the bundled copy of {DEMO_HOST} on 127.0.0.1 and crawling it ...")
+    result = crawl_demo_site(db, port=port, quiet=quiet)
+    with Archive(db) as archive:
+        figures = archive_stats(archive)
+    database = figures["database"]
+    echo("")
+    echo(f"Archive: {database}  (crawl run {result.run_id}, {result.status})")
+    echo(
+        f"  {figures['articles']} articles, {figures['article_versions']} versions, {figures['comments']} comments, "
+        f"{figures['related_links_resolved']}/{figures['related_links']} related links resolved to archived articles, "
+        f"{figures['raw_captures']} raw captures"
+    )
+    this_run = (
+        f"  this run: {result.stats.get('newscrawl/articles/new', 0)} new, "
+        f"{result.stats.get('newscrawl/articles/updated', 0)} updated, "
+        f"{result.stats.get('newscrawl/articles/unchanged', 0)} unchanged articles; "
+        f"{result.stats.get('newscrawl/comments/added', 0)} comments added"
+    )
+    echo(this_run)
+    if quiet:
+        return result
+    db_args = ["--db", db] if db else []
+    echo("\nTry:")
+    for example in EXAMPLES:
+        command, *rest = example
+        shown = " ".join(["newscrawl", command, *(_quote(arg) for arg in rest)])
+        echo(f"\n$ {shown}")
+        echo(_run_example([command, *db_args, *rest]))
+    echo("\nMore: newscrawl export --format jsonl | newscrawl stats | newscrawl crawl URL (any site)")
+    return result
+
+
+def _quote(arg: str) -> str:
+    return f'"{arg}"' if any(ch in arg for ch in " *(),<>=!") else arg
+
+
+def _run_example(args: list[str], max_lines: int = 14) -> str:
+    env = dict(os.environ, COLUMNS="120")
+    completed = subprocess.run(
+        [sys.executable, "-m", "newscrawl", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    output = (completed.stdout or completed.stderr).rstrip()
+    lines = output.splitlines()
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines], f"... ({len(lines) - max_lines} more lines)"]
+    return "\n".join(lines) if lines else "(no output)"
