@@ -22,6 +22,7 @@ from sqlalchemy import Float, Integer, Text, bindparam, text
 from sqlalchemy.orm import Session
 
 from storage.models import UTCDateTime
+from storage.prepared import PreparedStatement
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +39,19 @@ class SearchHit:
     """Higher is better (comparable within one result list only)."""
 
 
-_SQLITE_DELETE = text("DELETE FROM article_search WHERE rowid = :id")
-_SQLITE_INSERT = text(
-    "INSERT INTO article_search (rowid, title, lead, body, comments) VALUES (:id, :title, :lead, :body, :comments)"
+_SQLITE_DELETE = PreparedStatement(text("DELETE FROM article_search WHERE rowid = :id"))
+_SQLITE_INSERT = PreparedStatement(
+    text(
+        "INSERT INTO article_search (rowid, title, lead, body, comments) VALUES (:id, :title, :lead, :body, :comments)"
+    )
 )
-_POSTGRESQL_UPSERT = text(
-    "INSERT INTO article_search (article_id, title, lead, body, comments) "
-    "VALUES (:id, :title, :lead, :body, :comments) "
-    "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, lead = EXCLUDED.lead, "
-    "body = EXCLUDED.body, comments = EXCLUDED.comments"
+_POSTGRESQL_UPSERT = PreparedStatement(
+    text(
+        "INSERT INTO article_search (article_id, title, lead, body, comments) "
+        "VALUES (:id, :title, :lead, :body, :comments) "
+        "ON CONFLICT (article_id) DO UPDATE SET title = EXCLUDED.title, lead = EXCLUDED.lead, "
+        "body = EXCLUDED.body, comments = EXCLUDED.comments"
+    )
 )
 
 
@@ -64,10 +69,10 @@ def index_article(
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         if not new:
-            connection.execute(_SQLITE_DELETE, params)
-        connection.execute(_SQLITE_INSERT, params)
+            _SQLITE_DELETE.one(connection, {"id": article_id})
+        _SQLITE_INSERT.one(connection, params)
     else:
-        connection.execute(_POSTGRESQL_UPSERT, params)
+        _POSTGRESQL_UPSERT.one(connection, params)
 
 
 def fts5_query(query: str) -> str | None:

@@ -141,6 +141,9 @@ class Article(Base):
     """The comment count the page declared at the latest fetch."""
     comments_digest: Mapped[str | None] = mapped_column(String(64))
     """Digest of the archived comment list, so an unchanged re-crawl skips reading comments."""
+    record_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    """sha256 of the last record upserted as received: receiving the very same record again only
+    updates last_seen_at (no validation, no comparison)."""
     first_crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     last_crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
 

@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
@@ -59,6 +59,7 @@ from storage.models import (
     Tag,
     VersionAuthor,
 )
+from storage.prepared import PreparedStatement
 from storage.record import (
     CONTENT_FIELDS,
     CommentEntry,
@@ -68,6 +69,7 @@ from storage.record import (
     content_hash,
     normalize_record,
     parse_datetime,
+    site_from_url,
     url_key,
 )
 
@@ -221,6 +223,31 @@ def prepare_capture(capture: Mapping[str, Any], path: str = "captures[0]") -> di
     }
 
 
+def record_fingerprint(record: Any) -> str | None:
+    """sha256 of a record exactly as received (None if it is not JSON): the same bytes again need
+    no validation nor comparison."""
+    try:
+        text = json.dumps(record, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _record_key(record: Any) -> tuple[str, str] | None:
+    """(site, identity URL) of a raw record as normalize_record would give them, None if malformed."""
+    if not isinstance(record, Mapping):
+        return None
+    url, site, canonical = record.get("url"), record.get("site"), record.get("canonical_url")
+    if (
+        not isinstance(url, str)
+        or not url.strip()
+        or not isinstance(site, str | None)
+        or not isinstance(canonical, str | None)
+    ):
+        return None
+    return (site or site_from_url(url)), (canonical or url)
+
+
 def merged_comment_order(
     stored: Sequence[str], incoming: Sequence[str], parent_of: Mapping[str, str | None] | None = None
 ) -> list[str]:
@@ -286,68 +313,41 @@ def _owner_of_link() -> Any:
     return select(_URLS.c.article_id).where(_URLS.c.url_key == _LINKS.c.url_key).scalar_subquery()
 
 
-class _BulkInsert:
-    """An INSERT run as one DBAPI ``executemany``: SQL compiled once per dialect by SQLAlchemy, values
-    converted by the columns' own bind processors (UTCDateTime, JSON, LargeBinary ...).
-
-    SQLAlchemy's per-execution and per-row parameter handling was most of the ingest time
-    (bench/archive_bench.py); this keeps its SQL and its types, not that overhead. Only for
-    INSERTs without RETURNING, on the session's own connection and transaction.
-    """
-
-    def __init__(self, statement: Any, columns: Sequence[str]) -> None:
-        self.statement = statement
-        self.columns = list(columns)
-        self._prepared: dict[str, tuple[str, tuple[str, ...], tuple[Any, ...], bool]] = {}
-
-    def _prepare(self, dialect: Any) -> tuple[str, tuple[str, ...], tuple[Any, ...], bool]:
-        prepared = self._prepared.get(dialect.name)
-        if prepared is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=self.columns)
-            names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
-            processors = tuple(
-                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-            )
-            prepared = self._prepared[dialect.name] = (
-                compiled.string,
-                names,
-                processors,
-                compiled.positional,
-            )
-        return prepared
-
-    def run(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
-        sql, names, processors, positional = self._prepare(connection.dialect)
-        pairs = tuple(zip(names, processors, strict=True))
-        params: list[Any] = []
-        for row in rows:
-            values = [row[name] if process is None else process(row[name]) for name, process in pairs]
-            params.append(values if positional else dict(zip(names, values, strict=True)))
-        cursor = connection.connection.cursor()
-        try:
-            cursor.executemany(sql, params)
-        finally:
-            cursor.close()
+def _insert_columns(table: Any, *exclude: str) -> list[str]:
+    """Columns an INSERT gives values for: all but the generated surrogate key ``id``."""
+    return [c.name for c in table.c if c.name not in ("id", *exclude)]
 
 
-def _bulk(table: Any, *exclude: str, statement: Any = None) -> _BulkInsert:
-    columns = [
-        c.name for c in table.c if c.name not in exclude and not (c.primary_key and c.autoincrement is True)
-    ]
-    return _BulkInsert(statement if statement is not None else insert(table).inline(), columns)
+def _bulk(table: Any, *exclude: str, statement: Any = None) -> PreparedStatement:
+    """An executemany INSERT of every column but ``exclude`` and the surrogate key."""
+    return PreparedStatement(
+        statement if statement is not None else insert(table).inline(), _insert_columns(table, *exclude)
+    )
+
+
+class _Found(NamedTuple):
+    site_id: int
+    id: int | None
+    url: str | None
+    comments_digest: str | None
+    record_fingerprint: str | None
+    version_id: int | None
+    content_hash: str | None
+    version_number: int | None
 
 
 class _Statements:
     """Every statement of the write path, built once: building and cache-keying statements costs
     more than SQLite takes to run them, and re-ingest speed matters (see bench/archive_bench.py)."""
 
-    find_article = (
+    find_article = PreparedStatement(
         select(
-            _SITES.c.id.label("site_id"),
+            _SITES.c.id,
             _ARTICLES.c.id,
             _ARTICLES.c.url,
             _ARTICLES.c.comments_digest,
-            _VERSIONS.c.id.label("version_id"),
+            _ARTICLES.c.record_fingerprint,
+            _VERSIONS.c.id,
             _VERSIONS.c.content_hash,
             _VERSIONS.c.version_number,
         )
@@ -360,8 +360,10 @@ class _Statements:
         .where(_SITES.c.key == bindparam("site"))
     )
     site_id = select(_SITES.c.id).where(_SITES.c.key == bindparam("site"))
-    insert_article = insert(_ARTICLES).returning(_ARTICLES.c.id)
-    touch_article = (
+    insert_article = PreparedStatement(
+        insert(_ARTICLES).returning(_ARTICLES.c.id), _insert_columns(_ARTICLES)
+    )
+    touch_article = PreparedStatement(
         update(_ARTICLES)
         .where(_ARTICLES.c.id == bindparam("p_article_id"))
         .values(
@@ -374,11 +376,22 @@ class _Statements:
                     _ARTICLES.c.last_crawl_run_id,
                     _ARTICLES.c.current_version_id,
                     _ARTICLES.c.comments_digest,
+                    _ARTICLES.c.record_fingerprint,
                 )
             }
         )
     )
-    insert_version = insert(_VERSIONS).returning(_VERSIONS.c.id)
+    seen_again = PreparedStatement(
+        update(_ARTICLES)
+        .where(_ARTICLES.c.id == bindparam("p_article_id"))
+        .values(
+            last_seen_at=_param(_ARTICLES.c.last_seen_at),
+            last_crawl_run_id=_param(_ARTICLES.c.last_crawl_run_id),
+        )
+    )
+    insert_version = PreparedStatement(
+        insert(_VERSIONS).returning(_VERSIONS.c.id), _insert_columns(_VERSIONS)
+    )
     insert_authors = _bulk(_AUTHORS)
     insert_sections = _bulk(_SECTIONS)
     insert_paragraphs = _bulk(_PARAGRAPHS)
@@ -399,9 +412,9 @@ class _Statements:
     insert_rows = _bulk(_ROWS)
     insert_cells = _bulk(_CELLS)
     insert_tags = _bulk(_TAGS)
-    resolve_links_to_keys = (
+    resolve_links_to_key = PreparedStatement(
         update(_LINKS)
-        .where(_LINKS.c.target_article_id.is_(None), _LINKS.c.url_key.in_(bindparam("keys", expanding=True)))
+        .where(_LINKS.c.target_article_id.is_(None), _LINKS.c.url_key == bindparam("p_key"))
         .values(target_article_id=_owner_of_link())
     )
     resolve_all_links = (
@@ -426,7 +439,7 @@ class _Statements:
         .where(_COMMENTS.c.article_id == bindparam("article_id"))
         .order_by(_COMMENTS.c.position)
     )
-    insert_comments = _bulk(_COMMENTS, "id")
+    insert_comments = _bulk(_COMMENTS)
     update_comment = (
         update(_COMMENTS)
         .where(_COMMENTS.c.id == bindparam("p_id"))
@@ -442,7 +455,7 @@ class _Statements:
         update(_COMMENTS).where(_COMMENTS.c.id == bindparam("p_id")).values(position=bindparam("p_position"))
     )
     _parent = _COMMENTS.alias("parent")
-    link_comment_parents = (
+    link_comment_parents = PreparedStatement(
         update(_COMMENTS)
         .where(
             _COMMENTS.c.article_id == bindparam("p_article_id"),
@@ -458,7 +471,7 @@ class _Statements:
             .scalar_subquery()
         )
     )
-    count_in_run = (
+    count_in_run = PreparedStatement(
         update(_RUNS)
         .where(_RUNS.c.id == bindparam("p_run_id"))
         .values(
@@ -478,10 +491,14 @@ class _Statements:
     stored_capture_keys = select(_CAPTURES.c.url, _CAPTURES.c.sha256).where(
         _CAPTURES.c.version_id == bindparam("version_id")
     )
-    insert_captures = _bulk(_CAPTURES, "id")
+    insert_captures = _bulk(_CAPTURES)
     ignoring_duplicates: ClassVar[dict[str, dict[str, Any]]] = {
         name: {table.name: dialect.insert(table).on_conflict_do_nothing() for table in (_SITES, _URLS)}
         for name, dialect in (("postgresql", postgresql_dialect), ("sqlite", sqlite_dialect))
+    }
+    insert_urls: ClassVar[dict[str, PreparedStatement]] = {
+        name: PreparedStatement(statements["article_urls"], _insert_columns(_URLS))
+        for name, statements in ignoring_duplicates.items()
     }
 
 
@@ -570,53 +587,74 @@ class ArchiveRepository:
         ``status``, ``headers`` (only :data:`SELECTED_HEADERS` are kept), ``fetched_at`` (aware
         datetime or ISO string, default now) and ``body`` (bytes). Raises :class:`InvalidRecord`
         (naming the field) before touching the database.
+
+        Re-crawls are cheap: the very record stored last time (same fingerprint) only updates
+        ``last_seen_at``; otherwise the current version's content hash and the comments digest are
+        compared before anything else is read.
         """
+        captures = list(captures)
+        now = seen_at or datetime.now(UTC)
+        connection = self.session.connection()
+        fingerprint = record_fingerprint(record)
+        key = _record_key(record)
+        found = self._find(connection, *key) if key is not None else None
+        if (
+            found is not None
+            and found.id is not None
+            and fingerprint is not None
+            and found.record_fingerprint == fingerprint
+            and not captures
+        ):
+            _Statements.seen_again.one(
+                connection,
+                {"p_article_id": found.id, "p_last_seen_at": now, "p_last_crawl_run_id": crawl_run_id},
+            )
+            self._count(crawl_run_id, "unchanged", 0, 0, 0)
+            assert found.version_id is not None and found.version_number is not None
+            return UpsertResult(found.id, found.version_id, "unchanged", found.version_number)
+
         rec = normalize_record(record)
         prepared = [prepare_capture(c, f"captures[{i}]") for i, c in enumerate(captures)]
-        now = seen_at or datetime.now(UTC)
         digest = content_hash(rec)
         entries = comment_entries(rec)
         incoming_comments = comments_digest([(e.key, e.content_hash) for e in entries])
         identity = rec["canonical_url"] or rec["url"]
-
-        row = self._execute(
-            _Statements.find_article, {"site": rec["site"], "identity": identity}
-        ).one_or_none()
-        if row is None or row.id is None:
-            site_id = row.site_id if row is not None else self._create_site(rec["site"], now)
+        if key != (rec["site"], identity):
+            found = self._find(connection, rec["site"], identity)
+        if found is None or found.id is None:
+            site_id = found.site_id if found is not None else self._create_site(rec["site"], now)
             return self._insert_article(
-                site_id, rec, identity, digest, entries, incoming_comments, prepared, now, crawl_run_id
+                site_id,
+                rec,
+                identity,
+                digest,
+                entries,
+                incoming_comments,
+                prepared,
+                now,
+                crawl_run_id,
+                fingerprint,
             )
 
-        article_id = row.id
-        links_resolved = self._register_urls(article_id, [rec["url"]]) if rec["url"] != row.url else 0
+        article_id = found.id
+        links_resolved = self._register_urls(article_id, [rec["url"]]) if rec["url"] != found.url else 0
         status: Literal["updated", "unchanged"] = "unchanged"
         changed: list[str] = []
-        version_id, version_number = row.version_id, row.version_number or 0
-        if row.content_hash != digest:
+        version_id, version_number = found.version_id, found.version_number or 0
+        if found.content_hash != digest:
             status = "updated"
-            previous = self._load_versions([row.version_id])[row.version_id] if row.version_id else None
+            previous = self._load_versions([found.version_id])[found.version_id] if found.version_id else None
             changed = changed_fields(previous, rec) if previous else list(CONTENT_FIELDS)
             version_number += 1
             version_id = self._insert_version(
                 article_id, version_number, rec, digest, changed, now, crawl_run_id
             )
+        assert version_id is not None
 
-        merge = _CommentMerge(digest=row.comments_digest)
-        if row.comments_digest != incoming_comments:
+        merge = _CommentMerge(digest=found.comments_digest)
+        if found.comments_digest != incoming_comments:
             merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=False)
-        self._execute(
-            _Statements.touch_article,
-            {
-                "p_article_id": article_id,
-                "p_url": rec["url"],
-                "p_last_seen_at": now,
-                "p_comment_count": rec["comment_count"],
-                "p_last_crawl_run_id": crawl_run_id,
-                "p_current_version_id": version_id,
-                "p_comments_digest": merge.digest,
-            },
-        )
+        self._touch(article_id, rec, now, crawl_run_id, version_id, merge.digest, fingerprint)
         if status == "updated" or merge.added or merge.updated:
             texts = merge.texts if merge.texts is not None else self._comment_texts(article_id)
             fulltext.index_article(self.session, article_id, rec, texts, new=False)
@@ -636,6 +674,35 @@ class ArchiveRepository:
             links_resolved=links_resolved,
         )
 
+    @staticmethod
+    def _find(connection: Connection, site: str, identity: str) -> _Found | None:
+        row, _ = _Statements.find_article.one(connection, {"site": site, "identity": identity})
+        return None if row is None else _Found(*row)
+
+    def _touch(
+        self,
+        article_id: int,
+        rec: dict[str, Any],
+        now: datetime,
+        crawl_run_id: int | None,
+        version_id: int,
+        comments_digest: str | None,
+        fingerprint: str | None,
+    ) -> None:
+        _Statements.touch_article.one(
+            self.session.connection(),
+            {
+                "p_article_id": article_id,
+                "p_url": rec["url"],
+                "p_last_seen_at": now,
+                "p_comment_count": rec["comment_count"],
+                "p_last_crawl_run_id": crawl_run_id,
+                "p_current_version_id": version_id,
+                "p_comments_digest": comments_digest,
+                "p_record_fingerprint": fingerprint,
+            },
+        )
+
     def _insert_article(
         self,
         site_id: int,
@@ -647,38 +714,32 @@ class ArchiveRepository:
         captures: list[dict[str, Any]],
         now: datetime,
         crawl_run_id: int | None,
+        fingerprint: str | None,
     ) -> UpsertResult:
-        article_id = self._execute(
-            _Statements.insert_article,
+        row, _ = _Statements.insert_article.one(
+            self.session.connection(),
             {
                 "site_id": site_id,
                 "canonical_url": identity,
                 "url": rec["url"],
                 "first_seen_at": now,
                 "last_seen_at": now,
+                "current_version_id": None,
                 "comment_count": rec["comment_count"],
                 "comments_digest": incoming_comments,
+                "record_fingerprint": None,
                 "first_crawl_run_id": crawl_run_id,
                 "last_crawl_run_id": crawl_run_id,
             },
-        ).scalar_one()
+        )
+        assert row is not None
+        article_id = row[0]
         # URLs first, so that the article's own version resolves self-links like any other.
         links_resolved = self._register_urls(article_id, [identity, rec["url"]])
         filled = [name for name in CONTENT_FIELDS if rec[name] not in (None, [], "")]
         version_id = self._insert_version(article_id, 1, rec, digest, filled, now, crawl_run_id)
         merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=True)
-        self._execute(
-            _Statements.touch_article,
-            {
-                "p_article_id": article_id,
-                "p_url": rec["url"],
-                "p_last_seen_at": now,
-                "p_comment_count": rec["comment_count"],
-                "p_last_crawl_run_id": crawl_run_id,
-                "p_current_version_id": version_id,
-                "p_comments_digest": merge.digest,
-            },
-        )
+        self._touch(article_id, rec, now, crawl_run_id, version_id, merge.digest, fingerprint)
         fulltext.index_article(self.session, article_id, rec, merge.texts or [], new=True)
         stored = self._store_captures(article_id, version_id, crawl_run_id, captures, new_version=True)
         self._count(crawl_run_id, "new", merge.added, 0, stored)
@@ -700,8 +761,8 @@ class ArchiveRepository:
     def _count(self, run_id: int | None, status: str, added: int, updated: int, captures: int) -> None:
         if run_id is None:
             return
-        self._execute(
-            _Statements.count_in_run,
+        _Statements.count_in_run.one(
+            self.session.connection(),
             {
                 "p_run_id": run_id,
                 "p_articles_new": int(status == "new"),
@@ -726,8 +787,8 @@ class ArchiveRepository:
         crawl_run_id: int | None,
     ) -> int:
         """Insert a version and its content rows; returns its id."""
-        version_id = self._execute(
-            _Statements.insert_version,
+        row, _ = _Statements.insert_version.one(
+            self.session.connection(),
             {
                 "article_id": article_id,
                 "version_number": number,
@@ -737,7 +798,9 @@ class ArchiveRepository:
                 "crawl_run_id": crawl_run_id,
                 **self._version_columns(rec),
             },
-        ).scalar_one()
+        )
+        assert row is not None
+        version_id: int = row[0]
         self._insert_version_children(version_id, rec)
         return version_id
 
@@ -764,7 +827,7 @@ class ArchiveRepository:
         """Insert everything a version says, one executemany per table."""
         connection = self.session.connection()
         if rec["authors"]:
-            _Statements.insert_authors.run(
+            _Statements.insert_authors.many(
                 connection,
                 [
                     {"version_id": version_id, "position": i, "name": name}
@@ -773,7 +836,7 @@ class ArchiveRepository:
             )
         sections = rec["sections"]
         if sections:
-            _Statements.insert_sections.run(
+            _Statements.insert_sections.many(
                 connection,
                 [
                     {"version_id": version_id, "position": i, "heading": s["heading"], "level": s["level"]}
@@ -786,7 +849,7 @@ class ArchiveRepository:
                 for i, text in enumerate(section["paragraphs"])
             ]
             if paragraphs:
-                _Statements.insert_paragraphs.run(connection, paragraphs)
+                _Statements.insert_paragraphs.many(connection, paragraphs)
         if rec["related_links"]:
             rows = []
             for i, link in enumerate(rec["related_links"]):
@@ -803,9 +866,9 @@ class ArchiveRepository:
                         "target_key": key,
                     }
                 )
-            _Statements.insert_links.run(connection, rows)
+            _Statements.insert_links.many(connection, rows)
         if rec["key_points"]:
-            _Statements.insert_key_points.run(
+            _Statements.insert_key_points.many(
                 connection,
                 [
                     {"version_id": version_id, "position": i, "text": text}
@@ -815,7 +878,7 @@ class ArchiveRepository:
         if rec["tables"]:
             self._insert_tables(version_id, rec["tables"])
         if rec["tags"]:
-            _Statements.insert_tags.run(
+            _Statements.insert_tags.many(
                 connection,
                 [
                     {"version_id": version_id, "position": i, "name": name}
@@ -825,7 +888,7 @@ class ArchiveRepository:
 
     def _insert_tables(self, version_id: int, tables: list[dict[str, Any]]) -> None:
         connection = self.session.connection()
-        _Statements.insert_tables.run(
+        _Statements.insert_tables.many(
             connection,
             [
                 {"version_id": version_id, "position": i, "caption": t["caption"], "header": t["header"]}
@@ -849,9 +912,9 @@ class ArchiveRepository:
                     for i, value in enumerate(row)
                 )
         if rows:
-            _Statements.insert_rows.run(connection, rows)
+            _Statements.insert_rows.many(connection, rows)
         if cells:
-            _Statements.insert_cells.run(connection, cells)
+            _Statements.insert_cells.many(connection, cells)
 
     # ----------------------------------------------------------------------- comments
 
@@ -904,14 +967,14 @@ class ArchiveRepository:
             if row.position != position[row.comment_key] and row.id not in updated_ids
         ]
         if inserts:
-            _Statements.insert_comments.run(self.session.connection(), inserts)
+            _Statements.insert_comments.many(self.session.connection(), inserts)
         if updates:
             self._execute(_Statements.update_comment, updates)
         if moves:
             self._execute(_Statements.move_comment, moves)
         if (inserts or updates) and (stored or any(e.comment["parent_id"] for e in entries)):
             # Replies point at their parent row; a parent from a later comment page links up then.
-            self._execute(_Statements.link_comment_parents, {"p_article_id": article_id})
+            _Statements.link_comment_parents.one(self.session.connection(), {"p_article_id": article_id})
 
         hashes = {row.comment_key: row.content_hash for row in stored}
         hashes.update((entry.key, entry.content_hash) for entry in entries)
@@ -948,12 +1011,12 @@ class ArchiveRepository:
 
     def _register_urls(self, article_id: int, urls: list[str]) -> int:
         """Make the article findable by these URLs; returns how many waiting links now resolve."""
+        connection = self.session.connection()
         keys = {url_key(url): url for url in urls}
-        self._execute(
-            self._ignoring_duplicates["article_urls"],
-            [{"url_key": key, "article_id": article_id, "url": url} for key, url in keys.items()],
+        _Statements.insert_urls[self.dialect].many(
+            connection, [{"url_key": key, "article_id": article_id, "url": url} for key, url in keys.items()]
         )
-        return self._execute(_Statements.resolve_links_to_keys, {"keys": list(keys)}).rowcount or 0
+        return sum(_Statements.resolve_links_to_key.one(connection, {"p_key": key})[1] for key in keys)
 
     def resolve_related_links(self) -> int:
         """Point every unresolved related link whose target is archived at it; returns the count.
@@ -995,7 +1058,7 @@ class ArchiveRepository:
                 {"article_id": article_id, "version_id": version_id, "crawl_run_id": crawl_run_id, **capture}
             )
         if rows:
-            _Statements.insert_captures.run(self.session.connection(), rows)
+            _Statements.insert_captures.many(self.session.connection(), rows)
         return len(rows)
 
     def iter_captures(
@@ -1105,8 +1168,11 @@ class ArchiveRepository:
             )
         now = datetime.now(UTC)
         merge = self._merge_comments(article_id, comment_entries(rec), now, None, new_article=False)
+        # The stored content no longer comes from the last record received: forget its fingerprint.
         self.session.execute(
-            update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(comments_digest=merge.digest)
+            update(_ARTICLES)
+            .where(_ARTICLES.c.id == article_id)
+            .values(comments_digest=merge.digest, record_fingerprint=None)
         )
         current = self.session.scalar(
             select(_ARTICLES.c.current_version_id).where(_ARTICLES.c.id == article_id)

@@ -149,3 +149,17 @@ def test_records_are_read_back_in_batches(repo, all_records) -> None:
     records = repo.get_records(list(reversed(ids)))
     assert [r["url"] for r in records] == [r["url"] for r in reversed(all_records)]
     assert repo.get_record(10**9) is None
+
+
+def test_the_same_record_again_is_recognized_without_being_reread(repo, session, flagship) -> None:
+    first = repo.upsert_article(flagship)
+    stored_fingerprint = session.get(Article, first.article_id).record_fingerprint
+    assert stored_fingerprint is not None
+    reordered = dict(reversed(list(flagship.items())))  # same record, other key order: the full comparison
+    assert repo.upsert_article(reordered).status == "unchanged"
+    assert repo.upsert_article(flagship).status == "unchanged"
+    # After a re-extraction replaced the stored content, the old record is a real change again.
+    improved = edited(flagship, key_points=["Un seul point"])
+    assert repo.replace_version_record(first.version_id, improved) is True
+    assert repo.upsert_article(flagship).status == "updated"
+    assert repo.upsert_article(flagship).status == "unchanged"

@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("current_version_id", sa.Integer(), nullable=True),
         sa.Column("comment_count", sa.Integer(), nullable=True),
         sa.Column("comments_digest", sa.String(length=64), nullable=True),
+        sa.Column("record_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("first_crawl_run_id", sa.Integer(), nullable=True),
         sa.Column("last_crawl_run_id", sa.Integer(), nullable=True),
         *current_version_fk_inline,
