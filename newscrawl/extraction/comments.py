@@ -1,0 +1,1936 @@
+"""Reader comments: the comment list of an article page, its declared count and where it sits.
+
+Pure functions over a parsed page (lxml root); the page is never modified. The body extractor gets
+the elements of the comment area in ``CommentsResult.containers`` and drops them itself; the crawler
+follows ``comment_page_urls`` (applied to every comment page it fetches) and merges the comments.
+
+How comments are found, in order (the first way that yields comments wins):
+
+1. *Comment items* named by their markup, found in one pass over the page: WordPress ``li.comment`` /
+   ``li.pingback`` with ``id="comment-N"``, Blogger ``li.comment#cN``, Drupal ``article.comment``,
+   wpDiscuz, SPIP ``.forum-message``, Livefyre, Disqus static dumps (``#disqus_thread li.post``),
+   schema.org microdata / RDFa (``itemtype=.../Comment``), and any block whose class says it is one
+   comment (``comment``, ``js-comment``, ``kb-comment``, ``comment_default`` ...). Candidates are
+   grouped by kind (tag + class or id family): a kind whose members each hold several comments is a
+   wrapper (``div.comment-box`` around the list) and a kind whose members each sit alone inside a
+   member of another kind is a part of it (``article.comment-body`` inside ``li.comment``). Sidebars,
+   "recent comments" widgets and forms are left out.
+2. *Comment texts* (``.comment-text``, ``.commentText`` ...) with no item around them: each one's item
+   is the largest block holding that text and little else.
+3. *Repeated blocks* in an element named like a comment area (``#comments``, ``.reactions`` ...), each
+   with an author or a date.
+4. JSON-LD ``comment`` arrays (the caller passes the parsed objects).
+5. A "Kommentare" / "Comments" heading followed by dated blocks, or numbered headers ("#1 von X").
+
+Within a comment: the text is its text element (``itemprop=text``, ``.comment-content``,
+``.forum-texte``, ``.field--name-comment-body`` ...) or everything but its author, date, header,
+avatar, actions ("Répondre", votes, "Signaler") and replies; the author comes from ``.fn``,
+``itemprop=author``, ``*author*`` / ``*username*`` classes, ``cite``, profile links or "X says:" /
+"par X" / "X | date" header lines; the date from ``<time datetime>``, ``dateCreated``, ``data-*``
+timestamps, permalinks and date-like lines (``published_raw`` is always the visible text). Threading
+comes from the nesting: a reply inside its parent, or in a replies list right after it (Drupal
+``.indented``, SPIP nested ``ul``). On a forum thread the first post, marked as the thread starter's,
+is the article and not a comment.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from newscrawl.extraction.dates import default_timezone, parse_date, search_date, to_iso
+from newscrawl.extraction.text import BLOCK_TAGS, SKIP_TAGS, normalize_space
+from newscrawl.items import Comment
+
+__all__ = ["CommentsResult", "comment_page_urls", "extract_comments"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CommentsResult:
+    comments: list[Comment] = field(default_factory=list)
+    """Page order; a reply follows its parent; ``parent_id`` from the markup's nesting."""
+
+    declared_count: int | None = None
+    """The count the page shows ("43 avis sur « … »", "N comments", commentCount), None if it shows none."""
+
+    containers: list = field(default_factory=list)
+    """lxml elements holding the comment area (list, title, pagination, reply form)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Vocabulary
+
+_ITEM_TAGS = frozenset("li div article section dd tr td blockquote table aside".split())
+
+# Class tokens that name one comment.
+_ITEM_CLASS = re.compile(
+    r"""^(?:
+        comment|pingback|trackback|
+        (?:(?:(?!comment)[a-z0-9])+[-_]?)?comment(?:[-_]?(?:item|entry|single|default|node|unit|article|card|li|row|post))?|
+        (?:single|one)[-_]comment|
+        (?:[a-z0-9]+[-_])?(?:kommentar|commentaire|comentario|commento|reactie)(?:[-_]?(?:item|entry|single))?|
+        forum-message|
+        fyre-comment-article
+    )$""",
+    re.X,
+)
+# ... but not the buttons, links and widgets around comments.
+_NOT_ITEM_PREFIX = re.compile(
+    r"^(?:report|add|post|leave|write|new|no|edit|reply|submit|show|load|more|view|count|toggle|open|close|"
+    r"hide|flag|like|share|recent|latest|top|best|facebook|fb|has|with|your|my|form|respond|js-form|"
+    r"after|before|under|pre|end|start|first|last|goto|go-to|jump|scroll|link|btn|button|icon|ico)[-_]?"
+)
+# Numbered ids of one comment: comment-12, li-comment-12, comment_12, wc-comm-12_0, c123456 (Blogger).
+_ITEM_ID = re.compile(
+    r"^(?:li-|wc-)?(?:comment|comm|kommentar|commentaire|reaction|cmt)[-_]?(\d+)(?:_\d+)?$"
+    r"|^c(\d{6,})$|^(\d+)$"
+)
+_BODY_ID = re.compile(r"^div-comment-(\d+)$")
+_ANCHOR_ID = re.compile(r"^(?:comment|comments|forum|c|cmt|reply)[-_]?(\d+)$")
+_MICRODATA_COMMENT = re.compile(r"schema\.org/(?:Comment|UserComments|Answer)\b", re.I)
+
+# A class/id token of the area that holds the comments.
+_AREA_TOKEN = re.compile(
+    r"comment|kommentar|disqus|forum|reaction|discussion|respond|discuss|reacties|comentarios|commenti"
+)
+# Tokens of the comment list's title / count.
+_TITLE_TOKEN = re.compile(
+    r"(?:comments?|kommentare?|commentaires?|reactions?)[-_]?(?:title|count|number|header|heading|headline|total)"
+    r"|(?:title|count|number|heading)[-_]?(?:comments?|kommentare?)|^count$|^comment-?count|commentcount"
+)
+
+# Parts of one comment.
+_TEXT_STRONG = re.compile(
+    r"""comment[-_]*(?:content|text|body|message|msg|inhalt|texte|entry)(?:[-_]?\d+)?$|
+        (?:content|text|body|message)[-_]*comment(?:[-_]?\d+)?$|
+        field--name-comment-body|field-name-comment-body|forum-texte|forum-item|post-message|
+        wc-comment-text|fyre-comment-body|reaction[-_]?(?:text|content)|kommentar[-_]?text|
+        ^(?:text|content|message|body)$""",
+    re.X,
+)
+_TEXT_WEAK = re.compile(r"text|content|message|body|entry|texte|inhalt|testo|contenido|msg")
+_AUTHOR_TOKEN = re.compile(
+    r"^(?:name|nick|nickname|pseudo|poster|user|commenter|by)$|author|autor(?!i)|auteur|user-?name|user_name|"
+    r"nick|commenter|kommentator|pseudo|display-?name|(?:comment|user|member|poster)[-_]?name|verfasser"
+)
+_AUTHOR_NAME_TOKEN = re.compile(
+    r"^fn$|(?:author|autor|auteur|user|comment|member|poster|display)[-_]?name|username|nickname|^name$|^nick$"
+)
+_NOT_AUTHOR_TOKEN = re.compile(
+    r"avatar|img|image|photo|pic|gravatar|link|url|date|time|info|bio|desc|meta|about|field--"
+)
+_DATE_TOKEN = re.compile(
+    r"date|time|datum|fecha|zeit|published|timestamp|posted|when|\bago\b|heure|metadata|commentmetadata"
+)
+_META_TOKEN = re.compile(
+    r"meta|info|byline|header|head\b|heading|details|vcard|posted|footer|chapo|titlebar|attribution"
+)
+# Parts of a comment that are not its text: actions, avatars, badges, hidden and screen-reader text.
+# Matched on whole class components (separated by space, - or _) so "field--label-hidden" stays text.
+_NOISE_TOKEN = re.compile(
+    r"(?:^|[\s_-])(?:reply|respond|repondre|répondre|antworten|antwort|vote|votes|voting|rating|ratings|like|likes|"
+    r"dislike|upvote|downvote|karma|report|signaler|signal|flag|melden|share|sharing|social|action|actions|"
+    r"toolbar|tools|edit|permalink|says|avatar|gravatar|moderation|awaiting|badge|thumbs|hilfreich|"
+    r"hyperlien|controls|links)(?=$|[\s_-])"
+    r"|(?:^|\s)(?:hidden|is-hidden|visually-hidden|sr-only|screen-reader-text|d-none|hide|comment-footer|"
+    r"quote-button|voir-en-ligne)(?=\s|$)"
+)
+_ACTION_TEXT = re.compile(
+    r"^(?:répondre|repondre|reply|antworten|responder|rispondi|signaler|report|melden|like|j[’']aime|citer|"
+    r"zitieren|quote|edit|modifier|bearbeiten|permalink|lien permanent|partager|share|teilen|supprimer|delete|"
+    r"löschen|kommentar melden|signaler un abus|report abuse|alerter|répondre à ce message|"
+    r"reply to this comment|log in to reply|connectez-vous pour répondre|se connecter pour répondre|"
+    r"zum antworten anmelden|anmelden um zu antworten|responder a este comentario|rispondi a questo commento|"
+    r"expand full comment|click to expand\.*|show more|read more|voir plus|lire la suite|afficher la suite|"
+    r"mehr anzeigen|weiterlesen|leer más|mostra di più|"
+    r"\d*\s*(?:likes?|j[’']aime|réponses?|replies|antworten)|[↑↓▲▼+\-]?\s*\d*|\[\s*\w+\s*\])$",
+    re.I,
+)
+_SAYS = re.compile(
+    r"\s+(?:dit|a dit|a écrit|écrit|says|said|wrote|writes|sagt|schrieb|schreibt|meint|escribió|escribe|dice|"
+    r"ha scritto|scrive|commented|kommentierte|posted|edited|replied|answered|a répondu|antwortete|"
+    r"publié|gepostet)(?:\s*:.*|\s*)$",
+    re.I,
+)
+_BY_PREFIX = re.compile(
+    r"^\s*(?:#\s*\d+\s*)?(?:(?:kommentar|comment|commentaire|comentario|commento|antwort|réponse|reply|"
+    r"posted|publié|publiée|geschrieben|écrit|written|gepostet|verfasst|submitted|envoyé|escrito|scritto)\s+)?"
+    r"(?:by|von|par|de|por|da|di)\s*:?\s+",
+    re.I,
+)
+# "Posted by: X", "Kommentar von X", "par X" inside a header line.
+_BY_IN_HEADER = re.compile(
+    r"(?:^|[\s|•·,(])(?:(?:kommentar|comment|commentaire|antwort|réponse|reply|posted|publié|publiée|geschrieben|"
+    r"écrit|written|gepostet|verfasst|submitted|envoyé)\s+)?(?:by|von|par|por)\s*:?\s+"
+    r"(.{1,60}?)(?=\s*(?:[,|•·—–]|\s-\s|\s(?:am|le|on|el|il|um|at|à)\s|\d{1,2}[./]\d|\d{1,2}\.?\s+[a-zäéû]{3,}|$))",
+    re.I,
+)
+_PROFILE_HREF = re.compile(
+    r"/(?:user|users|profile|profil|profiles|member|members|membre|membres|benutzer|mitglied|autor|author|"
+    r"authors|u|people|nutzer|usuario|utente)(?:/|\.|\?|=|$)|[?&](?:user|uid|userid|profile|id_auteur)=",
+    re.I,
+)
+
+# "43 avis sur « … »", "Un avis", "12 Kommentare", "Comments (3)", "Aucun commentaire".
+_NOUN = (
+    r"(?:\w*kommentare?|\w*kommentaren|commentaires?|comment(?:s|aires?)?|avis|réponses?|reponses?|réactions?|"
+    r"reactions?|réflexions?|reflexions?|messages?|contributions?|responses?|replies|reply|thoughts?|"
+    r"opinions?|antworten|antwort|gedanken|gedanke|meinungen|beiträge|beitrag|reaktionen|reaktion|"
+    r"comentarios?|respuestas?|opiniones|commenti|commento|risposte|risposta|pensieri|reacties|reactie)"
+)
+_WORD_NUMBERS = {
+    "un": 1,
+    "une": 1,
+    "one": 1,
+    "a": 1,
+    "ein": 1,
+    "eine": 1,
+    "einen": 1,
+    "einem": 1,
+    "uno": 1,
+    "una": 1,
+    "deux": 2,
+    "two": 2,
+    "zwei": 2,
+    "dos": 2,
+    "due": 2,
+    "trois": 3,
+    "three": 3,
+    "drei": 3,
+    "tres": 3,
+    "tre": 3,
+}
+_ZERO = re.compile(
+    rf"^(?:aucun(?:e)?|pas\s+d[e’']|no|keine?n?|sin|nessun[oa]?|ningún|ningun|zero|null|0)\s*(?:\w+\s+)?{_NOUN}\b",
+    re.I,
+)
+_COUNT_LEAD = re.compile(
+    rf"^(?P<n>\d{{1,3}}(?:[.,\s\u00a0\u202f]\d{{3}})*|\d+|[a-zà-ü]+)\s+(?:\w+\s+)?{_NOUN}\b", re.I
+)
+_COUNT_TAIL = re.compile(rf"^(?:\w+\s+)?{_NOUN}\s*[:(\[]?\s*(?P<n>\d+)\s*[)\]]?$", re.I)
+
+_COMMENT_HEADING = re.compile(
+    rf"^(?:\d+\s+)?(?:\w*kommentare?|commentaires?|comments?|réactions?|reactions?|leserbriefe|"
+    rf"comentarios|commenti|vos réactions|ihre meinung|{_NOUN})\s*(?:\(\d+\)|:)?$",
+    re.I,
+)
+_NUMBERED_HEADER = re.compile(
+    r"^\s*#\s*(\d+)\s*(?:[-:.)]\s*)?(?:(?:kommentar|comment|commentaire|beitrag|antwort|message)\s+)?"
+    r"(?:von|by|de|par|from)\s+(.+)$",
+    re.I,
+)
+
+_PAGE_HREF = re.compile(
+    r"/comment-page-(\d+)/?|[?&](?:cpage|comment-page|commentpage|comments_page|commentspage|comments-page|"
+    r"page_comments|cp)=(\d+)|[?&]debut_[a-z_]*forum[a-z_]*=(\d+)",
+    re.I,
+)
+_NAV_TOKEN = re.compile(
+    r"comment[-_]?(?:s[-_]?)?(?:nav|navigation|pagination|pager|pages|paging)|nav-links|pagination|pager|page-numbers"
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _tag(el) -> str:
+    t = el.tag
+    return t.lower() if isinstance(t, str) else ""
+
+
+def _tokens(el) -> list[str]:
+    """Lower-cased class tokens plus the id (as one more token)."""
+    cls = el.get("class")
+    out = cls.lower().split() if cls else []
+    ident = el.get("id")
+    if ident:
+        out.append(ident.strip().lower())
+    return out
+
+
+def _matches(tokens: list[str], pattern: re.Pattern) -> bool:
+    search = pattern.search
+    return any(search(t) for t in tokens)
+
+
+def _collect_text(el, skip=None) -> str:
+    """Visible text of `el` with block boundaries as spaces; subtrees for which `skip(e)` is true are
+    left out (their tails kept). Iterative, so deep nesting can't overflow the stack."""
+    parts: list[str] = []
+    stack = [(el, False)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            if _tag(node) in BLOCK_TAGS:
+                parts.append(" ")
+            if node is not el and node.tail:
+                parts.append(node.tail)
+            continue
+        tag = node.tag
+        if not isinstance(tag, str):
+            if node is not el and node.tail:
+                parts.append(node.tail)
+            continue
+        tag = tag.lower()
+        if tag in SKIP_TAGS or (skip is not None and node is not el and skip(node)):
+            if tag in BLOCK_TAGS or tag == "br":
+                parts.append(" ")
+            if node is not el and node.tail:
+                parts.append(node.tail)
+            continue
+        if tag in BLOCK_TAGS or tag == "br":
+            parts.append(" ")
+        if node.text:
+            parts.append(node.text)
+        stack.append((node, True))
+        for child in reversed(node):
+            stack.append((child, False))
+    return normalize_space("".join(parts))
+
+
+def _iter_inside(el, stop):
+    """Descendants of `el` in document order, not descending into elements for which stop(e) is true
+    (those are not yielded either)."""
+    stack = list(reversed(el))
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str):
+            continue
+        if stop(node):
+            continue
+        yield node
+        stack.extend(reversed(node))
+
+
+def _ancestors(el):
+    p = el.getparent()
+    while p is not None:
+        yield p
+        p = p.getparent()
+
+
+def _digits(value: str | None) -> str | None:
+    if not value:
+        return None
+    m = re.search(r"\d+", value)
+    return m.group(0) if m else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Dates
+
+
+def _resolve_tz(language, tz):
+    """The zone for dates written without an offset: the caller's, else the language's default."""
+    if isinstance(tz, str):
+        try:
+            return ZoneInfo(tz)
+        except (ValueError, KeyError, OSError):
+            tz = None
+    if tz is not None:
+        return tz
+    return default_timezone(language) if language else None
+
+
+def _iso(dt: datetime) -> str:
+    return to_iso(dt)
+
+
+_ISO_ATTR = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def _parse_attr_date(value: str | None, tzinfo) -> datetime | None:
+    """ISO 8601 or Unix-epoch attribute values."""
+    if not value:
+        return None
+    v = value.strip()
+    if re.fullmatch(r"\d{10}(?:\d{3})?", v):
+        stamp = int(v) / (1000 if len(v) == 13 else 1)
+        try:
+            dt = datetime.fromtimestamp(stamp, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return dt.astimezone(tzinfo) if tzinfo is not None else dt
+    if not _ISO_ATTR.match(v):
+        return None
+    v = v.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", v) else v
+    if v.endswith("Z"):
+        v = v[:-1] + "+00:00"
+    v = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", v)
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        return None
+    if tzinfo is not None:
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=tzinfo)
+        elif dt.utcoffset() == timedelta(0):
+            dt = dt.astimezone(tzinfo)  # same instant, shown in the page's local time
+    return dt
+
+
+def _parse_text_date(text: str, ctx: _Ctx) -> tuple[datetime | None, str | None]:
+    """(datetime, the date as written) for the first date in `text`."""
+    if not text or not re.search(r"\d|yesterday|hier|gestern|ayer|ieri|today|heute|aujourd", text, re.I):
+        return None, None
+    text = normalize_space(text)[:200]
+    found = search_date(text, language=ctx.language, now=ctx.now, tz=ctx.tz)
+    if found:
+        return found[0], normalize_space(found[1])
+    if len(text) <= 12 or _DATE_LINE.match(text):
+        dt = parse_date(text, language=ctx.language, now=ctx.now, tz=ctx.tz)
+        if dt is not None:
+            return dt, text
+    return None, None
+
+
+# --------------------------------------------------------------------------------------------------
+# Context
+
+
+@dataclass(slots=True)
+class _Ctx:
+    url: str
+    language: str | None
+    now: datetime | None
+    tz: object
+
+
+# --------------------------------------------------------------------------------------------------
+# Candidate scan: one pass over the document
+
+
+@dataclass(slots=True)
+class _Scan:
+    items: list = field(default_factory=list)  # (element, family)
+    text_parts: list = field(default_factory=list)  # strong comment-text elements
+    titles: list = field(default_factory=list)  # comment title / count elements
+    areas: list = field(default_factory=list)  # elements whose class/id names a comment area
+    forms: list = field(default_factory=list)  # comment forms
+    disqus: list = field(default_factory=list)
+    headings: list = field(default_factory=list)  # short headings that say "Comments"
+
+
+def _item_family(el, tag: str, tokens: list[str]) -> str | None:
+    """The kind of comment item `el` is, or None."""
+    itemtype = el.get("itemtype") or el.get("typeof")
+    if itemtype and _MICRODATA_COMMENT.search(
+        itemtype if "/" in itemtype else "schema.org/" + itemtype.split(":")[-1]
+    ):
+        return "microdata"
+    if tag not in _ITEM_TAGS:
+        return None
+    cls = (el.get("class") or "").lower().split()
+    for t in cls:
+        if _ITEM_CLASS.match(t) and not _NOT_ITEM_PREFIX.match(t):
+            return f"{tag}.{t}" if t not in ("comment", "pingback", "trackback") else f"{tag}.comment"
+    ident = (el.get("id") or "").lower()
+    m = _ITEM_ID.match(ident) if ident else None
+    if m is None:
+        return None
+    # bare numbers and Blogger's c123456... count only on comment-named blocks
+    if (m.group(2) or m.group(3)) and not any("comment" in t or "kommentar" in t for t in cls):
+        return None
+    return f"{tag}#" + re.sub(r"\d+", "N", ident)
+
+
+_NOT_TEXT_TAGS = frozenset(
+    "a span img input button label time abbr i b svg textarea select option form h1 h2 h3 h4 h5 h6".split()
+)
+
+
+def _scan(root) -> _Scan:
+    scan = _Scan()
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        tag = tag.lower()
+        if tag in ("script", "style", "noscript", "template", "svg", "head", "meta", "link"):
+            continue
+        if tag == "form":
+            if el.xpath(".//textarea") or _matches(_tokens(el), _AREA_TOKEN):
+                scan.forms.append(el)
+            continue
+        if (
+            el.get("class") is None
+            and el.get("id") is None
+            and el.get("itemtype") is None
+            and el.get("typeof") is None
+        ):
+            if tag in ("h2", "h3", "h4", "h5"):
+                scan.headings.append(el)
+            continue
+        tokens = _tokens(el)
+        fam = _item_family(el, tag, tokens)
+        if fam is not None:
+            scan.items.append((el, fam))
+        elif tag not in _NOT_TEXT_TAGS and el.get("class"):
+            cls = el.get("class").lower().split()
+            if _matches(cls, _TEXT_STRONG) and any(
+                ("comment" in t or "forum" in t or "kommentar" in t or "reaction" in t) for t in cls
+            ):
+                scan.text_parts.append(el)
+        if _matches(tokens, _TITLE_TOKEN) and tag not in ("a", "li", "ol", "ul", "form"):
+            scan.titles.append(el)
+        elif tag in ("h2", "h3", "h4", "h5") or "titlebar" in tokens:
+            scan.headings.append(el)
+        if tag in ("div", "section", "aside", "ol", "ul", "article", "footer", "main") and _matches(
+            tokens, _AREA_TOKEN
+        ):
+            scan.areas.append(el)
+        if "disqus_thread" in tokens:
+            scan.disqus.append(el)
+    return scan
+
+
+# --------------------------------------------------------------------------------------------------
+# From candidates to items
+
+
+def _in_form(el) -> bool:
+    for a in _ancestors(el):
+        if _tag(a) == "form":
+            return bool(a.xpath(".//textarea"))
+    return False
+
+
+def _nearest(el, members: set):
+    for a in _ancestors(el):
+        if a in members:
+            return a
+    return None
+
+
+def _resolve_items(cands: list, text_parts: list) -> list:
+    """Choose the comment items among candidates (element, kind): drop kinds that wrap several comments
+    (``div.comment-box`` around the list), then kinds that are parts of another kind (the body of
+    ``li.comment``); what remains, nested or not, are the comments."""
+    cands = [(el, fam) for el, fam in cands if not _in_form(el) and not _in_sidebar(el)]
+    kind = {el: fam for el, fam in cands}
+    if not kind:
+        return []
+
+    def nearest_map(members) -> dict:
+        return {el: _nearest(el, members) for el in members}
+
+    # 1. wrappers: members that directly hold two or more comments of another kind, or two comment texts
+    up = nearest_map(kind.keys())
+    held: dict = {}
+    for el, anc in up.items():
+        if anc is not None and kind[el] != kind[anc]:
+            held.setdefault(anc, {}).setdefault(kind[el], 0)
+            held[anc][kind[el]] += 1
+    texts_held: dict = {}
+    for t in _outermost(text_parts):
+        owner = _nearest(t, kind)
+        if owner is not None:
+            texts_held[owner] = texts_held.get(owner, 0) + 1
+    groups: dict[str, list] = {}
+    for el, fam in cands:
+        groups.setdefault(fam, []).append(el)
+    for fam, els in list(groups.items()):
+        wrapping = sum(
+            1 for el in els if max(held.get(el, {}).values(), default=0) >= 2 or texts_held.get(el, 0) >= 2
+        )
+        if wrapping and wrapping >= 0.7 * len(els):
+            del groups[fam]
+    # 2. parts: a kind whose members each sit alone inside a member of another kind (li never is a part,
+    # and neither is anything separated from that member by a list)
+    remaining = {el for els in groups.values() for el in els}
+    up = nearest_map(remaining)
+    for fam, els in list(groups.items()):
+        if len(groups) == 1:
+            break
+        owners: dict = {}
+        inside = 0
+        for el in els:
+            anc = up[el]
+            if anc is None or kind[anc] == fam or _tag(el) == "li" or _list_between(el, anc):
+                continue
+            inside += 1
+            owners[anc] = owners.get(anc, 0) + 1
+        if inside and inside >= 0.7 * len(els) and all(v == 1 for v in owners.values()):
+            del groups[fam]
+    keep = {el for els in groups.values() for el in els}
+    return [el for el, _ in cands if el in keep]
+
+
+def _list_between(el, anc) -> bool:
+    """True if a ul/ol sits between `el` and its ancestor `anc`."""
+    for a in _ancestors(el):
+        if a is anc:
+            return False
+        if _tag(a) in ("ul", "ol"):
+            return True
+    return False
+
+
+def _items_from_text_parts(parts: list) -> list:
+    """Items around comment-text elements that have no recognisable item: for each text, the largest
+    block that holds that text only and little else (its author, date and actions)."""
+    if not parts:
+        return []
+    part_set = set(parts)
+    counts: dict = {}
+    for p in parts:
+        for a in _ancestors(p):
+            counts[a] = counts.get(a, 0) + 1
+    items = []
+    for p in parts:
+        if _nearest(p, part_set) is not None:
+            continue  # a text inside another text
+        own = _text_len(p)
+        best = p
+        for a in _ancestors(p):
+            if counts.get(a, 0) != 1 or _tag(a) in ("body", "html", "form", "main", "article"):
+                break
+            if _text_len(a, cap=own + 400) > own + 400 or a.xpath(".//h1"):
+                break
+            if _tag(a) in _ITEM_TAGS:
+                best = a
+        if best not in items:
+            items.append(best)
+    return items
+
+
+_STATE_TOKEN = re.compile(
+    r"^(?:odd|even|alt|first|last|clearfix|clear|row|parent|secret|private|new|unread|highlight\w*|"
+    r"thread-\w+|depth-\d+|level-\d+|by\w*|is-\w+|has-\w+|js-\w+|\w*-?\d+)$"
+)
+
+
+def _signature(el) -> tuple:
+    cls = (el.get("class") or "").lower().split()
+    return (_tag(el), tuple(sorted(t for t in cls if not _STATE_TOKEN.match(t))))
+
+
+def _items_from_repeats(scan: _Scan) -> list:
+    """Blocks repeated inside a comment area ("comments", "comment-list", "kommentare" ...), each with
+    a date or an author: the comments of a layout whose items carry no comment name."""
+    for area in scan.areas:
+        if _tag(area) in ("form",) or _in_form(area) or _in_sidebar(area):
+            continue
+        containers = [area]
+        for child in area:
+            if isinstance(child.tag, str) and _tag(child) in ("ul", "ol", "div", "section", "dl"):
+                containers.append(child)
+        for container in containers:
+            groups: dict[tuple, list] = {}
+            for child in container:
+                if isinstance(child.tag, str) and _tag(child) in _ITEM_TAGS | {"ul", "ol", "dl", "p"}:
+                    groups.setdefault(_signature(child), []).append(child)
+            for members in sorted(groups.values(), key=len, reverse=True):
+                if len(members) < 2:
+                    break
+                good = [m for m in members if _looks_like_comment(m)]
+                if len(good) >= max(2, 0.6 * len(members)):
+                    return good
+    return []
+
+
+def _looks_like_comment(el) -> bool:
+    if el.xpath(".//form|.//textarea|.//h1|.//h2"):
+        return False
+    parts = _find_parts(el, set())
+    if not parts.dates and not parts.authors:
+        return False
+    return bool(_text_len(el, _is_noise, cap=20) >= 2)
+
+
+# --------------------------------------------------------------------------------------------------
+# One comment
+
+
+@dataclass(slots=True)
+class _Item:
+    el: object
+    comment: Comment
+
+
+_NOISE_TAGS = frozenset("img form input button textarea select svg picture figure video".split())
+_HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_ACTION_TAGS = frozenset("a span small b strong li button".split())
+
+
+def _is_noise(el) -> bool:
+    """Avatars, actions (reply, vote, report, share), hidden and screen-reader text."""
+    tag = _tag(el)
+    if tag in _NOISE_TAGS:
+        return True
+    get = el.get
+    if get("hidden") is not None or get("aria-hidden") == "true":
+        return True
+    style = get("style")
+    if style and "none" in style and re.search(r"display\s*:\s*none", style):
+        return True
+    cls = get("class")
+    ident = get("id")
+    if (cls or ident) and _NOISE_TOKEN.search(f"{cls or ''} {ident or ''}".lower()):
+        return True
+    if tag in _HEADING_TAGS:
+        # a comment's subject line linking to the comment itself (Drupal) is not its text
+        return any(_PERMALINK_HREF.search(a.get("href") or "") for a in el.iter("a"))
+    if tag in _ACTION_TAGS or (tag in ("p", "div") and len(el) <= 1):
+        txt = _short_text(el, 40)
+        if txt and _ACTION_TEXT.match(txt):
+            return True
+    return False
+
+
+_DATE_LINE = re.compile(
+    r"""^(?:(?:le|am|on|el|il|den|du|posted|publié|geschrieben)\s+)?(?:[a-zà-ÿ]{2,10}\.?,?\s+)?
+        (?:\d{1,2}\.?\s*[./-]?\s*(?:\d{1,2}|[a-zà-ÿ]{3,10}\.?)\s*[./-]?\s*\d{2,4}|\d{4}-\d{2}-\d{2}|
+           [a-zà-ÿ]{3,10}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})
+        (?:\s*(?:[,@|–-]|um|at|à|a\s+las|alle|kl\.)?\s*\d{1,2}\s*[:h.]\s*\d{2}(?:\s*(?:uhr|h|min|am|pm))?)?$
+      |^\d{1,2}\s*[:h]\s*\d{2}(?:\s*(?:uhr|am|pm|min))?$
+      |^(?:il\s+y\s+a|vor|hace|fa)\s+\d+\s+\w+(?:\s+ago)?$|^\d+\s+\w+\s+(?:ago|fa)$""",
+    re.X | re.I,
+)
+_LEADING_DATE = re.compile(
+    r"""^((?:\d+\s+(?:years?|months?|weeks?|days?|hours?|minutes?|jahre?n?|monate?n?|wochen?|tage?n?|stunden?|
+             minuten?|ans?|mois|semaines?|jours?|heures?)(?:\s+ago|\s+her)?|
+          (?:il\s+y\s+a|vor|hace)\s+\d+\s+\w+|[a-zà-ÿ]{3,10}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}\.?\s*(?:\d{1,2}\.|[a-zà-ÿ]{3,10}\.?)\s*\d{4}|
+          \d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2})
+         (?:,?\s*(?:um|at|à|@|-)?\s*\d{1,2}[:h]\d{2}(?:\s*(?:uhr|am|pm|h))?)?)\s+(?=\S)""",
+    re.X | re.I,
+)
+_DATA_DATE_ATTRS = ("data-timestamp", "data-comment-timestamp", "data-time", "data-utime", "data-datetime")
+_PERMALINK_HREF = re.compile(r"#(?:comment|c|cmt|reply|post|forum)[-_]?\d+$|/comment/\d+(?:#|$)", re.I)
+_RDFA_DATE = re.compile(r"(?:^|[:\s])(?:datecreated|datepublished|commenttime|created|date)$", re.I)
+_RDFA_AUTHOR = re.compile(r"(?:^|[:\s])(?:author|creator)$", re.I)
+
+
+def _short_text(el, limit: int = 60) -> str | None:
+    """The element's text if it is short (cheap: stops early on long subtrees)."""
+    total = 0
+    parts = []
+    for t in el.itertext():
+        total += len(t)
+        if total > limit * 3:
+            return None
+        parts.append(t)
+    text = normalize_space("".join(parts))
+    return text if len(text) <= limit else None
+
+
+# Words any class of an author, date, text or header part contains (a cheap first test).
+_PART_HINT = re.compile(
+    r"fn|name|nick|pseudo|poster|user|comment|author|autor|auteur|verfasser|by|date|time|datum|fecha|zeit|"
+    r"publish|stamp|posted|when|ago|heure|meta|text|content|message|body|entry|inhalt|testo|contenido|msg|"
+    r"info|head|detail|vcard|footer|chapo|title|attribution|url|cite|forum|reaction|post|says|reply|vote|"
+    r"like|share|avatar|hidden|sr-only|screen-reader|action|tool|edit|link|badge|flag|report|signal"
+)
+
+
+@dataclass(slots=True)
+class _Parts:
+    semantic: list = field(default_factory=list)  # itemprop=text / property=schema:text
+    texts: list = field(default_factory=list)  # strong text elements
+    weak: list = field(default_factory=list)  # generic text/content/message elements
+    authors: list = field(default_factory=list)  # (priority, element)
+    dates: list = field(default_factory=list)  # (priority, element)
+    metas: list = field(default_factory=list)  # header/meta/info blocks
+
+
+def _find_parts(item, nested: set) -> _Parts:
+    """Author, date and text elements of one item (not looking into nested comments)."""
+    parts = _Parts()
+    for el in _iter_inside(item, nested.__contains__):
+        tag = _tag(el)
+        itemprop = (el.get("itemprop") or "").lower()
+        prop = (el.get("property") or "").lower()
+        if itemprop:
+            if itemprop in ("text", "commenttext", "reviewbody", "articlebody"):
+                parts.semantic.append(el)
+                continue
+            if itemprop in ("author", "creator"):
+                parts.authors.append((0, el))
+            elif itemprop in ("datecreated", "datepublished", "commenttime", "uploaddate"):
+                parts.dates.append((0, el))
+        elif prop:
+            if _RDFA_DATE.search(prop):
+                parts.dates.append((0, el))
+            elif _RDFA_AUTHOR.search(prop):
+                parts.authors.append((0, el))
+            elif prop.endswith(("text", "content", "comment_body")):
+                parts.semantic.append(el)
+                continue
+        if tag == "time":
+            parts.dates.append((1, el))
+            continue
+        cls_attr = el.get("class")
+        if cls_attr is None and el.get("id") is None:
+            if tag == "cite":
+                parts.authors.append((4, el))
+            elif tag == "a" and _PROFILE_HREF.search(el.get("href") or ""):
+                parts.authors.append((6, el))
+            elif tag == "a" and _PERMALINK_HREF.search(el.get("href") or ""):
+                short = _short_text(el, 40)
+                if short and re.search(r"\d", short):
+                    parts.dates.append((4, el))
+            elif tag == "abbr" and el.get("title"):
+                parts.dates.append((2, el))
+            elif tag in ("h1", "h2", "h3", "h4", "h5", "h6", "header", "footer"):
+                parts.metas.append(el)
+            elif len(el) <= 2 and tag not in ("p", "blockquote", "li", "ul", "ol"):
+                short = _short_text(el, 50)
+                if short and _DATE_LINE.match(short):
+                    parts.dates.append((5, el))
+            continue
+        cls_lower = cls_attr.lower() if cls_attr else ""
+        if not _PART_HINT.search(f"{cls_lower} {el.get('id') or ''}".lower()):
+            # class names that say nothing (hashed, layout): only links and date-like lines matter
+            if tag == "a" and _PROFILE_HREF.search(el.get("href") or ""):
+                parts.authors.append((6, el))
+            elif tag == "a" and _PERMALINK_HREF.search(el.get("href") or ""):
+                short = _short_text(el, 40)
+                if short and re.search(r"\d", short):
+                    parts.dates.append((4, el))
+            elif any(el.get(a) for a in _DATA_DATE_ATTRS):
+                parts.dates.append((2, el))
+            elif len(el) <= 2 and tag not in ("p", "blockquote", "li", "ul", "ol", "img"):
+                short = _short_text(el, 50)
+                if short and _DATE_LINE.match(short):
+                    parts.dates.append((5, el))
+            continue
+        cls = cls_lower.split()
+        tokens = _tokens(el)
+        if any(_AUTHOR_NAME_TOKEN.search(t) and not _NOT_AUTHOR_TOKEN.search(t) for t in cls):
+            parts.authors.append((1, el))
+        elif tag == "a" and "url" in cls and "external" in (el.get("rel") or ""):
+            parts.authors.append((3, el))
+        elif any(_AUTHOR_TOKEN.search(t) and not _NOT_AUTHOR_TOKEN.search(t) for t in cls):
+            parts.authors.append((2, el))
+        elif tag == "cite":
+            parts.authors.append((4, el))
+        elif tag == "a" and _PROFILE_HREF.search(el.get("href") or ""):
+            parts.authors.append((6, el))
+        if tag == "a" and _PERMALINK_HREF.search(el.get("href") or ""):
+            short = _short_text(el, 40)
+            if short and re.search(r"\d", short):
+                parts.dates.append((4, el))  # WordPress: the date links to the comment
+        if any(el.get(a) for a in _DATA_DATE_ATTRS):
+            parts.dates.append((2, el))
+        elif _matches(cls, _DATE_TOKEN) and tag != "img":
+            parts.dates.append((3, el))
+        elif len(el) <= 2 and tag not in ("p", "blockquote", "li", "ul", "ol", "img"):
+            short = _short_text(el, 50)
+            if short and _DATE_LINE.match(short):
+                parts.dates.append((5, el))  # "le 3 mai 2024 à 10:05" in a block named anything
+        if tag not in ("a", "span", "img", "time", "abbr", "cite", "b", "strong", "small", "i", "em"):
+            if _matches(tokens, _TEXT_STRONG):
+                parts.texts.append(el)
+            elif (
+                _matches(cls, _TEXT_WEAK)
+                and not _matches(cls, _META_TOKEN)
+                and not _matches(cls, _NOISE_TOKEN)
+            ):
+                parts.weak.append(el)
+        if _matches(cls, _META_TOKEN) or tag in ("header", "footer", "h1", "h2", "h3", "h4", "h5", "h6"):
+            parts.metas.append(el)
+    return parts
+
+
+def _outermost(els: list) -> list:
+    s = set(els)
+    return [e for e in els if _nearest(e, s) is None]
+
+
+def _contains(a, b) -> bool:
+    """True if element b is a or inside a."""
+    while b is not None:
+        if b is a:
+            return True
+        b = b.getparent()
+    return False
+
+
+def _clean_author(text: str) -> str | None:
+    t = normalize_space(text)
+    if not t:
+        return None
+    t = _BY_PREFIX.sub("", t)
+    t = re.split(r"\s+[—–|•·]\s+|\s+-\s+|\s+@\s+", t)[0]
+    # "Name dit :", "Name says:", "Name, le 12 mars", "Name am 12.3.2010"
+    t = _SAYS.sub("", t)
+    t = re.split(
+        r",\s*(?:le|am|on|el|il|the)?\s*\d|\s+(?:le|am|on|el|il)\s+\d|\s+\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
+        r"\s+\d{1,2}\.?\s+(?:jan|fév|feb|mar|avr|apr|mai|may|jun|jui|jul|aoû|aug|sep|oct|nov|déc|dec|d[ie]c|"
+        r"janv|märz|mär|juin|juil)",
+        t,
+        maxsplit=1,
+        flags=re.I,
+    )[0]
+    t = _SAYS.sub("", t)
+    t = t.strip(" :,-–—|•·")
+    if not t or len(t) > 80 or _ACTION_TEXT.match(t) or not re.search(r"\w", t):
+        return None
+    return t
+
+
+def _author_of(authors: list, header_text: str) -> str | None:
+    for _, el in sorted(authors, key=lambda p: p[0]):
+        if (el.get("itemprop") or el.get("property") or "").lower().split(":")[-1] in ("author", "creator"):
+            names = el.xpath(".//*[@itemprop='name' or contains(@property, 'name')]")
+            src = names[0] if names else el
+            value = src.get("content") or _collect_text(src, _is_author_noise)
+        else:
+            inner_fn = el.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')]")
+            value = _collect_text(inner_fn[0] if inner_fn else el, _is_author_noise)
+        name = _clean_author(value)
+        if name:
+            return name
+    if header_text:
+        m = _BY_IN_HEADER.search(header_text)
+        if m:
+            name = _clean_author(m.group(1))
+            if name:
+                return name
+        m = re.match(
+            r"^(.{1,60}?)\s+(?:dit|a dit|a écrit|says|said|wrote|writes|sagt|schrieb|schreibt|meint|escribió|"
+            r"dice|ha scritto|scrive)\s*:",
+            header_text,
+            re.I,
+        )
+        if m:
+            return _clean_author(m.group(1))
+    return None
+
+
+_ROLE_WORDS = frozenset(
+    """autor autorin author auteur auteure autrice admin administrator administrateur moderator modérateur
+    modératrice redaktion rédaction redacción redazione editor staff verfasser verfasserin""".split()
+) | {"post author", "article author"}
+_AUTHOR_NOISE_TOKEN = re.compile(
+    r"says|avatar|screen-reader|sr-only|badge|date|time|role|label|rank|flair|karma"
+)
+
+
+def _is_author_noise(el) -> bool:
+    tag = _tag(el)
+    if tag in ("img", "svg", "time", "button"):
+        return True
+    cls = el.get("class")
+    if cls and _AUTHOR_NOISE_TOKEN.search(cls.lower()):
+        return True
+    if tag in ("span", "small", "em", "i", "b", "strong", "sup") and len(el) == 0:
+        text = normalize_space(el.text).lower().strip("()[] ")
+        if text in _ROLE_WORDS:
+            return True
+    return False
+
+
+def _date_of(dates: list, header_text: str, ctx: _Ctx) -> tuple[str | None, str | None, str]:
+    """(published_at, published_raw, the text the date was found in) of one comment: a machine-readable
+    attribute first, else the visible date; published_raw is always the text as shown."""
+    best_raw, best_context = None, ""
+    ordered = sorted(dates, key=lambda p: p[0])
+    early = [el for prio, el in ordered if prio < 6]
+    late = [el for prio, el in ordered if prio >= 6]
+    for el in early:
+        dt, raw, context = _date_from_element(el, ctx)
+        if dt is not None:
+            if raw is None and header_text:
+                raw = _parse_text_date(header_text, ctx)[1]
+                context = header_text
+            return _iso(dt), raw, context
+        if best_raw is None and raw:
+            best_raw, best_context = raw, context
+    if header_text:
+        dt, matched = _parse_text_date(header_text, ctx)
+        if dt is not None:
+            return _iso(dt), matched, header_text
+    for el in late:
+        dt, raw, context = _date_from_element(el, ctx)
+        if dt is not None:
+            return _iso(dt), raw, context
+        if best_raw is None and raw:
+            best_raw, best_context = raw, context
+    return None, best_raw, best_context
+
+
+def _date_from_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]:
+    """(datetime, the date as shown, the element's text)."""
+    attr = None
+    for name in ("datetime", "content", *_DATA_DATE_ATTRS, "data-date", "title"):
+        value = el.get(name)
+        if value and re.search(r"\d", value):
+            attr = value
+            break
+    visible = _collect_text(el, lambda e: _tag(e) in ("img", "svg"))
+    dt = _parse_attr_date(attr, ctx.tz) if attr else None
+    if dt is None and attr and attr != visible:
+        dt = _parse_text_date(attr, ctx)[0]
+    if dt is not None:
+        if not visible:
+            return dt, None, visible
+        shown, matched = _parse_text_date(visible, ctx)
+        if (
+            shown is not None
+            and attr
+            and re.search(r"(?:Z|[+-]00:?00)$", attr.strip())
+            and dt.utcoffset() != timedelta(0)
+            and shown.replace(tzinfo=None, second=0) == dt.astimezone(UTC).replace(tzinfo=None, second=0)
+        ):
+            # "+00:00" on what is the page's local time (the visible clock says so): trust the page's zone
+            dt = shown.replace(second=dt.second)
+        if len(visible) <= 60 and _DATE_LINE.match(visible):
+            return dt, visible, visible
+        return dt, matched or (visible if len(visible) <= 60 else None), visible
+    if visible:
+        dt, matched = _parse_text_date(visible, ctx)
+        if dt is not None:
+            return dt, matched, visible
+        if re.search(r"\d", visible) and len(visible) <= 60:
+            return None, visible, visible
+    return None, None, visible
+
+
+def _id_of(item, nested: set) -> str | None:
+    ident = (item.get("id") or "").lower()
+    if ident:
+        m = _ITEM_ID.match(ident)
+        if m:
+            return next(g for g in m.groups() if g is not None)
+        if re.search(r"comm|forum|post|reply|kommentar|reaction|^c\d", ident):
+            d = _digits(ident)
+            if d:
+                return d
+    for name in (
+        "data-comment-id",
+        "data-commentid",
+        "data-comment",
+        "data-message-id",
+        "data-id",
+        "data-post-id",
+        "data-cid",
+    ):
+        value = item.get(name)
+        if value and re.fullmatch(r"[\w-]{1,40}", value.strip()):
+            return _digits(value) or value.strip()
+    for el in _iter_inside(item, nested.__contains__):
+        for attr in ("id", "name"):
+            value = (el.get(attr) or "").lower()
+            if value:
+                m = _BODY_ID.match(value) or _ANCHOR_ID.match(value) or _ITEM_ID.match(value)
+                if m and (_tag(el) == "a" or _BODY_ID.match(value) or attr == "id"):
+                    return next((g for g in m.groups() if g is not None), None)
+        value = el.get("data-comment-id") or el.get("data-commentid")
+        if value:
+            return _digits(value) or value.strip()
+    # Drupal 7: <a id="comment-12"></a> right before the comment
+    prev = item.getprevious()
+    while prev is not None and _tag(prev) == "a" and not normalize_space(prev.text_content()):
+        m = _ANCHOR_ID.match((prev.get("id") or prev.get("name") or "").lower())
+        if m:
+            return m.group(1)
+        prev = prev.getprevious()
+    return None
+
+
+def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
+    parts = _find_parts(item, nested)
+    authors, dates = parts.authors, parts.dates
+    author_els = [el for _, el in authors]
+    date_els = [el for _, el in dates]
+    skip_in_text = _skip_in_text(nested)
+
+    def usable(el) -> bool:
+        return not any(_contains(el, a) for a in author_els) and not any(_contains(el, d) for d in date_els)
+
+    # the comment's text element(s): declared ones (itemprop/property text), strong names, then generic
+    # ones, never one holding the meta
+    texts = [t for t in _outermost(parts.semantic) if usable(t)]
+    if not texts:
+        texts = [t for t in _outermost(parts.texts) if usable(t)]
+    if not texts:
+        texts = _outermost([t for t in parts.texts if usable(t)])
+    if not texts:
+        texts = [
+            t for t in _outermost([t for t in parts.weak if usable(t)]) if _collect_text(t, skip_in_text)
+        ]
+    if texts:
+        # an author or date inside the comment's text is quoted matter, not this comment's
+        authors = [(p, el) for p, el in authors if not any(_contains(t, el) for t in texts)]
+        dates = [(p, el) for p, el in dates if not any(_contains(t, el) for t in texts)]
+        text = " ".join(filter(None, (_collect_text(t, skip_in_text) for t in texts)))
+        text_set = set(texts)
+        header = _collect_text(item, lambda e: e in text_set or e in nested or _is_noise(e))
+    else:
+        # everything but the author, the date, the header blocks, actions and replies
+        meta = set(author_els) | set(date_els)
+        meta.update(m for m in parts.metas if not _holds_prose(m))
+
+        def body_skip(e):
+            return e in meta or e in nested or _is_noise(e)
+
+        text = _collect_text(item, body_skip)
+        header = " ".join(
+            _collect_text(m, lambda e: e in nested or _is_noise(e)) for m in _outermost(list(meta))
+        )
+        text, header = _split_header(text, header)
+    text = _clean_text(text)
+    m = _LEADING_DATE.match(text)
+    if m and len(text) > len(m.group(0)) + 1:
+        # a date written as bare text before the comment ("März 7, 2018 Liebe Claudia, ...")
+        header = f"{header} {m.group(1)}".strip()
+        text = text[m.end() :].strip()
+    author = _author_of(authors, header)
+    if text.rstrip(": ").lower() in ("pingback", "trackback"):
+        # WordPress shows a pingback as "Pingback: <linking post>": the link is its author and its text
+        text = _clean_text(_collect_text(item, lambda e: e in nested or _is_noise(e)))
+        if author is None and authors:
+            author = normalize_space(_collect_text(sorted(authors, key=lambda p: p[0])[0][1]))[:200] or None
+    if not text:
+        return None
+    published_at, raw, context = _date_of(dates, header, ctx)
+    if author is None and raw:
+        author = _author_before_date(context, raw) or _author_before_date(header, raw)
+    return Comment(
+        text=text,
+        id=_id_of(item, nested),
+        author=author,
+        published_at=published_at,
+        published_raw=raw,
+    )
+
+
+def _holds_prose(el) -> bool:
+    """True if a meta-looking block holds paragraphs (a theme that wraps the whole comment in .comment-info)."""
+    return any(len(normalize_space(p.text_content())) > 40 for p in el.iterdescendants("p", "blockquote"))
+
+
+_WEEKDAYS = frozenset(
+    """mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday saturday sunday
+    lun mar mer jeu ven sam dim lundi mardi mercredi jeudi vendredi samedi dimanche mo di mi do fr sa so
+    montag dienstag mittwoch donnerstag freitag samstag sonntag lunes martes miércoles jueves viernes sábado
+    domingo lunedì martedì mercoledì giovedì venerdì sabato domenica""".split()
+)
+
+
+def _author_before_date(header: str, raw: str) -> str | None:
+    """'Heidemarie Heim | Di, 21. April 2020 - 16:40' -> 'Heidemarie Heim'."""
+    i = header.find(raw)
+    if i <= 0:
+        return None
+    before = header[:i].strip(" |,–—-:·•")
+    before = re.sub(r"\s+(?:am|le|on|el|il|um|at)$", "", before, flags=re.I)
+    words = before.split()
+    if words and words[-1].strip(".,").lower() in _WEEKDAYS:
+        before = " ".join(words[:-1]).strip(" |,–—-:·•")
+    if not before or len(before.split()) > 5 or re.search(r"\d{3,}", before):
+        return None
+    return _clean_author(before)
+
+
+def _skip_in_text(nested: set):
+    def skip(e):
+        return e in nested or _is_noise(e)
+
+    return skip
+
+
+def _split_header(text: str, header: str) -> tuple[str, str]:
+    """Without recognisable parts, a leading "#1 von X 12.3.2010" line is the header."""
+    m = re.match(r"^(#\s*\d+\s+(?:\w+\s+)?(?:von|by|de|par)\s+\S+(?:\s+\S+)?)\s+(.*)$", text)
+    if m and not header:
+        return m.group(2), m.group(1)
+    return text, header
+
+
+def _clean_text(text: str) -> str:
+    text = re.sub(r"^(?:dit|says|sagt|schrieb)\s*:\s*", "", text, flags=re.I)
+    text = re.sub(r"[\[(]\s*[|/]?\s*[\])]", " ", text)  # brackets left around removed links: "[ ]"
+    text = normalize_space(text)
+    return text.strip(" |•·").strip() if text[:1] in "|•·" or text[-1:] in "|•·" else text
+
+
+# --------------------------------------------------------------------------------------------------
+# Threading
+
+
+_REPLIES_TOKEN = re.compile(
+    r"indented|children|child|replies|reply|repl|answers|antworten|reponses|sub|thread|nested|level"
+)
+
+
+def _parent_of(item, items: set, area):
+    """The comment `item` answers: an item around it, or the item right before the replies list that
+    holds it (Drupal .indented, SPIP nested ul)."""
+    node = item
+    for anc in _ancestors(item):
+        if anc in items:
+            return anc
+        if anc is area or _tag(anc) in ("body", "html"):
+            return None
+        if _tag(anc) in ("ul", "ol", "div", "section") and (
+            _tag(anc) in ("ul", "ol") or _matches(_tokens(anc), _REPLIES_TOKEN)
+        ):
+            prev = anc.getprevious()
+            while prev is not None and (not isinstance(prev.tag, str) or _tag(prev) in ("a", "script", "br")):
+                prev = prev.getprevious()
+            if prev is not None and prev in items and node is not None:
+                return prev
+        node = anc
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Area, title, count
+
+
+def _lca(elements: list):
+    if not elements:
+        return None
+    path = [elements[0], *_ancestors(elements[0])]
+    pos = {id(e): i for i, e in enumerate(path)}
+    best = 0
+    for el in elements[1:]:
+        node = el
+        while node is not None and id(node) not in pos:
+            node = node.getparent()
+        if node is None:
+            return None
+        best = max(best, pos[id(node)])
+    return path[best]
+
+
+def _text_len(el, skip=None, cap: int | None = None) -> int:
+    """Number of non-blank characters of the visible text; with `cap`, counting stops past it."""
+    total = 0
+    stack = [el]
+    while stack:
+        node = stack.pop()
+        if node.tail and node is not el:
+            total += len(node.tail) - node.tail.count(" ") - node.tail.count("\n") - node.tail.count("\t")
+        if (
+            not isinstance(node.tag, str)
+            or _tag(node) in SKIP_TAGS
+            or (node is not el and skip is not None and skip(node))
+        ):
+            continue
+        if node.text:
+            total += len(node.text) - node.text.count(" ") - node.text.count("\n") - node.text.count("\t")
+        if cap is not None and total > cap:
+            return total
+        stack.extend(node)
+    return total
+
+
+_OPENING_MARK = re.compile(
+    r"^(?:original poster|op|thread starter|threadstarter|discussion starter|topic starter|topic author|"
+    r"themenstarter|themenersteller|auteur du sujet|initiateur de la discussion|autor del tema|"
+    r"autore della discussione)$",
+    re.I,
+)
+_OPENING_CLASS = re.compile(
+    r"threadstarter|topic-?owner|first-?post|original-?post|op-?post|is-?op\b|opening-?post"
+)
+
+
+def _is_opening_post(el, others: set) -> bool:
+    """True for the first post of a forum thread: marked as the thread starter's ("Original poster",
+    "Discussion starter", ``.threadStarterPost``, ``.topic-owner-post``)."""
+    cls = (el.get("class") or "").lower()
+    if cls and _OPENING_CLASS.search(cls):
+        return True
+    for node in _iter_inside(el, others.__contains__):
+        if len(node) > 2 or _tag(node) in ("p", "blockquote"):
+            continue
+        text = _short_text(node, 30)
+        if text and _OPENING_MARK.match(text):
+            return True
+    return False
+
+
+def _find_areas(items: list, scan: _Scan, exclude=None) -> list:
+    """The elements holding the comment lists with their title, pagination and form: usually one
+    (``#comments``); never an element with more than a few lines of other text (the article)."""
+    item_set = set(items)
+    forms = set(scan.forms)
+    area_set = set(scan.areas)
+
+    def skip(e) -> bool:
+        return e in item_set or e in forms or _tag(e) in ("form", "nav") or _is_noise(e)
+
+    def outside(el) -> int:
+        """Non-comment text of `el`; a paragraph of prose counts as too much by itself."""
+        total = _text_len(el, skip, cap=_AREA_SLACK)
+        if total > _AREA_SLACK or total < _PROSE:
+            return total
+        for node in _iter_inside(el, skip):
+            if (
+                _tag(node) in _PROSE_TAGS
+                and _own_text_len(node) >= _PROSE
+                and not _matches(_tokens(node), _NOTICE_TOKEN)
+            ):
+                return _AREA_SLACK + 1
+        return total
+
+    top = [el for el in items if _nearest(el, item_set) is None]
+    parents: list = []
+    for el in top:
+        p = el.getparent()
+        if p is not None and p not in parents:
+            parents.append(p)
+    lca = _lca(parents) if parents else None
+
+    def too_big(el) -> bool:
+        return (
+            _tag(el) in ("body", "html")
+            or (exclude is not None and _contains(el, exclude))
+            or outside(el) > _AREA_SLACK
+        )
+
+    starts = [lca] if lca is not None and not too_big(lca) else parents
+    areas: list = []
+    for node in starts:
+        if too_big(node):
+            areas.extend(el for el in top if el.getparent() is node)  # items mixed with other content
+            continue
+        best = node
+        for anc in _ancestors(node):
+            if _tag(anc) in ("body", "html", "main", "article"):
+                break
+            if anc in area_set:
+                if too_big(anc):
+                    break
+                best = anc
+        areas.append(best)
+    return _outermost(list(dict.fromkeys(areas)))
+
+
+_AREA_SLACK = 500  # characters of non-comment text an area may hold (title, "log in to reply", notes)
+_PROSE = 120  # a block of this much text (non-blank characters) outside the comments is the article (or a forum's first post)
+_PROSE_TAGS = frozenset("p blockquote div td dd section article".split())
+
+
+def _own_text_len(el) -> int:
+    """Non-blank characters of the text that belongs to `el` itself (not to its block children)."""
+
+    def count(t):
+        return len(t) - t.count(" ") - t.count("\n") - t.count("\t") if t else 0
+
+    total = count(el.text)
+    for child in el:
+        tag = _tag(child)
+        if tag and tag not in BLOCK_TAGS and tag not in SKIP_TAGS:
+            total += _text_len(child)
+        total += count(child.tail)
+    return total
+
+
+_NOTICE_TOKEN = re.compile(r"note|notice|policy|rules|guideline|disclaimer|moderat|info|hint|legal|terms")
+
+
+def _parse_count(text: str) -> int | None:
+    t = normalize_space(text)
+    if not t or len(t) > 300:
+        return None
+    if _ZERO.match(t):
+        return 0
+    m = _COUNT_LEAD.match(t)
+    if m:
+        n = m.group("n").lower()
+        if n.isdigit() or re.fullmatch(r"[\d.,\s\u00a0\u202f]+", n):
+            return int(re.sub(r"\D", "", n))
+        if n in _WORD_NUMBERS:
+            return _WORD_NUMBERS[n]
+        return None
+    m = _COUNT_TAIL.match(t)
+    if m:
+        return int(m.group("n"))
+    return None
+
+
+def _same_page(href: str | None, url: str) -> bool:
+    if not href:
+        return False
+    if href.startswith("#"):
+        return True
+    try:
+        a, b = urlsplit(urljoin(url, href)), urlsplit(url)
+    except ValueError:
+        return False
+    return a.netloc.lower() == b.netloc.lower() and _page_path(a.path) == _page_path(b.path)
+
+
+def _page_path(path: str) -> str:
+    path = re.sub(r"/comment-page-\d+/?$", "/", path)
+    return path.rstrip("/")
+
+
+def _link_target_ok(el, url: str) -> bool:
+    """True if `el` is not inside a link to another page."""
+    for a in [el, *_ancestors(el)]:
+        if _tag(a) == "a" and a.get("href"):
+            return _same_page(a.get("href"), url)
+        if _tag(a) in ("body", "article", "section", "main"):
+            break
+    return True
+
+
+_SIDEBAR = re.compile(
+    r"^(?!tag-|category-|cat-|topic-|marke-|post-|postid-)(?:.*[-_])?"
+    r"(?:sidebar|widget|related|teaser|recent|popular|most|trending|latest|footer)(?:s?$|[-_])"
+)
+
+
+_LISTING_TOKEN = re.compile(r"recent|latest|popular|widget_")
+
+
+def _in_sidebar(el) -> bool:
+    """True inside a sidebar, navigation or widget (a "recent comments" list is not this page's)."""
+    for a in _ancestors(el):
+        tag = _tag(a)
+        if tag in ("body", "main"):
+            return False
+        tokens = _tokens(a)
+        if tag == "nav" or (tag == "aside" and not _matches(tokens, _AREA_TOKEN)):
+            return True
+        if (
+            tokens
+            and _matches(tokens, _SIDEBAR)
+            and not (_matches(tokens, _AREA_TOKEN) and not _matches(tokens, _LISTING_TOKEN))
+        ):
+            return True
+    return False
+
+
+def _declared_count(scan: _Scan, areas: list, ctx: _Ctx, jsonld, root) -> int | None:
+    # 1. the comment list's own title, in the area or right before it
+    area_set = set(areas)
+    cands = [
+        el
+        for el in (*scan.titles, *scan.headings)
+        if el in area_set or any(a in area_set for a in _ancestors(el))
+    ]
+    for area in areas:
+        prev = area.getprevious()
+        hops = 0
+        while prev is not None and hops < 3:
+            if isinstance(prev.tag, str):
+                cands.append(prev)
+                hops += 1
+            prev = prev.getprevious()
+    for el in cands:
+        if _tag(el) in ("form",) or _matches(_tokens(el), _RESPOND_TOKEN):
+            continue
+        n = _parse_count(_collect_text(el))
+        if n is not None:
+            return n
+    # 2. a title/count element anywhere that belongs to this page
+    for el in scan.titles:
+        if _in_sidebar(el) or not _link_target_ok(el, ctx.url):
+            continue
+        n = _parse_count(_collect_text(el))
+        if n is not None:
+            return n
+    # 3. microdata / JSON-LD
+    n = _structured_count(root, jsonld)
+    if n is not None:
+        return n
+    # 4. links to this page's comments ("12 commentaires", "Comments (3)")
+    for a in root.iter("a"):
+        href = a.get("href") or ""
+        if "#" not in href or not re.search(
+            r"#(?:comments?|respond|disqus_thread|reactions|kommentare|forum|"
+            r"commentaires|comment-form|reply)",
+            href,
+            re.I,
+        ):
+            continue
+        if not _same_page(href, ctx.url) or _in_sidebar(a):
+            continue
+        n = _parse_count(_collect_text(a))
+        if n is not None:
+            return n
+    return None
+
+
+def _structured_count(root, jsonld) -> int | None:
+    for el in root.xpath("//*[@itemprop='commentCount' or @itemprop='interactionCount']"):
+        value = el.get("content") or el.text_content()
+        m = re.search(r"(?:UserComments:)?\s*(\d+)", value or "")
+        if m and (el.get("itemprop") == "commentCount" or "UserComments" in (value or "")):
+            return int(m.group(1))
+    for obj in _walk_jsonld(jsonld or []):
+        value = obj.get("commentCount")
+        if isinstance(value, int | str) and re.fullmatch(r"\s*\d+\s*", str(value)):
+            return int(value)
+        stats = obj.get("interactionStatistic")
+        for stat in stats if isinstance(stats, list) else [stats]:
+            if isinstance(stat, dict) and "comment" in str(stat.get("interactionType", "")).lower():
+                count = stat.get("userInteractionCount")
+                if isinstance(count, int | str) and re.fullmatch(r"\s*\d+\s*", str(count)):
+                    return int(count)
+    return None
+
+
+def _walk_jsonld(objs, depth: int = 0):
+    if depth > 6:
+        return
+    for obj in objs if isinstance(objs, list) else [objs]:
+        if isinstance(obj, dict):
+            yield obj
+            graph = obj.get("@graph")
+            if graph is not None:
+                yield from _walk_jsonld(graph, depth + 1)
+            for key in ("mainEntity", "mainEntityOfPage", "itemReviewed", "about"):
+                if isinstance(obj.get(key), dict | list):
+                    yield from _walk_jsonld(obj[key], depth + 1)
+        elif isinstance(obj, list):
+            yield from _walk_jsonld(obj, depth + 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# JSON-LD comments
+
+
+def _jsonld_comments(jsonld, ctx: _Ctx) -> list[Comment]:
+    out: list[Comment] = []
+    seen = set()
+
+    def name_of(value):
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("alternateName")
+        return normalize_space(value) if isinstance(value, str) else None
+
+    def add(node, parent_id, depth):
+        if not isinstance(node, dict) or depth > 8:
+            return
+        text = node.get("text") or node.get("commentText") or node.get("description")
+        if not isinstance(text, str) or not normalize_space(text):
+            return
+        ident = node.get("@id") or node.get("url") or node.get("identifier")
+        cid = None
+        if isinstance(ident, str | int):
+            m = re.search(r"(\d+)\D*$", str(ident))
+            cid = m.group(1) if m else str(ident)
+        key = (cid, text[:80])
+        if key in seen:
+            return
+        seen.add(key)
+        when = node.get("dateCreated") or node.get("datePublished")
+        dt = _parse_attr_date(when, ctx.tz) if isinstance(when, str) else None
+        if dt is None and isinstance(when, str):
+            dt, _ = _parse_text_date(when, ctx)
+        plain = normalize_space(re.sub(r"<[^>]+>", " ", text))
+        out.append(
+            Comment(
+                text=plain,
+                id=cid,
+                parent_id=parent_id,
+                author=name_of(node.get("author") or node.get("creator")),
+                published_at=_iso(dt) if dt else None,
+                published_raw=when if isinstance(when, str) else None,
+            )
+        )
+        replies = node.get("comment") or node.get("replies")
+        for reply in replies if isinstance(replies, list) else [replies]:
+            add(reply, cid, depth + 1)
+
+    for obj in _walk_jsonld(jsonld or []):
+        types = obj.get("@type")
+        types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+        if any(str(t).endswith("Comment") for t in types) and obj.get("text"):
+            add(obj, None, 0)
+            continue
+        comments = obj.get("comment")
+        for c in comments if isinstance(comments, list) else [comments]:
+            add(c, None, 0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Fallbacks without comment markup
+
+
+def _heading_blocks(scan: _Scan) -> list:
+    """Blocks after a "Kommentare"/"Comments" heading, each with a date: the comments of pages whose
+    markup names nothing."""
+    for h in scan.headings:
+        text = _collect_text(h)
+        if not text or len(text) > 40 or not _COMMENT_HEADING.match(text):
+            continue
+        blocks = []
+        node = h.getnext()
+        while node is not None:
+            if not isinstance(node.tag, str):
+                node = node.getnext()
+                continue
+            tag = _tag(node)
+            if tag in ("h1", "h2", "h3") or node.xpath(".//form|.//textarea|self::form"):
+                break
+            if tag in ("div", "section", "article", "li", "dl", "table", "p", "blockquote"):
+                blocks.append(node)
+            node = node.getnext()
+        if blocks:
+            return blocks
+    return []
+
+
+def _numbered_headers(root) -> list:
+    """Innermost elements whose text is a numbered comment header: "#1 von X", "#2 Kommentar von Y"."""
+    found = []
+    for el in root.iter("div", "td", "th", "h2", "h3", "h4", "h5", "p", "span", "strong", "b", "dt"):
+        head = normalize_space(el.text or "")
+        if head and not head.startswith("#"):
+            continue
+        text = _short_text(el, 160)
+        if not text or not _NUMBERED_HEADER.match(text):
+            continue
+        found.append(el)
+    found_set = set(found)
+    # keep the innermost: drop any header that holds another
+    holders = {a for el in found for a in _ancestors(el) if a in found_set}
+    return [el for el in found if el not in holders]
+
+
+def _comments_from_numbered(headers: list, ctx: _Ctx) -> list[tuple[object, Comment]]:
+    out = []
+    header_set = set(headers)
+    for h in headers:
+        m = _NUMBERED_HEADER.match(_collect_text(h))
+        if not m:
+            continue
+        # the comment: the smallest block around the header that has text of its own, widened to
+        # the whole table when that block is a row or a cell
+        block = None
+        for anc in _ancestors(h):
+            if _tag(anc) in ("body", "html", "form") or any(
+                x is not h and _contains(anc, x) for x in header_set
+            ):
+                break
+            if _collect_text(anc, lambda e: e in header_set or _is_noise(e)):
+                block = anc
+                break
+        if block is None:
+            continue
+        if _tag(block) in ("td", "tr", "tbody", "th"):
+            for anc in _ancestors(block):
+                if _tag(anc) == "table":
+                    if not any(x is not h and _contains(anc, x) for x in header_set):
+                        block = anc
+                    break
+        body = _clean_text(_collect_text(block, lambda e: e in header_set or _is_noise(e)))
+        if not body:
+            continue
+        rest = m.group(2)
+        dt, raw = _parse_text_date(rest, ctx)
+        if raw is None:
+            after = _collect_text(block, lambda e: e in header_set or _is_noise(e))[:80]
+            dt, raw = _parse_text_date(after, ctx)
+            if raw and body.startswith(raw):
+                body = body[len(raw) :].strip(" ,|-")
+        author = _clean_author(rest.split(raw)[0] if raw and raw in rest else rest)
+        out.append(
+            (
+                block,
+                Comment(text=body, author=author, published_at=_iso(dt) if dt else None, published_raw=raw),
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry points
+
+
+def extract_comments(
+    root,
+    *,
+    url: str,
+    language: str | None = None,
+    now: datetime | None = None,
+    tz=None,
+    jsonld: list[dict] | None = None,
+) -> CommentsResult:
+    """The reader comments of a page, the count it declares and the elements that hold them."""
+    try:
+        return _extract(root, url=url, language=language, now=now, tz=tz, jsonld=jsonld)
+    except Exception:  # never let one odd page stop a crawl
+        log.warning("comment extraction failed on %s", url, exc_info=True)
+        return CommentsResult()
+
+
+def _extract(root, *, url, language, now, tz, jsonld) -> CommentsResult:
+    if root is None or not isinstance(getattr(root, "tag", None), str):
+        return CommentsResult()
+    ctx = _Ctx(url=url, language=language or None, now=now, tz=_resolve_tz(language, tz))
+    scan = _scan(root)
+
+    items = _resolve_items(scan.items, scan.text_parts)
+    for thread in scan.disqus:
+        items += [el for el in thread.iter("li") if "post" in (el.get("class") or "").split()]
+    items = list(dict.fromkeys(items))
+    if not items and scan.text_parts:
+        items = _items_from_text_parts([t for t in scan.text_parts if not _in_form(t)])
+
+    built = _build_all(items, ctx)
+    if not built:
+        built = _build_all(_items_from_repeats(scan), ctx)
+    if built and _is_opening_post(built[0].el, {b.el for b in built[1:]}):
+        # a forum thread: its first post is the page's article, the replies are its comments
+        opening = built.pop(0)
+        for b in built:
+            if b.comment.parent_id is not None and b.comment.parent_id == opening.comment.id:
+                b.comment.parent_id = None
+    else:
+        opening = None
+    comments = [b.comment for b in built]
+    if not built and jsonld:
+        comments = _jsonld_comments(jsonld, ctx)
+    if not built and not comments:
+        blocks = _heading_blocks(scan)
+        if blocks:
+            built = _build_all(blocks, ctx, check_dates=True)
+        if not built:
+            headers = _numbered_headers(root)
+            if headers:
+                built = [_Item(el=b, comment=c) for b, c in _comments_from_numbered(headers, ctx)]
+        comments = [b.comment for b in built]
+    item_els = [b.el for b in built]
+
+    if item_els:
+        areas = _find_areas(item_els, scan, exclude=opening.el if opening is not None else None)
+    else:
+        empty = _empty_area(scan)
+        areas = [empty] if empty is not None else []
+    containers = _containers(areas, item_els, scan)
+    declared = _declared_count(scan, areas, ctx, jsonld, root)
+    return CommentsResult(comments=comments, declared_count=declared, containers=containers)
+
+
+def _build_all(items: list, ctx: _Ctx, check_dates: bool = False) -> list[_Item]:
+    if not items:
+        return []
+    item_set = set(items)
+    # each item's nested items (replies) are left out of its text
+    nested_of: dict = {el: set() for el in items}
+    for el in items:
+        anc = _nearest(el, item_set)
+        if anc is not None:
+            nested_of[anc].add(el)
+    area = _lca(items)
+    out: list[_Item] = []
+    for el in items:
+        c = _build_comment(el, nested_of[el], ctx)
+        if c is None:
+            continue
+        if check_dates and c.published_at is None and c.published_raw is None:
+            continue
+        if c.id is None and c.author is None and c.published_at is None and c.published_raw is None:
+            continue  # a block named "comment" with nothing of a comment but text
+        if _parse_count(c.text) is not None or _COMMENT_HEADING.match(c.text):
+            continue  # a title ("Kommentare", "3 comments")
+        out.append(_Item(el=el, comment=c))
+    kept = {b.el for b in out}
+    by_el = {b.el: b for b in out}
+    for b in out:
+        parent = _parent_of(b.el, kept, area if area not in kept else None)
+        if parent is not None:
+            b.comment.parent_id = by_el[parent].comment.id
+    return out
+
+
+_EMPTY_AREA_TOKENS = frozenset(
+    """comments comments-area respond comment-respond disqus_thread kommentare commentaires comment-section
+    comments-section reactions comments-wrapper comments-container comment-form-wrapper""".split()
+)
+
+
+def _empty_area(scan: _Scan):
+    """A comment area without comments: the reply form, a 'no comments yet' note, an empty widget."""
+    forms = set(scan.forms)
+    areas = set(scan.areas)
+
+    def skip(e):
+        return e in forms or _tag(e) in ("form", "nav") or _is_noise(e)
+
+    for el in scan.areas:
+        if not (_EMPTY_AREA_TOKENS & set(_tokens(el))) or _in_sidebar(el):
+            continue
+        if _text_len(el, skip, cap=500) > 500:
+            continue
+        best = el
+        for anc in _ancestors(el):
+            if anc in areas and _text_len(anc, skip, cap=500) <= 500:
+                best = anc
+            else:
+                break
+        return best
+    return None
+
+
+_RESPOND_TOKEN = re.compile(r"respond|comment-?form|reply|leave|write|kommentar-?form|formulaire")
+
+
+def _containers(areas: list, items: list, scan: _Scan) -> list:
+    """The areas, plus the comment title, pagination and form when they sit next to them or apart."""
+    out = list(areas) if areas else list(items)
+    if not out:
+        return out
+    forms = set(scan.forms)
+
+    def covered(el) -> bool:
+        inside = set(out)
+        return el in inside or any(a in inside for a in _ancestors(el))
+
+    # siblings right before and after an area: its title, pagination, form, empty anchors
+    for area in list(areas):
+        for step in (_previous_element, _next_element):
+            node = step(area)
+            while node is not None and not covered(node) and _is_furniture(node, forms):
+                out.append(node)
+                node = step(node)
+    # the comment form elsewhere on the page, with its "leave a reply" wrapper
+    for form in scan.forms:
+        if covered(form) or _in_sidebar(form):
+            continue
+        block = form
+        for anc in _ancestors(form):
+            tokens = _tokens(anc)
+            if _tag(anc) in ("body", "html", "main", "article") or not (
+                _matches(tokens, _RESPOND_TOKEN) or _matches(tokens, _AREA_TOKEN)
+            ):
+                break
+            if _text_len(anc, lambda e: _tag(e) == "form", cap=_AREA_SLACK) > _AREA_SLACK:
+                break
+            block = anc
+        if block is not form or _matches(_tokens(form), _AREA_TOKEN):
+            out.append(block)
+    return sorted(_outermost(list(dict.fromkeys(out))), key=_doc_position)
+
+
+def _is_furniture(el, forms: set) -> bool:
+    """A comment title, count, pagination, empty anchor or reply form next to the comment list."""
+    tag = _tag(el)
+    if tag == "a" and not normalize_space(el.text_content()) and (el.get("name") or el.get("id")):
+        return True
+    tokens = _tokens(el)
+    if tokens and _matches(tokens, _NAV_TOKEN):
+        return True
+    if el in forms or any(f in forms for f in el.iter("form")):
+        return _text_len(el, lambda e: _tag(e) == "form", cap=_AREA_SLACK) <= _AREA_SLACK
+    text = _short_text(el, 120)
+    return bool(text) and (_parse_count(text) is not None or bool(_COMMENT_HEADING.match(text)))
+
+
+def _next_element(el):
+    nxt = el.getnext()
+    while nxt is not None and not isinstance(nxt.tag, str):
+        nxt = nxt.getnext()
+    return nxt
+
+
+def _previous_element(el):
+    prev = el.getprevious()
+    while prev is not None and not isinstance(prev.tag, str):
+        prev = prev.getprevious()
+    return prev
+
+
+def _doc_position(el) -> tuple:
+    """A sort key giving document order (path of child indexes from the root)."""
+    path = []
+    node = el
+    parent = node.getparent()
+    while parent is not None:
+        path.append(parent.index(node))
+        node, parent = parent, parent.getparent()
+    return tuple(reversed(path))
+
+
+def comment_page_urls(root, url: str) -> list[str]:
+    """Absolute URLs of the article's other comment pages (WordPress comment-page-N/, ?cpage=N, the
+    comment navigation / pagination links, SPIP debut_forum= ...), deduplicated, in page order."""
+    try:
+        return _comment_page_urls(root, url)
+    except Exception:
+        log.warning("comment page links failed on %s", url, exc_info=True)
+        return []
+
+
+def _normalize_page_url(href: str, base: str) -> str | None:
+    try:
+        absolute = urljoin(base, href.strip())
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https"):
+        return None
+    path = re.sub(r"/comment-page-1/?$", "/", parts.path)
+    # the first comment page is the article itself: drop cpage=1 / debut_forum=0, keep the rest verbatim
+    query = "&".join(
+        q
+        for q in parts.query.split("&")
+        if q and not re.fullmatch(r"(?:cpage|comment-page|commentpage)=1|debut_[a-z_]*=0|page=0", q, re.I)
+    )
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+_NAV_HINT = re.compile(r"nav|pag|page", re.I)
+
+
+def _comment_page_urls(root, url: str) -> list[str]:
+    if root is None or not isinstance(getattr(root, "tag", None), str):
+        return []
+    here = _normalize_page_url(url, url)
+    here_parts = urlsplit(here or url)
+    # navigation blocks of the comment area ("comment-navigation", a pager inside #comments ...)
+    nav_set = set()
+    for el in root.iter():
+        if not isinstance(el.tag, str) or _tag(el) == "a":
+            continue
+        raw = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if not _NAV_HINT.search(raw):
+            continue
+        tokens = _tokens(el)
+        if _matches(tokens, _NAV_TOKEN) and any(
+            "comment" in t or "forum" in t or "kommentar" in t for t in [*tokens, *_ancestor_tokens(el)]
+        ):
+            nav_set.add(el)
+    out: list[str] = []
+    seen = {here}
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        paged = _PAGE_HREF.search(href) is not None
+        if not paged and not any(anc in nav_set for anc in _ancestors(a)):
+            continue
+        target = _normalize_page_url(href, url)
+        if target is None or target in seen:
+            continue
+        parts = urlsplit(target)
+        if parts.netloc.lower() != here_parts.netloc.lower() or _page_path(parts.path) != _page_path(
+            here_parts.path
+        ):
+            continue  # another article
+        if not paged and parts.query == here_parts.query:
+            continue  # a link back to this very page
+        seen.add(target)
+        out.append(target)
+    return out
+
+
+def _ancestor_tokens(el, depth: int = 6) -> list[str]:
+    out = []
+    for i, a in enumerate(_ancestors(el)):
+        if i >= depth:
+            break
+        out.extend(_tokens(a))
+    return out
