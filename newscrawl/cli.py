@@ -163,7 +163,7 @@ def db_current(db_url) -> None:
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Records per transaction (each record stays atomic in a savepoint).",
+    help="Records per transaction: faster bulk imports; on a database error the batch is replayed record by record.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
@@ -419,6 +419,9 @@ def crawl(
         sys.exit(130)
     if result.status == "failed":
         raise click.ClickException(f"crawl stopped: {result.reason.replace('_', ' ')}")
+    unsaved = result.stats.get("newscrawl/archive_errors", 0)
+    if unsaved:
+        raise click.ClickException(f"{unsaved} articles could not be archived (see the errors above)")
 
 
 @cli.command()

@@ -1,9 +1,11 @@
 """Importing record files into the archive (``newscrawl db ingest``), as one crawl run.
 
-Each article is atomic: with ``commit_every=1`` (default) every record is its own transaction, as
-in the crawler; with a larger value records share a transaction but each sits in a SAVEPOINT, so a
-failing record is rolled back alone and a batch commits together (faster bulk imports). An invalid
-record is reported with its file, line and field, and the import goes on.
+Each article is atomic. With ``commit_every=1`` (default) every record is its own transaction, as
+in the crawler. With a larger value a batch of records commits together (far fewer commits: bulk
+imports go faster); if the database fails inside a batch, the batch is rolled back and replayed one
+record per transaction, so every record before the failing one is kept, exactly as with
+``commit_every=1``. An invalid record is rejected before it touches the database: it is reported
+with its file, line and field, and the import goes on. A database error stops the import.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from storage.db import Archive
-from storage.errors import InvalidRecord
-from storage.repository import ArchiveRepository
+from storage.errors import InvalidRecord, StorageError
+from storage.repository import ArchiveRepository, UpsertResult
 
 
 @dataclass(slots=True)
@@ -99,14 +101,8 @@ def ingest(
     status = "failed"
     try:
         pending = iter(records)
-        while True:
-            batch = [item for _, item in zip(range(max(1, commit_every)), pending, strict=False)]
-            if not batch:
-                break
-            with archive.session() as session:
-                repo = ArchiveRepository(session)
-                for where, record in batch:
-                    _ingest_one(session, repo, where, record, report, savepoint=commit_every > 1)
+        while batch := [item for _, item in zip(range(max(1, commit_every)), pending, strict=False)]:
+            _store(archive, batch, report)
             if progress is not None:
                 progress(report)
         status = "finished"
@@ -119,21 +115,32 @@ def ingest(
     return report
 
 
-def _ingest_one(
-    session: Any, repo: ArchiveRepository, where: str, record: Any, report: IngestReport, *, savepoint: bool
-) -> None:
-    if isinstance(record, _Unreadable):
-        report.rejected.append(f"{where}: {record.problem}")
-        return
+def _store(archive: Archive, batch: list[tuple[str, Any]], report: IngestReport) -> None:
+    """Store a batch in one transaction; on a database error, replay it one record at a time."""
+    outcomes: list[UpsertResult | str] = []
     try:
-        if savepoint:
-            with session.begin_nested():
-                result = repo.upsert_article(record, crawl_run_id=report.crawl_run_id)
-        else:
-            result = repo.upsert_article(record, crawl_run_id=report.crawl_run_id)
-    except InvalidRecord as error:
-        report.rejected.append(f"{where}: {error}")
+        with archive.transaction() as repo:
+            outcomes.extend(_upsert(repo, where, record, report.crawl_run_id) for where, record in batch)
+    except StorageError:
+        if len(batch) == 1:
+            raise
+        for item in batch:
+            _store(archive, [item], report)  # commits each good record, raises at the failing one
         return
-    setattr(report, result.status, getattr(report, result.status) + 1)
-    report.comments_added += result.comments_added
-    report.comments_updated += result.comments_updated
+    for outcome in outcomes:
+        if isinstance(outcome, str):
+            report.rejected.append(outcome)
+            continue
+        setattr(report, outcome.status, getattr(report, outcome.status) + 1)
+        report.comments_added += outcome.comments_added
+        report.comments_updated += outcome.comments_updated
+
+
+def _upsert(repo: ArchiveRepository, where: str, record: Any, crawl_run_id: int | None) -> UpsertResult | str:
+    """The upsert's result, or the line reporting why the record was rejected."""
+    if isinstance(record, _Unreadable):
+        return f"{where}: {record.problem}"
+    try:
+        return repo.upsert_article(record, crawl_run_id=crawl_run_id)
+    except InvalidRecord as error:  # raised before anything is written
+        return f"{where}: {error}"

@@ -45,9 +45,10 @@ class PreparedStatement:
     def many(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
         """``executemany`` with one parameter dict per row."""
         prepared = self._prepare(connection.dialect)
+        memo: dict[tuple[int, int], Any] = {}  # rows share values (the same `now` in every row)
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(prepared.sql, [prepared.parameters(row) for row in rows])
+            cursor.executemany(prepared.sql, [prepared.parameters(row, memo) for row in rows])
         finally:
             cursor.close()
 
@@ -76,12 +77,18 @@ class _Compiled:
         # itemgetter picks every value in one C call; only the values whose type converts are touched.
         self._pick = itemgetter(*names) if len(names) > 1 else _pick_one_or_none(names)
 
-    def parameters(self, values: dict[str, Any]) -> Any:
+    def parameters(self, values: dict[str, Any], memo: dict[tuple[int, int], Any] | None = None) -> Any:
         picked = self._pick(values)
         if self.processors:
             picked = list(picked)
             for i, process in self.processors:
-                picked[i] = process(picked[i])
+                if memo is None:
+                    picked[i] = process(picked[i])
+                    continue
+                key = (i, id(picked[i]))  # the rows keep every value alive, so ids are not reused
+                if key not in memo:
+                    memo[key] = process(picked[i])
+                picked[i] = memo[key]
         return picked if self.positional else dict(zip(self.names, picked, strict=True))
 
 

@@ -509,10 +509,20 @@ class ArchiveRepository:
         self.session = session
         self.dialect = session.get_bind().dialect.name
         self._ignoring_duplicates = _Statements.ignoring_duplicates[self.dialect]
+        self._transaction: Any = None
+        self._connection_of_transaction: Any = None
+
+    def _connection(self) -> Connection:
+        """The session's connection, looked up once per transaction (the lookup is not free)."""
+        transaction = self.session.get_transaction()
+        if transaction is None or transaction is not self._transaction:
+            self._connection_of_transaction = self.session.connection()
+            self._transaction = self.session.get_transaction()
+        return self._connection_of_transaction
 
     def _execute(self, statement: Any, params: Any = None) -> Any:
         """Run a Core statement on the session's connection (skips ORM bookkeeping on the hot path)."""
-        return self.session.connection().execute(statement, params)
+        return self._connection().execute(statement, params)
 
     # ----------------------------------------------------------------------- crawl runs
 
@@ -594,7 +604,7 @@ class ArchiveRepository:
         """
         captures = list(captures)
         now = seen_at or datetime.now(UTC)
-        connection = self.session.connection()
+        connection = self._connection()
         fingerprint = record_fingerprint(record)
         key = _record_key(record)
         found = self._find(connection, *key) if key is not None else None
@@ -690,7 +700,7 @@ class ArchiveRepository:
         fingerprint: str | None,
     ) -> None:
         _Statements.touch_article.one(
-            self.session.connection(),
+            self._connection(),
             {
                 "p_article_id": article_id,
                 "p_url": rec["url"],
@@ -717,7 +727,7 @@ class ArchiveRepository:
         fingerprint: str | None,
     ) -> UpsertResult:
         row, _ = _Statements.insert_article.one(
-            self.session.connection(),
+            self._connection(),
             {
                 "site_id": site_id,
                 "canonical_url": identity,
@@ -762,7 +772,7 @@ class ArchiveRepository:
         if run_id is None:
             return
         _Statements.count_in_run.one(
-            self.session.connection(),
+            self._connection(),
             {
                 "p_run_id": run_id,
                 "p_articles_new": int(status == "new"),
@@ -788,7 +798,7 @@ class ArchiveRepository:
     ) -> int:
         """Insert a version and its content rows; returns its id."""
         row, _ = _Statements.insert_version.one(
-            self.session.connection(),
+            self._connection(),
             {
                 "article_id": article_id,
                 "version_number": number,
@@ -825,7 +835,7 @@ class ArchiveRepository:
 
     def _insert_version_children(self, version_id: int, rec: dict[str, Any]) -> None:
         """Insert everything a version says, one executemany per table."""
-        connection = self.session.connection()
+        connection = self._connection()
         if rec["authors"]:
             _Statements.insert_authors.many(
                 connection,
@@ -887,7 +897,7 @@ class ArchiveRepository:
             )
 
     def _insert_tables(self, version_id: int, tables: list[dict[str, Any]]) -> None:
-        connection = self.session.connection()
+        connection = self._connection()
         _Statements.insert_tables.many(
             connection,
             [
@@ -967,14 +977,14 @@ class ArchiveRepository:
             if row.position != position[row.comment_key] and row.id not in updated_ids
         ]
         if inserts:
-            _Statements.insert_comments.many(self.session.connection(), inserts)
+            _Statements.insert_comments.many(self._connection(), inserts)
         if updates:
             self._execute(_Statements.update_comment, updates)
         if moves:
             self._execute(_Statements.move_comment, moves)
         if (inserts or updates) and (stored or any(e.comment["parent_id"] for e in entries)):
             # Replies point at their parent row; a parent from a later comment page links up then.
-            _Statements.link_comment_parents.one(self.session.connection(), {"p_article_id": article_id})
+            _Statements.link_comment_parents.one(self._connection(), {"p_article_id": article_id})
 
         hashes = {row.comment_key: row.content_hash for row in stored}
         hashes.update((entry.key, entry.content_hash) for entry in entries)
@@ -1011,7 +1021,7 @@ class ArchiveRepository:
 
     def _register_urls(self, article_id: int, urls: list[str]) -> int:
         """Make the article findable by these URLs; returns how many waiting links now resolve."""
-        connection = self.session.connection()
+        connection = self._connection()
         keys = {url_key(url): url for url in urls}
         _Statements.insert_urls[self.dialect].many(
             connection, [{"url_key": key, "article_id": article_id, "url": url} for key, url in keys.items()]
@@ -1058,7 +1068,7 @@ class ArchiveRepository:
                 {"article_id": article_id, "version_id": version_id, "crawl_run_id": crawl_run_id, **capture}
             )
         if rows:
-            _Statements.insert_captures.many(self.session.connection(), rows)
+            _Statements.insert_captures.many(self._connection(), rows)
         return len(rows)
 
     def iter_captures(

@@ -9,9 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 from archive_helpers import APPLE, FIXTURES, FLAGSHIP, SUV, TESLA, load_record
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from newscrawl.cli import cli
-from storage import ingest, normalize_record, read_records
+from storage import ArchiveRepository, StorageError, ingest, normalize_record, read_records
+from storage.models import Article, CrawlRun
 
 
 @pytest.fixture
@@ -152,3 +154,25 @@ def test_bulk_ingest_keeps_each_record_atomic(fresh_archive, records_file) -> No
     with fresh_archive.transaction() as repo:
         run = repo.get_crawl_run(report.crawl_run_id)
         assert (run.name, run.status, run.articles_new, run.stats["rejected"]) == ("bulk", "finished", 4, 2)
+
+
+def test_a_database_failure_in_a_batch_keeps_every_record_before_it(
+    fresh_archive, records_file, monkeypatch
+) -> None:
+    real_upsert = ArchiveRepository.upsert_article
+
+    def failing_on_suv(self, record, **kwargs):
+        if record.get("url", "").endswith(
+            "/voici-les-suv-electriques-qui-vous-meneront-le-plus-loin-sur-autoroute/"
+        ):
+            raise StorageError("database is locked by another process")
+        return real_upsert(self, record, **kwargs)
+
+    monkeypatch.setattr(ArchiveRepository, "upsert_article", failing_on_suv)
+    with pytest.raises(StorageError, match="locked"):
+        ingest(fresh_archive, read_records(records_file), commit_every=10)
+    with fresh_archive.session() as session:
+        urls = session.scalars(select(Article.url).order_by(Article.id)).all()
+        run = session.scalars(select(CrawlRun)).one()
+    assert [url.rsplit("/", 2)[1] for url in urls] == [TESLA, FLAGSHIP]  # stored before the failure
+    assert (run.status, run.articles_new) == ("failed", 2)
