@@ -69,11 +69,12 @@ def extract_article(
         prepared=True,
     )
     if comments.containers and (
-        body.text_size() < MIN_ARTICLE_CHARS or content_inside(root, comments.containers)
+        content_inside(root, comments.containers)
+        or (body.text_size() < MIN_ARTICLE_CHARS and content_inside(root, comments.containers, relaxed=True))
     ):
         # No article outside the comment area: a forum thread or Q&A page, whose posts are the content.
         thread = extract_body(
-            root, url=url, title=title, content_selector=selectors.get("body"), prepared=True
+            root, url=url, title=title, content_selector=selectors.get("body"), prepared=True, thread=True
         )
         if thread.text_size() > body.text_size():
             body = thread

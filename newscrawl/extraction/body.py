@@ -30,6 +30,7 @@ from newscrawl.extraction.patterns import (
     MAYBE_HINT,
     MEDIA_TOKEN,
     NEGATIVE_HINT,
+    OVERLAY_HINT,
     POSITIVE_HINT,
     RELATED_LABEL,
     UNLIKELY_HINT,
@@ -97,12 +98,14 @@ def extract_body(
     exclude=(),
     content_selector: str | None = None,
     prepared: bool = False,
+    thread: bool = False,
 ) -> Body:
     """Read the article body of a parsed page (lxml root of the whole document).
 
     ``exclude``: elements never read (the comment area). When a strict reading finds almost no
     text, a relaxed one (no class-name vetoes, as Readability retries) is tried and the longer wins.
     ``prepared``: the caller already ran ``text.prepare_tree`` on this document.
+    ``thread``: the page is a discussion; read its posts (relaxed reading only).
     """
     if not prepared:
         prepare_tree(root)
@@ -112,6 +115,8 @@ def extract_body(
     skip = frozenset(exclude)
 
     forced = root.cssselect(content_selector)[:1] if content_selector else []
+    if thread and not forced:
+        return _read(find_content(body_el, skip, relaxed=True), url, title, skip, relaxed=True)
     body = _read(forced or find_content(body_el, skip), url, title, skip, relaxed=False)
     if body.text_size() < MIN_ARTICLE_CHARS and not forced:
         relaxed = _read(find_content(body_el, skip, relaxed=True), url, title, skip, relaxed=True)
@@ -127,18 +132,30 @@ def body_paragraphs(body: Body) -> list[str]:
     return [p for s in body.sections for p in s.paragraphs]
 
 
-def content_inside(root, areas) -> bool:
+def content_inside(root, areas, relaxed: bool = False) -> bool:
     """True when the page's best content block lies inside one of ``areas`` (e.g. the comment area):
-    the page is a discussion (forum thread, Q&A) rather than an article with comments."""
+    the page is a discussion (forum thread, Q&A) rather than an article with comments.
+    ``relaxed`` scores without class-name vetoes, which hide posts marked up as comments."""
     if not areas:
         return False
     body_el = root.find("body")
-    content = find_content(body_el if body_el is not None else root)
-    if not content:
-        return False
-    areas = set(areas)
-    top = content[0]
-    return top in areas or any(ancestor in areas for ancestor in top.iterancestors())
+    content = find_content(body_el if body_el is not None else root, relaxed=relaxed)
+    total = inside = nested = 0
+    for block in content:
+        length = _text_length(block)
+        total += length
+        if block in areas or any(a in areas for a in block.iterancestors()):
+            inside += length
+            continue
+        for area in areas:  # areas nested in the block: posts of a thread, a comment list
+            if any(a is block for a in area.iterancestors()):
+                nested += _text_length(area)
+    outside = total - inside - nested
+    if relaxed:
+        return total > 0 and inside + nested > total / 2
+    # The strict scorer never read comment markup, so a block wrapping comments was chosen for its other
+    # text: a discussion only if that other text is short and the comments dwarf it.
+    return total > 0 and (inside > total / 2 or (nested > 2 * (outside + inside) and outside < 5000))
 
 
 def _read(content: list, url: str, title: str | None, skip: frozenset, relaxed: bool) -> Body:
@@ -147,7 +164,15 @@ def _read(content: list, url: str, title: str | None, skip: frozenset, relaxed: 
         walker.container(element, top=True)
     body = _assemble(walker.blocks, title)
     if content:
-        body.lead = _find_lead(content[0])
+        body.lead = _find_lead(content[0], title)
+    if body.lead and not any(body.lead[:60] in p for p in body_paragraphs(body)):
+        # a standfirst set apart from the text block is still the article's opening paragraph
+        if not body.sections or body.sections[0].heading is not None:
+            body.sections.insert(0, Section(heading=None, level=None, paragraphs=[]))
+            for link in body.related_links:
+                if link.section_index is not None:
+                    link.section_index += 1
+        body.sections[0].paragraphs.insert(0, body.lead)
     return body
 
 
@@ -172,10 +197,13 @@ _TAG_BASE = {"div": 5, "article": 8, "main": 5, "section": 3, "pre": 3, "td": 3,
 _TAG_PENALTY = frozenset({"address", "ol", "ul", "dl", "dd", "dt", "li", "form", "th"})
 
 
-def _unlikely(element) -> bool:
+def _unlikely(element, relaxed: bool = False) -> bool:
+    """Class/id says navigation, ads, overlays ... (relaxed: only overlays, consent banners, menus)."""
     hint = classes_and_id(element)
     if len(hint) < 2 or element.tag in ("body", "article", "main"):
         return False
+    if relaxed:
+        return bool(OVERLAY_HINT.search(hint))
     return bool(UNLIKELY_HINT.search(hint)) and not MAYBE_HINT.search(hint)
 
 
@@ -222,7 +250,7 @@ def find_content(body_el, skip: frozenset = frozenset(), relaxed: bool = False) 
             tag = child.tag
             if not isinstance(tag, str) or (tag in NOT_CONTENT_TAGS and not _wraps_article(child)):
                 continue
-            if child in skip or _is_hidden(child) or (not relaxed and _unlikely(child)):
+            if child in skip or _is_hidden(child) or _unlikely(child, relaxed):
                 continue
             if tag in PARAGRAPH_TAGS or (tag not in INLINE_TAGS and not _has_block_child(child) and tag != "li"):
                 text = text_of(child)
@@ -380,7 +408,7 @@ def _with_siblings(top, top_score: float, scores: dict, skip: frozenset, relaxed
             continue
         if not isinstance(sibling.tag, str) or sibling.tag in NOT_CONTENT_TAGS or sibling in skip:
             continue
-        if not relaxed and _unlikely(sibling):
+        if _unlikely(sibling, relaxed):
             continue
         bonus = top_score * 0.2 if top_shape and _class_shape(sibling) == top_shape else 0
         if sibling in scores and scores[sibling] + bonus >= threshold:
@@ -833,23 +861,34 @@ def _prune_sections(sections: list[Section], owners: dict[int, int]) -> list[Sec
     return kept
 
 
-def _find_lead(content) -> str | None:
-    """A standfirst element near the content: class chapo / lead / standfirst / intro ..."""
-    scope = content
-    for _ in range(3):
-        parent = scope.getparent()
-        if parent is None:
-            break
-        scope = parent
-        if scope.tag in ("article", "main"):
-            break
-    for el in scope.iter("p", "div", "h2", "span", "section"):
-        hint = el.get("class")
-        if not hint or not LEAD_CLASS.search(hint) or BOILERPLATE_TOKEN.match(hint.lower()):
+def _find_lead(content, title: str | None) -> str | None:
+    """A standfirst (class chapo / lead / standfirst / intro ...) right after the headline, or at the
+    very start of the content block when the page has no headline element."""
+    root = content.getroottree().getroot()
+    title_key = normalize_space(title).casefold() if title else None
+    headline = None
+    for h1 in root.iter("h1"):
+        if headline is None or (title_key and text_of(h1).casefold() == title_key):
+            headline = h1
+            if title_key is None or text_of(h1).casefold() == title_key:
+                break
+    if headline is not None:
+        places = list(headline.itersiblings())[:6]
+        parent = headline.getparent()
+        if parent is not None and parent.tag not in ("body", "html"):
+            places += list(parent.itersiblings())[:4]
+    else:
+        places = [child for child in content if isinstance(child.tag, str)][:3]
+    for place in places:
+        if not isinstance(place.tag, str) or place.tag in ("figure", "aside", "nav", "footer"):
             continue
-        text = text_of(el)
-        if 30 <= len(text) <= 1200 and not _has_many_links(el):
-            return text
+        for el in place.iter("p", "div", "h2", "span", "section"):
+            hint = el.get("class")
+            if not hint or not LEAD_CLASS.search(hint) or BOILERPLATE_TOKEN.match(hint.lower()):
+                continue
+            text = text_of(el)
+            if 30 <= len(text) <= 1200 and not _has_many_links(el) and el.find(".//img") is None:
+                return text
     return None
 
 

@@ -114,7 +114,17 @@ JUNK_LINE = re.compile(
     r"photo\s*:.*|cr[ée]dit photo.*|©.*|"
     r"abonnez-vous.*|subscribe.*|sign up.*|"
     r"suivez-nous.*|follow us.*|beitragsbild|image d.illustration|image illustrative|illustration|"
-    r"more about|reuse content|related topics?|sujets? associ[ée]s?|mots[- ]cl[ée]s|tags?)\W*$",
+    r"more about|reuse content|related topics?|sujets? associ[ée]s?|mots[- ]cl[ée]s|tags?|"
+    # forum and Q&A chrome
+    r"click to (?:expand|shrink)|reply with quote|quote|upvote(?: post)?|downvote|log in(?: to reply)?|"
+    r"go to topic listing|comments|related|start asking to get answers|explore related questions|"
+    r"kommentare geschlossen|comments? (?:are )?closed|commentaires? fermés|\d[\d,.]* (?:posts?|messages?|beiträge)|"
+    r".*\d+ (?:gold|silver|bronze) badges?.*|join to see .*|add a comment|sorted by:.*|register|menu|"
+    r"you must log in.*|originally posted by .*|latest: .*|(?:\[ ?\d+ ?\] )?thanks|"
+    # post metadata lines: "answered Feb 4, 2014 at 13:27", "Last edited: Jul 13, 2024", "poke Over a year ago"
+    r"(?:asked|answered|edited|commented|posted|modified|last edited:?|updated:?) .*\d.*|"
+    r".{0,40} over an? (?:year|month|week|day) ago|\d+ (?:seconds?|minutes?|hours?|days?) ago|"
+    r"(?:today|yesterday) at .*)\W*$",
     re.IGNORECASE,
 )
 
@@ -171,6 +181,9 @@ UNLIKELY_HINT = re.compile(
     r"menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|"
     r"pagination|pager|popup|yom-remote|newsletter|teaser|recirc|most-read|cookie|consent|onetrust|didomi|cmp-|modal"
 )
+# Never content, even when relaxed reading lifts the other vetoes.
+# (Not "modal": some sites render the article itself in a modal viewer.)
+OVERLAY_HINT = re.compile(r"cookie|consent|onetrust|didomi|gdpr|cmp-|newsletter|paywall-prompt|ot-pc|ot-sdk")
 MAYBE_HINT = re.compile(r"and|article|body|column|content|main|shadow|entry|story|post-text|chapo")
 
 # Known article-body containers (CMS conventions), most specific first.
