@@ -1030,7 +1030,7 @@ def _id_of(item, nested: set) -> str | None:
             return _digits(value) or value.strip()
     # Drupal 7: <a id="comment-12"></a> right before the comment
     prev = item.getprevious()
-    while prev is not None and _tag(prev) == "a" and not normalize_space(prev.text_content()):
+    while prev is not None and _tag(prev) == "a" and not normalize_space("".join(prev.itertext())):
         m = _ANCHOR_ID.match((prev.get("id") or prev.get("name") or "").lower())
         if m:
             return m.group(1)
@@ -1107,7 +1107,7 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
 
 def _holds_prose(el) -> bool:
     """True if a meta-looking block holds paragraphs (a theme that wraps the whole comment in .comment-info)."""
-    return any(len(normalize_space(p.text_content())) > 40 for p in el.iterdescendants("p", "blockquote"))
+    return any(len(normalize_space("".join(p.itertext()))) > 40 for p in el.iterdescendants("p", "blockquote"))
 
 
 _WEEKDAYS = frozenset(
@@ -1460,7 +1460,7 @@ def _declared_count(scan: _Scan, areas: list, ctx: _Ctx, jsonld, root) -> int | 
 
 def _structured_count(root, jsonld) -> int | None:
     for el in root.xpath("//*[@itemprop='commentCount' or @itemprop='interactionCount']"):
-        value = el.get("content") or el.text_content()
+        value = el.get("content") or "".join(el.itertext())
         m = re.search(r"(?:UserComments:)?\s*(\d+)", value or "")
         if m and (el.get("itemprop") == "commentCount" or "UserComments" in (value or "")):
             return int(m.group(1))
@@ -1818,7 +1818,7 @@ def _containers(areas: list, items: list, scan: _Scan) -> list:
 def _is_furniture(el, forms: set) -> bool:
     """A comment title, count, pagination, empty anchor or reply form next to the comment list."""
     tag = _tag(el)
-    if tag == "a" and not normalize_space(el.text_content()) and (el.get("name") or el.get("id")):
+    if tag == "a" and not normalize_space("".join(el.itertext())) and (el.get("name") or el.get("id")):
         return True
     tokens = _tokens(el)
     if tokens and _matches(tokens, _NAV_TOKEN):

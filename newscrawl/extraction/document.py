@@ -78,10 +78,13 @@ def parse_document(data: bytes | str, url: str, content_type: str | None = None)
     if _CONTROL_CHARS.search(text):
         text = _CONTROL_CHARS.sub("", text)
     text = clean_text(text)
+    # Plain lxml elements, not lxml.html's: their Python-level class lookup on every element access
+    # costs more than all our selectors together. A parser per call: lxml parsers are not thread-safe.
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, default_doctype=False)
     try:
-        selector = Selector(text=text, type="html", base_url=url, huge_tree=True)
-    except (etree.ParserError, ValueError) as exc:  # pragma: no cover - lxml edge cases
-        raise NotHTMLError(f"unparseable HTML: {exc}") from exc
-    if selector.root is None or not isinstance(selector.root.tag, str):
+        root = etree.fromstring(text.encode("utf-8"), parser=parser, base_url=url or None)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise NotHTMLError(f"unparseable HTML: {exc}") from None
+    if root is None or not isinstance(root.tag, str):
         raise NotHTMLError("unparseable HTML")
-    return Document(url=url, selector=selector, encoding=encoding)
+    return Document(url=url, selector=Selector(root=root, type="html"), encoding=encoding)
