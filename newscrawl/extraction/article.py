@@ -10,7 +10,7 @@ from newscrawl.extraction.dates import default_timezone, parse_date, to_iso
 from newscrawl.extraction.document import NotHTMLError, parse_document
 from newscrawl.extraction.language import detect_language
 from newscrawl.extraction.metadata import Metadata, extract_metadata, split_authors
-from newscrawl.extraction.text import normalize_space, prepare_tree, text_of
+from newscrawl.extraction.text import clean_text, normalize_space, prepare_tree, text_of
 from newscrawl.items import Article
 from newscrawl.sites import SiteProfile, profile_for_url, site_key
 
@@ -102,11 +102,38 @@ def extract_article(
         comments=comments.comments,
     )
     _apply_overrides(article, overrides)
+    _clean_strings(article)
     if article.language is None:
         article.language = detect_language(article.body_text[:5000])
     if not article.title and not article.sections:
         raise ExtractionError("no article found on the page (no headline and no body text)")
     return article
+
+
+def _clean_strings(article: Article) -> None:
+    """NFC, no invisible or control characters, single spaces: every text of the record."""
+
+    def clean(value: str | None) -> str | None:
+        return clean_text(value) if value else value
+
+    for name in ("title", "lead", "published_raw", "modified_raw", "category"):
+        setattr(article, name, clean(getattr(article, name)))
+    article.title = article.title or ""
+    article.authors = [a for a in map(clean, article.authors) if a]
+    article.tags = [t for t in map(clean, article.tags) if t]
+    article.key_points = [k for k in map(clean, article.key_points) if k]
+    for section in article.sections:
+        section.heading = clean(section.heading)
+        section.paragraphs = [p for p in map(clean, section.paragraphs) if p]
+    for link in article.related_links:
+        link.title, link.label = clean(link.title), clean(link.label)
+    for table in article.tables:
+        table.caption = clean(table.caption)
+        table.header = [clean_text(c) for c in table.header]
+        table.rows = [[clean_text(c) for c in row] for row in table.rows]
+    for comment in article.comments:
+        comment.text = clean(comment.text) or ""
+        comment.author, comment.published_raw = clean(comment.author), clean(comment.published_raw)
 
 
 def _quoted_in(comment_text: str, paragraphs: set[str]) -> bool:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
-
-from newscrawl.extraction.text import clean_text
-
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class NotHTMLError(ValueError):
@@ -74,10 +69,9 @@ def parse_document(data: bytes | str, url: str, content_type: str | None = None)
         raise NotHTMLError("binary content, not an HTML page")
     if "<" not in text[:20000]:
         raise NotHTMLError("no markup found (plain text?)")
+    if "\x00" in text:  # lxml would turn NULs into U+FFFD
+        text = text.replace("\x00", "")
     # C0 controls (but tab/newline/CR) are invalid in HTML and lxml refuses them in text it is handed.
-    if _CONTROL_CHARS.search(text):
-        text = _CONTROL_CHARS.sub("", text)
-    text = clean_text(text)
     # Plain lxml elements, not lxml.html's: their Python-level class lookup on every element access
     # costs more than all our selectors together. A parser per call: lxml parsers are not thread-safe.
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, default_doctype=False)

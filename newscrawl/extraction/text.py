@@ -17,27 +17,29 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template svg math button select textarea iframe object head".split())
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# C0 controls but tab/newline/CR: invalid in HTML; lxml keeps them in text but refuses them when set.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def normalize_space(text: str | None) -> str:
-    """Single spaces, no leading/trailing blanks.
-
-    Documents are NFC-normalized and cleared of invisible characters once, when decoded
-    (``clean_text``), so this stays a plain split/join on the hot path.
-    """
+    """Single spaces, no leading/trailing blanks (the hot path: a plain split/join)."""
     if not text:
         return ""
     return " ".join(text.split())
 
 
 def clean_text(text: str) -> str:
-    """NFC, and no invisible characters (ZWSP, soft hyphen, BOM): applied once to a whole document."""
+    """Final form of a record string: NFC, no invisible characters (ZWSP, soft hyphen, BOM) nor
+    control characters, single spaces. Applied to the record's strings once extraction is done,
+    not to whole documents (most of a page's bytes are scripts that never reach a record)."""
     if text.isascii():
-        return text
-    text = _INVISIBLE.sub("", text)
+        if _CONTROL.search(text):
+            text = _CONTROL.sub("", text)
+        return " ".join(text.split())
+    text = _CONTROL.sub("", _INVISIBLE.sub("", text))
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return text
+    return " ".join(text.split())
 
 
 def text_of(element, skip: frozenset[str] = SKIP_TAGS) -> str:
@@ -82,10 +84,17 @@ def prepare_tree(root) -> None:
         # setting text is the costly part: skip it where whitespace is already there
         tail = element.tail
         if not tail or not tail[0].isspace():
-            element.tail = " " + tail if tail else " "
+            _set(element, "tail", " " + tail if tail else " ")
         text = element.text
         if not text or not text[0].isspace():
-            element.text = " " + text if text else " "
+            _set(element, "text", " " + text if text else " ")
+
+
+def _set(element, attribute: str, value: str) -> None:
+    try:
+        setattr(element, attribute, value)
+    except ValueError:  # control characters the page carried: lxml refuses them when text is set
+        setattr(element, attribute, _CONTROL.sub("", value))
 
 
 def raw_text(element) -> str:
