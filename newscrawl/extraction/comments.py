@@ -1075,8 +1075,10 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
             return e in meta or e in nested or _is_noise(e)
 
         text = _collect_text(item, body_skip)
+        # in page order (a set's order changes from run to run)
         header = " ".join(
-            _collect_text(m, lambda e: e in nested or _is_noise(e)) for m in _outermost(list(meta))
+            _collect_text(m, lambda e: e in nested or _is_noise(e))
+            for m in sorted(_outermost(list(meta)), key=_doc_position)
         )
         text, header = _split_header(text, header)
     text = _clean_text(text)
