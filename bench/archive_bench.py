@@ -198,6 +198,7 @@ def bench(label: str, new_url: Callable[[], str], batch: list[dict[str, Any]]) -
     with Archive(new_url()) as archive:
         report("first ingest, one transaction per article", len(batch), *ingest(archive, batch))
         report("unchanged re-ingest, one transaction each", len(batch), *ingest(archive, batch))
+        archive.analyze()  # what autovacuum (PostgreSQL) or a maintenance job (SQLite) does after growth
         with archive.session() as session:
             for query in SEARCHES:
                 hits = search(session, query, limit=20)

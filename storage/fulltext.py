@@ -8,7 +8,8 @@ current version or the comments change (created by migration 0002):
   (``électrique`` finds ``électriques``); ranking is bm25 with title > lead > body > comments.
 * PostgreSQL: a generated ``tsvector`` with the French configuration (stemming, French stop words)
   and a GIN index; queries use ``websearch_to_tsquery`` (``"exact phrase"``, ``or``, ``-word``);
-  ranking is ``ts_rank_cd`` with the same weights.
+  ranking is ``ts_rank`` with the same weights (``ts_rank_cd`` ranked no better here and cost three
+  times as much on queries that match most articles).
 """
 
 from __future__ import annotations
@@ -112,39 +113,62 @@ def search(
         if match is None:
             return []
         params["query"] = match
+        # Rank first, then build snippets for the hits only (a snippet costs more than a rank).
+        joins = (
+            " JOIN articles a ON a.id = article_search.rowid JOIN sites s ON s.id = a.site_id"
+            " JOIN article_versions v ON v.id = a.current_version_id"
+            if filters
+            else ""
+        )
         sql = f"""
-            SELECT a.id AS article_id, s.key AS site, v.title, a.canonical_url AS url,
+            WITH hits AS (
+                SELECT article_search.rowid AS article_id, bm25(article_search, 10.0, 4.0, 1.0, 0.5) AS rank
+                FROM article_search{joins}
+                WHERE article_search MATCH :query{filters}
+                ORDER BY rank, article_search.rowid
+                LIMIT :limit
+            )
+            SELECT h.article_id, s.key AS site, v.title, a.canonical_url AS url,
                    snippet(article_search, -1, '[', ']', '…', 16) AS snippet,
-                   v.published_at, -bm25(article_search, 10.0, 4.0, 1.0, 0.5) AS score
-            FROM article_search
-            JOIN articles a ON a.id = article_search.rowid
+                   v.published_at, -h.rank AS score
+            FROM hits h
+            JOIN article_search ON article_search.rowid = h.article_id
+            JOIN articles a ON a.id = h.article_id
             JOIN sites s ON s.id = a.site_id
             JOIN article_versions v ON v.id = a.current_version_id
-            WHERE article_search MATCH :query{filters}
-            ORDER BY score DESC, a.id
-            LIMIT :limit"""
+            WHERE article_search MATCH :query
+            ORDER BY h.rank, h.article_id"""
     else:
         if not query.strip():
             return []
         params["query"] = query
+        # Rank first on the narrow search rows only; fetch text and build snippets for the hits.
+        joins = (
+            " JOIN articles a ON a.id = st.article_id JOIN sites s ON s.id = a.site_id"
+            " JOIN article_versions v ON v.id = a.current_version_id"
+            if filters
+            else ""
+        )
         sql = f"""
-            SELECT h.article_id, h.site, h.title, h.url,
-                   ts_headline('french', concat_ws(' ', h.lead, h.body, h.comments), h.tsq,
+            WITH q AS (SELECT websearch_to_tsquery('french', :query) AS tsq),
+            hits AS (
+                SELECT st.article_id, ts_rank(st.document, q.tsq) AS score
+                FROM article_search st CROSS JOIN q{joins}
+                WHERE st.document @@ q.tsq{filters}
+                ORDER BY score DESC, st.article_id
+                LIMIT :limit
+            )
+            SELECT h.article_id, s.key AS site, v.title, a.canonical_url AS url,
+                   ts_headline('french', concat_ws(' ', st.lead, st.body, st.comments), q.tsq,
                                'StartSel=[, StopSel=], MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "')
                        AS snippet,
-                   h.published_at, h.score
-            FROM (
-                SELECT a.id AS article_id, s.key AS site, v.title, a.canonical_url AS url, v.published_at,
-                       ts_rank_cd(st.document, q.tsq) AS score, st.lead, st.body, st.comments, q.tsq
-                FROM article_search st
-                CROSS JOIN websearch_to_tsquery('french', :query) AS q(tsq)
-                JOIN articles a ON a.id = st.article_id
-                JOIN sites s ON s.id = a.site_id
-                JOIN article_versions v ON v.id = a.current_version_id
-                WHERE st.document @@ q.tsq{filters}
-                ORDER BY score DESC, a.id
-                LIMIT :limit
-            ) h
+                   v.published_at, h.score
+            FROM hits h
+            CROSS JOIN q
+            JOIN article_search st ON st.article_id = h.article_id
+            JOIN articles a ON a.id = h.article_id
+            JOIN sites s ON s.id = a.site_id
+            JOIN article_versions v ON v.id = a.current_version_id
             ORDER BY h.score DESC, h.article_id"""
     statement = text(sql).columns(
         article_id=Integer(),

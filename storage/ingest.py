@@ -48,6 +48,10 @@ class IngestReport:
         }
 
 
+ANALYZE_AFTER = 1000
+"""New or changed articles in one import after which planner statistics are refreshed."""
+
+
 class _Unreadable:
     """Stands for a line or file that is not JSON, so it is reported in order with the records."""
 
@@ -105,6 +109,8 @@ def ingest(
             _store(archive, batch, report)
             if progress is not None:
                 progress(report)
+        if report.new + report.updated >= ANALYZE_AFTER:
+            archive.analyze()  # the planner's statistics of a grown archive are stale
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"

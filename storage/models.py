@@ -124,7 +124,8 @@ class Article(Base):
     """One article of a site, whatever URL it was fetched from, across all its versions."""
 
     __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("site_id", "canonical_url"),)
+    # canonical_url first: the same index serves lookups by URL alone (analysts) and the uniqueness.
+    __table_args__ = (UniqueConstraint("canonical_url", "site_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))

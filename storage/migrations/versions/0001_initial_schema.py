@@ -84,7 +84,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_articles_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_articles")),
-        sa.UniqueConstraint("site_id", "canonical_url", name=op.f("uq_articles_site_id_canonical_url")),
+        sa.UniqueConstraint("canonical_url", "site_id", name=op.f("uq_articles_canonical_url_site_id")),
     )
     op.create_table(
         "article_urls",
