@@ -157,7 +157,12 @@ def db_current(db_url) -> None:
 @db.command("ingest")
 @_db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--crawl-name", default="import", show_default=True, help="Name of the crawl run the import is recorded as.")
+@click.option(
+    "--crawl-name",
+    default="import",
+    show_default=True,
+    help="Name of the crawl run the import is recorded as.",
+)
 @click.option(
     "--commit-every",
     type=click.IntRange(min=1),
@@ -183,7 +188,11 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
 
     with _open_archive(db_url) as archive, _storage_errors():
         report = ingest(
-            archive, sources(), crawl_name=crawl_name, commit_every=commit_every, progress=None if quiet else show
+            archive,
+            sources(),
+            crawl_name=crawl_name,
+            commit_every=commit_every,
+            progress=None if quiet else show,
         )
     for line in report.rejected:
         click.echo(f"rejected {line}", err=True)
@@ -228,10 +237,14 @@ def search(db_url, query, site, since, limit, as_json) -> None:
 
 @cli.command()
 @_db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True
+)
 @click.option("--site", help="Only this site.")
 @click.option("--since", type=_SINCE, help="Only articles published on/after this date (UTC).")
-@click.option("--output", "-o", default="-", show_default=True, help="Output file ('-': stdout; Parquet needs a file).")
+@click.option(
+    "--output", "-o", default="-", show_default=True, help="Output file ('-': stdout; Parquet needs a file)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def export(db_url, fmt, site, since, output, quiet) -> None:
     """Export the current record of every article: JSONL (schema records), CSV (flat) or Parquet."""

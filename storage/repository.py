@@ -18,9 +18,10 @@ Reading: ``get_record(article_id)`` gives back the current record exactly as it 
 ``iter_captures()`` streams the raw pages for re-extraction and ``replace_version_record()`` stores
 what re-extraction found.
 
-Writes are batched (one executemany per child table) and an unchanged re-crawl costs one SELECT
-and one UPDATE: the current version's content hash and the article's comments digest are compared
-before anything else is read.
+Writes are batched (one executemany per child table, prepared once: see storage/prepared.py). A
+re-crawl reads little: the very record stored last time is recognized by its fingerprint (one
+SELECT, one UPDATE); otherwise the current version's content hash and the article's comments
+digest are compared before anything else is read.
 """
 
 from __future__ import annotations
