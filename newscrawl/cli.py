@@ -202,14 +202,14 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
         sys.exit(1)
 
 
-_SINCE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"])
+_SINCE_HELP = "Only articles published on/after this date: YYYY-MM-DD[THH:MM] (UTC unless an offset is given)."
 
 
 @cli.command()
 @_db_option
 @click.argument("query")
 @click.option("--site", help="Only this site (its key, e.g. blog-auto-info.com).")
-@click.option("--since", type=_SINCE, help="Only articles published on/after this date (UTC).")
+@click.option("--since", metavar="DATE", help=_SINCE_HELP)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Hits as JSON.")
 def search(db_url, query, site, since, limit, as_json) -> None:
@@ -237,11 +237,9 @@ def search(db_url, query, site, since, limit, as_json) -> None:
 
 @cli.command()
 @_db_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True
-)
+@click.option("--format", "fmt", metavar="jsonl|csv|parquet", default="jsonl", show_default=True)
 @click.option("--site", help="Only this site.")
-@click.option("--since", type=_SINCE, help="Only articles published on/after this date (UTC).")
+@click.option("--since", metavar="DATE", help=_SINCE_HELP)
 @click.option(
     "--output", "-o", default="-", show_default=True, help="Output file ('-': stdout; Parquet needs a file)."
 )
@@ -432,6 +430,8 @@ def crawl(
         sys.exit(130)
     if result.status == "failed":
         raise click.ClickException(f"crawl stopped: {result.reason.replace('_', ' ')}")
+    if not result.stats.get("response_received_count"):
+        raise click.ClickException(f"nothing could be fetched from {target} (see the errors above)")
     unsaved = result.stats.get("newscrawl/archive_errors", 0)
     if unsaved:
         raise click.ClickException(f"{unsaved} articles could not be archived (see the errors above)")

@@ -90,7 +90,8 @@ def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
     original = getattr(error, "orig", None) or error
     detail = " ".join(str(original).split()) or type(original).__name__
     lowered = detail.lower()
-    if "database is locked" in lowered or "database table is locked" in lowered:
+    locked = ("database is locked", "database table is locked", "lock timeout", "deadlock detected")
+    if any(words in lowered for words in locked):
         return StorageError(f"{where} is locked by another process; retry when it is free ({detail})")
     if "unable to open database file" in lowered:
         return StorageError(f"cannot open {where}: the file or its directory is missing or not writable")
@@ -99,7 +100,7 @@ def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
     if "readonly" in lowered.replace("-", "").replace(" ", "") or "read-only" in lowered:
         return StorageError(f"refused: this connection is read-only ({detail})")
     connection_failure = (
-        isinstance(error, sa_exc.OperationalError)
+        isinstance(error, _CONNECTION_ERRORS)
         and url is not None
         and (
             url.get_backend_name() == "postgresql"

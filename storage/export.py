@@ -36,7 +36,7 @@ Progress = Callable[[int, int], None]
 
 
 def article_ids(
-    session: Session, *, site: str | None = None, since: date | datetime | None = None
+    session: Session, *, site: str | None = None, since: str | date | datetime | None = None
 ) -> list[int]:
     """Ids of the articles an export covers, oldest first (site key; published on/after ``since``)."""
     query = select(Article.id).join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
@@ -51,7 +51,7 @@ def iter_records(
     session: Session,
     *,
     site: str | None = None,
-    since: date | datetime | None = None,
+    since: str | date | datetime | None = None,
     batch_size: int = 500,
     progress: Progress | None = None,
 ) -> Iterator[dict[str, Any]]:
@@ -210,7 +210,7 @@ def export_records(
     output: str | Path | None = None,
     *,
     site: str | None = None,
-    since: date | datetime | None = None,
+    since: str | date | datetime | None = None,
     progress: Progress | None = None,
     stdout: IO[str] | None = None,
 ) -> int:

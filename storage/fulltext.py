@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Float, Integer, Text, bindparam, text
 from sqlalchemy.orm import Session
 
+from storage.errors import StorageError
 from storage.models import UTCDateTime
 from storage.prepared import PreparedStatement
 
@@ -83,8 +84,14 @@ def fts5_query(query: str) -> str | None:
     return " ".join(f'"{word}"*' for word in meaningful) or None
 
 
-def since_datetime(since: date | datetime | None) -> datetime | None:
-    """A ``--since`` bound as an aware datetime (a date means its midnight UTC)."""
+def since_datetime(since: str | date | datetime | None) -> datetime | None:
+    """A ``--since`` bound as an aware datetime: a date means its midnight UTC, a naive time is UTC,
+    text is ISO 8601 (``2024-04-01``, ``2024-04-01T08:00``, with or without offset)."""
+    if isinstance(since, str):
+        try:
+            since = datetime.fromisoformat(since.strip())
+        except ValueError:
+            raise StorageError(f"invalid date {since!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
     if since is None or isinstance(since, datetime):
         return since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
     return datetime.combine(since, time.min, tzinfo=UTC)
@@ -95,7 +102,7 @@ def search(
     query: str,
     *,
     site: str | None = None,
-    since: date | datetime | None = None,
+    since: str | date | datetime | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
     """Ranked hits for ``query``, optionally for one site and published on/after ``since``."""

@@ -104,6 +104,11 @@ def test_search_export_query_stats(run, records_file, tmp_path: Path) -> None:
         (["query", "SELEC 1"], "Error: SQL error:"),
         (["export", "--format", "parquet"], "Error: Parquet is a binary file format"),
         (["export", "-o", "/nonexistent-dir/out.jsonl"], "Error: cannot write /nonexistent-dir/out.jsonl"),
+        (
+            ["export", "--format", "xml"],
+            "Error: unknown export format 'xml': choose one of jsonl, csv, parquet",
+        ),
+        (["search", "renault", "--since", "hier"], "Error: invalid date 'hier': expected YYYY-MM-DD"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(run, args: list[str], message: str) -> None:
