@@ -1,0 +1,1 @@
+"""Alembic migrations of the archive (run through storage.db; see env.py)."""
