@@ -47,6 +47,8 @@ except ImportError:  # pragma: no cover
     _CONNECTION_ERRORS = (sa_exc.OperationalError,)
 
 DEFAULT_DATABASE_URL = "sqlite:///newscrawl.sqlite"
+SQLITE_BEGIN_OPTION = "newscrawl_sqlite_begin"
+"""Execution option naming the SQLite BEGIN mode ("IMMEDIATE" for write transactions)."""
 DATABASE_ENV = "NEWSCRAWL_DB"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATION_OBJECTS_NOT_IN_MODELS = re.compile(r"^(article_search(_\w+)?|v_\w+|alembic_version)$")
@@ -145,7 +147,10 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool) -
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # Write units of work ask for IMMEDIATE: a deferred transaction that has read cannot become
+        # a writer once another process committed (SQLITE_BUSY at once, busy_timeout or not).
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".rstrip())
 
 
 def create_archive_engine(url: str | URL, *, busy_timeout: float = 5.0, read_only: bool = False) -> Engine:
@@ -241,6 +246,12 @@ class Archive:
                 f"no archive at {database}: ingest records or run `newscrawl db upgrade` first"
             )
         self.engine: Engine = create_archive_engine(self.url, busy_timeout=busy_timeout)
+        # Writers take SQLite's write lock when they begin, so concurrent writers queue up.
+        self._write_engine: Engine = (
+            self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            if self.backend == "sqlite"
+            else self.engine
+        )
         if create:
             self.ensure_schema()
 
@@ -294,9 +305,14 @@ class Archive:
             return current_revision(connection)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed when the block ends, rolled back on any error."""
-        with translate_errors(self.url), Session(self.engine, expire_on_commit=False) as session:
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on any error.
+
+        ``write=True`` (what :meth:`transaction` uses) makes SQLite take its write lock at BEGIN, so
+        that concurrent writers wait for each other instead of failing.
+        """
+        engine = self._write_engine if write else self.engine
+        with translate_errors(self.url), Session(engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -306,10 +322,10 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """:meth:`session` wrapped in an :class:`~storage.repository.ArchiveRepository`."""
+        """A write :meth:`session` wrapped in an :class:`~storage.repository.ArchiveRepository`."""
         from storage.repository import ArchiveRepository
 
-        with self.session() as session:
+        with self.session(write=True) as session:
             yield ArchiveRepository(session)
 
     @contextmanager

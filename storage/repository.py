@@ -361,9 +361,15 @@ class _Statements:
         .where(_SITES.c.key == bindparam("site"))
     )
     site_id = select(_SITES.c.id).where(_SITES.c.key == bindparam("site"))
-    insert_article = PreparedStatement(
-        insert(_ARTICLES).returning(_ARTICLES.c.id), _insert_columns(_ARTICLES)
-    )
+    # ON CONFLICT DO NOTHING: a concurrent crawler may archive the same new article first; the
+    # upsert then carries on as for an existing article instead of failing.
+    insert_article: ClassVar[dict[str, PreparedStatement]] = {
+        name: PreparedStatement(
+            dialect.insert(_ARTICLES).on_conflict_do_nothing().returning(_ARTICLES.c.id),
+            _insert_columns(_ARTICLES),
+        )
+        for name, dialect in (("postgresql", postgresql_dialect), ("sqlite", sqlite_dialect))
+    }
     touch_article = PreparedStatement(
         update(_ARTICLES)
         .where(_ARTICLES.c.id == bindparam("p_article_id"))
@@ -634,7 +640,7 @@ class ArchiveRepository:
             found = self._find(connection, rec["site"], identity)
         if found is None or found.id is None:
             site_id = found.site_id if found is not None else self._create_site(rec["site"], now)
-            return self._insert_article(
+            inserted = self._insert_article(
                 site_id,
                 rec,
                 identity,
@@ -646,6 +652,10 @@ class ArchiveRepository:
                 crawl_run_id,
                 fingerprint,
             )
+            if inserted is not None:
+                return inserted
+            found = self._find(connection, rec["site"], identity)  # archived meanwhile by another writer
+            assert found is not None and found.id is not None
 
         article_id = found.id
         links_resolved = self._register_urls(article_id, [rec["url"]]) if rec["url"] != found.url else 0
@@ -726,8 +736,9 @@ class ArchiveRepository:
         now: datetime,
         crawl_run_id: int | None,
         fingerprint: str | None,
-    ) -> UpsertResult:
-        row, _ = _Statements.insert_article.one(
+    ) -> UpsertResult | None:
+        """Create the article with version 1; None if another writer created it first."""
+        row, _ = _Statements.insert_article[self.dialect].one(
             self._connection(),
             {
                 "site_id": site_id,
@@ -743,7 +754,8 @@ class ArchiveRepository:
                 "last_crawl_run_id": crawl_run_id,
             },
         )
-        assert row is not None
+        if row is None:
+            return None
         article_id = row[0]
         # URLs first, so that the article's own version resolves self-links like any other.
         links_resolved = self._register_urls(article_id, [identity, rec["url"]])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,38 @@ def test_a_failing_article_is_rolled_back_whole(fresh_archive, monkeypatch) -> N
         assert session.scalar(select(func.count()).select_from(Paragraph)) == len(
             [p for s in load_record(APPLE)["sections"] for p in s["paragraphs"]]
         )
+
+
+def test_two_writers_archiving_the_same_new_article_both_succeed(fresh_archive) -> None:
+    """A second crawler process meeting the same new article waits, then finds it archived."""
+    record = load_record(FLAGSHIP)
+    first_inside = threading.Event()
+    let_first_commit = threading.Event()
+    results: dict[str, object] = {}
+
+    def first_writer() -> None:
+        with fresh_archive.transaction() as repo:
+            results["first"] = repo.upsert_article(record).status
+            first_inside.set()
+            let_first_commit.wait(10)
+
+    def second_writer() -> None:
+        first_inside.wait(10)
+        try:
+            with fresh_archive.transaction() as repo:
+                results["second"] = repo.upsert_article(record).status
+        except StorageError as error:  # the test reports it below
+            results["second"] = error
+
+    threads = [threading.Thread(target=first_writer), threading.Thread(target=second_writer)]
+    for thread in threads:
+        thread.start()
+    first_inside.wait(10)
+    time.sleep(0.3)  # the second writer is now waiting for the first one's transaction
+    let_first_commit.set()
+    for thread in threads:
+        thread.join(15)
+    assert results == {"first": "new", "second": "unchanged"}
+    with fresh_archive.session() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 1
+        assert session.scalar(select(func.count()).select_from(Comment)) == 43
