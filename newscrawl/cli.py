@@ -149,7 +149,7 @@ def db_current(db_url) -> None:
     """Print the archive's schema revision."""
     from storage.db import head_revision
 
-    with _open_archive(db_url, create=False) as archive, _storage_errors():
+    with _open_archive(db_url, create=False, must_exist=True) as archive, _storage_errors():
         revision = archive.current_revision()
     click.echo(f"{revision or 'empty'} (head: {head_revision()})")
 
