@@ -63,6 +63,8 @@ class CrawlResult:
 
 def check_options(options: CrawlOptions) -> dict[str, str]:
     """Validate everything a user can get wrong; returns the parsed ``--resolve`` mapping."""
+    if options.mode == "scrape" and "://" not in options.target:
+        raise CrawlSetupError(f"not an http(s) URL: {options.target!r}")
     try:
         resolve_target(options.target, options.generic)
     except TargetError as error:

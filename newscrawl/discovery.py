@@ -487,6 +487,8 @@ class ListingLinks:
     pages: list[str] = field(default_factory=list)
     """Other on-site links (navigation to categories, widgets ...), to be judged once fetched."""
     feeds: list[str] = field(default_factory=list)
+    offsite: list[str] = field(default_factory=list)
+    """Links to other sites (never followed), for the record."""
 
 
 def _is_pagination_url(url: str, listing_url: str) -> bool:
@@ -530,7 +532,10 @@ def listing_links(root, url: str, scope: SiteScope) -> ListingLinks:
                 pagination.append(target)
     for anchor in root.iter("a"):
         target = clean_url(anchor.get("href"), url)
-        if target is None or not scope.contains(target) or is_comment_page_url(target):
+        if target is None or is_comment_page_url(target):
+            continue
+        if not scope.contains(target):
+            out.offsite.append(target)
             continue
         rel = (anchor.get("rel") or "").lower().split()
         ancestors = list(_ancestors(anchor))

@@ -5,7 +5,8 @@
   ``--quiet``.
 * :class:`WarcWriter` — ``--warc DIR``: every download (robots.txt, sitemaps, feeds, listings,
   articles, comment pages, redirects, errors) as a WARC request/response pair, one gzipped file per run.
-* :class:`ShortLogFormatter` — Scrapy's log lines without item dumps (items carry page bodies).
+* :class:`ShortLogFormatter` and :class:`TidyLogs` — Scrapy's log lines without item dumps (items carry
+  page bodies) and without tracebacks for routine network failures.
 """
 
 from __future__ import annotations
@@ -208,6 +209,41 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+class _RobotsErrorsInOneLine(logging.Filter):
+    """Scrapy logs a failed robots.txt download with a traceback; one warning line says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.levelno >= logging.ERROR:
+            error = record.exc_info[1]
+            request = record.args.get("request") if isinstance(record.args, dict) else None
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(getattr(request, "url", ""))
+            record.msg = "%s://%s/robots.txt not fetched (%s): crawling as if it allowed everything"
+            record.args = (parts.scheme, parts.netloc, " ".join(str(error).split()) or type(error).__name__)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+class TidyLogs:
+    """Routine network failures are one log line each, not tracebacks."""
+
+    def __init__(self) -> None:
+        self.filter = _RobotsErrorsInOneLine()
+        self.logger = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TidyLogs:
+        extension = cls()
+        extension.logger.addFilter(extension.filter)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.logger.removeFilter(self.filter)
 
 
 class ShortLogFormatter(LogFormatter):

@@ -62,6 +62,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "newscrawl.extensions.Progress": 500,
     "newscrawl.extensions.WarcWriter": 510,
+    "newscrawl.extensions.TidyLogs": 520,
 }
 LOG_FORMATTER = "newscrawl.extensions.ShortLogFormatter"
 LOG_LEVEL = "INFO"

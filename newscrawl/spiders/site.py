@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -146,6 +146,7 @@ class SiteSpider(Spider):
                 settings.setdict(dict(spider.profile.crawl_settings), priority="spider")
             if spider.incremental:
                 settings.set("NEWSCRAWL_INCREMENTAL", True, priority="spider")
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         spider.listing_hops = settings.getint("NEWSCRAWL_LISTING_HOPS", 2)
         spider.max_listing_pages = settings.getint("NEWSCRAWL_MAX_LISTING_PAGES", 200)
         spider.max_comment_pages = settings.getint("NEWSCRAWL_MAX_COMMENT_PAGES", 200)
@@ -383,7 +384,7 @@ class SiteSpider(Spider):
             yield from self.parse_feed(response)
             return
         if not isinstance(response, TextResponse) or kind_of_document != "html":
-            self._count_error("not_html")
+            self._count_error("not_html", f"not an HTML page ({content_type or 'no content type'})")
             log.warning("not an HTML page, skipped: %s (%s)", response.url, content_type or "no content type")
             return
         try:
@@ -420,6 +421,9 @@ class SiteSpider(Spider):
         page_number = meta.get(LISTING_PAGE, 1)
         self.crawler.stats.inc_value("newscrawl/listings")
         links = listing_links(root, response.url, self.scope)
+        if links.offsite:
+            self.crawler.stats.inc_value("newscrawl/offsite_links", len(links.offsite))
+            log.debug("%d off-site links on %s not followed", len(links.offsite), response.url)
         for feed in links.feeds:
             if self.scope.contains(feed):
                 yield self._feed_request(feed)
@@ -469,7 +473,7 @@ class SiteSpider(Spider):
             )
         except ExtractionError as error:
             if decided or self.mode == "scrape":
-                self._count_error("extraction")
+                self._count_error("extraction", f"no article: {error}")
                 log.warning("no article extracted from %s: %s", response.url, error)
                 return "skip"
             return None
@@ -601,21 +605,35 @@ class SiteSpider(Spider):
             log.debug("unchanged, skipped: %s (%s)", request.url, failure.value)
             return
         reason = _reason(failure)
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        if failure.check(IgnoreRequest) and not failure.check(HttpError) and "redirection" not in reason:
             self.crawler.stats.inc_value("newscrawl/ignored")
-            level = logging.INFO if "robots.txt" in reason else logging.DEBUG
+            self.crawler.stats.set_value("newscrawl/last_error", reason)
+            if "robots.txt" in reason:
+                # A disallowed article is worth a warning; disallowed listings and pages are routine.
+                level = logging.WARNING if role == "article" else logging.INFO
+            else:
+                level = logging.INFO if "offsite" in reason.lower() else logging.DEBUG
             log.log(level, "%s %s not fetched: %s", role, request.url, reason)
             return
-        self._count_error(_error_kind(failure))
+        self._count_error(_error_kind(failure), reason)
         if role == "article" and failure.check(HttpError) and failure.value.response.status in (404, 410):
             log.warning("article gone (%s): %s; anything archived for it is kept", reason, request.url)
             return
         log.warning("%s %s not fetched: %s", role, request.url, reason)
 
-    def _count_error(self, kind: str) -> None:
+    def request_dropped(self, request: Request, spider: Spider | None = None) -> None:
+        """A redirect back to a URL of its own chain is a loop: the dupefilter drops it, we say so."""
+        chain = request.meta.get("redirect_urls") or ()
+        if request.url in chain:
+            self._count_error("redirect_loop", "redirect loop")
+            log.warning("redirect loop, not fetched: %s", " -> ".join([*chain, request.url]))
+
+    def _count_error(self, kind: str, message: str | None = None) -> None:
         stats = self.crawler.stats
         stats.inc_value("newscrawl/errors")
         stats.inc_value(f"newscrawl/errors/{kind}")
+        if message:
+            stats.set_value("newscrawl/last_error", message)
 
 
 # ---------------------------------------------------------------------- helpers

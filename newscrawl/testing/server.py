@@ -12,7 +12,7 @@ Files are answered the way the mirror's web server would (the rules of the share
 On top of that every answer carries ``Last-Modified`` and an ``ETag`` and conditional requests get
 ``304 Not Modified``, like nginx or Apache. ``pages`` serves in-memory pages (the bench's generated
 site) and ``routes`` maps a path to a function that answers by hand (500s, resets, truncated bodies,
-slow answers ...). Every request is logged in ``hits``.
+slow answers ...). Every request is logged in ``hits``, every status sent in ``answers``.
 
 Run standalone like ``serve_site.py``: ``python -m newscrawl.testing.server DIR [--port N]``.
 """
@@ -125,6 +125,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.server.site.answers.append((self.path, code))
+        super().send_response(code, message)
 
     def do_GET(self) -> None:
         self._answer()
@@ -257,6 +261,8 @@ class SiteServer:
         self.pages: dict[str, Page] = dict(pages or {})
         self.routes: dict[str, Route] = dict(routes or {})
         self.hits: list[str] = []
+        self.answers: list[tuple[str, int]] = []
+        """(path, status) of every answer (a reset or a stall gives none)."""
         self.route_counts: dict[str, int] = {}
         self.lock = threading.Lock()
         self.started = time.time()
@@ -285,7 +291,9 @@ class SiteServer:
 
     def stop(self) -> None:
         self._server.stopping = True
-        self._server.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve_forever() that must be running
+            self._server.shutdown()
+            self._thread = None
         self._server.server_close()
 
     def serve_forever(self) -> None:
