@@ -1,0 +1,89 @@
+"""Helpers of the crawl tests: run the CLI in a subprocess (one Scrapy reactor per process), read the archive."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "crawl"
+EXPECTED = FIXTURES / "expected"
+MIRROR_HOST = "blog-auto-info.com"
+FLAGSHIP = "https://blog-auto-info.com/renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/"
+
+FAST = (
+    # Local servers: no politeness delays, short timeouts, quick retries.
+    "-s", "DOWNLOAD_DELAY=0",
+    "-s", "AUTOTHROTTLE_ENABLED=false",
+    "-s", "RETRY_BACKOFF_BASE=0.05",
+    "-s", "DOWNLOAD_TIMEOUT=3",
+    "-s", "NEWSCRAWL_PROGRESS_INTERVAL=0",
+    "-s", "NEWSCRAWL_DB_BUSY_TIMEOUT=1",
+)  # fmt: skip
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def newscrawl(*args: str, timeout: float = 120, cwd: Path | None = None, env: dict | None = None) -> Run:
+    """Run ``python -m newscrawl ARGS`` in a fresh process."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    environment.pop("NEWSCRAWL_DB", None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "newscrawl", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or ROOT,
+        env=environment,
+    )
+    return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+def crawl(
+    target: str, db: str, *extra: str, resolve: dict[str, str] | None = None, timeout: float = 120
+) -> Run:
+    args = ["crawl", target, "--db", db, *FAST, *extra]
+    for host, url in (resolve or {}).items():
+        args += ["--resolve", f"{host}={url}"]
+    return newscrawl(*args, timeout=timeout)
+
+
+def assert_clean(run: Run) -> None:
+    """No traceback, whatever the outcome."""
+    assert "Traceback" not in run.output, run.output[-3000:]
+
+
+def expected_record(slug: str) -> dict:
+    return json.loads((EXPECTED / f"{slug}.json").read_text(encoding="utf-8"))
+
+
+def archive_records(db: str) -> dict[str, dict]:
+    """Current records of every archived article, by canonical URL."""
+    from storage import Archive
+    from storage.crawl_state import articles_for_reextraction
+
+    with Archive(db) as archive, archive.transaction() as repo:
+        ids = [a.article_id for a in articles_for_reextraction(repo.session)]
+        return {r["canonical_url"] or r["url"]: r for r in repo.get_records(ids)}
+
+
+def sql(db: str, query: str) -> list[tuple]:
+    from sqlalchemy import text
+
+    from storage import Archive
+
+    with Archive(db) as archive, archive.session() as session:
+        return [tuple(row) for row in session.execute(text(query))]

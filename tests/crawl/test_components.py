@@ -1,0 +1,148 @@
+"""Unit tests of the crawl's parts that need no crawl: host mapping, backoff, run status, record
+assembly from captures, and the local server's rules."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newscrawl.demo_site import demo_site_dir
+from newscrawl.middlewares import (
+    BackoffRetryMiddleware,
+    ResolveError,
+    ResolvingDownloadHandler,
+    parse_resolve,
+)
+from newscrawl.pipelines import run_status
+from newscrawl.reextract import build_record
+from newscrawl.testing.server import Page, SiteServer
+
+FLAGSHIP = "https://blog-auto-info.com/renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/"
+
+
+def test_parse_resolve():
+    assert parse_resolve(["blog-auto-info.com=http://127.0.0.1:8000/", "Www.X.fr=http://127.0.0.1:9/m"]) == {
+        "blog-auto-info.com": "http://127.0.0.1:8000",
+        "www.x.fr": "http://127.0.0.1:9/m",
+    }
+    for bad in (
+        "blog-auto-info.com",
+        "=http://127.0.0.1:1",
+        "h=127.0.0.1:80",
+        "h/x=http://127.0.0.1:1",
+        "h=http://127.0.0.1:99999",
+    ):
+        with pytest.raises(ResolveError):
+            parse_resolve([bad])
+
+
+def test_resolving_handler_maps_urls_and_redirects_back():
+    handler = ResolvingDownloadHandler.__new__(ResolvingDownloadHandler)
+    handler.mapping = {"blog-auto-info.com": "http://127.0.0.1:8000", "x.fr": "http://127.0.0.1:9/m"}
+    assert handler._local_url("https://blog-auto-info.com/a/?p=1#c") == "http://127.0.0.1:8000/a/?p=1"
+    assert handler._local_url("https://x.fr/a/") == "http://127.0.0.1:9/m/a/"
+    assert handler._local_url("https://other.fr/a/") is None
+    assert (
+        handler._real_location("http://127.0.0.1:8000/b/", "https://blog-auto-info.com/a")
+        == "https://blog-auto-info.com/b/"
+    )
+    assert handler._real_location("/b/", "https://blog-auto-info.com/a") == "/b/"
+    assert (
+        handler._real_location("https://elsewhere.fr/", "https://blog-auto-info.com/a")
+        == "https://elsewhere.fr/"
+    )
+
+
+def test_backoff_grows_caps_and_honours_retry_after():
+    retry = BackoffRetryMiddleware.__new__(BackoffRetryMiddleware)
+    retry.backoff_base, retry.backoff_max = 2.0, 30.0
+    assert [retry.delay(n, None) for n in (1, 2, 3, 4, 5)] == [2.0, 4.0, 8.0, 16.0, 30.0]
+    assert retry.delay(1, b"20") == 20.0
+    assert retry.delay(1, b"3600") == 30.0
+    later = (datetime.now(UTC) + timedelta(seconds=10)).strftime("%a, %d %b %Y %H:%M:%S GMT").encode()
+    assert 5 < retry.delay(1, later) <= 10
+    assert retry.delay(1, b"garbage") == 2.0
+
+
+def test_run_status():
+    assert run_status("finished") == run_status("max_articles") == "finished"
+    assert run_status("shutdown") == run_status("closespider_itemcount") == "interrupted"
+    assert run_status("archive_unavailable") == run_status("cancelled") == "failed"
+
+
+@dataclass
+class _Capture:
+    url: str
+    body: bytes
+    fetched_at: datetime
+    headers: dict
+
+
+def _capture(relative: str, url: str, minutes: int = 0) -> _Capture:
+    return _Capture(
+        url,
+        (demo_site_dir() / relative).read_bytes(),
+        datetime(2024, 5, 5, 12, tzinfo=UTC) + timedelta(minutes=minutes),
+        {"content-type": "text/html"},
+    )
+
+
+def test_build_record_from_captures_in_any_order():
+    slug = "renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques"
+    captures = [
+        _capture(f"{slug}/comment-page-3/index.html", f"{FLAGSHIP}comment-page-3/"),
+        _capture(f"{slug}/index.html", FLAGSHIP),
+        _capture(f"{slug}/comment-page-4/index.html", f"{FLAGSHIP}comment-page-4/"),
+        _capture(f"{slug}/comment-page-2/index.html", f"{FLAGSHIP}comment-page-2/"),
+        # An older fetch of page 2 with nothing in it: the latest capture of each URL wins.
+        _Capture(
+            f"{FLAGSHIP}comment-page-2/",
+            b"<html><body>old</body></html>",
+            datetime(2024, 1, 1, tzinfo=UTC),
+            {},
+        ),
+    ]
+    record = build_record(captures)
+    assert record["url"] == FLAGSHIP
+    assert len(record["comments"]) == 43
+    assert record["comments"][0]["id"] == "5012" and record["comments"][-1]["id"] == "5053"
+
+
+def test_static_server_rules(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text("<p>a</p>")
+    (tmp_path / "a" / "index.page=2.html").write_text("<p>a2</p>")
+    (tmp_path / "feed").mkdir()
+    (tmp_path / "feed" / "index.xml").write_text("<rss/>")
+    (tmp_path / "empty").mkdir()
+    routes = {"/boom/": lambda c: c.send(503, "busy")}
+    with SiteServer(tmp_path, pages={"/mem/": Page(b"<p>m</p>")}, routes=routes) as server:
+
+        def get(path: str, headers: dict | None = None):
+            try:
+                response = urllib.request.urlopen(
+                    urllib.request.Request(server.url(path), headers=headers or {})
+                )
+                return response.status, response.headers, response.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers, b""
+
+        assert get("/a/")[2] == b"<p>a</p>"
+        assert get("/a/?page=2")[2] == b"<p>a2</p>"
+        assert get("/a/?utm=x")[2] == b"<p>a</p>"
+        assert get("/a")[2] == b"<p>a</p>"  # 301 to /a/, followed
+        status, headers, body = get("/feed/")
+        assert (status, headers["Content-Type"], body) == (200, "application/rss+xml", b"<rss/>")
+        assert get("/empty/")[0] == 404  # no directory listings
+        assert get("/nope/")[0] == 404
+        assert get("/../etc/passwd")[0] == 404
+        assert get("/mem/")[2] == b"<p>m</p>"
+        assert get("/boom/")[0] == 503
+        _, headers, _ = get("/a/")
+        assert get("/a/", {"If-None-Match": headers["ETag"]})[0] == 304
+        assert get("/a/", {"If-Modified-Since": headers["Last-Modified"]})[0] == 304
+        assert ("/a", 301) in server.answers and server.hit_count("/a/") >= 4

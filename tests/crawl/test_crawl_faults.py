@@ -1,0 +1,488 @@
+"""Faults and bad input, each against a purpose-built local server: no crash, one clear log line,
+nothing already archived lost.
+
+One crawl of a small site whose home page links to one article per fault covers most cases (each
+test below checks one of them); archive faults and CLI mistakes have their own runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import pytest
+
+from newscrawl.testing.server import Page, RequestContext, SiteServer
+from tests.crawl.helpers import FAST, assert_clean, crawl, newscrawl, sql
+
+HOST = "faults.test"
+BASE = f"https://{HOST}"
+ELSEWHERE = "elsewhere.test"
+MAXSIZE = 200_000
+
+
+def article_html(title: str, *, comments: str = "", charset_meta: bool = True, extra_head: str = "") -> str:
+    paragraphs = "".join(
+        f"<p>{title} : paragraphe {i} sur la voiture électrique, son autonomie, sa recharge et son prix en "
+        "France, avec assez de texte pour un vrai article de presse automobile.</p>"
+        for i in range(6)
+    )
+    meta = '<meta charset="utf-8">' if charset_meta else ""
+    jsonld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": title,
+            "datePublished": "2024-04-29T10:00:00+02:00",
+        },
+        ensure_ascii=False,
+    )
+    return (
+        f'<!DOCTYPE html><html lang="fr"><head>{meta}<title>{title}</title>{extra_head}'
+        f'<script type="application/ld+json">{jsonld}</script></head>'
+        f'<body class="single single-post"><main><article><h1>{title}</h1>{paragraphs}</article>{comments}'
+        "</main></body></html>"
+    )
+
+
+def comment_block(first_id: int, count: int, *, page: int, pages: int, url: str, declared: int) -> str:
+    items = "".join(
+        f'<li id="comment-{i}" class="comment"><article id="div-comment-{i}" class="comment-body">'
+        f'<footer class="comment-meta"><div class="comment-author vcard"><b class="fn">Lecteur {i}</b></div>'
+        f'<div class="comment-metadata"><time datetime="2024-04-30T10:00:00+02:00">30 avril 2024</time></div>'
+        f'</footer><div class="comment-content"><p>Avis numéro {i} sur cet essai, plutôt convaincant.</p></div>'
+        "</article></li>"
+        for i in range(first_id, first_id + count)
+    )
+    nav = ""
+    if page < pages:
+        nav = (
+            '<nav class="navigation comment-navigation"><div class="nav-links"><div class="nav-next">'
+            f'<a href="{url}comment-page-{page + 1}/#comments">Commentaires suivants</a></div></div></nav>'
+        )
+    return (
+        f'<div id="comments" class="comments-area"><h2 class="comments-title">{declared} commentaires</h2>'
+        f'<ol class="comment-list">{items}</ol>{nav}</div>'
+    )
+
+
+CASES = {
+    # path: what the home page calls it
+    "/flaky/": "503 twice then 200",
+    "/slow/": "never answers in time",
+    "/slow-once/": "times out once then answers",
+    "/reset/": "connection reset",
+    "/reset-once/": "reset once then answers",
+    "/truncated/": "truncated body",
+    "/no-charset/": "cp1252 without any charset",
+    "/wrong-charset/": "UTF-8 declared latin-1",
+    "/document/": "a PDF",
+    "/picture/": "an image",
+    "/huge/": "bigger than DOWNLOAD_MAXSIZE",
+    "/gone-404/": "404",
+    "/gone-410/": "410",
+    "/loop/": "redirect loop",
+    "/spiral/": "endless redirects",
+    "/away/": "redirect off-site",
+    "/private/secret/": "disallowed by robots.txt",
+    "/with-comments/": "comment page 2 of 3 is 404",
+    "/stable/": "fine the first time, 500 later",
+}
+
+
+class FaultSite:
+    def __init__(self) -> None:
+        self.stable_broken = False
+        url = BASE + "/with-comments/"
+        pages = {
+            "/robots.txt": Page(b"User-agent: *\nDisallow: /private/\n", "text/plain"),
+            "/": Page(self._home().encode(), "text/html; charset=utf-8"),
+            "/no-charset/": Page(
+                article_html("Essai de la Clio : été brûlant à Orléans", charset_meta=False).encode("cp1252"),
+                "text/html",
+            ),
+            "/wrong-charset/": Page(
+                article_html("Prix du Scénic électrique : baisse à l’été").encode("utf-8"),
+                "text/html; charset=iso-8859-1",
+            ),
+            "/document/": Page(
+                b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n" + bytes(range(256)) * 20,
+                "application/pdf",
+            ),
+            "/picture/": Page(b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)) * 10, "image/jpeg"),
+            "/huge/": Page(
+                article_html(
+                    "Une page énorme", extra_head="<!--" + "x" * (MAXSIZE + 50_000) + "-->"
+                ).encode(),
+            ),
+            "/gone-410/": Page(b"<html><body>Gone</body></html>", status=410),
+            "/with-comments/": Page(
+                article_html(
+                    "Les avis partagés sur le SUV",
+                    comments=comment_block(100, 5, page=1, pages=3, url=url, declared=15),
+                ).encode()
+            ),
+            "/with-comments/comment-page-3/": Page(
+                article_html(
+                    "Les avis partagés sur le SUV",
+                    comments=comment_block(110, 5, page=3, pages=3, url=url, declared=15),
+                ).encode()
+            ),
+            f"/{ELSEWHERE}/article/": Page(article_html("Ailleurs").encode()),
+        }
+        routes = {
+            "/flaky/": self._flaky,
+            "/slow/": self._slow,
+            "/slow-once/": self._slow_once,
+            "/reset/": self._reset,
+            "/reset-once/": self._reset_once,
+            "/truncated/": self._truncated,
+            "/loop/": lambda c: c.send(302, headers={"Location": "/loop-back/"}),
+            "/loop-back/": lambda c: c.send(302, headers={"Location": "/loop/"}),
+            "/spiral/": self._spiral,
+            "/away/": lambda c: c.send(301, headers={"Location": f"https://{ELSEWHERE}/article/"}),
+            "/private/secret/": lambda c: c.send(200, article_html("Secret")),
+            "/with-comments/comment-page-2/": lambda c: c.send(404, "<html><body>Not found</body></html>"),
+            "/stable/": self._stable,
+        }
+        self.server = SiteServer(pages=pages, routes=routes)
+
+    @staticmethod
+    def _home() -> str:
+        teasers = "".join(
+            f'<article class="post"><h2><a href="{BASE}{path}">{label}</a></h2></article>'
+            for path, label in CASES.items()
+        )
+        off_site = f'<p><a href="https://{ELSEWHERE}/article/">Un article ailleurs</a></p>'
+        return f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Pannes</title></head><body class="home blog"><main>{teasers}{off_site}</main></body></html>'
+
+    def _flaky(self, context: RequestContext) -> None:
+        if context.count <= 2:
+            context.send(503, "busy", headers={"Retry-After": "0"})
+        else:
+            context.send(200, article_html("Flaky : la troisième fois est la bonne"))
+
+    def _slow(self, context: RequestContext) -> None:
+        context.stall(6)
+
+    def _slow_once(self, context: RequestContext) -> None:
+        if context.count == 1:
+            context.stall(6)
+        else:
+            context.send(200, article_html("Lent puis rapide"))
+
+    def _reset(self, context: RequestContext) -> None:
+        context.reset()
+
+    def _reset_once(self, context: RequestContext) -> None:
+        if context.count == 1:
+            context.reset()
+        else:
+            context.send(200, article_html("Coupé puis rétabli"))
+
+    def _truncated(self, context: RequestContext) -> None:
+        context.truncate(article_html("Tronqué").encode()[:700], declared_length=5000)
+
+    def _spiral(self, context: RequestContext) -> None:
+        number = int(context.path.rsplit("=", 1)[-1]) if "=" in context.path else 0
+        context.send(302, headers={"Location": f"/spiral/?n={number + 1}"})
+
+    def _stable(self, context: RequestContext) -> None:
+        if self.stable_broken:
+            context.send(500, "oops")
+        else:
+            context.send(200, article_html("Stable : archivé au premier passage"))
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory):
+    site = FaultSite()
+    db = f"sqlite:///{tmp_path_factory.mktemp('faults') / 'archive.sqlite'}"
+    with site.server as server:
+        run = crawl(
+            BASE + "/",
+            db,
+            "-s",
+            "DOWNLOAD_TIMEOUT=1",
+            "-s",
+            "RETRY_TIMES=2",
+            "-s",
+            f"DOWNLOAD_MAXSIZE={MAXSIZE}",
+            resolve={HOST: server.base_url, ELSEWHERE: server.base_url + f"/{ELSEWHERE}"},
+        )
+        first_hits = list(server.hits)
+        site.stable_broken = True
+        server.hits.clear()
+        second = crawl(
+            BASE + "/",
+            db,
+            "-s",
+            "DOWNLOAD_TIMEOUT=1",
+            "-s",
+            "RETRY_TIMES=1",
+            "-s",
+            f"DOWNLOAD_MAXSIZE={MAXSIZE}",
+            resolve={HOST: server.base_url, ELSEWHERE: server.base_url + f"/{ELSEWHERE}"},
+        )
+        second_hits = list(server.hits)
+    return {"run": run, "second": second, "db": db, "hits": first_hits, "second_hits": second_hits}
+
+
+def archived(db: str) -> dict[str, dict]:
+    from tests.crawl.helpers import archive_records
+
+    return {url.removeprefix(BASE): record for url, record in archive_records(db).items()}
+
+
+def log_lines(run, path: str) -> list[str]:
+    return [
+        line
+        for line in run.stderr.splitlines()
+        if f"{BASE}{path}" in line and (" WARNING " in line or " ERROR " in line)
+    ]
+
+
+def test_no_crash_and_a_summary(faults):
+    for run in (faults["run"], faults["second"]):
+        assert_clean(run)
+        assert run.returncode == 0, run.output[-3000:]
+        assert "done (finished)" in run.stderr
+
+
+def test_500_503_then_success_is_retried_and_archived(faults):
+    assert faults["hits"].count("/flaky/") == 3
+    assert archived(faults["db"])["/flaky/"]["title"] == "Flaky : la troisième fois est la bonne"
+    assert not log_lines(faults["run"], "/flaky/")
+
+
+def test_timeouts(faults):
+    records = archived(faults["db"])
+    assert "/slow/" not in records
+    (line,) = log_lines(faults["run"], "/slow/")
+    assert "timed out" in line
+    assert records["/slow-once/"]["title"] == "Lent puis rapide"
+
+
+def test_connection_reset(faults):
+    records = archived(faults["db"])
+    assert "/reset/" not in records
+    (line,) = log_lines(faults["run"], "/reset/")
+    assert "connection lost" in line or "Connection" in line
+    assert records["/reset-once/"]["title"] == "Coupé puis rétabli"
+
+
+def test_truncated_body_is_never_archived(faults):
+    assert "/truncated/" not in archived(faults["db"])
+    (line,) = log_lines(faults["run"], "/truncated/")
+    assert "truncated" in line or "connection lost" in line
+    assert faults["hits"].count("/truncated/") == 3  # retried like any transient failure
+
+
+def test_missing_and_wrong_charsets_decode(faults):
+    records = archived(faults["db"])
+    assert records["/no-charset/"]["title"] == "Essai de la Clio : été brûlant à Orléans"
+    assert records["/wrong-charset/"]["title"] == "Prix du Scénic électrique : baisse à l’été"
+
+
+def test_non_html_content_types_are_skipped(faults):
+    records = archived(faults["db"])
+    for path, kind in (("/document/", "application/pdf"), ("/picture/", "image/jpeg")):
+        assert path not in records
+        (line,) = log_lines(faults["run"], path)
+        assert f"not an HTML page, skipped: {BASE}{path} ({kind})" in line
+
+
+def test_oversized_page_is_cancelled(faults):
+    assert "/huge/" not in archived(faults["db"])
+    (line,) = log_lines(faults["run"], "/huge/")
+    assert "too large" in line
+
+
+def test_404_and_410_articles(faults):
+    records = archived(faults["db"])
+    for path, status in (("/gone-404/", "404 Not Found"), ("/gone-410/", "410 Gone")):
+        assert path not in records
+        (line,) = log_lines(faults["run"], path)
+        assert f"article gone (HTTP {status})" in line
+
+
+def test_redirect_loops(faults):
+    (loop,) = log_lines(faults["run"], "/loop/")
+    assert "redirect loop" in loop
+    (spiral,) = log_lines(faults["run"], "/spiral/")
+    assert "redirect loop (too many redirections)" in spiral
+    assert len([hit for hit in faults["hits"] if hit.startswith("/spiral/")]) <= 10
+
+
+def test_robots_disallow_is_obeyed(faults):
+    assert "/private/secret/" not in faults["hits"]
+    (line,) = log_lines(faults["run"], "/private/secret/")
+    assert "Forbidden by robots.txt" in line
+
+
+def test_off_site_links_and_redirects_are_not_followed(faults):
+    assert f"/{ELSEWHERE}/article/" not in faults["hits"]
+    assert all(url.startswith(BASE) for url in archive_records_urls(faults["db"]))
+    (stats,) = sql(faults["db"], "SELECT stats FROM crawl_runs WHERE id = 1")[0]
+    assert json.loads(stats)["newscrawl/offsite_links"] >= 1
+
+
+def archive_records_urls(db: str) -> list[str]:
+    return [row[0] for row in sql(db, "SELECT url FROM articles")]
+
+
+def test_a_comment_page_that_404s_keeps_the_article(faults):
+    record = archived(faults["db"])["/with-comments/"]
+    # Page 3 is only linked from page 2: the archive has page 1's comments, the declared count says more exist.
+    assert record["comment_count"] == 15
+    assert [c["id"] for c in record["comments"]] == [str(i) for i in range(100, 105)]
+    (line,) = [text for text in faults["run"].stderr.splitlines() if "comment-page-2" in text]
+    assert (
+        "WARNING comment page" in line and "HTTP 404" in line and f"{BASE}/with-comments/ is archived" in line
+    )
+    (stats,) = sql(faults["db"], "SELECT stats FROM crawl_runs WHERE id = 1")[0]
+    assert json.loads(stats)["newscrawl/comment_pages/failed"] == 1
+
+
+def test_what_is_archived_survives_a_later_failure(faults):
+    records = archived(faults["db"])
+    assert records["/stable/"]["title"] == "Stable : archivé au premier passage"
+    assert "/stable/" in faults["second_hits"]
+    (line,) = log_lines(faults["second"], "/stable/")
+    assert "HTTP 500" in line
+    assert sql(
+        faults["db"],
+        "SELECT count(*) FROM article_versions v JOIN articles a ON a.id = v.article_id "
+        f"WHERE a.url = '{BASE}/stable/'",
+    ) == [(1,)]
+
+
+# ---------------------------------------------------------------------- the archive itself
+
+
+def _small_site(count: int = 8) -> SiteServer:
+    links = "".join(f'<article><h2><a href="/a{i}/">Article {i}</a></h2></article>' for i in range(count))
+    pages = {"/": Page(f'<html><body class="home">{links}</body></html>'.encode())}
+    for i in range(count):
+        pages[f"/a{i}/"] = Page(article_html(f"Article numéro {i} de la série").encode())
+    pages["/robots.txt"] = Page(b"User-agent: *\n", "text/plain")
+    return SiteServer(pages=pages)
+
+
+def test_unreachable_database_is_one_line_and_nothing_is_fetched():
+    with _small_site() as server:
+        run = crawl(
+            "https://small.test/",
+            "postgresql+psycopg://nobody@127.0.0.1:9/nowhere",
+            resolve={"small.test": server.base_url},
+        )
+        assert server.hits == []
+    assert_clean(run)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [run.stderr.strip().splitlines()[-1]]
+    assert run.stderr.startswith("Error: cannot connect to PostgreSQL at 127.0.0.1:9/nowhere")
+
+
+def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
+    path = tmp_path / "archive.sqlite"
+    db = f"sqlite:///{path}"
+    locker: dict = {}
+
+    def lock_then_answer(context: RequestContext) -> None:
+        # Another process takes the write lock while the crawl is running.
+        if "connection" not in locker:
+            connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            connection.execute("BEGIN IMMEDIATE")
+            locker["connection"] = connection
+        context.send(200, article_html("Article numéro 4 de la série"))
+
+    site = _small_site()
+    site.routes["/a4/"] = lock_then_answer
+    with site:
+        run = crawl(
+            "https://small.test/",
+            db,
+            "-s",
+            "CONCURRENT_REQUESTS=1",
+            "-s",
+            "NEWSCRAWL_ARCHIVE_FAILURES_TO_STOP=3",
+            resolve={"small.test": site.base_url},
+        )
+    locker["connection"].rollback()
+    locker["connection"].close()
+    assert_clean(run)
+    assert run.returncode == 1
+    assert re.search(r"ERROR archive write failed for https://small.test/a\d/ .*locked", run.stderr)
+    assert "Error: crawl stopped: archive unavailable" in run.stderr
+    titles = [row[0] for row in sql(db, "SELECT title FROM article_versions")]
+    assert 1 <= len(titles) < 8  # what was committed before the lock is all there
+    assert sql(db, "PRAGMA integrity_check") == [("ok",)]
+    # The next run, lock gone, completes the archive.
+    with _small_site() as server:
+        again = crawl("https://small.test/", db, resolve={"small.test": server.base_url})
+    assert again.returncode == 0, again.output[-2000:]
+    assert sql(db, "SELECT count(*) FROM articles") == [(8,)]
+
+
+# ---------------------------------------------------------------------- user mistakes
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "no-such-site"], "Error: no site profile named 'no-such-site' (known: blog-auto-info)"),
+        (["crawl", "ftp://example.com/"], "Error: not an http(s) URL: 'ftp://example.com/'"),
+        (
+            ["crawl", "blog-auto-info", "--resolve", "blog-auto-info.com"],
+            "Error: --resolve 'blog-auto-info.com': expected HOST=http://127.0.0.1:PORT",
+        ),
+        (
+            ["crawl", "blog-auto-info", "--resolve", "blog-auto-info.com=127.0.0.1:80"],
+            "Error: --resolve blog-auto-info.com=127.0.0.1:80: the target must be a URL like http://127.0.0.1:8000",
+        ),
+        (
+            ["crawl", "blog-auto-info", "--since", "last tuesday"],
+            "Error: --since: not a date: 'last tuesday'",
+        ),
+        (
+            ["crawl", "blog-auto-info", "--db", "mysql://x/y"],
+            "Error: unsupported database 'mysql' in 'mysql://x/y'",
+        ),
+        (["scrape", "not a url"], "Error: not an http(s) URL: 'not a url'"),
+        (
+            ["crawl", "blog-auto-info", "--set", "DOWNLOAD_DELAY"],
+            "Error: --set 'DOWNLOAD_DELAY': expected NAME=VALUE",
+        ),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(args, message, tmp_path):
+    if "--db" not in args:
+        args = [*args, "--db", f"sqlite:///{tmp_path / 'a.sqlite'}"]
+    run = newscrawl(*args, *FAST)
+    assert_clean(run)
+    assert run.returncode != 0
+    lines = [line for line in run.stderr.strip().splitlines() if line.startswith("Error")]
+    assert len(lines) == 1 and lines[0].startswith(message), run.stderr
+
+
+def test_a_crawl_with_everything_broken_still_ends_cleanly():
+    # The server vanishes: every request is refused.
+    server = SiteServer(pages={})
+    port = server.port
+    server.stop()
+    run = crawl(
+        "https://gone.test/",
+        "sqlite:///:memory:",
+        "-s",
+        "RETRY_TIMES=1",
+        resolve={"gone.test": f"http://127.0.0.1:{port}"},
+    )
+    assert_clean(run)
+    assert run.returncode == 1
+    assert re.search(r"WARNING https://gone.test/robots.txt not fetched \(Connection was refused", run.stderr)
+    assert re.search(r"WARNING listing https://gone.test/ not fetched: connection refused", run.stderr)
+    assert (
+        run.stderr.strip().splitlines()[-1]
+        == "Error: nothing could be fetched from https://gone.test/ (see the errors above)"
+    )

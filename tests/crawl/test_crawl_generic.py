@@ -1,0 +1,174 @@
+"""Sites without a profile: a generated WordPress-like site (another theme, ?cpage=N comment pages,
+?page=N category pagination) and the reference mirror with its profile ignored. Also --jobdir
+resumption, the comment revisit policy, --max-articles and --since."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newscrawl.testing.server import SiteServer
+from newscrawl.testing.sitegen import GeneratedSite, generate_site
+from tests.crawl.helpers import MIRROR_HOST, archive_records, assert_clean, crawl, sql
+
+GENERATED_HOST = "www.moteur-hebdo.test"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def check_archive_matches(db: str, site: GeneratedSite) -> None:
+    records = archive_records(db)
+    assert set(records) == {a.url for a in site.articles}, (
+        "every article, nothing else (no listing, no contact page)"
+    )
+    for article in site.articles:
+        record = records[article.url]
+        assert record["title"] == article.title
+        assert [c["id"] for c in record["comments"]] == article.comment_ids, article.url
+        assert {c["id"]: c["parent_id"] for c in record["comments"] if c["parent_id"]} == article.replies
+    assert sql(db, "SELECT count(*) FROM articles") == [(len(site.articles),)]
+    links, resolved = sql(db, "SELECT count(*), count(target_article_id) FROM related_links")[0]
+    assert links == resolved > 0
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("generated") / "www"
+    site = generate_site(root, articles=36, now=NOW, days=40, comments_per_page=6)
+    assert sum(a.comment_pages > 1 for a in site.articles) >= 5  # the site does have comment pages
+    return site
+
+
+def test_generated_site_crawls_without_a_profile(generated, tmp_path):
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(generated.root) as server:
+        run = crawl(f"https://{GENERATED_HOST}/", db, resolve={GENERATED_HOST: server.base_url})
+        hits = list(server.hits)
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    check_archive_matches(db, generated)
+    assert "/wp-login.php" not in hits  # never an admin or login page
+    # Comment pages went with their article, each fetched once.
+    comment_hits = [hit for hit in hits if "cpage=" in hit]
+    assert len(comment_hits) == len(set(comment_hits)) == sum(a.comment_pages - 1 for a in generated.articles)
+
+
+def test_listings_and_pagination_alone_find_every_article(tmp_path):
+    site = generate_site(tmp_path / "www", articles=25, now=NOW, sitemap=False, per_listing_page=4)
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(site.root) as server:
+        run = crawl(f"https://{GENERATED_HOST}/", db, resolve={GENERATED_HOST: server.base_url})
+        hits = list(server.hits)
+    assert run.returncode == 0, run.output[-3000:]
+    check_archive_matches(db, site)
+    assert "/page/7/" in hits and any(re.match(r"/rubrique/\w+/\?page=2$", hit) for hit in hits)
+
+
+def test_mirror_without_its_profile_gives_the_same_articles(mirror, db_url):
+    run = crawl(f"https://{MIRROR_HOST}/", db_url, "--generic", resolve={MIRROR_HOST: mirror.base_url})
+    assert run.returncode == 0, run.output[-3000:]
+    records = archive_records(db_url)
+    assert len(records) == 4
+    assert sorted(len(r["comments"]) for r in records.values()) == [0, 1, 3, 43]
+
+
+def test_jobdir_resumes_without_refetching(generated, tmp_path):
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    jobdir = tmp_path / "job"
+    with SiteServer(generated.root) as server:
+        resolve = {GENERATED_HOST: server.base_url}
+        first = crawl(
+            f"https://{GENERATED_HOST}/",
+            db,
+            "--jobdir",
+            str(jobdir),
+            "-s",
+            "CLOSESPIDER_ITEMCOUNT=10",
+            "-s",
+            "CONCURRENT_REQUESTS=2",
+            resolve=resolve,
+        )
+        assert first.returncode == 0, first.output[-3000:]
+        assert "done (closespider_itemcount)" in first.stderr
+        interrupted = sql(db, "SELECT count(*) FROM articles")[0][0]
+        assert 10 <= interrupted < len(generated.articles)
+        first_hits = list(server.hits)
+        server.hits.clear()
+        second = crawl(f"https://{GENERATED_HOST}/", db, "--jobdir", str(jobdir), resolve=resolve)
+        assert second.returncode == 0, second.output[-3000:]
+        second_hits = list(server.hits)
+    check_archive_matches(db, generated)
+    refetched = {hit for hit in second_hits if hit != "/robots.txt"} & set(first_hits)
+    assert not refetched, sorted(refetched)
+    assert sql(db, "SELECT status FROM crawl_runs ORDER BY id") == [("interrupted",), ("finished",)]
+
+
+def test_incremental_revisits_recent_articles_for_new_comments(tmp_path):
+    site = generate_site(tmp_path / "www", articles=12, now=NOW, days=30, comments_per_page=50)
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    recent = site.articles[0]
+    old = site.articles[-1]
+    assert NOW - recent.published < timedelta(days=2) and NOW - old.published > timedelta(days=14)
+    with SiteServer(site.root) as server:
+        resolve = {GENERATED_HOST: server.base_url}
+        assert crawl(f"https://{GENERATED_HOST}/", db, resolve=resolve).returncode == 0
+        # A reader comments on the newest article; its sitemap lastmod stays the same (WordPress does that).
+        page = site.root / recent.path.lstrip("/") / "index.html"
+        html = page.read_text(encoding="utf-8")
+        new_comment = (
+            '<li id="comment-99999" class="comment"><article id="div-comment-99999" class="comment-body">'
+            '<footer class="comment-meta"><div class="comment-author vcard"><b class="fn">Nouveau</b></div>'
+            f'<div class="comment-metadata"><time datetime="{NOW.isoformat()}">aujourd’hui</time></div></footer>'
+            '<div class="comment-content"><p>Commentaire posté après le premier passage du robot.</p></div>'
+            "</article></li>"
+        )
+        if '<ol class="comment-list">' in html:
+            html = html.replace('<ol class="comment-list">', '<ol class="comment-list">' + new_comment, 1)
+        else:
+            html = html.replace(
+                "</main>",
+                f'<div id="comments" class="comments-area"><ol class="comment-list">{new_comment}</ol></div></main>',
+            )
+        page.write_text(html, encoding="utf-8")
+        server.answers.clear()
+        # Revisit what is younger than 2 days at once, what is younger than 14 days daily.
+        run = crawl(
+            f"https://{GENERATED_HOST}/",
+            db,
+            "--incremental",
+            "-s",
+            "NEWSCRAWL_REVISIT_POLICY=2d:0m,14d:1d",
+            resolve=resolve,
+        )
+        answers = list(server.answers)
+    assert run.returncode == 0, run.output[-3000:]
+    ids = [c["id"] for c in archive_records(db)[recent.url]["comments"]]
+    assert "99999" in ids
+    # The old article is not re-read: skipped (sitemap lastmod) or answered 304 (found through a listing).
+    assert {status for path, status in answers if path == old.path} <= {304}
+    assert (recent.path, 200) in answers
+    (row,) = sql(db, "SELECT articles_new, articles_updated, comments_added FROM crawl_runs WHERE id = 2")
+    assert row == (0, 0, 1)
+
+
+def test_max_articles_and_since(generated, tmp_path):
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(generated.root) as server:
+        resolve = {GENERATED_HOST: server.base_url}
+        limited = crawl(f"https://{GENERATED_HOST}/", db, "--max-articles", "5", resolve=resolve)
+        assert limited.returncode == 0, limited.output[-3000:]
+        assert sql(db, "SELECT count(*) FROM articles") == [(5,)]
+        assert "done (max_articles)" in limited.stderr
+        cutoff = NOW - timedelta(days=10)
+        db2 = f"sqlite:///{tmp_path / 'since.sqlite'}"
+        since = crawl(
+            f"https://{GENERATED_HOST}/",
+            db2,
+            "--since",
+            cutoff.strftime("%Y-%m-%dT%H:%M:%S"),
+            resolve=resolve,
+        )
+        assert since.returncode == 0, since.output[-3000:]
+    expected = {a.url for a in generated.articles if a.published >= cutoff}
+    assert set(archive_records(db2)) == expected

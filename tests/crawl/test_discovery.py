@@ -1,0 +1,310 @@
+"""Unit tests of newscrawl.discovery on saved XML/HTML (the mirror's own files and purpose-made ones)."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from newscrawl.demo_site import demo_site_dir
+from newscrawl.discovery import (
+    RevisitPolicy,
+    SiteScope,
+    clean_url,
+    comment_page_number,
+    feed_links,
+    is_crawlable,
+    listing_links,
+    merge_comment_pages,
+    page_kind,
+    parse_feed,
+    parse_since,
+    parse_sitemap,
+    registered_domain,
+    robots_sitemaps,
+    sniff_document,
+)
+from newscrawl.extraction.document import parse_document
+
+MIRROR = demo_site_dir()
+SAVED = Path(__file__).resolve().parents[1] / "fixtures" / "crawl" / "discovery"
+BASE = "https://blog-auto-info.com/"
+SCOPE = SiteScope(("blog-auto-info.com",))
+PARIS = timezone(timedelta(hours=2))
+
+
+def root_of(relative: str, url: str):
+    return parse_document((MIRROR / relative).read_bytes(), url).root
+
+
+# ---------------------------------------------------------------- robots.txt and sitemaps
+
+
+def test_robots_sitemap_lines_of_the_mirror():
+    assert robots_sitemaps((MIRROR / "robots.txt").read_text(), BASE + "robots.txt") == [
+        "https://blog-auto-info.com/sitemap_index.xml"
+    ]
+
+
+def test_robots_sitemap_lines_any_case_relative_deduplicated():
+    text = (SAVED / "robots.txt").read_text()
+    assert robots_sitemaps(text, "https://www.auto-journal.example/robots.txt") == [
+        "https://www.auto-journal.example/sitemap_index.xml",
+        "https://www.auto-journal.example/news-sitemap.xml",
+        "https://cdn.other.example/sitemap.xml",
+    ]
+
+
+def test_sitemap_index_of_the_mirror():
+    sitemap = parse_sitemap((MIRROR / "sitemap_index.xml").read_bytes(), BASE + "sitemap_index.xml")
+    assert sitemap.kind == "index"
+    assert [e.url for e in sitemap.entries] == [BASE + "post-sitemap.xml", BASE + "category-sitemap.xml"]
+    assert sitemap.entries[0].lastmod == datetime(2024, 4, 29, 16, 5, tzinfo=PARIS)
+    assert sitemap.entries[1].lastmod is None
+
+
+def test_url_set_with_lastmod():
+    sitemap = parse_sitemap((MIRROR / "post-sitemap.xml").read_bytes(), BASE + "post-sitemap.xml")
+    assert sitemap.kind == "urlset"
+    assert len(sitemap.entries) == 4
+    first = sitemap.entries[0]
+    assert first.url == BASE + "renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/"
+    assert first.lastmod == datetime(2024, 4, 30, 9, 12, tzinfo=PARIS)
+
+
+def test_google_news_sitemap():
+    sitemap = parse_sitemap(
+        (SAVED / "news-sitemap.xml").read_bytes(), "https://www.auto-journal.example/news.xml"
+    )
+    assert [e.url for e in sitemap.entries] == [
+        "https://www.auto-journal.example/actu/essai-renault-5-e-tech.html",
+        "https://www.auto-journal.example/actu/prix-carburants-mai.html",
+    ]
+    first, second = sitemap.entries
+    assert first.published == datetime(2024, 5, 2, 7, 30, tzinfo=PARIS)
+    assert first.title == "Essai Renault 5 E-Tech : la citadine qui change tout"
+    assert second.published == datetime(2024, 5, 1, tzinfo=UTC)
+    assert second.lastmod is None
+
+
+def test_gzipped_and_plain_text_sitemaps():
+    data = gzip.compress((MIRROR / "post-sitemap.xml").read_bytes())
+    assert len(parse_sitemap(data, BASE + "post-sitemap.xml.gz").entries) == 4
+    text = b"https://a.example/one/\nhttps://a.example/two/\n\n"
+    assert [e.url for e in parse_sitemap(text, "https://a.example/sitemap.txt").entries] == [
+        "https://a.example/one/",
+        "https://a.example/two/",
+    ]
+
+
+def test_not_sitemaps():
+    assert parse_sitemap((MIRROR / "index.html").read_bytes(), BASE) is None
+    assert parse_sitemap((MIRROR / "feed" / "index.xml").read_bytes(), BASE + "feed/") is None
+    assert parse_sitemap(b"", BASE) is None
+    assert parse_sitemap(b"\x1f\x8b not really gzip", BASE) is None
+
+
+def test_entities_are_not_expanded():
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><urlset><url><loc>https://a.example/&a;</loc></url></urlset>'
+    sitemap = parse_sitemap(bomb, "https://a.example/")
+    assert sitemap is not None and all("aaaaaaaaaa" not in e.url for e in sitemap.entries)
+
+
+# ---------------------------------------------------------------- feeds
+
+
+def test_rss_feed_of_the_mirror():
+    entries = parse_feed((MIRROR / "feed" / "index.xml").read_bytes(), BASE + "feed/")
+    assert len(entries) == 4
+    assert entries[0].url == BASE + "renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/"
+    assert entries[0].published == datetime(2024, 4, 29, 16, 5, tzinfo=PARIS)
+    assert entries[0].title == "Renault et Xiaomi redéfinissent l’avenir des voitures électriques"
+
+
+def test_atom_feed():
+    entries = parse_feed((SAVED / "atom.xml").read_bytes(), "https://moto.example/atom.xml")
+    assert [e.url for e in entries] == [
+        "https://moto.example/2024/05/tenere/",
+        "https://moto.example/2024/04/salon-milan/",
+    ]
+    assert entries[0].published == datetime(2024, 5, 3, 9, tzinfo=UTC)
+    assert entries[1].published is None and entries[1].updated == datetime(2024, 4, 20, 18, tzinfo=PARIS)
+
+
+def test_rss_1_feed():
+    entries = parse_feed((SAVED / "rss1.rdf").read_bytes(), "https://old.example/rss")
+    assert [e.url for e in entries] == ["https://old.example/news/1", "https://old.example/news/2"]
+    assert entries[0].published == datetime(2024, 3, 1, 12, tzinfo=timezone(timedelta(hours=1)))
+
+
+def test_not_a_feed():
+    assert parse_feed((MIRROR / "post-sitemap.xml").read_bytes(), BASE) is None
+    assert parse_feed(b"<html><body>no</body></html>", BASE) is None
+
+
+def test_feed_links_skip_comment_feeds():
+    article = root_of(
+        "renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/index.html",
+        BASE + "renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/",
+    )
+    assert feed_links(article, BASE) == [BASE + "feed/"]
+    listing = parse_document(
+        (SAVED / "listing.html").read_bytes(), "https://www.auto-journal.example/actu/"
+    ).root
+    assert feed_links(listing, "https://www.auto-journal.example/actu/") == [
+        "https://www.auto-journal.example/feed/",
+        "https://www.auto-journal.example/atom.xml",
+    ]
+
+
+def test_sniffing():
+    assert sniff_document((MIRROR / "sitemap_index.xml").read_bytes()) == "sitemap"
+    assert sniff_document((MIRROR / "feed" / "index.xml").read_bytes(), "application/rss+xml") == "feed"
+    assert sniff_document((MIRROR / "index.html").read_bytes(), "text/html") == "html"
+    assert sniff_document(b"%PDF-1.4 ...", "application/pdf") == "other"
+
+
+# ---------------------------------------------------------------- listings
+
+
+def test_home_listing_of_the_mirror():
+    links = listing_links(root_of("index.html", BASE), BASE, SCOPE)
+    assert links.articles == [
+        BASE + "renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/",
+        BASE + "les-prix-des-tesla-model-s-x-et-3-viennent-de-chuter/",
+    ]
+    assert links.pagination == [BASE + "page/2/"]
+    assert BASE + "category/essais/" in links.pages
+    assert links.feeds == [BASE + "feed/"]
+
+
+def test_second_home_page_links_back():
+    links = listing_links(root_of("page/2/index.html", BASE + "page/2/"), BASE + "page/2/", SCOPE)
+    assert len(links.articles) == 2
+    assert links.pagination == [BASE]
+
+
+def test_listing_with_query_pagination_off_site_links_and_noise():
+    url = "https://www.auto-journal.example/actu/"
+    root = parse_document((SAVED / "listing.html").read_bytes(), url).root
+    links = listing_links(root, url, SiteScope.for_url(url))
+    assert links.articles == [
+        "https://www.auto-journal.example/actu/essai-renault-5-e-tech.html",
+        "https://www.auto-journal.example/actu/prix-carburants-mai.html",
+        "https://auto-journal.example/actu/bonus-ecologique.html",
+    ]
+    assert links.pagination == [
+        "https://www.auto-journal.example/actu/?page=2",
+        "https://www.auto-journal.example/actu/?page=3",
+    ]
+    assert "https://www.auto-journal.example/actu/loi-climat.html" in links.pages
+    assert set(links.offsite) == {
+        "https://www.facebook.com/autojournal",
+        "https://partenaire.example/sponsorise/",
+    }
+    everything = links.articles + links.pages + links.pagination
+    assert not any(
+        "wp-login" in u or "replytocom" in u or u.endswith(".jpg") or "comment-page" in u for u in everything
+    )
+
+
+# ---------------------------------------------------------------- article or not
+
+
+@pytest.mark.parametrize(
+    ("relative", "kind"),
+    [
+        ("index.html", "listing"),
+        ("page/2/index.html", "listing"),
+        ("category/essais/index.html", "listing"),
+        ("renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/index.html", "article"),
+        ("les-prix-des-tesla-model-s-x-et-3-viennent-de-chuter/index.html", "article"),
+    ],
+)
+def test_page_kind_of_the_mirror(relative, kind):
+    assert page_kind(root_of(relative, BASE + relative), BASE)[0] == kind
+
+
+def test_page_kind_from_structured_data_and_teasers():
+    listing = parse_document(
+        (SAVED / "listing.html").read_bytes(), "https://www.auto-journal.example/actu/"
+    ).root
+    assert page_kind(listing, "https://www.auto-journal.example/actu/") == ("listing", "JSON-LD type")
+    og = parse_document(
+        b'<html><head><meta property="og:type" content="article"></head><body><p>x</p></body></html>',
+        "https://a.example/x",
+    ).root
+    assert page_kind(og, "https://a.example/x") == ("article", "og:type")
+    jsonld = b'<html><head><script type="application/ld+json">{"@graph":[{"@type":["BlogPosting"]}]}</script></head><body>x</body></html>'
+    assert (
+        page_kind(parse_document(jsonld, "https://a.example/y").root, "https://a.example/y")[0] == "article"
+    )
+    bare = parse_document(b"<html><body><h1>Hello</h1><p>Text</p></body></html>", "https://a.example/z").root
+    assert page_kind(bare, "https://a.example/z")[0] is None
+
+
+# ---------------------------------------------------------------- URLs, scope, comment pages
+
+
+def test_scope_is_the_registered_domain_and_its_subdomains():
+    scope = SiteScope.for_url("https://www.blog-auto-info.com/x/")
+    assert scope.domains == ("blog-auto-info.com",)
+    assert scope.contains("https://blog-auto-info.com/a/") and scope.contains(
+        "http://amp.blog-auto-info.com/a/"
+    )
+    assert not scope.contains("https://notblog-auto-info.com/") and not scope.contains(
+        "ftp://blog-auto-info.com/"
+    )
+    assert registered_domain("www.autoplus.co.uk") == "autoplus.co.uk"
+    assert registered_domain("127.0.0.1") == "127.0.0.1"
+
+
+def test_urls():
+    assert clean_url("../b/#frag", "https://A.example/x/y/") == "https://a.example/x/b/"
+    assert clean_url("javascript:void(0)", BASE) is None
+    assert clean_url("mailto:x@y", BASE) is None
+    assert is_crawlable(BASE + "slug/") and not is_crawlable(BASE + "wp-admin/")
+    assert not is_crawlable(BASE + "slug/comment-page-2/") and not is_crawlable(BASE + "slug/?replytocom=5")
+    assert not is_crawlable(BASE + "feed/") and not is_crawlable(BASE + "logo.PNG")
+    assert comment_page_number(BASE + "slug/comment-page-3/") == 3
+    assert comment_page_number(BASE + "slug/?cpage=2") == 2
+    assert comment_page_number(BASE + "slug/") is None
+
+
+def test_comment_pages_merge_in_page_order_each_comment_once():
+    page1 = [{"id": "1", "parent_id": None}, {"id": "2", "parent_id": "1"}]
+    page2 = [{"id": "2", "parent_id": "1"}, {"id": "3", "parent_id": "1"}]
+    page3 = [{"id": None, "author": "x", "published_raw": None, "text": "hi"}]
+    merged = merge_comment_pages([(3, page3), (1, page1), (2, page2)])
+    assert [c["id"] for c in merged] == ["1", "2", "3", None]
+    assert merged[2]["parent_id"] == "1"  # a reply whose parent is on an earlier page
+
+
+# ---------------------------------------------------------------- incremental
+
+
+def test_revisit_policy():
+    policy = RevisitPolicy.parse(RevisitPolicy.DEFAULT)
+    now = datetime(2024, 5, 10, 12, tzinfo=UTC)
+    hours = lambda n: timedelta(hours=n)  # noqa: E731
+    assert policy.is_due(now - hours(20), now - hours(7), now)  # young, seen 7 h ago
+    assert not policy.is_due(now - hours(20), now - hours(5), now)
+    assert policy.is_due(now - timedelta(days=5), now - hours(25), now)  # a few days old, daily
+    assert not policy.is_due(now - timedelta(days=5), now - hours(23), now)
+    assert not policy.is_due(now - timedelta(days=30), now - timedelta(days=20), now)  # old: never
+    assert not policy.is_due(None, now - timedelta(days=20), now)
+    assert policy.horizon == timedelta(days=14)
+    with pytest.raises(ValueError, match="AGE:INTERVAL"):
+        RevisitPolicy.parse("2d")
+
+
+def test_since():
+    now = datetime(2024, 5, 10, 12, tzinfo=UTC)
+    assert parse_since("2024-04-01") == datetime(2024, 4, 1, tzinfo=UTC)
+    assert parse_since("7d", now) == now - timedelta(days=7)
+    assert parse_since("48h", now) == now - timedelta(hours=48)
+    assert parse_since("2024-04-01T10:00:00+02:00") == datetime(2024, 4, 1, 8, tzinfo=UTC)
+    with pytest.raises(ValueError, match="not a date"):
+        parse_since("yesterday")
