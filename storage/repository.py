@@ -193,7 +193,8 @@ def select_headers(headers: Mapping[Any, Any] | None) -> dict[str, str]:
 
 
 def prepare_capture(capture: Mapping[str, Any], path: str = "captures[0]") -> dict[str, Any]:
-    """Check a capture dict and turn it into a row (compressed body, sha256, selected headers)."""
+    """Check a capture dict and turn it into a row (sha256, size, selected headers); the body is
+    compressed only when the row is stored (:meth:`ArchiveRepository._store_captures`)."""
     if not isinstance(capture, Mapping):
         raise InvalidRecord(path, "expected object with url, status, headers, fetched_at, body")
     for key in ("url", "status", "body"):
@@ -220,7 +221,7 @@ def prepare_capture(capture: Mapping[str, Any], path: str = "captures[0]") -> di
         "sha256": hashlib.sha256(raw).hexdigest(),
         "size": len(raw),
         "compression": CAPTURE_COMPRESSION,
-        "body": zlib.compress(raw, 6),
+        "body": raw,
     }
 
 
@@ -609,7 +610,7 @@ class ArchiveRepository:
         ``last_seen_at``; otherwise the current version's content hash and the comments digest are
         compared before anything else is read.
         """
-        captures = list(captures)
+        prepared = [prepare_capture(c, f"captures[{i}]") for i, c in enumerate(captures)]
         now = seen_at or datetime.now(UTC)
         connection = self._connection()
         fingerprint = record_fingerprint(record)
@@ -618,20 +619,24 @@ class ArchiveRepository:
         if (
             found is not None
             and found.id is not None
+            and found.version_id is not None
             and fingerprint is not None
             and found.record_fingerprint == fingerprint
-            and not captures
         ):
             _Statements.seen_again.one(
                 connection,
                 {"p_article_id": found.id, "p_last_seen_at": now, "p_last_crawl_run_id": crawl_run_id},
             )
-            self._count(crawl_run_id, "unchanged", 0, 0, 0)
-            assert found.version_id is not None and found.version_number is not None
-            return UpsertResult(found.id, found.version_id, "unchanged", found.version_number)
+            stored = self._store_captures(
+                found.id, found.version_id, crawl_run_id, prepared, new_version=False
+            )
+            self._count(crawl_run_id, "unchanged", 0, 0, stored)
+            assert found.version_number is not None
+            return UpsertResult(
+                found.id, found.version_id, "unchanged", found.version_number, captures_stored=stored
+            )
 
         rec = normalize_record(record)
-        prepared = [prepare_capture(c, f"captures[{i}]") for i, c in enumerate(captures)]
         digest = content_hash(rec)
         entries = comment_entries(rec)
         incoming_comments = comments_digest([(e.key, e.content_hash) for e in entries])
@@ -1078,7 +1083,13 @@ class ArchiveRepository:
                 continue
             seen.add((capture["url"], capture["sha256"]))
             rows.append(
-                {"article_id": article_id, "version_id": version_id, "crawl_run_id": crawl_run_id, **capture}
+                {
+                    "article_id": article_id,
+                    "version_id": version_id,
+                    "crawl_run_id": crawl_run_id,
+                    **capture,
+                    "body": zlib.compress(capture["body"], 6),
+                }
             )
         if rows:
             _Statements.insert_captures.many(self._connection(), rows)
