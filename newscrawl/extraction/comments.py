@@ -37,10 +37,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
+
+from lxml import etree
 
 from newscrawl.extraction.dates import default_timezone, parse_date, search_date, to_iso
 from newscrawl.extraction.text import BLOCK_TAGS, SKIP_TAGS, normalize_space
@@ -240,6 +243,20 @@ _NAV_TOKEN = re.compile(
 # Small helpers
 
 
+class _Memo(threading.local):
+    """Per-call caches of what is read again and again from the same elements (their short text,
+    whether they are noise), keyed by element; set by ``_extract`` for one page and dropped after it.
+    Thread-local: lxml trees of different pages may be read in different threads."""
+
+    short: dict | None = None
+    noise: dict | None = None
+    sidebar: dict | None = None  # element -> _in_sidebar of its children
+    form: dict | None = None  # element -> _in_form of its children
+
+
+_memo = _Memo()
+
+
 def _tag(el) -> str:
     t = el.tag
     return t.lower() if isinstance(t, str) else ""
@@ -263,36 +280,70 @@ def _matches(tokens: list[str], pattern: re.Pattern) -> bool:
 def _collect_text(el, skip=None) -> str:
     """Visible text of `el` with block boundaries as spaces; subtrees for which `skip(e)` is true are
     left out (their tails kept). Iterative, so deep nesting can't overflow the stack."""
+    parts = _text_parts(el, skip)
+    return normalize_space("".join(parts)) if parts else ""
+
+
+def _text_parts(el, skip=None, limit: int | None = None) -> list[str] | None:
+    """The raw text pieces of ``_collect_text``; with `limit`, None as soon as the text, normalized,
+    is known to be longer than that."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return []
+    tag = tag.lower()
+    if tag in SKIP_TAGS:
+        return []
     parts: list[str] = []
-    stack = [(el, False)]
+    append = parts.append
+    block = tag in BLOCK_TAGS
+    if block:
+        append(" ")
+    if el.text:
+        append(el.text)
+    # the stack holds elements still to open and the strings that close them (" " and/or their tail)
+    stack: list = [" "] if block else []
+    stack.extend(reversed(el))
+    pop = stack.pop
+    push = stack.append
+    size, check_at = 0, limit
     while stack:
-        node, closing = stack.pop()
-        if closing:
-            if _tag(node) in BLOCK_TAGS:
-                parts.append(" ")
-            if node is not el and node.tail:
-                parts.append(node.tail)
+        node = pop()
+        if node.__class__ is str:
+            append(node)
+            if limit is not None:
+                size += len(node)
+                if size > check_at:
+                    if len(normalize_space("".join(parts))) > limit:
+                        return None
+                    check_at = size + limit
             continue
         tag = node.tag
-        if not isinstance(tag, str):
-            if node is not el and node.tail:
-                parts.append(node.tail)
+        tail = node.tail
+        if not isinstance(tag, str):  # comments and processing instructions: their tail only
+            if tail:
+                push(tail)
             continue
         tag = tag.lower()
-        if tag in SKIP_TAGS or (skip is not None and node is not el and skip(node)):
-            if tag in BLOCK_TAGS or tag == "br":
-                parts.append(" ")
-            if node is not el and node.tail:
-                parts.append(node.tail)
+        block = tag in BLOCK_TAGS  # br included
+        if tag in SKIP_TAGS or (skip is not None and skip(node)):
+            if block:
+                push(" " + tail if tail else " ")
+            elif tail:
+                push(tail)
             continue
-        if tag in BLOCK_TAGS or tag == "br":
-            parts.append(" ")
-        if node.text:
-            parts.append(node.text)
-        stack.append((node, True))
-        for child in reversed(node):
-            stack.append((child, False))
-    return normalize_space("".join(parts))
+        if block:
+            push(" " + tail if tail else " ")
+            append(" ")
+        elif tail:
+            push(tail)
+        text = node.text
+        if text and limit is None:
+            append(text)
+        if len(node):
+            stack.extend(reversed(node))
+        if text and limit is not None:
+            push(text)  # next out, counted like the other pieces
+    return parts
 
 
 def _iter_inside(el, stop):
@@ -418,6 +469,8 @@ class _Scan:
     forms: list = field(default_factory=list)  # comment forms
     disqus: list = field(default_factory=list)
     headings: list = field(default_factory=list)  # short headings that say "Comments"
+    itemprops: list = field(default_factory=list)  # elements with an itemprop attribute
+    hash_links: list = field(default_factory=list)  # <a> whose href holds a "#"
 
 
 def _item_family(el, tag: str, tokens: list[str]) -> str | None:
@@ -448,27 +501,70 @@ _NOT_TEXT_TAGS = frozenset(
 )
 
 
+# Every class or id that any test of the scan accepts holds one of these words (lower-cased): the
+# scan looks closer only at elements whose class or id does, at microdata items, forms and headings.
+_SCAN_HINT = re.compile(
+    "comm|kommentar|pingback|trackback|reacti|forum|disqus|respond|discuss|comentario|cmt|count|titlebar"
+)
+_HINT_CACHE: dict[str, bool] = {}  # class attribute -> holds a hint word (class strings repeat a lot)
+_TEXTAREA = etree.XPath("boolean(.//textarea)")
+_SCAN_SKIP = frozenset(("script", "style", "noscript", "template", "svg", "head", "meta", "link"))
+_HEADING_SCAN = frozenset(("h2", "h3", "h4", "h5"))
+
+
+def _class_hint(cls: str) -> bool:
+    got = _HINT_CACHE.get(cls)
+    if got is None:
+        if len(_HINT_CACHE) > 50_000:
+            _HINT_CACHE.clear()
+        got = _HINT_CACHE[cls] = _SCAN_HINT.search(cls.lower()) is not None
+    return got
+
+
 def _scan(root) -> _Scan:
     scan = _Scan()
+    hint_cache = _HINT_CACHE
+    hint = _SCAN_HINT.search
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str):
             continue
+        keys = el.keys()
+        if keys:
+            get = el.get
+            if "itemprop" in keys:
+                scan.itemprops.append(el)
+            if tag == "a":
+                href = get("href")
+                if href and "#" in href:
+                    scan.hash_links.append(el)
+            cls = get("class")
+            hinted = False
+            if cls is not None:
+                hinted = hint_cache.get(cls)
+                if hinted is None:
+                    hinted = _class_hint(cls)
+            if not hinted:
+                ident = get("id")
+                hinted = ident is not None and hint(ident.lower()) is not None
+            hinted = hinted or "itemtype" in keys or "typeof" in keys
+        else:
+            hinted = False
+        if not hinted:
+            # nothing in its class or id any test below accepts: a form or a heading at most
+            tag = tag.lower()
+            if tag == "form":
+                if _TEXTAREA(el):
+                    scan.forms.append(el)
+            elif tag in _HEADING_SCAN:
+                scan.headings.append(el)
+            continue
         tag = tag.lower()
-        if tag in ("script", "style", "noscript", "template", "svg", "head", "meta", "link"):
+        if tag in _SCAN_SKIP:
             continue
         if tag == "form":
-            if el.xpath(".//textarea") or _matches(_tokens(el), _AREA_TOKEN):
+            if _TEXTAREA(el) or _matches(_tokens(el), _AREA_TOKEN):
                 scan.forms.append(el)
-            continue
-        if (
-            el.get("class") is None
-            and el.get("id") is None
-            and el.get("itemtype") is None
-            and el.get("typeof") is None
-        ):
-            if tag in ("h2", "h3", "h4", "h5"):
-                scan.headings.append(el)
             continue
         tokens = _tokens(el)
         fam = _item_family(el, tag, tokens)
@@ -498,10 +594,34 @@ def _scan(root) -> _Scan:
 
 
 def _in_form(el) -> bool:
-    for a in _ancestors(el):
+    parent = el.getparent()
+    return _form_below(parent) if parent is not None else False
+
+
+def _form_below(a) -> bool:
+    """``_in_form`` of the children of `a`: the nearest form among `a` and its ancestors holds a textarea."""
+    memo = _memo.form
+    if memo is None:
+        while a is not None:
+            if _tag(a) == "form":
+                return _TEXTAREA(a)
+            a = a.getparent()
+        return False
+    path = []
+    answer = False
+    while a is not None:
+        got = memo.get(a)
+        if got is not None:
+            answer = got
+            break
+        path.append(a)
         if _tag(a) == "form":
-            return bool(a.xpath(".//textarea"))
-    return False
+            answer = _TEXTAREA(a)
+            break
+        a = a.getparent()
+    for p in path:
+        memo[p] = answer
+    return answer
 
 
 def _nearest(el, members: set):
@@ -664,6 +784,16 @@ _ACTION_TAGS = frozenset("a span small b strong li button".split())
 
 def _is_noise(el) -> bool:
     """Avatars, actions (reply, vote, report, share), hidden and screen-reader text."""
+    memo = _memo.noise
+    if memo is None:
+        return _noise(el)
+    got = memo.get(el)
+    if got is None:
+        got = memo[el] = _noise(el)
+    return got
+
+
+def _noise(el) -> bool:
     tag = _tag(el)
     if tag in _NOISE_TAGS:
         return True
@@ -710,17 +840,41 @@ _RDFA_DATE = re.compile(r"(?:^|[:\s])(?:datecreated|datepublished|commenttime|cr
 _RDFA_AUTHOR = re.compile(r"(?:^|[:\s])(?:author|creator)$", re.I)
 
 
+_SHORT_CAP = 480  # 3 x the largest limit _short_text is called with
+
+
 def _short_text(el, limit: int = 60) -> str | None:
     """The element's text if it is short (cheap: stops early on long subtrees)."""
+    if limit * 3 > _SHORT_CAP:
+        got = _read_short(el, limit * 3)
+        return None if got[0] > limit * 3 or len(got[1]) > limit else got[1]
+    memo = _memo.short
+    got = memo.get(el) if memo is not None else None
+    if got is None:
+        got = _read_short(el)
+        if memo is not None:
+            memo[el] = got
+    total, text = got
+    if total > limit * 3:
+        return None
+    return text if len(text) <= limit else None
+
+
+def _read_short(el, cap: int = _SHORT_CAP) -> tuple[int, str]:
+    """(raw length, normalized text) of an element's text; the length only (past `cap`) when it is
+    longer than that."""
+    if not len(el):
+        raw = el.text or ""
+        total = len(raw)
+        return (total, normalize_space(raw) if total <= cap else "")
     total = 0
     parts = []
     for t in el.itertext():
         total += len(t)
-        if total > limit * 3:
-            return None
+        if total > cap:
+            return (total, "")
         parts.append(t)
-    text = normalize_space("".join(parts))
-    return text if len(text) <= limit else None
+    return (total, normalize_space("".join(parts)))
 
 
 # Words any class of an author, date, text or header part contains (a cheap first test).
@@ -740,16 +894,94 @@ class _Parts:
     authors: list = field(default_factory=list)  # (priority, element)
     dates: list = field(default_factory=list)  # (priority, element)
     metas: list = field(default_factory=list)  # header/meta/info blocks
+    pos: dict = field(default_factory=dict)  # element -> its rank in page order among those read
+
+
+@dataclass(slots=True, frozen=True)
+class _ClassInfo:
+    """What the tests of ``_find_parts`` read from a class attribute, computed once per class string."""
+
+    tokens: list
+    hint: bool  # a word any part's class holds (_PART_HINT)
+    author_name: bool  # a token names the author's name (not an avatar, a link, a date ...)
+    author: bool  # a token names the author
+    url: bool  # "url" is a token
+    date: bool
+    strong: bool  # a token names a comment's text
+    weak: bool  # a generic text/content token, and no meta or noise token
+    meta: bool
+
+
+_CLASS_INFO: dict[str, _ClassInfo] = {}
+
+
+def _class_info(cls_attr: str) -> _ClassInfo:
+    info = _CLASS_INFO.get(cls_attr)
+    if info is None:
+        cls_lower = cls_attr.lower()
+        cls = cls_lower.split()
+        meta = _matches(cls, _META_TOKEN)
+        info = _ClassInfo(
+            tokens=cls,
+            hint=_PART_HINT.search(cls_lower.lower()) is not None,
+            author_name=any(_AUTHOR_NAME_TOKEN.search(t) and not _NOT_AUTHOR_TOKEN.search(t) for t in cls),
+            author=any(_AUTHOR_TOKEN.search(t) and not _NOT_AUTHOR_TOKEN.search(t) for t in cls),
+            url="url" in cls,
+            date=_matches(cls, _DATE_TOKEN),
+            strong=_matches(cls, _TEXT_STRONG),
+            weak=_matches(cls, _TEXT_WEAK) and not meta and not _matches(cls, _NOISE_TOKEN),
+            meta=meta,
+        )
+        if len(_CLASS_INFO) > 20_000:
+            _CLASS_INFO.clear()
+        _CLASS_INFO[cls_attr] = info
+    return info
+
+
+_NO_CLASS = _class_info("")
+_SHORT_DATE_SKIP = frozenset(("p", "blockquote", "li", "ul", "ol"))
+_SHORT_DATE_SKIP_IMG = _SHORT_DATE_SKIP | {"img"}
+_NOT_TEXT_PART_TAGS = frozenset(("a", "span", "img", "time", "abbr", "cite", "b", "strong", "small", "i", "em"))
+_META_TAGS = frozenset(("header", "footer", "h1", "h2", "h3", "h4", "h5", "h6"))
+_DIGIT = re.compile(r"\d")
+_NO_ATTR_NO_SHORT = _SHORT_DATE_SKIP  # an <a> without href, an <abbr> without title: read too
 
 
 def _find_parts(item, nested: set) -> _Parts:
     """Author, date and text elements of one item (not looking into nested comments)."""
     parts = _Parts()
-    for el in _iter_inside(item, nested.__contains__):
-        tag = _tag(el)
-        itemprop = (el.get("itemprop") or "").lower()
-        prop = (el.get("property") or "").lower()
+    pos = parts.pos
+    # the elements of _iter_inside(item, nested.__contains__), inline
+    stack = list(reversed(item))
+    pop = stack.pop
+    extend = stack.extend
+    rank = 0
+    while stack:
+        el = pop()
+        tag = el.tag
+        if not isinstance(tag, str) or el in nested:
+            continue
+        extend(reversed(el))
+        pos[el] = rank
+        rank += 1
+        tag = tag.lower()
+        if not el.keys():
+            # no attributes: what the branches below make of an element without class, id, href ...
+            if tag == "time":
+                parts.dates.append((1, el))
+            elif tag == "cite":
+                parts.authors.append((4, el))
+            elif tag in _META_TAGS:
+                parts.metas.append(el)
+            elif tag not in _NO_ATTR_NO_SHORT and len(el) <= 2 and (len(el) or el.text):
+                short = _short_text(el, 50)
+                if short and _DATE_LINE.match(short):
+                    parts.dates.append((5, el))
+            continue
+        get = el.get
+        itemprop = get("itemprop")
         if itemprop:
+            itemprop = itemprop.lower()
             if itemprop in ("text", "commenttext", "reviewbody", "articlebody"):
                 parts.semantic.append(el)
                 continue
@@ -757,86 +989,84 @@ def _find_parts(item, nested: set) -> _Parts:
                 parts.authors.append((0, el))
             elif itemprop in ("datecreated", "datepublished", "commenttime", "uploaddate"):
                 parts.dates.append((0, el))
-        elif prop:
-            if _RDFA_DATE.search(prop):
-                parts.dates.append((0, el))
-            elif _RDFA_AUTHOR.search(prop):
-                parts.authors.append((0, el))
-            elif prop.endswith(("text", "content", "comment_body")):
-                parts.semantic.append(el)
-                continue
+        else:
+            prop = get("property")
+            if prop:
+                prop = prop.lower()
+                if _RDFA_DATE.search(prop):
+                    parts.dates.append((0, el))
+                elif _RDFA_AUTHOR.search(prop):
+                    parts.authors.append((0, el))
+                elif prop.endswith(("text", "content", "comment_body")):
+                    parts.semantic.append(el)
+                    continue
         if tag == "time":
             parts.dates.append((1, el))
             continue
-        cls_attr = el.get("class")
-        if cls_attr is None and el.get("id") is None:
+        cls_attr = get("class")
+        ident = get("id")
+        if cls_attr is None and ident is None:
             if tag == "cite":
                 parts.authors.append((4, el))
-            elif tag == "a" and _PROFILE_HREF.search(el.get("href") or ""):
+            elif tag == "a" and _PROFILE_HREF.search(get("href") or ""):
                 parts.authors.append((6, el))
-            elif tag == "a" and _PERMALINK_HREF.search(el.get("href") or ""):
+            elif tag == "a" and _PERMALINK_HREF.search(get("href") or ""):
                 short = _short_text(el, 40)
-                if short and re.search(r"\d", short):
+                if short and _DIGIT.search(short):
                     parts.dates.append((4, el))
-            elif tag == "abbr" and el.get("title"):
+            elif tag == "abbr" and get("title"):
                 parts.dates.append((2, el))
-            elif tag in ("h1", "h2", "h3", "h4", "h5", "h6", "header", "footer"):
+            elif tag in _META_TAGS:
                 parts.metas.append(el)
-            elif len(el) <= 2 and tag not in ("p", "blockquote", "li", "ul", "ol"):
+            elif len(el) <= 2 and tag not in _SHORT_DATE_SKIP:
                 short = _short_text(el, 50)
                 if short and _DATE_LINE.match(short):
                     parts.dates.append((5, el))
             continue
-        cls_lower = cls_attr.lower() if cls_attr else ""
-        if not _PART_HINT.search(f"{cls_lower} {el.get('id') or ''}".lower()):
+        info = _class_info(cls_attr) if cls_attr else _NO_CLASS
+        if not info.hint and not (ident and _PART_HINT.search(ident.lower())):
             # class names that say nothing (hashed, layout): only links and date-like lines matter
-            if tag == "a" and _PROFILE_HREF.search(el.get("href") or ""):
+            if tag == "a" and _PROFILE_HREF.search(get("href") or ""):
                 parts.authors.append((6, el))
-            elif tag == "a" and _PERMALINK_HREF.search(el.get("href") or ""):
+            elif tag == "a" and _PERMALINK_HREF.search(get("href") or ""):
                 short = _short_text(el, 40)
-                if short and re.search(r"\d", short):
+                if short and _DIGIT.search(short):
                     parts.dates.append((4, el))
-            elif any(el.get(a) for a in _DATA_DATE_ATTRS):
+            elif any(get(a) for a in _DATA_DATE_ATTRS):
                 parts.dates.append((2, el))
-            elif len(el) <= 2 and tag not in ("p", "blockquote", "li", "ul", "ol", "img"):
+            elif len(el) <= 2 and tag not in _SHORT_DATE_SKIP_IMG:
                 short = _short_text(el, 50)
                 if short and _DATE_LINE.match(short):
                     parts.dates.append((5, el))
             continue
-        cls = cls_lower.split()
-        tokens = _tokens(el)
-        if any(_AUTHOR_NAME_TOKEN.search(t) and not _NOT_AUTHOR_TOKEN.search(t) for t in cls):
+        if info.author_name:
             parts.authors.append((1, el))
-        elif tag == "a" and "url" in cls and "external" in (el.get("rel") or ""):
+        elif tag == "a" and info.url and "external" in (get("rel") or ""):
             parts.authors.append((3, el))
-        elif any(_AUTHOR_TOKEN.search(t) and not _NOT_AUTHOR_TOKEN.search(t) for t in cls):
+        elif info.author:
             parts.authors.append((2, el))
         elif tag == "cite":
             parts.authors.append((4, el))
-        elif tag == "a" and _PROFILE_HREF.search(el.get("href") or ""):
+        elif tag == "a" and _PROFILE_HREF.search(get("href") or ""):
             parts.authors.append((6, el))
-        if tag == "a" and _PERMALINK_HREF.search(el.get("href") or ""):
+        if tag == "a" and _PERMALINK_HREF.search(get("href") or ""):
             short = _short_text(el, 40)
-            if short and re.search(r"\d", short):
+            if short and _DIGIT.search(short):
                 parts.dates.append((4, el))  # WordPress: the date links to the comment
-        if any(el.get(a) for a in _DATA_DATE_ATTRS):
+        if any(get(a) for a in _DATA_DATE_ATTRS):
             parts.dates.append((2, el))
-        elif _matches(cls, _DATE_TOKEN) and tag != "img":
+        elif info.date and tag != "img":
             parts.dates.append((3, el))
-        elif len(el) <= 2 and tag not in ("p", "blockquote", "li", "ul", "ol", "img"):
+        elif len(el) <= 2 and tag not in _SHORT_DATE_SKIP_IMG:
             short = _short_text(el, 50)
             if short and _DATE_LINE.match(short):
                 parts.dates.append((5, el))  # "le 3 mai 2024 à 10:05" in a block named anything
-        if tag not in ("a", "span", "img", "time", "abbr", "cite", "b", "strong", "small", "i", "em"):
-            if _matches(tokens, _TEXT_STRONG):
+        if tag not in _NOT_TEXT_PART_TAGS:
+            if info.strong or (ident and _TEXT_STRONG.search(ident.strip().lower())):
                 parts.texts.append(el)
-            elif (
-                _matches(cls, _TEXT_WEAK)
-                and not _matches(cls, _META_TOKEN)
-                and not _matches(cls, _NOISE_TOKEN)
-            ):
+            elif info.weak:
                 parts.weak.append(el)
-        if _matches(cls, _META_TOKEN) or tag in ("header", "footer", "h1", "h2", "h3", "h4", "h5", "h6"):
+        if info.meta or tag in _META_TAGS:
             parts.metas.append(el)
     return parts
 
@@ -1078,7 +1308,7 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
         # in page order (a set's order changes from run to run)
         header = " ".join(
             _collect_text(m, lambda e: e in nested or _is_noise(e))
-            for m in sorted(_outermost(list(meta)), key=_doc_position)
+            for m in sorted(_outermost(list(meta)), key=parts.pos.__getitem__)
         )
         text, header = _split_header(text, header)
     text = _clean_text(text)
@@ -1335,9 +1565,19 @@ def _own_text_len(el) -> int:
 _NOTICE_TOKEN = re.compile(r"note|notice|policy|rules|guideline|disclaimer|moderat|info|hint|legal|terms")
 
 
+_COUNT_MAX = 300  # _parse_count reads no longer text
+
+
+def _count_text(el) -> str:
+    """``_collect_text(el)`` when it is short enough for ``_parse_count``, else "" (which it reads as
+    None too): a big block before the comment area (the article) is not read through."""
+    parts = _text_parts(el, limit=_COUNT_MAX)
+    return normalize_space("".join(parts)) if parts else ""
+
+
 def _parse_count(text: str) -> int | None:
     t = normalize_space(text)
-    if not t or len(t) > 300:
+    if not t or len(t) > _COUNT_MAX:
         return None
     if _ZERO.match(t):
         return 0
@@ -1393,20 +1633,48 @@ _LISTING_TOKEN = re.compile(r"recent|latest|popular|widget_")
 
 def _in_sidebar(el) -> bool:
     """True inside a sidebar, navigation or widget (a "recent comments" list is not this page's)."""
-    for a in _ancestors(el):
-        tag = _tag(a)
-        if tag in ("body", "main"):
-            return False
-        tokens = _tokens(a)
-        if tag == "nav" or (tag == "aside" and not _matches(tokens, _AREA_TOKEN)):
-            return True
-        if (
-            tokens
-            and _matches(tokens, _SIDEBAR)
-            and not (_matches(tokens, _AREA_TOKEN) and not _matches(tokens, _LISTING_TOKEN))
-        ):
-            return True
-    return False
+    parent = el.getparent()
+    return _sidebar_below(parent) if parent is not None else False
+
+
+def _sidebar_verdict(a) -> bool | None:
+    """What ancestor `a` says of the elements inside it: True (a sidebar), False (body, main: none
+    above counts) or None (ask its parent)."""
+    tag = _tag(a)
+    if tag in ("body", "main"):
+        return False
+    tokens = _tokens(a)
+    if tag == "nav" or (tag == "aside" and not _matches(tokens, _AREA_TOKEN)):
+        return True
+    if (
+        tokens
+        and _matches(tokens, _SIDEBAR)
+        and not (_matches(tokens, _AREA_TOKEN) and not _matches(tokens, _LISTING_TOKEN))
+    ):
+        return True
+    return None
+
+
+def _sidebar_below(a) -> bool:
+    """``_in_sidebar`` of the children of `a`."""
+    memo = _memo.sidebar
+    path = []
+    answer = False
+    while a is not None:
+        got = memo.get(a) if memo is not None else None
+        if got is not None:
+            answer = got
+            break
+        path.append(a)
+        verdict = _sidebar_verdict(a)
+        if verdict is not None:
+            answer = verdict
+            break
+        a = a.getparent()
+    if memo is not None:
+        for p in path:
+            memo[p] = answer
+    return answer
 
 
 def _declared_count(scan: _Scan, areas: list, ctx: _Ctx, jsonld, root) -> int | None:
@@ -1428,22 +1696,22 @@ def _declared_count(scan: _Scan, areas: list, ctx: _Ctx, jsonld, root) -> int | 
     for el in cands:
         if _tag(el) in ("form",) or _matches(_tokens(el), _RESPOND_TOKEN):
             continue
-        n = _parse_count(_collect_text(el))
+        n = _parse_count(_count_text(el))
         if n is not None:
             return n
     # 2. a title/count element anywhere that belongs to this page
     for el in scan.titles:
         if _in_sidebar(el) or not _link_target_ok(el, ctx.url):
             continue
-        n = _parse_count(_collect_text(el))
+        n = _parse_count(_count_text(el))
         if n is not None:
             return n
     # 3. microdata / JSON-LD
-    n = _structured_count(root, jsonld)
+    n = _structured_count(root, jsonld, scan.itemprops)
     if n is not None:
         return n
     # 4. links to this page's comments ("12 commentaires", "Comments (3)")
-    for a in root.iter("a"):
+    for a in scan.hash_links:
         href = a.get("href") or ""
         if "#" not in href or not re.search(
             r"#(?:comments?|respond|disqus_thread|reactions|kommentare|forum|"
@@ -1460,8 +1728,14 @@ def _declared_count(scan: _Scan, areas: list, ctx: _Ctx, jsonld, root) -> int | 
     return None
 
 
-def _structured_count(root, jsonld) -> int | None:
-    for el in root.xpath("//*[@itemprop='commentCount' or @itemprop='interactionCount']"):
+def _structured_count(root, jsonld, itemprops: list | None = None) -> int | None:
+    """`itemprops`: the elements with an itemprop of the page (the scan's), when `root` is the page's
+    root element (an XPath from a root inside a page reads the whole page)."""
+    if itemprops is not None and root.getparent() is None:
+        counted = [el for el in itemprops if el.get("itemprop") in ("commentCount", "interactionCount")]
+    else:
+        counted = root.xpath("//*[@itemprop='commentCount' or @itemprop='interactionCount']")
+    for el in counted:
         value = el.get("content") or "".join(el.itertext())
         m = re.search(r"(?:UserComments:)?\s*(\d+)", value or "")
         if m and (el.get("itemprop") == "commentCount" or "UserComments" in (value or "")):
@@ -1584,8 +1858,19 @@ def _heading_blocks(scan: _Scan) -> list:
     return []
 
 
+# _NUMBERED_HEADER anywhere in a text, whitespace as written: an element's text is a stretch of its
+# page's text, so a page whose text has none of these has no numbered header either.
+_NUMBERED_ANYWHERE = re.compile(
+    r"#\s*\d+\s*(?:[-:.)]\s*)?(?:(?:kommentar|comment|commentaire|beitrag|antwort|message)\s+)?"
+    r"(?:von|by|de|par|from)\s+\S",
+    re.I,
+)
+
+
 def _numbered_headers(root) -> list:
     """Innermost elements whose text is a numbered comment header: "#1 von X", "#2 Kommentar von Y"."""
+    if not _NUMBERED_ANYWHERE.search(etree.tostring(root, method="text", encoding=str, with_tail=False)):
+        return []
     found = []
     for el in root.iter("div", "td", "th", "h2", "h3", "h4", "h5", "p", "span", "strong", "b", "dt"):
         head = normalize_space(el.text or "")
@@ -1672,6 +1957,14 @@ def _extract(root, *, url, language, now, tz, jsonld) -> CommentsResult:
     if root is None or not isinstance(getattr(root, "tag", None), str):
         return CommentsResult()
     ctx = _Ctx(url=url, language=language or None, now=now, tz=_resolve_tz(language, tz))
+    _memo.short, _memo.noise, _memo.sidebar, _memo.form = {}, {}, {}, {}
+    try:
+        return _extract_page(root, ctx, jsonld)
+    finally:
+        _memo.short = _memo.noise = _memo.sidebar = _memo.form = None
+
+
+def _extract_page(root, ctx: _Ctx, jsonld) -> CommentsResult:
     scan = _scan(root)
 
     items = _resolve_items(scan.items, scan.text_parts)
