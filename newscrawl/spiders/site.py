@@ -30,14 +30,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.discovery import (
+    ListingLinks,
     RevisitPolicy,
     SiteScope,
     clean_url,
     comment_page_number,
     is_crawlable,
-    listing_links,
     merge_comment_pages,
-    page_kind,
     parse_date,
     parse_feed,
     parse_since,
@@ -45,17 +44,13 @@ from newscrawl.discovery import (
     robots_sitemaps,
     sniff_document,
 )
-from newscrawl.extraction import ExtractionError, extract_article
-from newscrawl.extraction.comments import comment_page_urls
-from newscrawl.extraction.document import NotHTMLError, parse_document
+from newscrawl.extraction import ExtractionError
 from newscrawl.middlewares import META_ARTICLE, META_KNOWN, META_LASTMOD, META_REVISIT, SkippedUnchanged
 from newscrawl.sites import SiteProfile, UnknownSiteError, get_profile, profile_for_url
 from newscrawl.spiders.items import ArticleItem, NotModifiedItem
+from newscrawl.spiders.reading import PageReader, PageReading, read_comment_page, read_page
 
 log = logging.getLogger(__name__)
-
-MIN_UNDECLARED_ARTICLE_CHARS = 500
-"""A page with no article evidence counts as one when its body has this much text under a headline."""
 
 # Priorities: finish what is started first (comment pages, then articles), discover early.
 PRIORITY_COMMENTS = 50
@@ -150,7 +145,16 @@ class SiteSpider(Spider):
         spider.listing_hops = settings.getint("NEWSCRAWL_LISTING_HOPS", 2)
         spider.max_listing_pages = settings.getint("NEWSCRAWL_MAX_LISTING_PAGES", 200)
         spider.max_comment_pages = settings.getint("NEWSCRAWL_MAX_COMMENT_PAGES", 200)
+        spider.reader = PageReader(settings.getint("NEWSCRAWL_READ_WORKERS", 0))
+        crawler.signals.connect(spider.reader_done, signal=signals.spider_closed)
         return spider
+
+    def reader_done(self, spider: Spider | None = None, reason: str | None = None) -> None:
+        self.reader.close()
+
+    @property
+    def _profile_name(self) -> str | None:
+        return self.profile.name if self.profile is not None and not self.generic else None
 
     # ------------------------------------------------------------------ start
 
@@ -345,7 +349,13 @@ class SiteSpider(Spider):
                 isinstance(response, TextResponse)
                 and sniff_document(response.body, _content_type(response)) == "html"
             ):
-                yield from self.parse_page(response)
+                # An announced feed that answers with a page: read it as a page (one more fetch, rare).
+                yield response.request.replace(
+                    callback=self.parse_page,
+                    errback=self.page_failed,
+                    dont_filter=True,
+                    meta={ROLE: "listing", HOPS: 1, LISTING_PAGE: 1, SOURCE: "feed"},
+                )
                 return
             log.warning("not a feed, ignored: %s", response.url)
             return
@@ -367,9 +377,8 @@ class SiteSpider(Spider):
 
     # ------------------------------------------------------------------ pages
 
-    def parse_page(self, response: Response):
+    async def parse_page(self, response: Response):
         meta = response.meta
-        meta.get(ROLE, "page")
         if response.status == 304:
             known = meta.get(META_KNOWN)
             if known is not None:
@@ -378,20 +387,16 @@ class SiteSpider(Spider):
         content_type = _content_type(response)
         kind_of_document = sniff_document(response.body, content_type)
         if kind_of_document == "sitemap":
-            yield from self.parse_sitemap(response)
+            for output in self.parse_sitemap(response):
+                yield output
             return
         if kind_of_document == "feed":
-            yield from self.parse_feed(response)
+            for output in self.parse_feed(response):
+                yield output
             return
         if not isinstance(response, TextResponse) or kind_of_document != "html":
             self._count_error("not_html", f"not an HTML page ({content_type or 'no content type'})")
             log.warning("not an HTML page, skipped: %s (%s)", response.url, content_type or "no content type")
-            return
-        try:
-            root = parse_document(response.body, response.url, content_type).root
-        except NotHTMLError as error:
-            self._count_error("not_html")
-            log.warning("unreadable page, skipped: %s (%s)", response.url, error)
             return
         verdict = None
         if self.mode == "scrape" or META_KNOWN in meta or meta.get(META_REVISIT):
@@ -399,28 +404,39 @@ class SiteSpider(Spider):
         elif self.profile is not None and not self.generic:
             by_url = self.profile.is_article_url(response.url)
             verdict = None if by_url is None else ("article" if by_url else "listing")
-        if verdict is None:
-            verdict, _why = page_kind(root, response.url)
-        if verdict == "listing":
-            yield from self._listing(response, root)
+        fetched_at = datetime.now(UTC)
+        reading = await self.reader.run(
+            read_page,
+            response.body,
+            response.url,
+            content_type=content_type,
+            fetched_at=fetched_at,
+            profile=self._profile_name,
+            domains=self.scope.domains,
+            verdict=verdict,
+        )
+        if reading.kind == "unreadable":
+            self._count_error("extraction", reading.problem)
+            log.warning("%s: %s", reading.problem, response.url)
             return
-        item_or_request = self._article(response, root, decided=verdict == "article")
-        if item_or_request is None:
-            if self.mode != "scrape":
-                yield from self._listing(response, root)
+        if reading.kind == "listing":
+            if self.mode == "crawl":
+                for output in self._listing(response, reading.links):
+                    yield output
             return
-        if item_or_request == "skip":
+        output = self._article(response, reading, fetched_at)
+        if output is None:
             return
-        yield item_or_request
+        yield output
         if self.mode == "crawl":
-            yield from self._related(item_or_request)
+            for request in self._related(reading.record):
+                yield request
 
-    def _listing(self, response: Response, root: Any):
+    def _listing(self, response: Response, links: ListingLinks):
         meta = response.meta
         hops = meta.get(HOPS, 0)
         page_number = meta.get(LISTING_PAGE, 1)
         self.crawler.stats.inc_value("newscrawl/listings")
-        links = listing_links(root, response.url, self.scope)
         if links.offsite:
             self.crawler.stats.inc_value("newscrawl/offsite_links", len(links.offsite))
             log.debug("%d off-site links on %s not followed", len(links.offsite), response.url)
@@ -448,11 +464,8 @@ class SiteSpider(Spider):
             if request is not None:
                 yield request
 
-    def _related(self, item: Any):
-        """Related links of an archived article are article candidates too."""
-        if not isinstance(item, (ArticleItem, Request)):
-            return
-        record = item.record if isinstance(item, ArticleItem) else item.meta[CHAIN]["record"]
+    def _related(self, record: dict[str, Any]):
+        """Related links of an article are article candidates too."""
         for link in record.get("related_links") or ():
             request = self._article_request(link["url"], source="related", hops=1)
             if request is not None:
@@ -460,26 +473,11 @@ class SiteSpider(Spider):
 
     # ------------------------------------------------------------------ articles and comment pages
 
-    def _article(self, response: Response, root: Any, *, decided: bool):
-        """Extract the article, then chain its comment pages; None when the page holds no article."""
-        fetched_at = datetime.now(UTC)
-        try:
-            article = extract_article(
-                response.body,
-                response.url,
-                fetched_at=fetched_at,
-                content_type=_content_type(response),
-                profile=self.profile,
-            )
-        except ExtractionError as error:
-            if decided or self.mode == "scrape":
-                self._count_error("extraction", f"no article: {error}")
-                log.warning("no article extracted from %s: %s", response.url, error)
-                return "skip"
-            return None
-        if not decided and (not article.title or len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS):
-            return None
-        published = parse_date(article.published_at)
+    def _article(self, response: Response, reading: PageReading, fetched_at: datetime):
+        """Start the article's comment page chain (or finish it at once); None when it is not wanted."""
+        record = reading.record
+        assert record is not None
+        published = parse_date(record.get("published_at"))
         if (
             self.since is not None
             and published is not None
@@ -488,22 +486,17 @@ class SiteSpider(Spider):
         ):
             self.crawler.stats.inc_value("newscrawl/articles/too_old")
             log.debug("older than --since, skipped: %s", response.url)
-            return "skip"
+            return None
         if self._limit_reached():
-            return "skip"
-        record = article.to_dict()
+            return None
         seen = {response.url, record.get("canonical_url") or response.url}
-        queue = [
-            url
-            for url in comment_page_urls(root, response.url)
-            if self.scope.contains(url) or self.mode == "scrape"
-        ]
+        queue = [url for url in reading.comment_pages if url not in seen]
         chain = {
             "url": response.url,
             "record": record,
             "captures": [_capture(response, fetched_at)],
             "pages": [[1, record["comments"]]],
-            "queue": [u for u in queue if u not in seen],
+            "queue": queue,
             "seen": sorted(seen | set(queue)),
             "failed": [],
             "fetched_at": fetched_at.isoformat(),
@@ -526,20 +519,21 @@ class SiteSpider(Spider):
             )
         return self._finish(chain)
 
-    def parse_comment_page(self, response: Response):
+    async def parse_comment_page(self, response: Response):
         chain = response.meta[CHAIN]
         stats = self.crawler.stats
         fetched_at = datetime.now(UTC)
         try:
-            page = extract_article(
+            comments, more = await self.reader.run(
+                read_comment_page,
                 response.body,
                 response.url,
-                fetched_at=fetched_at,
                 content_type=_content_type(response),
-                profile=self.profile,
+                fetched_at=fetched_at,
+                profile=self._profile_name,
+                domains=self.scope.domains,
             )
-            root = parse_document(response.body, response.url, _content_type(response)).root
-        except (ExtractionError, NotHTMLError) as error:
+        except ExtractionError as error:
             chain["failed"].append(f"{response.url}: {error}")
             stats.inc_value("newscrawl/comment_pages/failed")
             log.warning("comment page %s of %s unreadable: %s", response.url, chain["url"], error)
@@ -548,10 +542,10 @@ class SiteSpider(Spider):
         stats.inc_value("newscrawl/comment_pages/fetched")
         chain["captures"].append(_capture(response, fetched_at))
         number = comment_page_number(response.url) or len(chain["pages"]) + 1
-        chain["pages"].append([number, page.to_dict()["comments"]])
+        chain["pages"].append([number, comments])
         seen = set(chain["seen"])
-        for url in comment_page_urls(root, response.url):
-            if url not in seen and (self.scope.contains(url) or self.mode == "scrape"):
+        for url in more:
+            if url not in seen:
                 seen.add(url)
                 chain["queue"].append(url)
         chain["seen"] = sorted(seen)

@@ -1,5 +1,5 @@
-"""Local HTTP servers for the demo, the tests and the bench (127.0.0.1 only, no internet needed)."""
+"""Local HTTP servers and generated sites for the demo, the tests and the bench (127.0.0.1 only).
 
-from newscrawl.testing.server import Page, SiteServer, serve_directory
-
-__all__ = ["Page", "SiteServer", "serve_directory"]
+* ``newscrawl.testing.server`` — a static site server (the mirror's rules) with scripted fault routes;
+* ``newscrawl.testing.sitegen`` — a generated WordPress-like news site.
+"""

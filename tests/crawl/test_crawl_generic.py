@@ -172,3 +172,18 @@ def test_max_articles_and_since(generated, tmp_path):
         assert since.returncode == 0, since.output[-3000:]
     expected = {a.url for a in generated.articles if a.published >= cutoff}
     assert set(archive_records(db2)) == expected
+
+
+def test_pages_read_in_worker_processes_give_the_same_archive(generated, tmp_path):
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(generated.root) as server:
+        run = crawl(
+            f"https://{GENERATED_HOST}/",
+            db,
+            "-s",
+            "NEWSCRAWL_READ_WORKERS=2",
+            resolve={GENERATED_HOST: server.base_url},
+        )
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    check_archive_matches(db, generated)

@@ -273,6 +273,7 @@ def test_reextract_makes_a_version_only_where_the_output_changed(mirror, db_url)
         session.execute(
             text("UPDATE article_versions SET title = 'old title', content_hash = 'x' WHERE id = 1")
         )
+        session.execute(text("UPDATE articles SET record_fingerprint = NULL WHERE id = 1"))
     run = newscrawl("reextract", "--db", db_url, "-q")
     assert run.returncode == 0, run.output
     assert "4 articles re-extracted: 1 changed (new version), 3 unchanged" in run.stdout

@@ -1,0 +1,134 @@
+"""Reading fetched pages: one pure function per kind of page, runnable in this process or in workers.
+
+:func:`read_page` turns an HTML page into what the spider needs to route: an article record and its
+other comment pages, or a listing's links. :func:`read_comment_page` reads one comment page. Both
+take and return plain data only (bytes, strings, dicts), so :class:`PageReader` can run them in a
+process pool (``NEWSCRAWL_READ_WORKERS``): extraction is CPU work, and the crawl's event loop then
+only downloads, routes and writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from newscrawl.discovery import ListingLinks, SiteScope, listing_links, page_kind
+from newscrawl.extraction import ExtractionError, extract_article
+from newscrawl.extraction.comments import comment_page_urls
+from newscrawl.extraction.document import NotHTMLError, parse_document
+from newscrawl.sites import SiteProfile, get_profile
+
+log = logging.getLogger(__name__)
+
+MIN_UNDECLARED_ARTICLE_CHARS = 500
+"""A page with no article evidence counts as one when its body has this much text under a headline."""
+
+
+@dataclass(slots=True)
+class PageReading:
+    kind: str
+    """``article``, ``listing`` or ``unreadable``."""
+    record: dict[str, Any] | None = None
+    comment_pages: list[str] = field(default_factory=list)
+    """The article's other comment pages its page links to (on the site's domains)."""
+    links: ListingLinks | None = None
+    problem: str | None = None
+    """Why an article page gave no record (``unreadable``: not HTML, or no article where one was expected)."""
+
+
+@cache
+def _profile(name: str | None) -> SiteProfile | None:
+    return get_profile(name) if name else None
+
+
+def read_page(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None,
+    fetched_at: datetime,
+    profile: str | None,
+    domains: tuple[str, ...],
+    verdict: str | None,
+) -> PageReading:
+    """Read an HTML page. ``verdict`` is what the caller already knows (``article`` or ``listing``, from
+    the profile's URL rules or because it asked for an article); None lets the page's evidence decide,
+    then the extractor (a long body under a headline is an article)."""
+    scope = SiteScope(domains)
+    try:
+        root = parse_document(body, url, content_type).root
+    except NotHTMLError as error:
+        return PageReading("unreadable", problem=f"unreadable page ({error})")
+    if verdict is None:
+        verdict, _why = page_kind(root, url)
+    if verdict == "listing":
+        return PageReading("listing", links=listing_links(root, url, scope))
+    comment_pages = [u for u in comment_page_urls(root, url) if scope.contains(u)]
+    try:
+        article = extract_article(
+            body, url, fetched_at=fetched_at, content_type=content_type, profile=_profile(profile)
+        )
+    except ExtractionError as error:
+        if verdict == "article":
+            return PageReading("unreadable", problem=f"no article extracted ({error})")
+        return PageReading("listing", links=listing_links(root, url, scope))
+    if verdict is None and (not article.title or len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS):
+        # extract_article prunes the tree it parsed itself: ours is intact for the links.
+        return PageReading("listing", links=listing_links(root, url, scope))
+    return PageReading("article", record=article.to_dict(), comment_pages=comment_pages)
+
+
+def read_comment_page(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None,
+    fetched_at: datetime,
+    profile: str | None,
+    domains: tuple[str, ...],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The comments of one comment page and the comment pages it links to; ExtractionError if unreadable."""
+    try:
+        root = parse_document(body, url, content_type).root
+    except NotHTMLError as error:
+        raise ExtractionError(str(error)) from None
+    more = [u for u in comment_page_urls(root, url) if SiteScope(domains).contains(u)]
+    page = extract_article(
+        body, url, fetched_at=fetched_at, content_type=content_type, profile=_profile(profile)
+    )
+    return page.to_dict()["comments"], more
+
+
+def _warm_up() -> None:
+    """Worker start: import what reading needs once, before the first page arrives."""
+    import newscrawl.extraction.article  # noqa: F401
+
+
+class PageReader:
+    """Runs the reading functions here (``workers=0``) or in a pool of worker processes."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = max(0, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self.workers:
+            return function(*args, **kwargs)
+        if self._pool is None:
+            import multiprocessing
+
+            # forkserver: never fork the crawler itself (reactor, threads, open database connections).
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_warm_up
+            )
+        return await asyncio.wrap_future(self._pool.submit(function, *args, **kwargs))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
