@@ -146,3 +146,28 @@ def test_static_server_rules(tmp_path):
         assert get("/a/", {"If-None-Match": headers["ETag"]})[0] == 304
         assert get("/a/", {"If-Modified-Since": headers["Last-Modified"]})[0] == 304
         assert ("/a", 301) in server.answers and server.hit_count("/a/") >= 4
+
+
+def test_profile_crawl_settings_apply_below_the_command_line(monkeypatch):
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+
+    from newscrawl.sites import SiteProfile
+    from newscrawl.spiders import site
+
+    profile = SiteProfile(
+        name="slow-site",
+        domains=("slow.example",),
+        start_urls=("https://slow.example/",),
+        crawl_settings={"DOWNLOAD_DELAY": 7.5, "CONCURRENT_REQUESTS_PER_DOMAIN": 1},
+    )
+    monkeypatch.setattr(site, "get_profile", lambda name: profile)
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 3, priority="cmdline")
+    crawler = Crawler(site.SiteSpider, settings)
+    spider = site.SiteSpider.from_crawler(crawler, target="slow-site", incremental="1")
+    assert spider.allowed_domains == ["slow.example"]
+    assert crawler.settings.getfloat("DOWNLOAD_DELAY") == 7.5  # the profile beats the defaults ...
+    assert crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 3  # ... the command line beats it
+    assert crawler.settings.getbool("NEWSCRAWL_INCREMENTAL")
