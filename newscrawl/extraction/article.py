@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newscrawl.extraction.body import MIN_ARTICLE_CHARS, body_paragraphs, content_inside, extract_body
+from newscrawl.extraction.body import (
+    MIN_ARTICLE_CHARS,
+    Scoring,
+    body_paragraphs,
+    content_inside,
+    extract_body,
+)
 from newscrawl.extraction.comments import extract_comments
 from newscrawl.extraction.dates import default_timezone, parse_date, to_iso
 from newscrawl.extraction.document import NotHTMLError, parse_document
@@ -60,6 +66,7 @@ def extract_article(
     prepare_tree(root)
     comments = extract_comments(root, url=url, language=language, now=now, tz=zone, jsonld=meta.jsonld)
     title = overrides.get("title") or meta.title
+    scoring = Scoring()
     body = extract_body(
         root,
         url=url,
@@ -67,14 +74,22 @@ def extract_article(
         exclude=comments.containers,
         content_selector=selectors.get("body"),
         prepared=True,
+        scoring=scoring,
     )
-    if comments.containers and (
-        content_inside(root, comments.containers)
-        or (body.text_size() < MIN_ARTICLE_CHARS and content_inside(root, comments.containers, relaxed=True))
+    areas = comments.containers
+    if areas and (
+        content_inside(root, areas, scoring=scoring)
+        or (body.text_size() < MIN_ARTICLE_CHARS and content_inside(root, areas, relaxed=True, scoring=scoring))
     ):
         # No article outside the comment area: a forum thread or Q&A page, whose posts are the content.
         thread = extract_body(
-            root, url=url, title=title, content_selector=selectors.get("body"), prepared=True, thread=True
+            root,
+            url=url,
+            title=title,
+            content_selector=selectors.get("body"),
+            prepared=True,
+            thread=True,
+            scoring=scoring,
         )
         if thread.text_size() > body.text_size():
             body = thread

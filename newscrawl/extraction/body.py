@@ -99,6 +99,7 @@ def extract_body(
     content_selector: str | None = None,
     prepared: bool = False,
     thread: bool = False,
+    scoring: Scoring | None = None,
 ) -> Body:
     """Read the article body of a parsed page (lxml root of the whole document).
 
@@ -106,6 +107,7 @@ def extract_body(
     text, a relaxed one (no class-name vetoes, as Readability retries) is tried and the longer wins.
     ``prepared``: the caller already ran ``text.prepare_tree`` on this document.
     ``thread``: the page is a discussion; read its posts (relaxed reading only).
+    ``scoring``: share container scores with other readings of the same document.
     """
     if not prepared:
         prepare_tree(root)
@@ -114,12 +116,14 @@ def extract_body(
         body_el = root
     skip = frozenset(exclude)
 
+    if scoring is None:
+        scoring = Scoring()
     forced = root.cssselect(content_selector)[:1] if content_selector else []
     if thread and not forced:
-        return _read(find_content(body_el, skip, relaxed=True), url, title, skip, relaxed=True)
-    body = _read(forced or find_content(body_el, skip), url, title, skip, relaxed=False)
+        return _read(find_content(body_el, skip, True, scoring), url, title, skip, relaxed=True)
+    body = _read(forced or find_content(body_el, skip, False, scoring), url, title, skip, relaxed=False)
     if body.text_size() < MIN_ARTICLE_CHARS and not forced:
-        relaxed = _read(find_content(body_el, skip, relaxed=True), url, title, skip, relaxed=True)
+        relaxed = _read(find_content(body_el, skip, True, scoring), url, title, skip, relaxed=True)
         if relaxed.text_size() > body.text_size():
             body = relaxed
     return body
@@ -132,14 +136,14 @@ def body_paragraphs(body: Body) -> list[str]:
     return [p for s in body.sections for p in s.paragraphs]
 
 
-def content_inside(root, areas, relaxed: bool = False) -> bool:
+def content_inside(root, areas, relaxed: bool = False, scoring: Scoring | None = None) -> bool:
     """True when the page's best content block lies inside one of ``areas`` (e.g. the comment area):
     the page is a discussion (forum thread, Q&A) rather than an article with comments.
     ``relaxed`` scores without class-name vetoes, which hide posts marked up as comments."""
     if not areas:
         return False
     body_el = root.find("body")
-    content = find_content(body_el if body_el is not None else root, relaxed=relaxed)
+    content = find_content(body_el if body_el is not None else root, relaxed=relaxed, scoring=scoring)
     total = inside = nested = 0
     for block in content:
         length = _text_length(block)
@@ -221,58 +225,94 @@ def _is_hidden(element) -> bool:
     return False
 
 
-def find_content(body_el, skip: frozenset = frozenset(), relaxed: bool = False) -> list:
-    """The article's container(s): the best-scoring element and the siblings that belong with it."""
-    scores: dict = {}
-    paragraph_count: dict = {}
+class Scoring:
+    """Container scores and link densities of one document, shared by the readings of one extraction.
 
-    def credit(node, text: str, paragraph=None) -> None:
+    A page is read up to four ways (with or without the comment area, strict or relaxed); one walk
+    scores a document both with and without the skipped areas, so those readings cost one walk.
+    """
+
+    def __init__(self) -> None:
+        self._walks: dict[bool, tuple[frozenset, dict, dict]] = {}
+        self._densities: dict = {}
+
+    def scores(self, body_el, skip: frozenset, relaxed: bool) -> dict:
+        walk = self._walks.get(relaxed)
+        if walk is not None:
+            walked_skip, every, kept = walk
+            if skip == walked_skip:
+                return kept
+            if not skip:
+                return every
+        every, kept = _score(body_el, skip, relaxed, self)
+        self._walks[relaxed] = (skip, every, kept)
+        return kept
+
+    def link_density(self, element) -> float:
+        density = self._densities.get(element)
+        if density is None:
+            density = self._densities[element] = _link_density(element)
+        return density
+
+
+def _score(body_el, skip: frozenset, relaxed: bool, scoring: Scoring) -> tuple[dict, dict]:
+    """Readability-style scores of candidate containers: (all paragraphs, paragraphs outside ``skip``)."""
+    every: dict = {}
+    kept: dict = {}
+
+    def credit(node, text: str, paragraph, outside_skip: bool) -> None:
         """Credit a paragraph's score to ``node`` (its container) and four more ancestors."""
         score = 1 + len(_COMMAS.findall(text)) + min(len(text) // 100, 3)
         if paragraph is not None:  # a list of links separated by commas is not prose
             score *= 1 - _link_density(paragraph, len(text))
         level = 0
         while node is not None and level < 5:
-            if node not in scores:
-                scores[node] = _TAG_BASE.get(node.tag, -3 if node.tag in _TAG_PENALTY else 0) + _class_weight(
-                    node, relaxed
-                )
-                paragraph_count[node] = 0
-            scores[node] += score / (1 if level == 0 else 2 if level == 1 else level * 3)
-            paragraph_count[node] += 1
+            share = score / (1 if level == 0 else 2 if level == 1 else level * 3)
+            targets = (every, kept) if outside_skip else (every,)
+            for scores in targets:
+                if node not in scores:
+                    scores[node] = _TAG_BASE.get(node.tag, -3 if node.tag in _TAG_PENALTY else 0) + _class_weight(
+                        node, relaxed
+                    )
+                scores[node] += share
             if node is body_el:
                 break
             node = node.getparent()
             level += 1
 
-    def visit(element) -> None:
+    def visit(element, outside_skip: bool) -> None:
         for child in element:
             tag = child.tag
             if not isinstance(tag, str) or (tag in NOT_CONTENT_TAGS and not _wraps_article(child)):
                 continue
-            if child in skip or _is_hidden(child) or _unlikely(child, relaxed):
+            if _is_hidden(child) or _unlikely(child, relaxed):
                 continue
+            child_outside = outside_skip and child not in skip
             if tag in PARAGRAPH_TAGS or (tag not in INLINE_TAGS and not _has_block_child(child) and tag != "li"):
                 text = text_of(child)
                 if len(text) >= 25:
-                    credit(child.getparent(), text, child)
+                    credit(child.getparent(), text, child, child_outside)
                 continue
             loose = normalize_space((child.text or "") + " ".join(c.tail or "" for c in child))
             if len(loose) >= 25:  # text directly in a block container is a paragraph of that container
-                credit(child, loose)
-            visit(child)
+                credit(child, loose, None, child_outside)
+            visit(child, child_outside)
 
-    visit(body_el)
+    visit(body_el, True)
+    return every, kept
+
+
+def find_content(body_el, skip: frozenset = frozenset(), relaxed: bool = False, scoring: Scoring | None = None) -> list:
+    """The article's container(s): the best-scoring element and the siblings that belong with it."""
+    if scoring is None:
+        scoring = Scoring()
+    scores = scoring.scores(body_el, skip, relaxed)
     if not scores:
         return [body_el]
 
     # Link density is costly: apply it to the strongest raw candidates only.
-    adjusted: dict = {}
-
     def final_score(el) -> float:
-        if el not in adjusted:
-            adjusted[el] = scores[el] * (1 - _link_density(el))
-        return adjusted[el]
+        return scores[el] * (1 - scoring.link_density(el))
 
     ranked = sorted(scores, key=scores.get, reverse=True)[:12]
     final = {el: final_score(el) for el in ranked}
