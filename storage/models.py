@@ -118,6 +118,10 @@ class CrawlRun(Base):
     comments_added: Mapped[int] = mapped_column(default=0)
     comments_updated: Mapped[int] = mapped_column(default=0)
     captures_stored: Mapped[int] = mapped_column(default=0)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    """The site crawled (NULL: a run over several sites, e.g. an import or a re-extraction of all)."""
+    extractor_version: Mapped[str | None] = mapped_column(Text)
+    """``newscrawl-VERSION+HASH``: the package version and a short hash of the extraction code."""
 
 
 class Article(Base):
@@ -371,3 +375,39 @@ class RawCapture(Base):
     """Length of the uncompressed body in bytes."""
     compression: Mapped[str] = mapped_column(String(16))
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CrawlLock(Base):
+    """The site is being crawled: one row per site while a run holds it (see ``storage/locks.py``).
+
+    Processes presenting the same ``holder`` share the row (``processes`` counts them); a row whose
+    ``heartbeat_at`` is older than the taker's TTL is stale and may be taken over.
+    """
+
+    __tablename__ = "crawl_locks"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    processes: Mapped[int]
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    """The run that took the lock (the first one, when several processes share it)."""
+
+
+class CrawlRunCoverage(Base):
+    """How many of the articles a run read on a site had a field (``covered`` of ``articles``)."""
+
+    __tablename__ = "crawl_run_coverage"
+    __table_args__ = (
+        CheckConstraint("covered >= 0 AND covered <= articles", name="covered"),
+        {"sqlite_with_rowid": False},
+    )
+
+    crawl_run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    field: Mapped[str] = mapped_column(Text, primary_key=True)
+    articles: Mapped[int]
+    covered: Mapped[int]

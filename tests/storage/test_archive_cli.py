@@ -120,8 +120,8 @@ def test_user_mistakes_are_one_line_errors(run, args: list[str], message: str) -
 
 
 def test_db_upgrade_and_current(run) -> None:
-    assert "0002" in run("db", "upgrade").stdout
-    assert run("db", "current").stdout.strip() == "0002 (head: 0002)"
+    assert "0003" in run("db", "upgrade").stdout
+    assert run("db", "current").stdout.strip() == "0003 (head: 0003)"
 
 
 @pytest.mark.parametrize(

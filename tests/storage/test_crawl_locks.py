@@ -1,0 +1,164 @@
+"""The per-site crawl lock (storage/locks.py), on both backends."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.locks import (
+    CrawlLocked,
+    acquire_crawl_lock,
+    crawl_locks,
+    refresh_crawl_lock,
+    release_crawl_lock,
+)
+from storage.models import CrawlLock
+
+SITE = "blog-auto-info.com"
+TTL = 600.0
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def lock_rows(session) -> int:
+    return session.scalar(select(func.count()).select_from(CrawlLock))
+
+
+def test_first_run_takes_the_lock(session) -> None:
+    grant = acquire_crawl_lock(session, SITE, "cron:1", ttl=TTL, now=T0)
+    assert (grant.shared, grant.taken_over) == (False, None)
+    assert grant.lock.site == SITE and grant.lock.holder == "cron:1"
+    assert grant.lock.acquired_at == grant.lock.heartbeat_at == T0
+    assert grant.lock.processes == 1
+    assert set(crawl_locks(session)) == {SITE}
+
+
+def test_a_second_run_of_another_holder_is_refused_with_who_and_since_when(session) -> None:
+    acquire_crawl_lock(session, SITE, "web1:4242:ab12", ttl=TTL, now=T0)
+    with pytest.raises(CrawlLocked) as refused:
+        acquire_crawl_lock(session, SITE, "web1:5151:cd34", ttl=TTL, now=at(30))
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "blog-auto-info.com is already being crawled by web1:4242:ab12 since 2026-11-26 09:00:00 UTC"
+    )
+    assert "last heartbeat 30 s ago" in message and "taken over after 10 min" in message
+    assert refused.value.lock.holder == "web1:4242:ab12"
+    assert crawl_locks(session)[SITE].holder == "web1:4242:ab12"
+
+
+def test_other_sites_are_not_concerned(session) -> None:
+    acquire_crawl_lock(session, SITE, "cron:1", ttl=TTL, now=T0)
+    grant = acquire_crawl_lock(session, "autoplus.fr", "cron:2", ttl=TTL, now=T0)
+    assert grant.lock.holder == "cron:2"
+    assert lock_rows(session) == 2
+
+
+def test_processes_of_the_same_holder_share_it_until_the_last_releases(session) -> None:
+    first = acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, crawl_run_id=None, now=T0)
+    second = acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=at(5))
+    assert (first.shared, second.shared) == (False, True)
+    assert second.lock.processes == 2
+    assert second.lock.acquired_at == T0  # still held since the first took it
+    assert release_crawl_lock(session, SITE, "job-7")
+    assert crawl_locks(session)[SITE].processes == 1
+    with pytest.raises(CrawlLocked):  # one worker still crawls
+        acquire_crawl_lock(session, SITE, "other", ttl=TTL, now=at(10))
+    assert release_crawl_lock(session, SITE, "job-7")
+    assert lock_rows(session) == 0
+
+
+def test_heartbeats_keep_it_live_past_the_ttl(session) -> None:
+    acquire_crawl_lock(session, SITE, "cron:1", ttl=TTL, now=T0)
+    refreshed = refresh_crawl_lock(session, SITE, "cron:1", now=at(TTL - 1))
+    assert refreshed is not None and refreshed.heartbeat_at == at(TTL - 1)
+    with pytest.raises(CrawlLocked):
+        acquire_crawl_lock(session, SITE, "cron:2", ttl=TTL, now=at(TTL + 60))
+
+
+def test_a_stale_lock_is_taken_over_and_its_old_holder_learns_it(session) -> None:
+    acquire_crawl_lock(session, SITE, "crashed:1", ttl=TTL, now=T0)
+    grant = acquire_crawl_lock(session, SITE, "cron:2", ttl=TTL, crawl_run_id=None, now=at(TTL + 1))
+    assert grant.taken_over is not None and grant.taken_over.holder == "crashed:1"
+    assert grant.taken_over.heartbeat_at == T0
+    assert grant.lock.holder == "cron:2" and grant.lock.acquired_at == at(TTL + 1)
+    assert grant.lock.processes == 1
+    # The old holder, should it still be alive, finds the lock gone from it.
+    assert refresh_crawl_lock(session, SITE, "crashed:1", now=at(TTL + 2)) is None
+    assert not release_crawl_lock(session, SITE, "crashed:1")
+    assert crawl_locks(session)[SITE].holder == "cron:2"
+
+
+def test_a_stale_lock_of_the_same_holder_starts_afresh(session) -> None:
+    acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)
+    acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)
+    again = acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=at(TTL + 1))
+    assert not again.shared
+    assert again.lock.processes == 1  # the two dead workers are not counted any more
+    assert again.lock.acquired_at == at(TTL + 1)
+
+
+def test_the_ttl_is_the_takers(session) -> None:
+    acquire_crawl_lock(session, SITE, "cron:1", ttl=TTL, now=T0)
+    grant = acquire_crawl_lock(session, SITE, "impatient", ttl=60, now=at(61))
+    assert grant.taken_over is not None
+    with pytest.raises(ValueError, match="TTL must be positive"):
+        acquire_crawl_lock(session, SITE, "x", ttl=0)
+
+
+def test_release_of_a_lock_never_taken_is_false(session) -> None:
+    assert not release_crawl_lock(session, "never-crawled.example", "cron:1")
+    assert refresh_crawl_lock(session, "never-crawled.example", "cron:1") is None
+
+
+def test_the_lock_names_the_run_that_took_it(session, repo) -> None:
+    run_id = repo.start_crawl_run("blog-auto-info")
+    grant = acquire_crawl_lock(session, SITE, "cron:1", ttl=TTL, crawl_run_id=run_id, now=T0)
+    assert grant.lock.crawl_run_id == run_id
+    shared = acquire_crawl_lock(session, SITE, "cron:1", ttl=TTL, crawl_run_id=run_id + 1, now=T0)
+    assert shared.lock.crawl_run_id == run_id
+
+
+def test_by_default_the_database_clock_is_used(session) -> None:
+    before = datetime.now(UTC)
+    grant = acquire_crawl_lock(session, SITE, "cron:1", ttl=TTL)
+    assert before - timedelta(seconds=5) <= grant.lock.acquired_at <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+def test_concurrent_takers_get_it_once(fresh_archive) -> None:
+    """Six processes' worth of transactions race for the same free lock: exactly one wins."""
+    takers = 6
+    barrier = threading.Barrier(takers)
+    outcomes: list[str] = []
+
+    def take(number: int) -> None:
+        barrier.wait()
+        try:
+            with fresh_archive.transaction() as repo:
+                acquire_crawl_lock(repo.session, SITE, f"host:{number}", ttl=TTL)
+            outcomes.append("granted")
+        except CrawlLocked:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(takers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["granted"] + ["refused"] * (takers - 1)
+    with fresh_archive.session() as session:
+        assert lock_rows(session) == 1
+
+
+def test_a_failed_start_leaves_no_lock(fresh_archive) -> None:
+    with pytest.raises(RuntimeError), fresh_archive.transaction() as repo:
+        acquire_crawl_lock(repo.session, SITE, "cron:1", ttl=TTL)
+        raise RuntimeError("the run could not start")
+    with fresh_archive.session() as session:
+        assert lock_rows(session) == 0
