@@ -16,7 +16,9 @@ A crawl run takes its site's lock when it starts and releases it when it ends::
   different holder is refused with :class:`CrawlLocked` while the lock is live.
 * **Staleness.** A holder refreshes ``heartbeat_at`` while it crawls. A lock whose heartbeat is
   older than the taker's ``ttl`` belongs to a process that died: it is taken over
-  (``LockGrant.taken_over`` says from whom), so a crash never blocks a site for good.
+  (``LockGrant.taken_over`` says from whom), so a crash never blocks a site for good. The dead
+  run that took it, still ``running`` in ``crawl_runs``, is marked ``failed`` as of its last
+  heartbeat.
 * **Atomicity.** Taking the lock is one ``INSERT ... ON CONFLICT (site_id) DO UPDATE ... WHERE``
   (the holder is the same, or the lock is stale) on both backends. PostgreSQL serializes it on the
   row (a concurrent taker waits, then sees the new holder); on SQLite the caller's write
@@ -38,7 +40,7 @@ from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
-from storage.models import CrawlLock, Site
+from storage.models import CrawlLock, CrawlRun, Site
 
 __all__ = [
     "CrawlLocked",
@@ -52,6 +54,7 @@ __all__ = [
 ]
 
 _LOCKS = CrawlLock.__table__
+_RUNS = CrawlRun.__table__
 _SITES = Site.__table__
 _INSERT = {"postgresql": postgresql_dialect.insert, "sqlite": sqlite_dialect.insert}
 
@@ -199,6 +202,13 @@ def acquire_crawl_lock(
     live_before = before is not None and not before.is_stale(ttl, now)
     shared = before is not None and live_before and before.holder == holder
     taken_over = before if before is not None and not live_before and before.holder != holder else None
+    if before is not None and not live_before and before.crawl_run_id is not None:
+        # The process that took the stale lock died without closing its run.
+        session.execute(
+            update(_RUNS)
+            .where(_RUNS.c.id == before.crawl_run_id, _RUNS.c.status == "running")
+            .values(status="failed", finished_at=before.heartbeat_at)
+        )
     return LockGrant(lock=granted, shared=shared, taken_over=taken_over)
 
 

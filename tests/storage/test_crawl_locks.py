@@ -95,6 +95,26 @@ def test_a_stale_lock_is_taken_over_and_its_old_holder_learns_it(session) -> Non
     assert crawl_locks(session)[SITE].holder == "cron:2"
 
 
+def test_the_dead_run_of_a_stale_lock_is_closed_as_failed(session, repo) -> None:
+    dead = repo.start_crawl_run("blog-auto-info", started_at=T0)
+    acquire_crawl_lock(session, SITE, "crashed:1", ttl=TTL, crawl_run_id=dead, now=T0)
+    refresh_crawl_lock(session, SITE, "crashed:1", now=at(120))
+    acquire_crawl_lock(session, SITE, "cron:2", ttl=TTL, now=at(TTL + 200))
+    run = repo.get_crawl_run(dead)
+    assert (run.status, run.finished_at) == ("failed", at(120))  # as of its last sign of life
+
+
+def test_a_run_that_did_close_is_left_as_it_ended(session, repo) -> None:
+    # Workers of one job share a lock: the run that took it may have closed while others crawled on.
+    closed = repo.start_crawl_run("blog-auto-info", started_at=T0)
+    acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, crawl_run_id=closed, now=T0)
+    acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)
+    repo.finish_crawl_run(closed, status="finished", finished_at=at(60))
+    release_crawl_lock(session, SITE, "job-7")
+    acquire_crawl_lock(session, SITE, "cron:2", ttl=TTL, now=at(TTL + 1))
+    assert repo.get_crawl_run(closed).status == "finished"
+
+
 def test_a_stale_lock_of_the_same_holder_starts_afresh(session) -> None:
     acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)
     acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)
