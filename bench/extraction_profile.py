@@ -168,6 +168,15 @@ def timing(items: list[dict], rounds: int) -> None:
 
 def profile(items: list[dict], module: str, top: int) -> None:
     prof = cProfile.Profile()
+    for item in items:  # warm-up: lazy imports and per-language tables of the date parser
+        try:
+            root = _parse(item)
+        except Exception:
+            continue
+        meta = extract_metadata(root, url=item["url"], now=NOW)
+        language, zone = _context(meta, item["url"])
+        prepare_tree(root)
+        extract_comments(root, url=item["url"], language=language, now=NOW, tz=zone, jsonld=meta.jsonld)
     for item in items:
         try:
             root = _parse(item)

@@ -40,6 +40,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -254,6 +255,35 @@ class _Memo(threading.local):
     form: dict | None = None  # element -> _in_form of its children
 
 
+def _start_memo() -> None:
+    m = _memo
+    m.short, m.noise, m.sidebar, m.form = {}, {}, {}, {}
+    if len(_HINT_CLASS) + len(_NOISE_CLASS) + len(_CLASS_INFO) + len(_PART_HINT_CLASS) > _CLASS_CACHE_MAX:
+        _clear_caches()
+
+
+def _end_memo() -> None:
+    m = _memo
+    m.short = m.noise = m.sidebar = m.form = None
+
+
+# What the tests read from a class attribute, by class attribute: pages repeat a few class strings
+# over and over, and a site's pages share them. Plain functions of the string (the same for every
+# page and thread), so shared by all calls; emptied when they grow past _CLASS_CACHE_MAX.
+_HINT_CLASS: dict[str, bool] = {}  # -> holds a word the scan looks for
+_NOISE_CLASS: dict[str, bool] = {}  # -> holds a noise token
+_CLASS_INFO: dict = {}  # -> _ClassInfo
+_PART_HINT_CLASS: dict[str, bool] = {}  # -> holds a word of _PART_HINT
+_CLASS_CACHE_MAX = 60_000
+
+
+def _clear_caches() -> None:
+    _HINT_CLASS.clear()
+    _NOISE_CLASS.clear()
+    _CLASS_INFO.clear()
+    _PART_HINT_CLASS.clear()
+
+
 _memo = _Memo()
 
 
@@ -284,6 +314,9 @@ def _collect_text(el, skip=None) -> str:
     return normalize_space("".join(parts)) if parts else ""
 
 
+_WALK_EVENTS = ("start", "end", "comment", "pi")
+
+
 def _text_parts(el, skip=None, limit: int | None = None) -> list[str] | None:
     """The raw text pieces of ``_collect_text``; with `limit`, None as soon as the text, normalized,
     is known to be longer than that."""
@@ -300,64 +333,61 @@ def _text_parts(el, skip=None, limit: int | None = None) -> list[str] | None:
         append(" ")
     if el.text:
         append(el.text)
-    # the stack holds elements still to open and the strings that close them (" " and/or their tail)
-    stack: list = [" "] if block else []
-    stack.extend(reversed(el))
-    pop = stack.pop
-    push = stack.append
-    size, check_at = 0, limit
-    while stack:
-        node = pop()
-        if node.__class__ is str:
-            append(node)
-            if limit is not None:
-                size += len(node)
-                if size > check_at:
-                    if len(normalize_space("".join(parts))) > limit:
-                        return None
-                    check_at = size + limit
-            continue
-        tag = node.tag
-        tail = node.tail
-        if not isinstance(tag, str):  # comments and processing instructions: their tail only
-            if tail:
-                push(tail)
-            continue
-        tag = tag.lower()
-        block = tag in BLOCK_TAGS  # br included
-        if tag in SKIP_TAGS or (skip is not None and skip(node)):
-            if block:
-                push(" " + tail if tail else " ")
-            elif tail:
-                push(tail)
-            continue
+    if not len(el):
         if block:
-            push(" " + tail if tail else " ")
             append(" ")
-        elif tail:
-            push(tail)
-        text = node.text
-        if text and limit is None:
-            append(text)
-        if len(node):
-            stack.extend(reversed(node))
-        if text and limit is not None:
-            push(text)  # next out, counted like the other pieces
+        return parts
+    walker = etree.iterwalk(el, events=_WALK_EVENTS)
+    next(walker)  # el's own start
+    blocks = [block]  # whether each open element is a block (br included)
+    size, check_at = 0, limit
+    for event, node in walker:
+        if event == "start":
+            tag = node.tag.lower()
+            block = tag in BLOCK_TAGS
+            blocks.append(block)
+            if tag in SKIP_TAGS or (skip is not None and skip(node)):
+                walker.skip_subtree()  # its "end" still comes: the space and its tail
+                continue
+            if block:
+                append(" ")
+            text = node.text
+            if text:
+                append(text)
+                if limit is not None:
+                    size += len(text)
+        elif event == "end":
+            if blocks.pop():
+                append(" ")
+            if node is not el:
+                tail = node.tail
+                if tail:
+                    append(tail)
+                    if limit is not None:
+                        size += len(tail)
+        else:  # comments and processing instructions: their tail only
+            tail = node.tail
+            if tail:
+                append(tail)
+                if limit is not None:
+                    size += len(tail)
+        if limit is not None and size > check_at:
+            if len(normalize_space("".join(parts))) > limit:
+                return None
+            check_at = size + limit
     return parts
 
 
 def _iter_inside(el, stop):
     """Descendants of `el` in document order, not descending into elements for which stop(e) is true
     (those are not yielded either)."""
-    stack = list(reversed(el))
-    while stack:
-        node = stack.pop()
-        if not isinstance(node.tag, str):
-            continue
+    walker = etree.iterwalk(el, events=("start",))
+    next(walker)  # el itself
+    for _, node in walker:
         if stop(node):
+            walker.skip_subtree()
             continue
         yield node
-        stack.extend(reversed(node))
 
 
 def _ancestors(el):
@@ -429,9 +459,12 @@ def _parse_attr_date(value: str | None, tzinfo) -> datetime | None:
     return dt
 
 
+_DATE_WORD = re.compile(r"\d|yesterday|hier|gestern|ayer|ieri|today|heute|aujourd", re.I)
+
+
 def _parse_text_date(text: str, ctx: _Ctx) -> tuple[datetime | None, str | None]:
     """(datetime, the date as written) for the first date in `text`."""
-    if not text or not re.search(r"\d|yesterday|hier|gestern|ayer|ieri|today|heute|aujourd", text, re.I):
+    if not text or not _DATE_WORD.search(text):
         return None, None
     text = normalize_space(text)[:200]
     found = search_date(text, language=ctx.language, now=ctx.now, tz=ctx.tz)
@@ -506,85 +539,164 @@ _NOT_TEXT_TAGS = frozenset(
 _SCAN_HINT = re.compile(
     "comm|kommentar|pingback|trackback|reacti|forum|disqus|respond|discuss|comentario|cmt|count|titlebar"
 )
-_HINT_CACHE: dict[str, bool] = {}  # class attribute -> holds a hint word (class strings repeat a lot)
+# compiled once (an XPath string passed to .xpath() is compiled on every call)
 _TEXTAREA = etree.XPath("boolean(.//textarea)")
+_HAS_H1 = etree.XPath("boolean(.//h1)")
+_HAS_FORM_OR_HEADING = etree.XPath("boolean(.//form|.//textarea|.//h1|.//h2)")
+_HAS_FORM = etree.XPath("boolean(.//form|.//textarea|self::form)")
+_NAME_PROPS = etree.XPath(".//*[@itemprop='name' or contains(@property, 'name')]")
+_FN_CLASS = etree.XPath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')]")
 _SCAN_SKIP = frozenset(("script", "style", "noscript", "template", "svg", "head", "meta", "link"))
 _HEADING_SCAN = frozenset(("h2", "h3", "h4", "h5"))
 
 
-def _class_hint(cls: str) -> bool:
-    got = _HINT_CACHE.get(cls)
-    if got is None:
-        if len(_HINT_CACHE) > 50_000:
-            _HINT_CACHE.clear()
-        got = _HINT_CACHE[cls] = _SCAN_HINT.search(cls.lower()) is not None
-    return got
+_SCAN_TAG_KIND = {"form": 1, "h2": 2, "h3": 2, "h4": 2, "h5": 2}
+_NOTHING = (None, False, False, False, False, False)
+
+
+def _scan_kind(el, tag: str) -> tuple:
+    """(family, text part, title, heading, area, disqus) of an element the scan looks closer at;
+    family "form" for a form (area: its class or id names a comment area)."""
+    tag = tag.lower()
+    if tag in _SCAN_SKIP:
+        return _NOTHING
+    if tag == "form":
+        return ("form", False, False, False, _matches(_tokens(el), _AREA_TOKEN), False)
+    tokens = _tokens(el)
+    fam = _item_family(el, tag, tokens)
+    text_part = False
+    if fam is None and tag not in _NOT_TEXT_TAGS and el.get("class"):
+        cls = el.get("class").lower().split()
+        text_part = _matches(cls, _TEXT_STRONG) and any(
+            ("comment" in t or "forum" in t or "kommentar" in t or "reaction" in t) for t in cls
+        )
+    title = _matches(tokens, _TITLE_TOKEN) and tag not in ("a", "li", "ol", "ul", "form")
+    heading = tag in ("h2", "h3", "h4", "h5") or "titlebar" in tokens
+    area = tag in ("div", "section", "aside", "ol", "ul", "article", "footer", "main") and _matches(
+        tokens, _AREA_TOKEN
+    )
+    found = (fam, bool(text_part), title, heading, area, "disqus_thread" in tokens)
+    return _NOTHING if found == _NOTHING else found
+
+
+def _scan_kind_with_id(el, tag: str, cls: str | None, ident: str, seen: dict) -> tuple:
+    """``_scan_kind`` of an element with an id (and no microdata type): what its tag and class say,
+    from `seen` ((tag, class) -> _scan_kind), completed by what its id says."""
+    key = (tag, cls)
+    base = seen.get(key)
+    if base is None:
+        base = seen[key] = _scan_kind(_Bare(cls), tag)
+    tag = tag.lower()
+    if tag in _SCAN_SKIP:
+        return _NOTHING
+    token = ident.strip().lower() if ident else None  # the id as _tokens has it
+    fam, text_part, title, heading, area, disqus = base
+    if tag == "form":
+        return ("form", False, False, False, area or (token is not None and bool(_AREA_TOKEN.search(token))), False)
+    if fam is None and tag in _ITEM_TAGS and ident:
+        # _item_family, the class having named no family: the id's
+        low = ident.lower()
+        m = _ITEM_ID.match(low)
+        if m is not None:
+            cls_tokens = (cls or "").lower().split()
+            if not ((m.group(2) or m.group(3)) and not any("comment" in t or "kommentar" in t for t in cls_tokens)):
+                fam = f"{tag}#" + _DIGITS.sub("N", low)
+                text_part = False
+    if token is not None:
+        if not title and tag not in ("a", "li", "ol", "ul", "form") and _TITLE_TOKEN.search(token):
+            title = True
+        if token == "titlebar":
+            heading = True
+        if not area and tag in ("div", "section", "aside", "ol", "ul", "article", "footer", "main"):
+            area = _AREA_TOKEN.search(token) is not None
+        if token == "disqus_thread":
+            disqus = True
+    found = (fam, text_part, title, heading, area, disqus)
+    return _NOTHING if found == _NOTHING else found
+
+
+class _Bare:
+    """An element with this class and nothing else, for the tests that read attributes."""
+
+    __slots__ = ("_cls",)
+
+    def __init__(self, cls: str | None) -> None:
+        self._cls = cls
+
+    def get(self, name: str, default=None):
+        return self._cls if name == "class" and self._cls is not None else default
+
+
+_DIGITS = re.compile(r"\d+")
 
 
 def _scan(root) -> _Scan:
     scan = _Scan()
-    hint_cache = _HINT_CACHE
+    hint_cache = _HINT_CLASS
     hint = _SCAN_HINT.search
-    for el in root.iter():
+    kinds: dict[str, int] = {}  # tag as written -> 1 form, 2 heading h2-h5, 0 other
+    seen: dict[tuple, tuple] = {}  # (tag, class) -> _scan_kind of elements without id or microdata
+    for el in root.iter(etree.Element):
         tag = el.tag
-        if not isinstance(tag, str):
-            continue
         keys = el.keys()
+        hinted = False
+        cls = None
         if keys:
             get = el.get
             if "itemprop" in keys:
                 scan.itemprops.append(el)
-            if tag == "a":
+            if tag == "a" and "href" in keys:
                 href = get("href")
                 if href and "#" in href:
                     scan.hash_links.append(el)
-            cls = get("class")
-            hinted = False
-            if cls is not None:
+            if "class" in keys:
+                cls = get("class")
                 hinted = hint_cache.get(cls)
                 if hinted is None:
-                    hinted = _class_hint(cls)
+                    hinted = hint_cache[cls] = hint(cls.lower()) is not None
             if not hinted:
-                ident = get("id")
-                hinted = ident is not None and hint(ident.lower()) is not None
-            hinted = hinted or "itemtype" in keys or "typeof" in keys
-        else:
-            hinted = False
+                if "id" in keys:
+                    hinted = hint(get("id").lower()) is not None
+                if not hinted:
+                    hinted = "itemtype" in keys or "typeof" in keys
         if not hinted:
             # nothing in its class or id any test below accepts: a form or a heading at most
-            tag = tag.lower()
-            if tag == "form":
-                if _TEXTAREA(el):
+            kind = kinds.get(tag)
+            if kind is None:
+                kind = kinds[tag] = _SCAN_TAG_KIND.get(tag.lower(), 0)
+            if kind:
+                if kind == 2:
+                    scan.headings.append(el)
+                elif _TEXTAREA(el):
                     scan.forms.append(el)
-            elif tag in _HEADING_SCAN:
-                scan.headings.append(el)
             continue
-        tag = tag.lower()
-        if tag in _SCAN_SKIP:
+        if "itemtype" in keys or "typeof" in keys:
+            found = _scan_kind(el, tag)
+        elif "id" in keys:
+            found = _scan_kind_with_id(el, tag, cls, get("id"), seen)
+        else:  # what the tests make of it depends on its tag and class only
+            key = (tag, cls)
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = _scan_kind(el, tag)
+        if found is _NOTHING:
             continue
-        if tag == "form":
-            if _TEXTAREA(el) or _matches(_tokens(el), _AREA_TOKEN):
+        fam, text_part, title, heading, area, disqus = found
+        if fam == "form":
+            if _TEXTAREA(el) or area:
                 scan.forms.append(el)
             continue
-        tokens = _tokens(el)
-        fam = _item_family(el, tag, tokens)
         if fam is not None:
             scan.items.append((el, fam))
-        elif tag not in _NOT_TEXT_TAGS and el.get("class"):
-            cls = el.get("class").lower().split()
-            if _matches(cls, _TEXT_STRONG) and any(
-                ("comment" in t or "forum" in t or "kommentar" in t or "reaction" in t) for t in cls
-            ):
-                scan.text_parts.append(el)
-        if _matches(tokens, _TITLE_TOKEN) and tag not in ("a", "li", "ol", "ul", "form"):
+        elif text_part:
+            scan.text_parts.append(el)
+        if title:
             scan.titles.append(el)
-        elif tag in ("h2", "h3", "h4", "h5") or "titlebar" in tokens:
+        elif heading:
             scan.headings.append(el)
-        if tag in ("div", "section", "aside", "ol", "ul", "article", "footer", "main") and _matches(
-            tokens, _AREA_TOKEN
-        ):
+        if area:
             scan.areas.append(el)
-        if "disqus_thread" in tokens:
+        if disqus:
             scan.disqus.append(el)
     return scan
 
@@ -714,7 +826,7 @@ def _items_from_text_parts(parts: list) -> list:
         for a in _ancestors(p):
             if counts.get(a, 0) != 1 or _tag(a) in ("body", "html", "form", "main", "article"):
                 break
-            if _text_len(a, cap=own + 400) > own + 400 or a.xpath(".//h1"):
+            if _text_len(a, cap=own + 400) > own + 400 or _HAS_H1(a):
                 break
             if _tag(a) in _ITEM_TAGS:
                 best = a
@@ -759,7 +871,7 @@ def _items_from_repeats(scan: _Scan) -> list:
 
 
 def _looks_like_comment(el) -> bool:
-    if el.xpath(".//form|.//textarea|.//h1|.//h2"):
+    if _HAS_FORM_OR_HEADING(el):
         return False
     parts = _find_parts(el, set())
     if not parts.dates and not parts.authors:
@@ -794,19 +906,29 @@ def _is_noise(el) -> bool:
 
 
 def _noise(el) -> bool:
-    tag = _tag(el)
+    tag = el.tag
+    tag = tag.lower() if isinstance(tag, str) else ""
     if tag in _NOISE_TAGS:
         return True
-    get = el.get
-    if get("hidden") is not None or get("aria-hidden") == "true":
-        return True
-    style = get("style")
-    if style and "none" in style and re.search(r"display\s*:\s*none", style):
-        return True
-    cls = get("class")
-    ident = get("id")
-    if (cls or ident) and _NOISE_TOKEN.search(f"{cls or ''} {ident or ''}".lower()):
-        return True
+    keys = el.keys()
+    if keys:
+        get = el.get
+        if "hidden" in keys or ("aria-hidden" in keys and get("aria-hidden") == "true"):
+            return True
+        style = get("style") if "style" in keys else None
+        if style and "none" in style and re.search(r"display\s*:\s*none", style):
+            return True
+        # the token test on "class id" is the test on either (a token never spans the space)
+        cls = get("class") if "class" in keys else None
+        if cls:
+            noisy = _NOISE_CLASS.get(cls)
+            if noisy is None:
+                noisy = _NOISE_CLASS[cls] = _NOISE_TOKEN.search(cls.lower()) is not None
+            if noisy:
+                return True
+        ident = get("id") if "id" in keys else None
+        if ident and _NOISE_TOKEN.search(ident.lower()):
+            return True
     if tag in _HEADING_TAGS:
         # a comment's subject line linking to the comment itself (Drupal) is not its text
         return any(_PERMALINK_HREF.search(a.get("href") or "") for a in el.iter("a"))
@@ -840,41 +962,56 @@ _RDFA_DATE = re.compile(r"(?:^|[:\s])(?:datecreated|datepublished|commenttime|cr
 _RDFA_AUTHOR = re.compile(r"(?:^|[:\s])(?:author|creator)$", re.I)
 
 
-_SHORT_CAP = 480  # 3 x the largest limit _short_text is called with
+def _RAW_TEXT(el) -> str:
+    """"".join(el.itertext()): the text of the element and its descendants, not its tail."""
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
 def _short_text(el, limit: int = 60) -> str | None:
     """The element's text if it is short (cheap: stops early on long subtrees)."""
-    if limit * 3 > _SHORT_CAP:
-        got = _read_short(el, limit * 3)
-        return None if got[0] > limit * 3 or len(got[1]) > limit else got[1]
+    cap = limit * 3
     memo = _memo.short
     got = memo.get(el) if memo is not None else None
-    if got is None:
-        got = _read_short(el)
+    if got is None or (got[0] > got[2] and cap > got[2]):
+        # not read yet, or read up to a smaller cap than this one and found longer than that
+        got = _read_short(el, cap)
         if memo is not None:
             memo[el] = got
-    total, text = got
-    if total > limit * 3:
+    total, text, _ = got
+    if total > cap:
         return None
     return text if len(text) <= limit else None
 
 
-def _read_short(el, cap: int = _SHORT_CAP) -> tuple[int, str]:
-    """(raw length, normalized text) of an element's text; the length only (past `cap`) when it is
-    longer than that."""
-    if not len(el):
+def _read_short(el, cap: int) -> tuple[int, str, int]:
+    """(raw length, normalized text, cap) of an element's text; the length read so far (past `cap`)
+    and no text when it is longer than `cap`."""
+    n = len(el)
+    if not n:
         raw = el.text or ""
         total = len(raw)
-        return (total, normalize_space(raw) if total <= cap else "")
+        return (total, normalize_space(raw) if total <= cap else "", cap)
+    if n <= 3:
+        for child in el:
+            if len(child):
+                break
+        else:
+            # a few leaves: one serialization is cheaper than the text iterator (and stays small)
+            raw = _RAW_TEXT(el)
+            total = len(raw)
+            return (total, normalize_space(raw) if total <= cap else "", cap)
+    # a bigger subtree: its text pieces a few at a time, up to the cap
+    pieces = el.itertext()
     total = 0
-    parts = []
-    for t in el.itertext():
-        total += len(t)
+    parts: list[str] = []
+    while True:
+        chunk = list(islice(pieces, 12))
+        if not chunk:
+            return (total, normalize_space("".join(parts)), cap)
+        total += sum(map(len, chunk))
         if total > cap:
-            return (total, "")
-        parts.append(t)
-    return (total, normalize_space("".join(parts)))
+            return (total, "", cap)
+        parts += chunk
 
 
 # Words any class of an author, date, text or header part contains (a cheap first test).
@@ -894,15 +1031,12 @@ class _Parts:
     authors: list = field(default_factory=list)  # (priority, element)
     dates: list = field(default_factory=list)  # (priority, element)
     metas: list = field(default_factory=list)  # header/meta/info blocks
-    pos: dict = field(default_factory=dict)  # element -> its rank in page order among those read
 
 
 @dataclass(slots=True, frozen=True)
 class _ClassInfo:
     """What the tests of ``_find_parts`` read from a class attribute, computed once per class string."""
 
-    tokens: list
-    hint: bool  # a word any part's class holds (_PART_HINT)
     author_name: bool  # a token names the author's name (not an avatar, a link, a date ...)
     author: bool  # a token names the author
     url: bool  # "url" is a token
@@ -912,9 +1046,6 @@ class _ClassInfo:
     meta: bool
 
 
-_CLASS_INFO: dict[str, _ClassInfo] = {}
-
-
 def _class_info(cls_attr: str) -> _ClassInfo:
     info = _CLASS_INFO.get(cls_attr)
     if info is None:
@@ -922,8 +1053,6 @@ def _class_info(cls_attr: str) -> _ClassInfo:
         cls = cls_lower.split()
         meta = _matches(cls, _META_TOKEN)
         info = _ClassInfo(
-            tokens=cls,
-            hint=_PART_HINT.search(cls_lower.lower()) is not None,
             author_name=any(_AUTHOR_NAME_TOKEN.search(t) and not _NOT_AUTHOR_TOKEN.search(t) for t in cls),
             author=any(_AUTHOR_TOKEN.search(t) and not _NOT_AUTHOR_TOKEN.search(t) for t in cls),
             url="url" in cls,
@@ -932,8 +1061,6 @@ def _class_info(cls_attr: str) -> _ClassInfo:
             weak=_matches(cls, _TEXT_WEAK) and not meta and not _matches(cls, _NOISE_TOKEN),
             meta=meta,
         )
-        if len(_CLASS_INFO) > 20_000:
-            _CLASS_INFO.clear()
         _CLASS_INFO[cls_attr] = info
     return info
 
@@ -945,27 +1072,36 @@ _NOT_TEXT_PART_TAGS = frozenset(("a", "span", "img", "time", "abbr", "cite", "b"
 _META_TAGS = frozenset(("header", "footer", "h1", "h2", "h3", "h4", "h5", "h6"))
 _DIGIT = re.compile(r"\d")
 _NO_ATTR_NO_SHORT = _SHORT_DATE_SKIP  # an <a> without href, an <abbr> without title: read too
+_DATA_DATE_SET = frozenset(_DATA_DATE_ATTRS)
+
+
+def _is_date_line(el) -> bool:
+    """An element of at most two children whose short text is a date line ("le 3 mai 2024 à 10:05")."""
+    n = len(el)
+    if n > 2:
+        return False
+    if not n:
+        text = el.text
+        if not text or not _DIGIT.search(text):  # every form of _DATE_LINE has a digit
+            return False
+    short = _short_text(el, 50)
+    return bool(short) and _DIGIT.search(short) is not None and _DATE_LINE.match(short) is not None
 
 
 def _find_parts(item, nested: set) -> _Parts:
     """Author, date and text elements of one item (not looking into nested comments)."""
     parts = _Parts()
-    pos = parts.pos
-    # the elements of _iter_inside(item, nested.__contains__), inline
-    stack = list(reversed(item))
-    pop = stack.pop
-    extend = stack.extend
-    rank = 0
-    while stack:
-        el = pop()
-        tag = el.tag
-        if not isinstance(tag, str) or el in nested:
-            continue
-        extend(reversed(el))
-        pos[el] = rank
-        rank += 1
-        tag = tag.lower()
-        if not el.keys():
+    if nested:
+        elements = _iter_inside(item, nested.__contains__)
+    else:
+        elements = item.iter(etree.Element)
+        next(elements)  # item itself
+    class_cache = _CLASS_INFO
+    hint_cache = _PART_HINT_CLASS
+    for el in elements:
+        tag = el.tag.lower()
+        keys = el.keys()
+        if not keys:
             # no attributes: what the branches below make of an element without class, id, href ...
             if tag == "time":
                 parts.dates.append((1, el))
@@ -973,13 +1109,11 @@ def _find_parts(item, nested: set) -> _Parts:
                 parts.authors.append((4, el))
             elif tag in _META_TAGS:
                 parts.metas.append(el)
-            elif tag not in _NO_ATTR_NO_SHORT and len(el) <= 2 and (len(el) or el.text):
-                short = _short_text(el, 50)
-                if short and _DATE_LINE.match(short):
-                    parts.dates.append((5, el))
+            elif tag not in _NO_ATTR_NO_SHORT and _is_date_line(el):
+                parts.dates.append((5, el))
             continue
         get = el.get
-        itemprop = get("itemprop")
+        itemprop = get("itemprop") if "itemprop" in keys else None
         if itemprop:
             itemprop = itemprop.lower()
             if itemprop in ("text", "commenttext", "reviewbody", "articlebody"):
@@ -989,7 +1123,7 @@ def _find_parts(item, nested: set) -> _Parts:
                 parts.authors.append((0, el))
             elif itemprop in ("datecreated", "datepublished", "commenttime", "uploaddate"):
                 parts.dates.append((0, el))
-        else:
+        elif "property" in keys:
             prop = get("property")
             if prop:
                 prop = prop.lower()
@@ -1003,8 +1137,8 @@ def _find_parts(item, nested: set) -> _Parts:
         if tag == "time":
             parts.dates.append((1, el))
             continue
-        cls_attr = get("class")
-        ident = get("id")
+        cls_attr = get("class") if "class" in keys else None
+        ident = get("id") if "id" in keys else None
         if cls_attr is None and ident is None:
             if tag == "cite":
                 parts.authors.append((4, el))
@@ -1018,13 +1152,16 @@ def _find_parts(item, nested: set) -> _Parts:
                 parts.dates.append((2, el))
             elif tag in _META_TAGS:
                 parts.metas.append(el)
-            elif len(el) <= 2 and tag not in _SHORT_DATE_SKIP:
-                short = _short_text(el, 50)
-                if short and _DATE_LINE.match(short):
-                    parts.dates.append((5, el))
+            elif tag not in _SHORT_DATE_SKIP and _is_date_line(el):
+                parts.dates.append((5, el))
             continue
-        info = _class_info(cls_attr) if cls_attr else _NO_CLASS
-        if not info.hint and not (ident and _PART_HINT.search(ident.lower())):
+        if cls_attr:
+            hinted = hint_cache.get(cls_attr)
+            if hinted is None:
+                hinted = hint_cache[cls_attr] = _PART_HINT.search(cls_attr.lower().lower()) is not None
+        else:
+            hinted = False
+        if not hinted and not (ident and _PART_HINT.search(ident.lower())):
             # class names that say nothing (hashed, layout): only links and date-like lines matter
             if tag == "a" and _PROFILE_HREF.search(get("href") or ""):
                 parts.authors.append((6, el))
@@ -1032,13 +1169,12 @@ def _find_parts(item, nested: set) -> _Parts:
                 short = _short_text(el, 40)
                 if short and _DIGIT.search(short):
                     parts.dates.append((4, el))
-            elif any(get(a) for a in _DATA_DATE_ATTRS):
+            elif not _DATA_DATE_SET.isdisjoint(keys) and any(get(a) for a in _DATA_DATE_ATTRS):
                 parts.dates.append((2, el))
-            elif len(el) <= 2 and tag not in _SHORT_DATE_SKIP_IMG:
-                short = _short_text(el, 50)
-                if short and _DATE_LINE.match(short):
-                    parts.dates.append((5, el))
+            elif tag not in _SHORT_DATE_SKIP_IMG and _is_date_line(el):
+                parts.dates.append((5, el))
             continue
+        info = (class_cache.get(cls_attr) or _class_info(cls_attr)) if cls_attr else _NO_CLASS
         if info.author_name:
             parts.authors.append((1, el))
         elif tag == "a" and info.url and "external" in (get("rel") or ""):
@@ -1053,14 +1189,12 @@ def _find_parts(item, nested: set) -> _Parts:
             short = _short_text(el, 40)
             if short and _DIGIT.search(short):
                 parts.dates.append((4, el))  # WordPress: the date links to the comment
-        if any(get(a) for a in _DATA_DATE_ATTRS):
+        if not _DATA_DATE_SET.isdisjoint(keys) and any(get(a) for a in _DATA_DATE_ATTRS):
             parts.dates.append((2, el))
         elif info.date and tag != "img":
             parts.dates.append((3, el))
-        elif len(el) <= 2 and tag not in _SHORT_DATE_SKIP_IMG:
-            short = _short_text(el, 50)
-            if short and _DATE_LINE.match(short):
-                parts.dates.append((5, el))  # "le 3 mai 2024 à 10:05" in a block named anything
+        elif tag not in _SHORT_DATE_SKIP_IMG and _is_date_line(el):
+            parts.dates.append((5, el))  # "le 3 mai 2024 à 10:05" in a block named anything
         if tag not in _NOT_TEXT_PART_TAGS:
             if info.strong or (ident and _TEXT_STRONG.search(ident.strip().lower())):
                 parts.texts.append(el)
@@ -1090,48 +1224,71 @@ def _clean_author(text: str) -> str | None:
     if not t:
         return None
     t = _BY_PREFIX.sub("", t)
-    t = re.split(r"\s+[—–|•·]\s+|\s+-\s+|\s+@\s+", t)[0]
+    t = _AUTHOR_SEPARATOR.split(t)[0]
     # "Name dit :", "Name says:", "Name, le 12 mars", "Name am 12.3.2010"
     t = _SAYS.sub("", t)
-    t = re.split(
-        r",\s*(?:le|am|on|el|il|the)?\s*\d|\s+(?:le|am|on|el|il)\s+\d|\s+\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
-        r"\s+\d{1,2}\.?\s+(?:jan|fév|feb|mar|avr|apr|mai|may|jun|jui|jul|aoû|aug|sep|oct|nov|déc|dec|d[ie]c|"
-        r"janv|märz|mär|juin|juil)",
-        t,
-        maxsplit=1,
-        flags=re.I,
-    )[0]
+    t = _AUTHOR_DATE_TAIL.split(t, maxsplit=1)[0]
     t = _SAYS.sub("", t)
     t = t.strip(" :,-–—|•·")
-    if not t or len(t) > 80 or _ACTION_TEXT.match(t) or not re.search(r"\w", t):
+    if not t or len(t) > 80 or _ACTION_TEXT.match(t) or not _WORD_CHAR.search(t):
         return None
     return t
 
 
-def _author_of(authors: list, header_text: str) -> str | None:
+_AUTHOR_SEPARATOR = re.compile(r"\s+[—–|•·]\s+|\s+-\s+|\s+@\s+")
+_AUTHOR_DATE_TAIL = re.compile(
+    r",\s*(?:le|am|on|el|il|the)?\s*\d|\s+(?:le|am|on|el|il)\s+\d|\s+\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
+    r"\s+\d{1,2}\.?\s+(?:jan|fév|feb|mar|avr|apr|mai|may|jun|jui|jul|aoû|aug|sep|oct|nov|déc|dec|d[ie]c|"
+    r"janv|märz|mär|juin|juil)",
+    re.I,
+)
+_WORD_CHAR = re.compile(r"\w")
+
+
+class _Header:
+    """A comment's header text, read when first asked for (often the author and date elements say
+    all and it never is)."""
+
+    __slots__ = ("_read", "_text", "suffix")
+
+    def __init__(self, read=None, text: str | None = None) -> None:
+        self._read = read
+        self._text = text
+        self.suffix = ""  # a date found in front of the text, added to the header
+
+    def get(self) -> str:
+        if self._text is None:
+            self._text = self._read()
+        return f"{self._text} {self.suffix}".strip() if self.suffix else self._text
+
+
+_NAME_SAYS = re.compile(
+    r"^(.{1,60}?)\s+(?:dit|a dit|a écrit|says|said|wrote|writes|sagt|schrieb|schreibt|meint|escribió|"
+    r"dice|ha scritto|scrive)\s*:",
+    re.I,
+)
+
+
+def _author_of(authors: list, header: _Header) -> str | None:
     for _, el in sorted(authors, key=lambda p: p[0]):
         if (el.get("itemprop") or el.get("property") or "").lower().split(":")[-1] in ("author", "creator"):
-            names = el.xpath(".//*[@itemprop='name' or contains(@property, 'name')]")
+            names = _NAME_PROPS(el)
             src = names[0] if names else el
             value = src.get("content") or _collect_text(src, _is_author_noise)
         else:
-            inner_fn = el.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')]")
+            inner_fn = _FN_CLASS(el)
             value = _collect_text(inner_fn[0] if inner_fn else el, _is_author_noise)
         name = _clean_author(value)
         if name:
             return name
+    header_text = header.get()
     if header_text:
         m = _BY_IN_HEADER.search(header_text)
         if m:
             name = _clean_author(m.group(1))
             if name:
                 return name
-        m = re.match(
-            r"^(.{1,60}?)\s+(?:dit|a dit|a écrit|says|said|wrote|writes|sagt|schrieb|schreibt|meint|escribió|"
-            r"dice|ha scritto|scrive)\s*:",
-            header_text,
-            re.I,
-        )
+        m = _NAME_SAYS.match(header_text)
         if m:
             return _clean_author(m.group(1))
     return None
@@ -1160,7 +1317,7 @@ def _is_author_noise(el) -> bool:
     return False
 
 
-def _date_of(dates: list, header_text: str, ctx: _Ctx) -> tuple[str | None, str | None, str]:
+def _date_of(dates: list, header: _Header, ctx: _Ctx) -> tuple[str | None, str | None, str]:
     """(published_at, published_raw, the text the date was found in) of one comment: a machine-readable
     attribute first, else the visible date; published_raw is always the text as shown."""
     best_raw, best_context = None, ""
@@ -1170,12 +1327,15 @@ def _date_of(dates: list, header_text: str, ctx: _Ctx) -> tuple[str | None, str 
     for el in early:
         dt, raw, context = _date_from_element(el, ctx)
         if dt is not None:
-            if raw is None and header_text:
-                raw = _parse_text_date(header_text, ctx)[1]
-                context = header_text
+            if raw is None:
+                header_text = header.get()
+                if header_text:
+                    raw = _parse_text_date(header_text, ctx)[1]
+                    context = header_text
             return _iso(dt), raw, context
         if best_raw is None and raw:
             best_raw, best_context = raw, context
+    header_text = header.get()
     if header_text:
         dt, matched = _parse_text_date(header_text, ctx)
         if dt is not None:
@@ -1189,12 +1349,15 @@ def _date_of(dates: list, header_text: str, ctx: _Ctx) -> tuple[str | None, str 
     return None, best_raw, best_context
 
 
+_UTC_MARK = re.compile(r"(?:Z|[+-]00:?00)$")
+
+
 def _date_from_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]:
     """(datetime, the date as shown, the element's text)."""
     attr = None
     for name in ("datetime", "content", *_DATA_DATE_ATTRS, "data-date", "title"):
         value = el.get(name)
-        if value and re.search(r"\d", value):
+        if value and _DIGIT.search(value):
             attr = value
             break
     visible = _collect_text(el, lambda e: _tag(e) in ("img", "svg"))
@@ -1204,24 +1367,27 @@ def _date_from_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]
     if dt is not None:
         if not visible:
             return dt, None, visible
-        shown, matched = _parse_text_date(visible, ctx)
-        if (
-            shown is not None
-            and attr
-            and re.search(r"(?:Z|[+-]00:?00)$", attr.strip())
-            and dt.utcoffset() != timedelta(0)
-            and shown.replace(tzinfo=None, second=0) == dt.astimezone(UTC).replace(tzinfo=None, second=0)
-        ):
-            # "+00:00" on what is the page's local time (the visible clock says so): trust the page's zone
-            dt = shown.replace(second=dt.second)
+        # the visible date is read only when needed: to check a "+00:00", or as the raw date when the
+        # text is more than a date line
+        utc_marked = bool(attr and _UTC_MARK.search(attr.strip()) and dt.utcoffset() != timedelta(0))
+        shown = matched = None
+        if utc_marked:
+            shown, matched = _parse_text_date(visible, ctx)
+            if shown is not None and shown.replace(tzinfo=None, second=0) == dt.astimezone(UTC).replace(
+                tzinfo=None, second=0
+            ):
+                # "+00:00" on what is the page's local time (the visible clock says so): trust the page's zone
+                dt = shown.replace(second=dt.second)
         if len(visible) <= 60 and _DATE_LINE.match(visible):
             return dt, visible, visible
+        if not utc_marked:
+            matched = _parse_text_date(visible, ctx)[1]
         return dt, matched or (visible if len(visible) <= 60 else None), visible
     if visible:
         dt, matched = _parse_text_date(visible, ctx)
         if dt is not None:
             return dt, matched, visible
-        if re.search(r"\d", visible) and len(visible) <= 60:
+        if _DIGIT.search(visible) and len(visible) <= 60:
             return None, visible, visible
     return None, None, visible
 
@@ -1285,17 +1451,18 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
         texts = [t for t in _outermost(parts.texts) if usable(t)]
     if not texts:
         texts = _outermost([t for t in parts.texts if usable(t)])
+    read: dict = {}  # text element -> its text, read once
     if not texts:
-        texts = [
-            t for t in _outermost([t for t in parts.weak if usable(t)]) if _collect_text(t, skip_in_text)
-        ]
+        for t in _outermost([t for t in parts.weak if usable(t)]):
+            read[t] = _collect_text(t, skip_in_text)
+        texts = [t for t in read if read[t]]
     if texts:
         # an author or date inside the comment's text is quoted matter, not this comment's
         authors = [(p, el) for p, el in authors if not any(_contains(t, el) for t in texts)]
         dates = [(p, el) for p, el in dates if not any(_contains(t, el) for t in texts)]
-        text = " ".join(filter(None, (_collect_text(t, skip_in_text) for t in texts)))
+        text = " ".join(filter(None, (read[t] if t in read else _collect_text(t, skip_in_text) for t in texts)))
         text_set = set(texts)
-        header = _collect_text(item, lambda e: e in text_set or e in nested or _is_noise(e))
+        header = _Header(lambda: _collect_text(item, lambda e: e in text_set or e in nested or _is_noise(e)))
     else:
         # everything but the author, the date, the header blocks, actions and replies
         meta = set(author_els) | set(date_els)
@@ -1306,16 +1473,17 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
 
         text = _collect_text(item, body_skip)
         # in page order (a set's order changes from run to run)
-        header = " ".join(
+        header_text = " ".join(
             _collect_text(m, lambda e: e in nested or _is_noise(e))
-            for m in sorted(_outermost(list(meta)), key=parts.pos.__getitem__)
+            for m in _in_page_order(_outermost(list(meta)), item)
         )
-        text, header = _split_header(text, header)
+        text, header_text = _split_header(text, header_text)
+        header = _Header(text=header_text)
     text = _clean_text(text)
     m = _LEADING_DATE.match(text)
     if m and len(text) > len(m.group(0)) + 1:
         # a date written as bare text before the comment ("März 7, 2018 Liebe Claudia, ...")
-        header = f"{header} {m.group(1)}".strip()
+        header.suffix = m.group(1)
         text = text[m.end() :].strip()
     author = _author_of(authors, header)
     if text.rstrip(": ").lower() in ("pingback", "trackback"):
@@ -1327,7 +1495,7 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
         return None
     published_at, raw, context = _date_of(dates, header, ctx)
     if author is None and raw:
-        author = _author_before_date(context, raw) or _author_before_date(header, raw)
+        author = _author_before_date(context, raw) or _author_before_date(header.get(), raw)
     return Comment(
         text=text,
         id=_id_of(item, nested),
@@ -1335,6 +1503,20 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
         published_at=published_at,
         published_raw=raw,
     )
+
+
+def _in_page_order(els: list, top) -> list:
+    """`els`, elements inside `top`, sorted in page order."""
+    if len(els) < 2:
+        return els
+    wanted = set(els)
+    out = []
+    for el in top.iter():
+        if el in wanted:
+            out.append(el)
+            if len(out) == len(wanted):
+                break
+    return out
 
 
 def _holds_prose(el) -> bool:
@@ -1380,9 +1562,13 @@ def _split_header(text: str, header: str) -> tuple[str, str]:
     return text, header
 
 
+_SAYS_PREFIX = re.compile(r"^(?:dit|says|sagt|schrieb)\s*:\s*", re.I)
+_EMPTY_BRACKETS = re.compile(r"[\[(]\s*[|/]?\s*[\])]")
+
+
 def _clean_text(text: str) -> str:
-    text = re.sub(r"^(?:dit|says|sagt|schrieb)\s*:\s*", "", text, flags=re.I)
-    text = re.sub(r"[\[(]\s*[|/]?\s*[\])]", " ", text)  # brackets left around removed links: "[ ]"
+    text = _SAYS_PREFIX.sub("", text)
+    text = _EMPTY_BRACKETS.sub(" ", text)  # brackets left around removed links: "[ ]"
     text = normalize_space(text)
     return text.strip(" |•·").strip() if text[:1] in "|•·" or text[-1:] in "|•·" else text
 
@@ -1437,25 +1623,35 @@ def _lca(elements: list):
     return path[best]
 
 
+def _nonblank(t: str) -> int:
+    return len(t) - t.count(" ") - t.count("\n") - t.count("\t")
+
+
 def _text_len(el, skip=None, cap: int | None = None) -> int:
     """Number of non-blank characters of the visible text; with `cap`, counting stops past it."""
-    total = 0
-    stack = [el]
-    while stack:
-        node = stack.pop()
-        if node.tail and node is not el:
-            total += len(node.tail) - node.tail.count(" ") - node.tail.count("\n") - node.tail.count("\t")
-        if (
-            not isinstance(node.tag, str)
-            or _tag(node) in SKIP_TAGS
-            or (node is not el and skip is not None and skip(node))
-        ):
+    tag = el.tag
+    if not isinstance(tag, str) or tag.lower() in SKIP_TAGS:
+        return 0
+    text = el.text
+    total = _nonblank(text) if text else 0
+    if (cap is not None and total > cap) or not len(el):
+        return total
+    walker = etree.iterwalk(el, events=("start", "comment", "pi"))
+    next(walker)  # el itself
+    for event, node in walker:
+        tail = node.tail
+        if tail:
+            total += len(tail) - tail.count(" ") - tail.count("\n") - tail.count("\t")
+        if event != "start":
             continue
-        if node.text:
-            total += len(node.text) - node.text.count(" ") - node.text.count("\n") - node.text.count("\t")
-        if cap is not None and total > cap:
-            return total
-        stack.extend(node)
+        if node.tag.lower() in SKIP_TAGS or (skip is not None and skip(node)):
+            walker.skip_subtree()
+            continue
+        text = node.text
+        if text:
+            total += len(text) - text.count(" ") - text.count("\n") - text.count("\t")
+            if cap is not None and total > cap:
+                return total
     return total
 
 
@@ -1575,9 +1771,18 @@ def _count_text(el) -> str:
     return normalize_space("".join(parts)) if parts else ""
 
 
+# A word every match of _NOUN holds (so _ZERO, _COUNT_LEAD and _COUNT_TAIL need one of these).
+_NOUN_HINT = re.compile(
+    r"kommentar|comment|avis|réponse|reponse|réaction|reaction|réflexion|reflexion|message|contribution|"
+    r"response|replies|reply|thought|opinion|antwort|gedanke|meinung|beiträge|beitrag|reaktion|comentario|"
+    r"respuesta|risposte|risposta|pensieri|reactie",
+    re.I,
+)
+
+
 def _parse_count(text: str) -> int | None:
     t = normalize_space(text)
-    if not t or len(t) > _COUNT_MAX:
+    if not t or len(t) > _COUNT_MAX or not _NOUN_HINT.search(t):
         return None
     if _ZERO.match(t):
         return 0
@@ -1677,6 +1882,11 @@ def _sidebar_below(a) -> bool:
     return answer
 
 
+_COMMENTS_ANCHOR = re.compile(
+    r"#(?:comments?|respond|disqus_thread|reactions|kommentare|forum|commentaires|comment-form|reply)", re.I
+)
+
+
 def _declared_count(scan: _Scan, areas: list, ctx: _Ctx, jsonld, root) -> int | None:
     # 1. the comment list's own title, in the area or right before it
     area_set = set(areas)
@@ -1713,12 +1923,7 @@ def _declared_count(scan: _Scan, areas: list, ctx: _Ctx, jsonld, root) -> int | 
     # 4. links to this page's comments ("12 commentaires", "Comments (3)")
     for a in scan.hash_links:
         href = a.get("href") or ""
-        if "#" not in href or not re.search(
-            r"#(?:comments?|respond|disqus_thread|reactions|kommentare|forum|"
-            r"commentaires|comment-form|reply)",
-            href,
-            re.I,
-        ):
+        if "#" not in href or not _COMMENTS_ANCHOR.search(href):
             continue
         if not _same_page(href, ctx.url) or _in_sidebar(a):
             continue
@@ -1848,7 +2053,7 @@ def _heading_blocks(scan: _Scan) -> list:
                 node = node.getnext()
                 continue
             tag = _tag(node)
-            if tag in ("h1", "h2", "h3") or node.xpath(".//form|.//textarea|self::form"):
+            if tag in ("h1", "h2", "h3") or _HAS_FORM(node):
                 break
             if tag in ("div", "section", "article", "li", "dl", "table", "p", "blockquote"):
                 blocks.append(node)
@@ -1957,11 +2162,11 @@ def _extract(root, *, url, language, now, tz, jsonld) -> CommentsResult:
     if root is None or not isinstance(getattr(root, "tag", None), str):
         return CommentsResult()
     ctx = _Ctx(url=url, language=language or None, now=now, tz=_resolve_tz(language, tz))
-    _memo.short, _memo.noise, _memo.sidebar, _memo.form = {}, {}, {}, {}
+    _start_memo()
     try:
         return _extract_page(root, ctx, jsonld)
     finally:
-        _memo.short = _memo.noise = _memo.sidebar = _memo.form = None
+        _end_memo()
 
 
 def _extract_page(root, ctx: _Ctx, jsonld) -> CommentsResult:
