@@ -381,6 +381,17 @@ def _run(options):
     help="Also write a WARC file of everything fetched here.",
 )
 @click.option("--generic", is_flag=True, help="Ignore the site's profile: judge pages by their own evidence.")
+@click.option(
+    "--frontier",
+    metavar="REDIS_URL",
+    help="Be one worker of a distributed crawl: share the request queue and duplicate filter in Redis "
+    "(redis://HOST:PORT/DB) with every worker of the same job, on any machine. Needs a PostgreSQL --db.",
+)
+@click.option(
+    "--job",
+    metavar="NAME",
+    help="Name of the distributed job (default: the site profile's name, or the site's host).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress, errors only (for cron).")
 @_network_options
 def crawl(
@@ -392,6 +403,8 @@ def crawl(
     jobdir,
     warc_dir,
     generic,
+    frontier,
+    job,
     quiet,
     resolve,
     user_agent,
@@ -405,6 +418,7 @@ def crawl(
       newscrawl crawl https://www.example-auto.fr/ --max-articles 50
       newscrawl crawl blog-auto-info --incremental --quiet          # cron
       newscrawl crawl blog-auto-info --resolve blog-auto-info.com=http://127.0.0.1:8000
+      newscrawl crawl blog-auto-info --frontier redis://frontier.example:6379/0 --db postgresql+psycopg://crawler@archive.example/news
     """
     from newscrawl.crawl import CrawlOptions
 
@@ -419,6 +433,8 @@ def crawl(
             resolve=list(resolve),
             warc_dir=warc_dir,
             jobdir=jobdir,
+            frontier=frontier,
+            job=job,
             user_agent=user_agent,
             progress=not quiet,
             log_level=_log_level(verbose, quiet),
@@ -430,7 +446,9 @@ def crawl(
         sys.exit(130)
     if result.status == "failed":
         raise click.ClickException(f"crawl stopped: {result.reason.replace('_', ' ')}")
-    if not result.stats.get("response_received_count"):
+    # A worker that joins a distributed job as it ends may have had nothing left to fetch.
+    job_finished = result.stats.get("newscrawl/frontier/job_finished")
+    if not result.stats.get("response_received_count") and not job_finished:
         raise click.ClickException(f"nothing could be fetched from {target} (see the errors above)")
     unsaved = result.stats.get("newscrawl/archive_errors", 0)
     if unsaved:

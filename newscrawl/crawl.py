@@ -39,6 +39,10 @@ class CrawlOptions:
     resolve: dict[str, str] | list[str] = field(default_factory=dict)
     warc_dir: Path | None = None
     jobdir: Path | None = None
+    frontier: str | None = None
+    """``redis://HOST:PORT/DB``: be one worker of a distributed crawl (see ``newscrawl.frontier``)."""
+    job: str | None = None
+    """The distributed job's name (default: the site); workers of one job share its frontier."""
     user_agent: str | None = None
     progress: bool = True
     log_level: str = "WARNING"
@@ -86,6 +90,8 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
             RevisitPolicy.parse(str(policy))
         except ValueError as error:
             raise CrawlSetupError(f"NEWSCRAWL_REVISIT_POLICY: {error}") from None
+    if options.frontier or options.job:
+        _check_frontier(options)
     if options.archive:
         from storage import Archive, StorageError
 
@@ -100,6 +106,34 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
             except OSError as error:
                 raise CrawlSetupError(f"{name} {path}: {error.strerror}") from None
     return mapping
+
+
+def _check_frontier(options: CrawlOptions) -> None:
+    from newscrawl.frontier import (
+        FrontierError,
+        check_archive_for_frontier,
+        check_frontier_url,
+        check_job_name,
+        ping_frontier,
+    )
+
+    if not options.frontier:
+        raise CrawlSetupError("--job names a distributed job: give --frontier redis://HOST:PORT/DB too")
+    if options.mode != "crawl":
+        raise CrawlSetupError("--frontier is for crawls, not for scraping one article")
+    if options.jobdir is not None:
+        raise CrawlSetupError(
+            "--jobdir and --frontier exclude each other: the frontier keeps the job's state"
+        )
+    try:
+        check_frontier_url(options.frontier)
+        if options.job is not None:
+            check_job_name(options.job)
+        if options.archive:
+            check_archive_for_frontier(options.db)
+        ping_frontier(options.frontier)
+    except FrontierError as error:
+        raise CrawlSetupError(str(error)) from None
 
 
 def build_settings(options: CrawlOptions, resolve: dict[str, str]) -> Any:
@@ -121,6 +155,10 @@ def build_settings(options: CrawlOptions, resolve: dict[str, str]) -> Any:
         values["NEWSCRAWL_WARC_DIR"] = str(options.warc_dir)
     if options.jobdir is not None:
         values["JOBDIR"] = str(options.jobdir)
+    if options.frontier:
+        values["NEWSCRAWL_FRONTIER"] = options.frontier
+        if options.job:
+            values["NEWSCRAWL_JOB"] = options.job  # else the frontier add-on names the job after the site
     if options.user_agent:
         values["USER_AGENT"] = options.user_agent
     if options.mode == "scrape":

@@ -64,6 +64,9 @@ EXTENSIONS = {
     "newscrawl.extensions.WarcWriter": 510,
     "newscrawl.extensions.TidyLogs": 520,
 }
+ADDONS = {
+    "newscrawl.frontier.FrontierAddon": 0,  # NEWSCRAWL_FRONTIER set: the shared Redis scheduler
+}
 LOG_FORMATTER = "newscrawl.extensions.ShortLogFormatter"
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 0  # the Progress extension reports instead
@@ -93,4 +96,11 @@ NEWSCRAWL_WARC_DIR = None
 NEWSCRAWL_PROGRESS = False
 """The status line on stderr (``newscrawl crawl`` turns it on unless ``--quiet``)."""
 NEWSCRAWL_PROGRESS_INTERVAL = 2.0
+NEWSCRAWL_FRONTIER = None
+"""``redis://HOST:PORT/DB``: share the request queue and duplicate filter with the job's other workers
+(``--frontier``, see ``newscrawl/frontier.py``); the job is ``NEWSCRAWL_JOB``, by default the site."""
+NEWSCRAWL_FRONTIER_LEASE_TIMEOUT = 30.0
+"""Seconds without a heartbeat after which a worker counts as dead and its requests go back to the queue."""
+NEWSCRAWL_FRONTIER_POLL_INTERVAL = 0.5
+"""How often a worker with nothing to do looks at the frontier again."""
 REMOTE_CONTROL_ENABLED = False  # an HTTP code-execution console: never in a crawler run from cron

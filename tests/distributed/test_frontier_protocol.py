@@ -1,0 +1,192 @@
+"""The frontier's Redis protocol, worker by worker, without Scrapy's engine: leases, heartbeats and
+re-delivery, the shared end of a job, a new run after it; and how the add-on configures a crawl."""
+
+from __future__ import annotations
+
+import logging
+import time
+from types import SimpleNamespace
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.settings import Settings
+from scrapy.signalmanager import SignalManager
+from scrapy.statscollectors import MemoryStatsCollector
+
+from newscrawl.frontier import FrontierAddon, FrontierError, FrontierKeys, FrontierScheduler
+from newscrawl.spiders.site import SiteSpider
+from tests.distributed.conftest import REDIS_URL
+
+pytestmark = pytest.mark.redis
+
+
+class EngineSlot:
+    """Stands for Scrapy's engine slot: the scheduler wraps its remove_request()."""
+
+    def __init__(self) -> None:
+        self.inprogress: set[Request] = set()
+        self.closing = None
+        self.removed: list[Request] = []
+
+    def remove_request(self, request: Request) -> None:
+        self.removed.append(request)
+
+
+def worker(job: str, *, lease_timeout: float = 30.0) -> FrontierScheduler:
+    settings = Settings(
+        {
+            "NEWSCRAWL_FRONTIER": REDIS_URL,
+            "NEWSCRAWL_JOB": job,
+            "NEWSCRAWL_FRONTIER_LEASE_TIMEOUT": lease_timeout,
+        }
+    )
+    crawler = SimpleNamespace(
+        settings=settings, signals=SignalManager(), engine=SimpleNamespace(_slot=EngineSlot())
+    )
+    crawler.stats = MemoryStatsCollector(crawler)
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    scheduler.attach(Spider(name="site"))
+    return scheduler
+
+
+def test_a_popped_request_is_leased_until_the_engine_is_done_with_it(frontier_job, redis_server):
+    one = worker(frontier_job)
+    keys = FrontierKeys(frontier_job)
+    for url, priority in (
+        ("https://a.test/listing", 0),
+        ("https://a.test/comments", 50),
+        ("https://a.test/article", 20),
+    ):
+        assert one.enqueue_request(Request(url, priority=priority))
+    assert not one.enqueue_request(Request("https://a.test/article")), "the shared duplicate filter"
+
+    first = one.next_request()
+    assert first.url == "https://a.test/comments", "highest priority first"
+    assert redis_server.hlen(keys.leases(one.worker)) == 1
+    assert redis_server.zcard(keys.queue) == 2
+
+    one._hook_engine()
+    slot = one.crawler.engine._slot
+    slot.remove_request(first)  # what the engine calls once the request is downloaded and processed
+    assert slot.removed == [first], "the engine's own bookkeeping still runs"
+    assert redis_server.hlen(keys.leases(one.worker)) == 0
+    one.close("finished")
+
+
+def test_a_dead_workers_leases_go_back_to_the_queue_with_their_data(frontier_job, redis_server, caplog):
+    dying = worker(frontier_job, lease_timeout=1.0)
+    survivor = worker(frontier_job, lease_timeout=1.0)
+    keys = FrontierKeys(frontier_job)
+    chain = {
+        "url": "https://a.test/article",
+        "pages": [[1, [{"id": "c1"}]]],
+        "captures": [{"body": b"\x00<html>"}],
+    }
+    dying.enqueue_request(Request("https://a.test/article?cpage=2", priority=50, meta={"chain": chain}))
+    dying.enqueue_request(Request("https://a.test/listing", priority=0))
+    assert dying.next_request() is not None and dying.next_request() is not None
+    assert redis_server.zcard(keys.queue) == 0
+
+    assert survivor._sync(idle=False) == "busy"
+    assert redis_server.hlen(keys.leases(dying.worker)) == 2, "alive: its leases stay"
+
+    time.sleep(1.3)  # `dying` stops beating (as if SIGKILLed): its heartbeat key expires
+    with caplog.at_level(logging.WARNING, logger="newscrawl.frontier"):
+        assert survivor._sync(idle=False) == "busy"  # a heartbeat of the survivor
+    assert f"worker {dying.worker} stopped answering" in caplog.text
+    assert not redis_server.exists(keys.leases(dying.worker))
+    assert survivor.stats.get_value("newscrawl/frontier/redelivered") == 2
+    assert not redis_server.sismember(keys.workers, dying.worker)
+
+    again = survivor.next_request()
+    assert again.url == "https://a.test/article?cpage=2", "re-queued with its priority"
+    assert again.meta["chain"] == chain, "a comment chain continues where it was"
+    assert survivor.next_request().url == "https://a.test/listing"
+    survivor.close("finished")
+    dying.server.close()
+
+
+def test_the_job_ends_when_the_queue_is_empty_and_no_worker_is_busy(frontier_job, redis_server):
+    one, two = worker(frontier_job), worker(frontier_job)
+    keys = FrontierKeys(frontier_job)
+    one.enqueue_request(Request("https://a.test/"))
+    assert two._sync(idle=True) == "work", "something queued: go get it"
+    leased = one.next_request()
+    assert two._sync(idle=True) == "wait", "one holds a lease: its callback may queue more"
+    one.request_finished(leased)
+    assert two._sync(idle=True) == "wait", "one has not said it is idle yet"
+    assert one._sync(idle=True) == "done"
+    assert two._sync(idle=True) == "done"
+    assert redis_server.get(keys.done) == redis_server.get(keys.generation) == b"1"
+    assert not redis_server.exists(keys.seen), "the finished job's duplicate filter is gone"
+
+    # A worker started after the end begins a new run; the old run's workers see theirs is over.
+    three = worker(frontier_job)
+    assert three.generation == "2"
+    assert three.enqueue_request(Request("https://a.test/")), "a fresh duplicate filter"
+    assert one._sync(idle=True) == "over"
+    for scheduler in (one, two, three):
+        scheduler.close("finished")
+
+
+def test_a_worker_leaving_hands_its_unfinished_requests_back(frontier_job, redis_server):
+    one, two = worker(frontier_job), worker(frontier_job)
+    one.enqueue_request(Request("https://a.test/slow"))
+    assert one.next_request() is not None
+    one.close("shutdown")
+    assert two.next_request().url == "https://a.test/slow"
+    assert not redis_server.sismember(FrontierKeys(frontier_job).workers, one.worker)
+    two.close("finished")
+
+
+def test_an_unreadable_queue_entry_is_dropped_with_an_error(frontier_job, redis_server, caplog):
+    one = worker(frontier_job)
+    keys = FrontierKeys(frontier_job)
+    redis_server.zadd(keys.queue, {b"not a pickled request": 0})
+    with caplog.at_level(logging.ERROR, logger="newscrawl.frontier"):
+        assert one.next_request() is None
+    assert "cannot be read" in caplog.text
+    assert redis_server.hlen(keys.leases(one.worker)) == 0
+    assert one.stats.get_value("newscrawl/frontier/unreadable") == 1
+    one.close("finished")
+
+
+# ---------------------------------------------------------------------- the add-on (no Redis needed)
+
+
+def addon_settings(spider: SiteSpider, **values) -> Settings:
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    settings.setdict(values, priority="cmdline")
+    FrontierAddon(SimpleNamespace(spider=spider)).update_settings(settings)
+    return settings
+
+
+def test_addon_names_the_job_after_the_site():
+    pg = "postgresql+psycopg://crawler@archive.test/news"
+    by_profile = addon_settings(
+        SiteSpider(target="blog-auto-info"), NEWSCRAWL_FRONTIER=REDIS_URL, NEWSCRAWL_DB=pg
+    )
+    assert by_profile["NEWSCRAWL_JOB"] == "blog-auto-info"
+    assert by_profile["SCHEDULER"] == "newscrawl.frontier.FrontierScheduler"
+    by_url = addon_settings(
+        SiteSpider(target="https://www.moteur-hebdo.test/"), NEWSCRAWL_FRONTIER=REDIS_URL, NEWSCRAWL_DB=pg
+    )
+    assert by_url["NEWSCRAWL_JOB"] == "www.moteur-hebdo.test"
+    named = addon_settings(
+        SiteSpider(target="blog-auto-info"),
+        NEWSCRAWL_FRONTIER=REDIS_URL,
+        NEWSCRAWL_DB=pg,
+        NEWSCRAWL_JOB="nightly",
+    )
+    assert named["NEWSCRAWL_JOB"] == "nightly"
+    plain = addon_settings(SiteSpider(target="blog-auto-info"))
+    assert plain["SCHEDULER"] != "newscrawl.frontier.FrontierScheduler" and not plain.get("NEWSCRAWL_JOB")
+
+
+def test_addon_refuses_a_sqlite_archive_and_bad_urls():
+    spider = SiteSpider(target="blog-auto-info")
+    with pytest.raises(FrontierError, match="needs a PostgreSQL archive"):
+        addon_settings(spider, NEWSCRAWL_FRONTIER=REDIS_URL, NEWSCRAWL_DB="sqlite:///archive.sqlite")
+    with pytest.raises(FrontierError, match="expected a Redis URL"):
+        addon_settings(spider, NEWSCRAWL_FRONTIER="http://127.0.0.1:6379/0")
