@@ -66,6 +66,7 @@ EXTENSIONS = {
 }
 ADDONS = {
     "newscrawl.frontier.FrontierAddon": 0,  # NEWSCRAWL_FRONTIER set: the shared Redis scheduler
+    "newscrawl.deploy.EggSupport": 10,  # run from a scrapyd egg: archive migrations extracted from the zip
 }
 LOG_FORMATTER = "newscrawl.extensions.ShortLogFormatter"
 LOG_LEVEL = "INFO"
