@@ -350,6 +350,13 @@ def _log_level(verbose: int, quiet: bool) -> str:
     return {0: "WARNING", 1: "INFO"}.get(verbose, "DEBUG")
 
 
+EXIT_LOCKED = 75
+"""``newscrawl crawl``'s status when another run holds the site's lock (sysexits' EX_TEMPFAIL: try later)."""
+LOCKED_REASON = "crawl_locked"
+LOCKED_STAT = "newscrawl/crawl_locked"
+"""The close reason and stat of a refused run (``newscrawl/run_guard.py``)."""
+
+
 def _run(options):
     from newscrawl.crawl import CrawlSetupError, run_crawl
 
@@ -417,6 +424,9 @@ def crawl(
       newscrawl crawl blog-auto-info
       newscrawl crawl https://www.example-auto.fr/ --max-articles 50
       newscrawl crawl blog-auto-info --incremental --quiet          # cron
+
+    Exit status: 0 done, 1 failed, 75 skipped because another run is crawling the site (it holds the
+    site's lock in the archive), 130 interrupted.
       newscrawl crawl blog-auto-info --resolve blog-auto-info.com=http://127.0.0.1:8000
       newscrawl crawl blog-auto-info --frontier redis://frontier.example:6379/0 --db postgresql+psycopg://crawler@archive.example/news
     """
@@ -441,6 +451,9 @@ def crawl(
             settings=_setting_overrides(overrides),
         )
     )
+    if result.reason == LOCKED_REASON:
+        click.echo(f"skipped: {result.stats.get(LOCKED_STAT)}", err=True)
+        sys.exit(EXIT_LOCKED)
     if result.reason == "shutdown":
         click.echo("interrupted" + (f"; rerun with --jobdir {jobdir} to resume" if jobdir else ""), err=True)
         sys.exit(130)

@@ -15,6 +15,7 @@ from typing import Any
 
 from newscrawl.discovery import RevisitPolicy, parse_since
 from newscrawl.middlewares import ResolveError, parse_resolve
+from newscrawl.run_guard import lock_settings
 from newscrawl.spiders.site import TargetError, resolve_target
 
 __all__ = ["CrawlOptions", "CrawlResult", "CrawlSetupError", "build_settings", "check_options", "run_crawl"]
@@ -90,6 +91,10 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
             RevisitPolicy.parse(str(policy))
         except ValueError as error:
             raise CrawlSetupError(f"NEWSCRAWL_REVISIT_POLICY: {error}") from None
+    try:
+        lock_settings(options.settings)
+    except ValueError as error:
+        raise CrawlSetupError(str(error)) from None
     if options.frontier or options.job:
         _check_frontier(options)
     if options.archive:

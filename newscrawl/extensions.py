@@ -112,6 +112,8 @@ class Progress:
         counts = crawl_counts(self.crawler.stats)
         if self.tty and self.width:
             self.stream.write("\r" + " " * self.width + "\r")
+        if reason == "crawl_locked":  # skipped before fetching anything: the command says why, in one line
+            return
         self.stream.write(f"done ({reason}) in {elapsed:.1f} s: {format_counts(counts, elapsed)}\n")
         self.stream.flush()
 

@@ -3,7 +3,8 @@
 * :class:`ValidationPipeline` — a record that does not follow the schema is dropped with one log
   line naming the field (``storage.InvalidRecord``).
 * :class:`ArchivePipeline` — opens the archive, records the crawl run (started when the spider opens,
-  finished when it closes, with the crawler's stats and the run's settings) and upserts each article
+  finished when it closes, with the crawler's stats and the run's settings; the site's crawl lock and
+  the run's field coverage go with it, see ``newscrawl/run_guard.py``) and upserts each article
   with the raw captures of every page it came from. Related links resolve as their targets arrive
   (the repository does it on upsert). A write that fails (database gone, locked) is logged and the
   article dropped; everything committed before stays; after a few failures in a row the crawl stops.
@@ -20,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 
+from newscrawl.run_guard import RunGuard
 from newscrawl.spiders.items import ArticleItem, NotModifiedItem
 from storage import Archive, InvalidRecord, StorageError, normalize_record
+from storage.locks import CrawlLocked
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -108,6 +111,7 @@ class ArchivePipeline:
         self.consecutive_failures = 0
         self.run_id: int | None = None
         self.archive: Archive | None = None
+        self.guard = RunGuard(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -124,16 +128,20 @@ class ArchivePipeline:
         try:
             self.archive = crawl_archive(self.crawler)
             with self.archive.transaction() as repo:
-                self.run_id = repo.start_crawl_run(
-                    self._run_name(spider), settings=self._run_settings(spider)
-                )
+                run_id = repo.start_crawl_run(self._run_name(spider), settings=self._run_settings(spider))
+                self.guard.start(repo.session, run_id, spider)  # another run crawling the site: CrawlLocked
+        except CrawlLocked as refusal:  # the run was rolled back: nothing recorded, nothing to fetch
+            raise CloseSpider(self.guard.refused(refusal)) from None
         except StorageError as error:
             log.error("archive unavailable: %s", error)
             raise CloseSpider("archive_unavailable") from None
+        self.run_id = run_id
+        self.guard.started(self.archive)
         self.stats.set_value("newscrawl/crawl_run_id", self.run_id)
         log.info("crawl run %s started, archiving into %r", self.run_id, self.archive)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.guard.stop()
         if self.archive is None or self.run_id is None:
             return
         status = run_status(reason)
@@ -143,6 +151,7 @@ class ArchivePipeline:
         try:
             with self.archive.transaction() as repo:
                 repo.finish_crawl_run(self.run_id, status=status, stats=stats)
+                self.guard.finish(repo.session, self.run_id)
         except StorageError as error:
             log.error("could not record the end of crawl run %s: %s", self.run_id, error)
         finally:
@@ -179,6 +188,7 @@ class ArchivePipeline:
             self._failed(item.url, error)
             raise DropItem(f"not archived: {item.url}", log_level="DEBUG") from None
         self.consecutive_failures = 0
+        self.guard.count(item.record)
         stats = self.stats
         stats.inc_value(f"newscrawl/articles/{result.status}")
         stats.inc_value("newscrawl/comments/seen", len(item.record.get("comments") or ()))

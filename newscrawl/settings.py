@@ -104,4 +104,11 @@ NEWSCRAWL_FRONTIER_LEASE_TIMEOUT = 30.0
 """Seconds without a heartbeat after which a worker counts as dead and its requests go back to the queue."""
 NEWSCRAWL_FRONTIER_POLL_INTERVAL = 0.5
 """How often a worker with nothing to do looks at the frontier again."""
+NEWSCRAWL_JOB = None
+"""Name of the job this process belongs to: processes of the same job share the site's crawl lock (the
+workers of a distributed crawl); None: the process is a job of its own (see ``newscrawl/run_guard.py``)."""
+NEWSCRAWL_LOCK_TTL = 600.0
+"""Seconds without a heartbeat after which a site's crawl lock is stale and the next run takes it over."""
+NEWSCRAWL_LOCK_HEARTBEAT = 60.0
+"""How often a crawl refreshes its site's lock (at most a third of the TTL)."""
 REMOTE_CONTROL_ENABLED = False  # an HTTP code-execution console: never in a crawler run from cron

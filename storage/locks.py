@@ -16,9 +16,10 @@ A crawl run takes its site's lock when it starts and releases it when it ends::
   different holder is refused with :class:`CrawlLocked` while the lock is live.
 * **Staleness.** A holder refreshes ``heartbeat_at`` while it crawls. A lock whose heartbeat is
   older than the taker's ``ttl`` belongs to a process that died: it is taken over
-  (``LockGrant.taken_over`` says from whom), so a crash never blocks a site for good. The dead
-  run that took it, still ``running`` in ``crawl_runs``, is marked ``failed`` as of its last
-  heartbeat.
+  (``LockGrant.taken_over`` says from whom), so a crash never blocks a site for good. A caller
+  that knows the holder is dead (its process is gone) names it as ``dead_holder`` and takes the
+  lock over at once. The dead run that took it, still ``running`` in ``crawl_runs``, is marked
+  ``failed`` as of its last heartbeat.
 * **Atomicity.** Taking the lock is one ``INSERT ... ON CONFLICT (site_id) DO UPDATE ... WHERE``
   (the holder is the same, or the lock is stale) on both backends. PostgreSQL serializes it on the
   row (a concurrent taker waits, then sees the new holder); on SQLite the caller's write
@@ -156,12 +157,14 @@ def acquire_crawl_lock(
     *,
     ttl: float,
     crawl_run_id: int | None = None,
+    dead_holder: str | None = None,
     now: datetime | None = None,
 ) -> LockGrant:
     """Take (or share, or take over) the crawl lock of ``site``; raises :class:`CrawlLocked`.
 
-    ``ttl`` (seconds): a lock without a heartbeat for that long is stale. ``now`` is for tests; by
-    default the database's clock.
+    ``ttl`` (seconds): a lock without a heartbeat for that long is stale. ``dead_holder``: a holder
+    known to be dead, whose lock is taken over however recent its heartbeat. ``now`` is for tests;
+    by default the database's clock.
     """
     if ttl <= 0:
         raise ValueError(f"the lock TTL must be positive, not {ttl!r}")
@@ -190,8 +193,8 @@ def acquire_crawl_lock(
                 (same_live_holder, _LOCKS.c.crawl_run_id), else_=insert.excluded.crawl_run_id
             ),
         },
-        # Granted to the same holder, or over a stale lock; a live lock of another holder stays.
-        where=(_LOCKS.c.holder == holder) | ~live,
+        # Granted to the same holder, or over a stale or dead lock; a live lock of another holder stays.
+        where=(_LOCKS.c.holder == holder) | ~live | (_LOCKS.c.holder == (dead_holder or holder)),
     ).returning(_LOCKS.c.site_id)
     if session.execute(statement).one_or_none() is None:
         current = _held(session, site_id) or before
@@ -199,7 +202,7 @@ def acquire_crawl_lock(
         raise CrawlLocked(current, now, ttl)
     granted = _held(session, site_id)
     assert granted is not None
-    live_before = before is not None and not before.is_stale(ttl, now)
+    live_before = before is not None and not before.is_stale(ttl, now) and before.holder != dead_holder
     shared = before is not None and live_before and before.holder == holder
     taken_over = before if before is not None and not live_before and before.holder != holder else None
     if before is not None and not live_before and before.crawl_run_id is not None:

@@ -115,6 +115,19 @@ def test_a_run_that_did_close_is_left_as_it_ended(session, repo) -> None:
     assert repo.get_crawl_run(closed).status == "finished"
 
 
+def test_the_lock_of_a_holder_known_dead_is_taken_over_at_once(session, repo) -> None:
+    dead = repo.start_crawl_run("blog-auto-info", started_at=T0)
+    acquire_crawl_lock(session, SITE, "web1:4242:ab12cd34", ttl=TTL, crawl_run_id=dead, now=T0)
+    with pytest.raises(CrawlLocked):  # naming another holder as dead changes nothing
+        acquire_crawl_lock(session, SITE, "web1:5151:0", ttl=TTL, dead_holder="web1:1:0", now=at(5))
+    grant = acquire_crawl_lock(
+        session, SITE, "web1:5151:0", ttl=TTL, dead_holder="web1:4242:ab12cd34", now=at(5)
+    )
+    assert grant.taken_over is not None and grant.taken_over.holder == "web1:4242:ab12cd34"
+    assert (grant.lock.holder, grant.shared) == ("web1:5151:0", False)
+    assert repo.get_crawl_run(dead).status == "failed"
+
+
 def test_a_stale_lock_of_the_same_holder_starts_afresh(session) -> None:
     acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)
     acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)

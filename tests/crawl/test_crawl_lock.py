@@ -1,0 +1,268 @@
+"""Scheduled runs never overlap: `newscrawl crawl` processes against a local copy of the mirror.
+
+The mirror's robots.txt is held back by a gate, so a first crawl sits holding the site's lock (it asks
+for robots.txt before anything else) while the test starts a second one, kills the first, or
+interrupts it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from newscrawl.demo_site import demo_site_dir
+from newscrawl.testing.server import RequestContext, SiteServer
+from tests.crawl.helpers import FAST, MIRROR_HOST, ROOT, assert_clean, crawl, sql
+
+EXIT_LOCKED = 75
+PG_URL = os.environ.get("NEWSCRAWL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# The gated first crawl waits for robots.txt longer than the helpers' 3 s timeout allows.
+PATIENT = ("-s", "DOWNLOAD_TIMEOUT=60", "-s", "NEWSCRAWL_LOCK_HEARTBEAT=0.3")
+
+
+class GatedMirror:
+    """The mirror, whose robots.txt is answered only once the gate opens."""
+
+    def __init__(self, root: Path) -> None:
+        self.gate = threading.Event()
+        self.server = SiteServer(root, routes={"/robots.txt": self._robots})
+
+    def _robots(self, context: RequestContext) -> None:
+        self.gate.wait(60)
+        context.serve_file()
+
+    @property
+    def resolve(self) -> list[str]:
+        return ["--resolve", f"{MIRROR_HOST}={self.server.base_url}"]
+
+
+@pytest.fixture
+def gated(tmp_path: Path) -> Iterator[GatedMirror]:
+    root = tmp_path / "www"
+    shutil.copytree(demo_site_dir(), root)
+    mirror = GatedMirror(root)
+    with mirror.server:
+        yield mirror
+        mirror.gate.set()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.sqlite'}"
+        return
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        connection = engine.connect()
+    except Exception as error:  # no server: skip, except in CI where the services must be there
+        engine.dispose()
+        problem = f"PostgreSQL not reachable at {PG_URL}: {' '.join(str(error).split())[:200]}"
+        if os.environ.get("NEWSCRAWL_REQUIRE_SERVICES") == "1":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    schema = f"nc_lock_{uuid.uuid4().hex[:12]}"
+    connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        connection.close()
+        engine.dispose()
+
+
+def start_crawl(db: str, *extra: str) -> subprocess.Popen[str]:
+    """`newscrawl crawl blog-auto-info` in the background."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("NEWSCRAWL_DB", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "newscrawl", "crawl", "blog-auto-info", "--db", db, *FAST, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+    )
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def lock_rows(db: str) -> list[tuple]:
+    return sql(db, "SELECT holder, processes, heartbeat_at, crawl_run_id FROM crawl_locks")
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr, stderr[-3000:]
+    return process.returncode, stderr
+
+
+def test_a_second_run_is_skipped_while_the_first_crawls(gated: GatedMirror, any_db: str) -> None:
+    first = start_crawl(any_db, *PATIENT, *gated.resolve)
+    try:
+        wait_for(lambda: "/robots.txt" in gated.server.hits, "the first crawl to ask for robots.txt")
+        [(holder, processes, heartbeat, run_id)] = lock_rows(any_db)
+        assert re.fullmatch(rf"[^:]+:{first.pid}:[0-9a-f]{{8}}", holder) and processes == 1
+        wait_for(lambda: lock_rows(any_db)[0][2] > heartbeat, "a heartbeat of the first crawl")
+        fetched = len(gated.server.hits)
+
+        second = crawl("blog-auto-info", any_db, *gated.resolve, "--incremental", "--quiet")
+
+        assert_clean(second)
+        assert second.returncode == EXIT_LOCKED
+        [line] = second.stderr.strip().splitlines()
+        assert line.startswith(f"skipped: blog-auto-info.com is already being crawled by {holder} since ")
+        assert f"(crawl run {run_id}, last heartbeat " in line
+        assert len(gated.server.hits) == fetched  # the second run fetched nothing
+    finally:
+        gated.gate.set()
+    returncode, stderr = finish(first)
+    assert returncode == 0, stderr[-3000:]
+    # One run recorded (the skipped one left nothing), the lock released, nothing archived twice.
+    assert sql(any_db, "SELECT id, status, articles_new FROM crawl_runs") == [(run_id, "finished", 4)]
+    assert lock_rows(any_db) == []
+    assert sql(any_db, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(4, 4)]
+    assert sql(any_db, "SELECT count(*) FROM crawl_run_coverage WHERE articles = 4") == [(14,)]
+
+
+def test_processes_of_one_job_share_the_site(gated: GatedMirror, db_url: str) -> None:
+    job = ("-s", "NEWSCRAWL_JOB=nightly-blog")
+    first = start_crawl(db_url, *PATIENT, *job, *gated.resolve)
+    second = None
+    try:
+        wait_for(lambda: lock_rows(db_url), "the first crawl to take the lock")
+        second = start_crawl(db_url, *PATIENT, *job, *gated.resolve)
+        wait_for(lambda: lock_rows(db_url)[0][1] == 2, "the second crawl to share the lock")
+        assert lock_rows(db_url)[0][0] == "nightly-blog"
+    finally:
+        gated.gate.set()
+    assert finish(first)[0] == 0
+    assert second is not None and finish(second)[0] == 0
+    assert sql(db_url, "SELECT status FROM crawl_runs") == [("finished",), ("finished",)]
+    assert lock_rows(db_url) == []  # gone with the last of the two
+    assert sql(db_url, "SELECT count(*) FROM articles") == [(4,)]
+
+
+def test_the_lock_of_a_killed_crawl_is_taken_over_at_once(gated: GatedMirror, db_url: str) -> None:
+    killed = start_crawl(db_url, *PATIENT, *gated.resolve)
+    wait_for(lambda: lock_rows(db_url), "the crawl to take the lock")
+    killed.kill()  # no chance to release anything
+    killed.communicate(timeout=30)
+    [(holder, _, _, dead_run)] = lock_rows(db_url)
+    gated.gate.set()
+
+    taker = crawl("blog-auto-info", db_url, *gated.resolve)
+
+    assert_clean(taker)
+    assert taker.returncode == 0, taker.output[-3000:]
+    assert re.search(
+        rf"WARNING took over the crawl lock of blog-auto-info.com from {re.escape(holder)}, whose process is gone",
+        taker.stderr,
+    )
+    assert lock_rows(db_url) == []
+    assert sql(db_url, "SELECT id, status FROM crawl_runs ORDER BY id") == [
+        (dead_run, "failed"),
+        (dead_run + 1, "finished"),
+    ]
+
+
+def test_a_lock_without_heartbeat_goes_stale_and_is_taken_over(mirror, db_url: str) -> None:
+    """A holder on another machine cannot be checked: its lock waits for the TTL."""
+    from storage import Archive
+    from storage.locks import acquire_crawl_lock
+
+    with Archive(db_url) as archive, archive.transaction() as repo:
+        silent_since = datetime.now(UTC) - timedelta(minutes=3)
+        acquire_crawl_lock(repo.session, MIRROR_HOST, "web2.example:777:0123abcd", ttl=600, now=silent_since)
+    resolve = {MIRROR_HOST: mirror.base_url}
+
+    refused = crawl("blog-auto-info", db_url, resolve=resolve)
+    assert refused.returncode == EXIT_LOCKED, refused.output[-2000:]
+    [line] = refused.stderr.strip().splitlines()  # not --quiet, still one line
+    assert re.fullmatch(
+        r"skipped: blog-auto-info.com is already being crawled by web2.example:777:0123abcd since \S+ \S+ UTC "
+        r"\(last heartbeat 1[89]\d s ago; the lock is taken over after 10 min without one\)",
+        line,
+    )
+    assert mirror.hits == []
+
+    taker = crawl("blog-auto-info", db_url, "-s", "NEWSCRAWL_LOCK_TTL=120", resolve=resolve)
+    assert_clean(taker)
+    assert taker.returncode == 0, taker.output[-3000:]
+    assert (
+        "WARNING took over the crawl lock of blog-auto-info.com from web2.example:777:0123abcd, stale"
+        in taker.stderr
+    )
+    assert lock_rows(db_url) == []
+
+
+def test_the_lock_is_released_when_a_crawl_is_interrupted(gated: GatedMirror, db_url: str) -> None:
+    interrupted = start_crawl(db_url, *PATIENT, *gated.resolve)
+    wait_for(lambda: lock_rows(db_url), "the crawl to take the lock")
+    interrupted.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    gated.gate.set()
+    returncode, stderr = finish(interrupted)
+    assert returncode == 130, stderr[-2000:]
+    assert lock_rows(db_url) == []
+    assert sql(db_url, "SELECT status FROM crawl_runs") == [("interrupted",)]
+
+
+def test_the_lock_is_released_when_a_crawl_fails(db_url: str) -> None:
+    unreachable = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    failed = crawl(
+        "https://www.example-auto.fr/",
+        db_url,
+        "-s",
+        "RETRY_TIMES=0",
+        resolve={"www.example-auto.fr": unreachable},
+    )
+    assert_clean(failed)
+    assert failed.returncode == 1
+    assert "nothing could be fetched" in failed.stderr
+    assert lock_rows(db_url) == []
+    assert sql(db_url, "SELECT s.key FROM crawl_runs r JOIN sites s ON s.id = r.site_id") == [
+        ("example-auto.fr",)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "NEWSCRAWL_LOCK_TTL=soon",
+            "Error: NEWSCRAWL_LOCK_TTL and NEWSCRAWL_LOCK_HEARTBEAT are numbers of seconds",
+        ),
+        (
+            "NEWSCRAWL_LOCK_HEARTBEAT=-1",
+            "Error: NEWSCRAWL_LOCK_TTL and NEWSCRAWL_LOCK_HEARTBEAT must be positive",
+        ),
+    ],
+)
+def test_bad_lock_settings_are_one_line_errors(db_url: str, setting: str, message: str) -> None:
+    from click.testing import CliRunner
+
+    from newscrawl.cli import cli
+
+    result = CliRunner().invoke(cli, ["crawl", "blog-auto-info", "--db", db_url, "-s", setting])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == message
