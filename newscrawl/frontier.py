@@ -99,7 +99,18 @@ def check_job_name(job: str) -> str:
 
 
 def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=15, health_check_interval=30)
+    """A client that rides out a Redis blip of a second or two (every script here is safe to re-send)."""
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=3,
+        socket_timeout=15,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 4),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+    )
 
 
 def ping_frontier(url: str) -> None:
@@ -227,8 +238,10 @@ return 1
 """
 
 # KEYS: queue, leases(worker), idle, workers   ARGV: token, worker, alive key, ttl_ms
-# Pop and lease in one step: a worker killed in between cannot lose the request.
+# Pop and lease in one step: a worker killed in between cannot lose the request. A token already
+# used means the client re-sent this call after a lost reply: the first lease stays, nothing else.
 _POP = """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return false end
 local item = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #item == 0 then return false end
 redis.call('ZREM', KEYS[1], item[1])
@@ -460,6 +473,8 @@ class FrontierScheduler(Scheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         """scrapy-redis's duplicate filter and queue, in one Redis step (see ``_PUSH``)."""
+        if self._broken:  # stopping: the parent's lease is kept, so its re-delivery brings this back
+            return False
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         try:
             queued = self.queue.push_unseen(request, self.keys.seen, fingerprint)

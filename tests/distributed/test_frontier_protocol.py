@@ -65,6 +65,10 @@ def test_a_popped_request_is_leased_until_the_engine_is_done_with_it(frontier_jo
     assert redis_server.hlen(keys.leases(one.worker)) == 1
     assert redis_server.zcard(keys.queue) == 2
 
+    # A pop re-sent after a lost reply (same token) leases nothing more and keeps the first lease.
+    assert one.queue.pop_leased("1") is None
+    assert redis_server.hlen(keys.leases(one.worker)) == 1 and redis_server.zcard(keys.queue) == 2
+
     one._hook_engine()
     slot = one.crawler.engine._slot
     slot.remove_request(first)  # what the engine calls once the request is downloaded and processed
