@@ -561,5 +561,95 @@ def reextract(db_url, site, quiet) -> None:
         click.echo(f"  failed: {failure}", err=True)
 
 
+# ---------------------------------------------------------------- health (storage/health.py, newscrawl/report.py)
+
+
+def _missing_sqlite_archive(db_url: str | None) -> str | None:
+    """The path of an SQLite archive that does not exist yet (None: it exists, or it is PostgreSQL)."""
+    from storage.db import database_url, parse_database_url
+
+    url = parse_database_url(database_url(db_url))
+    database = url.database
+    if url.get_backend_name() == "sqlite" and database not in (None, "", ":memory:"):
+        return None if Path(str(database)).is_file() else str(database)
+    return None
+
+
+@cli.command()
+@_db_option
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+def sites(db_url, as_json) -> None:
+    """Site profiles and the archive's sites: last run, counts, coverage and health.
+
+    \b
+    Health is OK, or a warning naming the field whose coverage fell sharply on the last run that
+    read enough articles (see `newscrawl report`), or that the last run failed.
+    """
+    from newscrawl.report import list_sites, render_sites, sites_as_json
+    from storage.health import site_summaries
+
+    with _storage_errors():
+        missing = _missing_sqlite_archive(db_url)
+    summaries = []
+    if missing is None:
+        with (
+            _open_archive(db_url, must_exist=True) as archive,
+            _storage_errors(),
+            archive.session() as session,
+        ):
+            summaries = site_summaries(session)
+    lines = list_sites(summaries)
+    if as_json:
+        click.echo(json.dumps(sites_as_json(lines), ensure_ascii=False, indent=1))
+    elif lines:
+        click.echo(render_sites(lines))
+    if missing is not None:
+        click.echo(f"no archive at {missing} yet: `newscrawl crawl SITE` creates it", err=True)
+    elif not any(summary.runs for summary in summaries):
+        click.echo("the archive has no crawl runs yet: `newscrawl crawl SITE` records them", err=True)
+
+
+@cli.command()
+@_db_option
+@click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
+@click.option(
+    "--runs", type=click.IntRange(min=1), default=10, show_default=True, help="Latest runs shown per site."
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a static HTML report (charts of runs and coverage, runs table, warnings) to FILE instead.",
+)
+def report(db_url, site, runs, html_file) -> None:
+    """Runs over time, coverage per field, and warnings when a field's coverage drops sharply.
+
+    \b
+      newscrawl report                       # every site, as text
+      newscrawl report --site blog-auto-info --runs 30
+      newscrawl report --html report.html    # one self-contained file, open it in any browser
+    """
+    from newscrawl.report import ReportError, build_reports, render_html, render_text
+
+    with _open_archive(db_url, must_exist=True) as archive, _storage_errors(), archive.session() as session:
+        try:
+            reports = build_reports(session, site=site, runs=runs)
+        except ReportError as exc:
+            raise click.ClickException(str(exc)) from None
+        database = archive.url.render_as_string(hide_password=True)
+    if html_file is None:
+        click.echo(render_text(reports), nl=False)
+        return
+    try:
+        html_file.write_text(render_html(reports, database=database), encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {html_file}: {exc.strerror}") from None
+    warnings = sum(len(r.drops) for r in reports)
+    click.echo(
+        f"{html_file}: {len(reports)} sites, {sum(len(r.runs) for r in reports)} runs, {warnings} warnings",
+        err=True,
+    )
+
+
 def main() -> None:
     cli()

@@ -4,7 +4,8 @@ For each archived article, the captures of its current version (the article page
 pages, as fetched) go through :func:`build_record`, the same assembly the spider does while crawling;
 the result is upserted like a crawl would, so a new version appears only where the extractor's output
 changed, and comments merge (none is lost). The visit dates stay those of the last real crawl.
-The pass is recorded as a crawl run named ``reextract``.
+The pass is recorded as a crawl run named ``reextract``, with the extractor's version and the field
+coverage of the records it rebuilt (``storage.health``), so its effect shows in ``newscrawl report``.
 """
 
 from __future__ import annotations
@@ -76,15 +77,25 @@ def reextract_archive(
     progress: Callable[[int, int], None] | None = None,
 ) -> ReextractReport:
     """Re-extract every article of the archive (or of one site key) from its stored captures."""
+    from newscrawl.run_guard import extractor_version
     from storage import InvalidRecord
     from storage.crawl_state import articles_for_reextraction, restore_seen
+    from storage.health import CoverageTally, store_coverage, tag_crawl_run
 
     report = ReextractReport()
+    coverage = CoverageTally()
     with archive.session() as session:
         todo = articles_for_reextraction(session, site)
     with archive.transaction() as repo:
         report.crawl_run_id = repo.start_crawl_run(
             "reextract", settings={"mode": "reextract", "site": site, "newscrawl": __version__}
+        )
+        # A site with nothing archived is not created by tagging the run with it.
+        tag_crawl_run(
+            repo.session,
+            report.crawl_run_id,
+            site=site if todo else None,
+            extractor_version=extractor_version(),
         )
     for done, article in enumerate(todo, 1):
         report.articles += 1
@@ -107,6 +118,7 @@ def reextract_archive(
             report.failed.append(f"{article.canonical_url}: {error}")
             log.warning("not re-extracted: %s: %s", article.canonical_url, error)
         else:
+            coverage.add(record)
             report.comments_added += result.comments_added
             if result.status == "updated":
                 report.updated += 1
@@ -118,8 +130,14 @@ def reextract_archive(
         repo.finish_crawl_run(
             report.crawl_run_id,
             status="finished",
-            stats={"articles": report.articles, "updated": report.updated, "failed": len(report.failed)},
+            stats={
+                "articles": report.articles,
+                "updated": report.updated,
+                "failed": len(report.failed),
+                "newscrawl/errors": len(report.failed),
+            },
         )
+        store_coverage(repo.session, report.crawl_run_id, coverage)
     return report
 
 
