@@ -266,3 +266,58 @@ def test_bad_lock_settings_are_one_line_errors(db_url: str, setting: str, messag
     result = CliRunner().invoke(cli, ["crawl", "blog-auto-info", "--db", db_url, "-s", setting])
     assert result.exit_code == 1
     assert result.stderr.strip() == message
+
+
+class _Stats(dict):
+    def set_value(self, name: str, value: object) -> None:
+        self[name] = value
+
+
+class _Engine:
+    def __init__(self) -> None:
+        self.closed: list[str] = []
+
+    def close_spider_async(self, *, reason: str):
+        from twisted.internet.defer import succeed
+
+        self.closed.append(reason)
+        return succeed(None)
+
+
+def test_a_run_whose_lock_was_taken_over_stops(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Its heartbeats failed for longer than the TTL (database unreachable): another run has the site now."""
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from newscrawl.run_guard import RunGuard
+    from newscrawl.sites import get_profile
+    from storage import Archive
+    from storage.locks import acquire_crawl_lock, crawl_locks
+    from tests.storage.archive_helpers import FLAGSHIP, load_record
+
+    engine = _Engine()
+    crawler = SimpleNamespace(settings=Settings({"NEWSCRAWL_LOCK_TTL": 600}), stats=_Stats(), engine=engine)
+    spider = SimpleNamespace(profile=get_profile("blog-auto-info"), mode="crawl", start_pages=[])
+    guard = RunGuard(crawler)
+    with Archive(db_url) as archive:
+        with archive.transaction() as repo:
+            run_id = repo.start_crawl_run("blog-auto-info")
+            guard.start(repo.session, run_id, spider)
+        guard.archive = archive  # what started() does, without the reactor's looping call
+        guard.heartbeat()
+        assert engine.closed == []
+        guard.count(load_record(FLAGSHIP))
+        with archive.transaction() as repo:
+            later = datetime.now(UTC) + timedelta(seconds=30)
+            acquire_crawl_lock(repo.session, MIRROR_HOST, "web2.example:1:0123abcd", ttl=10, now=later)
+
+        guard.heartbeat()
+
+        assert engine.closed == ["crawl_lock_lost"]
+        assert crawler.stats["newscrawl/stopped_by"] == "crawl_lock_lost"
+        assert "the crawl lock of blog-auto-info.com was taken over by web2.example:1:0123abcd" in caplog.text
+        with archive.transaction() as repo:
+            guard.finish(repo.session, run_id)  # the coverage is kept; the other run's lock stays
+            assert crawl_locks(repo.session)[MIRROR_HOST].holder == "web2.example:1:0123abcd"
+    assert sql(db_url, f"SELECT count(*) FROM crawl_run_coverage WHERE crawl_run_id = {run_id}") == [(14,)]
