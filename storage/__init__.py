@@ -8,6 +8,8 @@ for Parquet exports). Entry points:
 * :class:`ArchiveRepository` — ``upsert_article``, crawl runs, ``get_record``, raw captures,
   ``replace_version_record``, ``resolve_related_links``; it never commits.
 * :func:`search`, :func:`export_records`, :func:`run_query`, :func:`archive_stats`, :func:`ingest`.
+* ``storage.locks`` (one crawl per site at a time) and ``storage.health`` (coverage per run and
+  field, a site's runs, the coverage-drop rule).
 * :class:`StorageError` (one line, for users) and :class:`InvalidRecord` (names the field).
 """
 
