@@ -8,6 +8,7 @@ parsed tree: no network, no storage.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from newscrawl.extraction.structured import (
     microdata_value,
     types_of,
 )
-from newscrawl.extraction.text import classes_and_id, normalize_space, text_of
+from newscrawl.extraction.text import BLOCK_TAGS, SKIP_TAGS, classes_and_id, normalize_space, text_of
 
 __all__ = ["Metadata", "clean_author", "extract_metadata", "split_authors", "strip_site_affixes"]
 
@@ -152,8 +153,10 @@ def _names(value, depth: int = 0) -> list[tuple[str, bool]]:
 _SEPARATORS = re.compile(r"\s+(?:[|\-–—·•»«~/:]|::|\|\|)\s+|\s+[|–—·•»«]|[|–—·•»«]\s+")
 
 
+@functools.lru_cache(maxsize=8192)
 def _fold(s: str) -> str:
-    """Lower-case, accents and punctuation removed: for comparisons only."""
+    """Lower-case, accents and punctuation removed: for comparisons only (cached: the same site
+    names and titles are folded again and again)."""
     s = unicodedata.normalize("NFKD", s.casefold())
     return "".join(ch for ch in s if ch.isalnum())
 
@@ -712,8 +715,125 @@ _BYLINE_INSIDE = re.compile(r"(?:^|\s)(?:by|par|von|door|por)\s+(?=\w)", re.I)
 _BYLINE_TEXT = re.compile(r"^\s*(?:par|by|von|door|por|di|written by|posted by|text:|texte\s*:)\s+\S", re.I)
 
 
+class _Index:
+    """What the extractor's whole-page queries select, gathered in one pass over the page (each XPath
+    query walks the whole tree on its own): the lists are in page order, as the queries return them."""
+
+    __slots__ = ("h1s", "itemprops", "links", "metas", "scripts", "times", "titles")
+
+    def __init__(self, root) -> None:
+        scripts, metas, links, titles, h1s, itemprops, times = [], [], [], [], [], [], []
+        for el in root.iter(etree.Element):
+            tag = el.tag
+            if tag in _INDEXED_TAGS:
+                keys = el.keys()
+                if tag == "script":
+                    scripts.append(el)  # //script[...ld+json...]: the type is read by json_ld_objects
+                elif tag == "meta":
+                    metas.append(el)  # //meta
+                elif tag == "a" or tag == "link":
+                    if "rel" in keys and "href" in keys:
+                        links.append(el)  # //link[@rel][@href] | //a[@rel][@href]
+                elif tag == "time":
+                    times.append(el)  # //time | //abbr[@class][@title]
+                elif tag == "abbr":
+                    if "class" in keys and "title" in keys:
+                        times.append(el)
+                elif tag == "h1":
+                    h1s.append(el)  # //h1
+                else:
+                    titles.append(el)  # //title
+                if "itemprop" in keys:
+                    itemprops.append(el)
+            elif el.get("itemprop") is not None:
+                itemprops.append(el)  # //*[@itemprop]
+        self.scripts, self.metas, self.links, self.titles = scripts, metas, links, titles
+        self.h1s, self.itemprops, self.times = h1s, itemprops, times
+
+
+def _marks(scope) -> list:
+    """The elements of .//@class | .//@id | .//@itemtype (from `scope`) whose value, lower-cased,
+    says byline, author, date, meta ... or breadcrumb, in page order."""
+    out = []
+    mark = _MARK_SCAN.search
+    mark_cache = _MARK_CLASS
+    for el in scope.iter(etree.Element):
+        keys = el.keys()
+        if not keys:
+            continue
+        hit = False
+        if "class" in keys:
+            cls = el.get("class")
+            hit = mark_cache.get(cls)
+            if hit is None:
+                if len(mark_cache) > 50_000:
+                    mark_cache.clear()
+                hit = mark_cache[cls] = mark(cls.lower()) is not None
+        if not hit and "id" in keys:
+            hit = mark(el.get("id").lower()) is not None
+        if not hit and "itemtype" in keys:
+            hit = mark(el.get("itemtype").lower()) is not None
+        if hit:
+            out.append(el)
+    return out
+
+
+_LABEL_TEXTS = etree.XPath("//body//text()[contains(., ':')][string-length(normalize-space(.)) < 16]")
+_LABEL_TEXTS_IN = etree.XPath("descendant::text()[contains(., ':')][string-length(normalize-space(.)) < 16]")
+_INDEXED_TAGS = frozenset(("script", "meta", "a", "link", "time", "abbr", "h1", "title"))
+_MARK_CLASS: dict[str, bool] = {}  # class attribute -> _MARK_SCAN finds it (a pure function of the string)
+
+
 def _text(el, limit: int = 300) -> str:
-    t = text_of(el)
+    """text_of(el) when it is at most `limit` characters long, else "" (a long text is not read
+    through: once the part read is longer, the whole is)."""
+    tag = el.tag
+    if not isinstance(tag, str) or tag in SKIP_TAGS:
+        return ""
+    if not len(el):
+        t = normalize_space(el.text)
+        return t if len(t) <= limit else ""
+    parts: list[str] = []
+    append = parts.append
+    block = tag in BLOCK_TAGS
+    if block:
+        append(" ")
+    if el.text:
+        append(el.text)
+    walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
+    next(walker)  # el itself
+    spaced = [block]  # per open element: a block whose end adds a space
+    size, check_at = 0, limit
+    for event, node in walker:
+        if event == "start":
+            tag = node.tag
+            if tag in SKIP_TAGS:
+                walker.skip_subtree()
+                spaced.append(False)  # nothing of it but its tail
+                continue
+            block = tag in BLOCK_TAGS
+            spaced.append(block)
+            if block:
+                append(" ")
+            text = node.text
+            if text:
+                append(text)
+                size += len(text)
+        else:
+            if event == "end":
+                if spaced.pop():
+                    append(" ")
+                if node is el:
+                    break
+            tail = node.tail
+            if tail:
+                append(tail)
+                size += len(tail)
+        if size > check_at:
+            if len(normalize_space("".join(parts))) > limit:
+                return ""
+            check_at = size + limit
+    t = normalize_space("".join(parts))
     return t if len(t) <= limit else ""
 
 
@@ -722,14 +842,24 @@ class _Extractor:
         self.root = root
         self.url = url or ""
         self.now = now
-        self.objects = json_ld_objects(root)
-        self.meta = meta_properties(root)
+        # one pass over the page for what the queries below select; only from the page's root element
+        # (an XPath "//" from an element inside a page reads the whole page)
+        index = self.index = _Index(root) if root.getparent() is None else None
+        if index is not None:
+            self.objects = json_ld_objects(root, scripts=index.scripts)
+            self.meta = meta_properties(root, metas=index.metas)
+        else:
+            self.objects = json_ld_objects(root)
+            self.meta = meta_properties(root)
         self._micro: dict[str, list] | None = None
         self._marked: list[tuple] | None = None
-        try:
-            self.links = root.xpath("//link[@rel][@href] | //a[@rel][@href]")
-        except Exception:  # pragma: no cover
-            self.links = []
+        if index is not None:
+            self.links = index.links
+        else:
+            try:
+                self.links = root.xpath("//link[@rel][@href] | //a[@rel][@href]")
+            except Exception:  # pragma: no cover
+                self.links = []
         self.head_title = ""
         self._h1s: list | None = None
         self._byline_elements: list | None = None
@@ -749,7 +879,11 @@ class _Extractor:
     @property
     def h1s(self) -> list:
         if self._h1s is None:
-            self._h1s = self.root.xpath("//body//h1") or self.root.xpath("//h1")
+            if self.index is not None:
+                h1s = self.index.h1s
+                self._h1s = [h for h in h1s if _in_body(h)] or list(h1s)
+            else:
+                self._h1s = self.root.xpath("//body//h1") or self.root.xpath("//h1")
         return self._h1s
 
     @property
@@ -758,7 +892,7 @@ class _Extractor:
         if self._micro is None:
             self._micro = {}
             try:
-                elements = self.root.xpath("//*[@itemprop]")
+                elements = self.index.itemprops if self.index is not None else self.root.xpath("//*[@itemprop]")
             except Exception:  # pragma: no cover
                 elements = []
             for el in elements:
@@ -774,23 +908,29 @@ class _Extractor:
         pages without JSON-LD or <meta> answers need it. Matching the attribute strings first keeps
         element proxies to the few that match."""
         if self._marked is None:
-            try:
-                values = self._scan_scope().xpath(".//@class | .//@id | .//@itemtype")
-            except Exception:  # pragma: no cover
-                values = []
-            search = _MARK_SCAN.search
             marked = self._marked = []
-            seen: set = set()
-            for v in values:
-                if search(v.lower()):
-                    el = v.getparent()
-                    if el is not None and el not in seen:
-                        seen.add(el)
-                        key = classes_and_id(el)
-                        itemtype = el.get("itemtype")
-                        if itemtype and "breadcrumb" in itemtype.lower():
-                            key += " breadcrumb"
-                        marked.append((el, key))
+            if self.index is not None:
+                elements = _marks(self._scan_scope())
+            else:
+                try:
+                    values = self._scan_scope().xpath(".//@class | .//@id | .//@itemtype")
+                except Exception:  # pragma: no cover
+                    values = []
+                search = _MARK_SCAN.search
+                elements = []
+                seen: set = set()
+                for v in values:
+                    if search(v.lower()):
+                        el = v.getparent()
+                        if el is not None and el not in seen:
+                            seen.add(el)
+                            elements.append(el)
+            for el in elements:
+                key = classes_and_id(el)
+                itemtype = el.get("itemtype")
+                if itemtype and "breadcrumb" in itemtype.lower():
+                    key += " breadcrumb"
+                marked.append((el, key))
         return self._marked
 
     def _scan_scope(self):
@@ -825,7 +965,9 @@ class _Extractor:
         empty instead of losing the others."""
         md = Metadata(jsonld=self.objects)
         safe = _safe
-        titles = safe(lambda: self.root.xpath("//title"), [])
+        titles = (
+            self.index.titles if self.index is not None else safe(lambda: self.root.xpath("//title"), [])
+        )
         self.head_title = safe(lambda: text_of(titles[0]), "") if titles else ""
         md.canonical_url = safe(self.canonical, None)
         page_keys = {_url_key(self.url.split("#")[0]), _url_key(md.canonical_url)} - {""}
@@ -1254,11 +1396,11 @@ class _Extractor:
         h1 = self.title_h1
         order: list = []
         if h1 is not None:
-            try:
-                after = h1.xpath("following::text()[normalize-space()][position() <= 40]")
-                before = h1.xpath("preceding::text()[normalize-space()][position() <= 8]")[::-1]
-            except Exception:  # pragma: no cover
-                after, before = [], []
+            # following::text()[normalize-space()][position() <= 40] and the 8 nearest of
+            # preceding::text()[normalize-space()], walked from the h1 instead of queried (the axes
+            # span the whole page)
+            after = _following_texts(h1, 40)
+            before = _preceding_texts(h1, 8)
             for i in range(max(len(after), len(before))):
                 if i < len(after):
                     order.append(after[i])
@@ -1285,9 +1427,11 @@ class _Extractor:
     def _labelled_authors(self) -> list[str]:
         """'Autor: Peter Maahn', 'Author: X', 'Texte : X' with the label in its own element."""
         try:
-            nodes = self.root.xpath(
-                "//body//text()[contains(., ':')][string-length(normalize-space(.)) < 16]"
-            )
+            bodies = list(self.root.iter("body")) if self.index is not None else None
+            if bodies is not None and len(bodies) == 1:
+                nodes = _LABEL_TEXTS_IN(bodies[0])  # the same nodes, from the one <body>
+            else:
+                nodes = _LABEL_TEXTS(self.root)
         except Exception:  # pragma: no cover
             return []
         for node in nodes:
@@ -1409,7 +1553,9 @@ class _Extractor:
     def times(self) -> list:
         t = getattr(self, "_times", None)
         if t is None:
-            t = self._times = self.root.xpath("//time | //abbr[@class][@title]")
+            t = self._times = (
+                self.index.times if self.index is not None else self.root.xpath("//time | //abbr[@class][@title]")
+            )
         return t
 
     def _time_kind(self, el) -> str | None:
@@ -1513,22 +1659,9 @@ class _Extractor:
     def _near_title_date(self) -> _DateHit | None:
         """A date in the short texts right after (or just before) the headline: the dateline that
         most templates put under the h1 ('21. Jan 2022 // Dominik Ricker', 'am 20.09.2020')."""
-        h1 = self.title_h1
-        if h1 is None:
+        if self.title_h1 is None:
             return None
-        try:
-            after = h1.xpath("following::text()[normalize-space()][position() <= 40]")
-            before = h1.xpath("preceding::text()[normalize-space()][position() <= 8]")
-        except Exception:  # pragma: no cover
-            return None
-        order = []
-        before = before[::-1]  # nearest first
-        for i in range(max(len(after), len(before))):
-            if i < len(after):
-                order.append(after[i])
-            if i < 3 and i < len(before):
-                order.append(before[i])
-        for node in order:
+        for node in self._near_texts():  # the same text nodes, in the same order
             if True:
                 parent = node.getparent()
                 if parent is not None and getattr(node, "is_tail", False):
@@ -1857,14 +1990,119 @@ def _inside_comments(el) -> bool:
     p = el.getparent()
     depth = 0
     while p is not None and depth < 12:
-        if (
-            isinstance(p.tag, str)
-            and (p.get("class") or p.get("id"))
-            and _COMMENTS_AREA.search(classes_and_id(p))
-        ):
-            return True
+        if isinstance(p.tag, str):
+            cls, ident = p.get("class"), p.get("id")
+            if (cls or ident) and _comments_named(cls, ident):
+                return True
         p = p.getparent()
         depth += 1
+    return False
+
+
+@functools.lru_cache(maxsize=8192)
+def _comments_named(cls: str | None, ident: str | None) -> bool:
+    """_COMMENTS_AREA in classes_and_id of an element with this class and id."""
+    return _COMMENTS_AREA.search(f"{cls or ''} {ident or ''}".lower()) is not None
+
+
+class _TextNode(str):
+    """A text node as an XPath query returns it: the string, getparent() (the element whose text or
+    tail it is) and is_tail."""
+
+    __slots__ = ("_parent", "is_tail")
+
+    def __new__(cls, text: str, parent, is_tail: bool):
+        node = super().__new__(cls, text)
+        node._parent = parent
+        node.is_tail = is_tail
+        return node
+
+    def getparent(self):
+        return self._parent
+
+
+_XPATH_SPACE = " \t\n\r"  # what XPath's normalize-space() strips
+
+
+def _following_texts(el, limit: int) -> list:
+    """following::text()[normalize-space()][position() <= limit] of `el`, in page order."""
+    out: list = []
+    node = el
+    while node is not None:
+        tail = node.tail
+        if tail and tail.strip(_XPATH_SPACE):
+            out.append(_TextNode(tail, node, True))
+            if len(out) >= limit:
+                return out
+        sib = node.getnext()
+        while sib is not None:
+            if isinstance(sib.tag, str):
+                for event, n in etree.iterwalk(sib, events=("start", "end", "comment", "pi")):
+                    if event == "start":
+                        t, is_tail = n.text, False
+                    elif n is sib:
+                        continue  # its tail comes below
+                    else:
+                        t, is_tail = n.tail, True
+                    if t and t.strip(_XPATH_SPACE):
+                        out.append(_TextNode(t, n, is_tail))
+                        if len(out) >= limit:
+                            return out
+            tail = sib.tail
+            if tail and tail.strip(_XPATH_SPACE):
+                out.append(_TextNode(tail, sib, True))
+                if len(out) >= limit:
+                    return out
+            sib = sib.getnext()
+        node = node.getparent()
+    return out
+
+
+def _preceding_texts(el, limit: int) -> list:
+    """The `limit` nearest of preceding::text()[normalize-space()] of `el`, nearest first."""
+    out: list = []
+    node = el
+    while node is not None:
+        sib = node.getprevious()
+        while sib is not None:
+            # sib's tail, then its subtree's text nodes backwards
+            stack: list = [(sib, True)]
+            while stack:
+                n, tail_first = stack.pop()
+                if tail_first:
+                    t = n.tail
+                    if t and t.strip(_XPATH_SPACE):
+                        out.append(_TextNode(t, n, True))
+                        if len(out) >= limit:
+                            return out
+                    if isinstance(n.tag, str):
+                        stack.append((n, False))  # its own text, after its children (backwards)
+                        stack.extend((c, True) for c in n)  # popped last child first
+                else:
+                    t = n.text
+                    if t and t.strip(_XPATH_SPACE):
+                        out.append(_TextNode(t, n, False))
+                        if len(out) >= limit:
+                            return out
+            sib = sib.getprevious()
+        parent = node.getparent()
+        if parent is not None:
+            t = parent.text
+            if t and t.strip(_XPATH_SPACE):
+                out.append(_TextNode(t, parent, False))
+                if len(out) >= limit:
+                    return out
+        node = parent
+    return out
+
+
+def _in_body(el) -> bool:
+    """True for an element inside a <body> (//body//h1)."""
+    p = el.getparent()
+    while p is not None:
+        if p.tag == "body":
+            return True
+        p = p.getparent()
     return False
 
 

@@ -22,6 +22,7 @@ __all__ = [
 ]
 
 _JSONLD_XPATH = "//script[contains(translate(@type, 'JSONLDAP', 'jsonldap'), 'ld+json')]"
+_JSONLD_LOWER = str.maketrans("JSONLDAP", "jsonldap")  # the query's translate()
 
 _COMMENT_WRAPPERS = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -145,18 +146,22 @@ def _index_nodes(value, index: dict[str, dict], depth: int = 0) -> None:
             _index_nodes(v, index, depth + 1)
 
 
-def json_ld_objects(root) -> list[dict]:
+def json_ld_objects(root, scripts: list | None = None) -> list[dict]:
     """Every JSON-LD object of the page, in page order, with @graph flattened.
 
     Values that are bare references ({"@id": ...}) to a node defined elsewhere on the page are
     replaced by a shallow copy of that node (whose own references stay unresolved, so the result has
-    no cycles and stays JSON-serializable).
+    no cycles and stays JSON-serializable). `scripts`: the page's <script> elements when the caller
+    has them (same result as the query, without another pass over the page).
     """
     objects: list[dict] = []
-    try:
-        scripts = root.xpath(_JSONLD_XPATH)
-    except Exception:  # pragma: no cover - a root that is not an element
-        return objects
+    if scripts is not None:
+        scripts = [s for s in scripts if "ld+json" in (s.get("type") or "").translate(_JSONLD_LOWER)]
+    else:
+        try:
+            scripts = root.xpath(_JSONLD_XPATH)
+        except Exception:  # pragma: no cover - a root that is not an element
+            return objects
     for script in scripts:
         raw = script.text
         if raw is None and len(script):
@@ -234,17 +239,18 @@ def first_value(value) -> str | None:
     return None
 
 
-def meta_properties(root) -> dict[str, list[str]]:
+def meta_properties(root, metas: list | None = None) -> dict[str, list[str]]:
     """<meta> values by lower-cased key (property, name, itemprop or http-equiv), in page order.
 
     Covers og:*, article:*, twitter:*, name=..., itemprop=... and http-equiv=...; values are
     whitespace-normalized and empty ones dropped.
     """
     props: dict[str, list[str]] = {}
-    try:
-        metas = root.xpath("//meta")
-    except Exception:  # pragma: no cover
-        return props
+    if metas is None:
+        try:
+            metas = root.xpath("//meta")
+        except Exception:  # pragma: no cover
+            return props
     for meta in metas:
         get = meta.get
         content = get("content")
