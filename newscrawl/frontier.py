@@ -17,6 +17,8 @@ What scrapy-redis does not do, and this module adds:
   (SIGKILL, machine lost) its key expires and any other worker puts its leases back in the queue,
   bypassing the duplicate filter that already holds their fingerprints. A comment-page request
   carries its article's partial record in its meta, so a re-delivered one continues the chain.
+  A new request is marked seen and queued in one step too: scrapy-redis does it in two, and a
+  worker killed in between would leave a fingerprint whose request is nowhere.
 * **A shared end.** A worker whose engine runs dry while others still work does not quit: it waits
   and polls. The job is over when the queue is empty, no worker holds a lease and every live worker
   is idle; the worker that sees this marks the job done and clears its duplicate filter, and every
@@ -31,6 +33,8 @@ Scrapy has no public hook for "the engine is done with this request", so :class:
 wraps the engine slot's ``remove_request`` (checked at start; a Scrapy that changed it is refused
 with a clear error rather than losing requests silently).
 
+A Redis blip of a second or two is ridden out (client retries; every script is safe to re-send); a
+Redis gone for good stops the worker with ``frontier_unavailable``, its leases left for the others.
 Requests are pickled into Redis (scrapy-redis's serializer): keep Redis private to the workers.
 """
 
