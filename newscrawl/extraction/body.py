@@ -344,6 +344,8 @@ def _text_length(element) -> int:
 
 
 def _link_density(element, total: int | None = None) -> float:
+    if next(element.iterdescendants("a"), None) is None:  # most paragraphs: no link, no query
+        return 0.0
     if total is None:
         total = _text_length(element)
     if not total:
