@@ -30,8 +30,9 @@ import os
 import re
 import socket
 import uuid
+from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from newscrawl import __version__
@@ -68,13 +69,19 @@ DEFAULT_LOCK_HEARTBEAT = 60.0
 def extractor_version() -> str:
     """``newscrawl-VERSION+HASH``: the package version and a short hash of the extraction code, so
     runs made with a changed extractor are told apart even when the version number is not bumped."""
-    import newscrawl.extraction
-
-    root = Path(newscrawl.extraction.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    # importlib.resources reads the sources from a zipped egg too (scrapyd runs the project from one).
+    for name, source in sorted(_python_sources(resources.files("newscrawl.extraction"), "")):
+        digest.update(name.encode() + b"\0" + source)
     return f"newscrawl-{__version__}+{digest.hexdigest()[:8]}"
+
+
+def _python_sources(folder: Any, prefix: str) -> Iterator[tuple[str, bytes]]:
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            yield from _python_sources(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(".py"):
+            yield f"{prefix}{entry.name}", entry.read_bytes()
 
 
 def lock_holder(job: str | None) -> str:
