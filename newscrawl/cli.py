@@ -644,9 +644,13 @@ def report(db_url, site, runs, html_file) -> None:
         html_file.write_text(render_html(reports, database=database), encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot write {html_file}: {exc.strerror}") from None
-    warnings = sum(len(r.drops) for r in reports)
+    counts = {
+        "site": len(reports),
+        "run": sum(len(r.runs) for r in reports),
+        "warning": sum(len(r.drops) for r in reports),
+    }
     click.echo(
-        f"{html_file}: {len(reports)} sites, {sum(len(r.runs) for r in reports)} runs, {warnings} warnings",
+        f"{html_file}: " + ", ".join(f"{n} {name}{'' if n == 1 else 's'}" for name, n in counts.items()),
         err=True,
     )
 

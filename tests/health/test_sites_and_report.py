@@ -249,7 +249,7 @@ def test_the_html_report_is_one_self_contained_file(history: History, tmp_path: 
     result = newscrawl("report", "--db", history.db, "--html", str(path))
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert result.stderr == f"{path}: 2 sites, 10 runs, 1 warnings\n"
+    assert result.stderr == f"{path}: 2 sites, 10 runs, 1 warning\n"
     page = path.read_text(encoding="utf-8")
     document = lxml.html.fromstring(page)
     # Nothing to fetch: no script, no stylesheet link, no image or frame, only in-page anchors.
