@@ -13,7 +13,7 @@ from newscrawl.extraction.body import (
 )
 from newscrawl.extraction.comments import extract_comments
 from newscrawl.extraction.dates import default_timezone, parse_date, to_iso
-from newscrawl.extraction.document import NotHTMLError, parse_document
+from newscrawl.extraction.document import Document, NotHTMLError, parse_document
 from newscrawl.extraction.language import detect_language
 from newscrawl.extraction.metadata import Metadata, extract_metadata, split_authors
 from newscrawl.extraction.text import clean_text, normalize_space, prepare_tree, text_of
@@ -52,6 +52,16 @@ def extract_article(
         document = parse_document(html, url, content_type)
     except NotHTMLError as exc:
         raise ExtractionError(str(exc)) from None
+    return extract_parsed_article(document, fetched_at=now, profile=profile)
+
+
+def extract_parsed_article(
+    document: Document, *, fetched_at: datetime | str | None = None, profile: SiteProfile | None = None
+) -> Article:
+    """:func:`extract_article` of a page already parsed by ``parse_document`` (the crawler reads links
+    from the same parse). It prunes the document's tree: parse the page again to read it intact."""
+    now = parse_fetched_at(fetched_at)
+    url = document.url
     if profile is None:
         profile = profile_for_url(url)
     root = document.root
@@ -202,4 +212,4 @@ def _apply_overrides(article: Article, values: dict) -> None:
         article.modified_at, article.modified_raw = values["modified"]
 
 
-__all__ = ["ExtractionError", "Metadata", "extract_article", "parse_fetched_at"]
+__all__ = ["ExtractionError", "Metadata", "extract_article", "extract_parsed_article", "parse_fetched_at"]

@@ -18,7 +18,8 @@ from functools import cache
 from typing import Any
 
 from newscrawl.discovery import ListingLinks, SiteScope, listing_links, page_kind
-from newscrawl.extraction import ExtractionError, extract_article
+from newscrawl.extraction import ExtractionError
+from newscrawl.extraction.article import extract_parsed_article
 from newscrawl.extraction.comments import comment_page_urls
 from newscrawl.extraction.document import NotHTMLError, parse_document
 from newscrawl.sites import SiteProfile, get_profile
@@ -61,26 +62,32 @@ def read_page(
     then the extractor (a long body under a headline is an article)."""
     scope = SiteScope(domains)
     try:
-        root = parse_document(body, url, content_type).root
+        document = parse_document(body, url, content_type)
     except NotHTMLError as error:
         return PageReading("unreadable", problem=f"unreadable page ({error})")
+    root = document.root
     if verdict is None:
         verdict, _why = page_kind(root, url)
     if verdict == "listing":
         return PageReading("listing", links=listing_links(root, url, scope))
     comment_pages = [u for u in comment_page_urls(root, url) if scope.contains(u)]
     try:
-        article = extract_article(
-            body, url, fetched_at=fetched_at, content_type=content_type, profile=_profile(profile)
-        )
+        # One parse for both: the links above are read first, since extraction prunes the tree.
+        article = extract_parsed_article(document, fetched_at=fetched_at, profile=_profile(profile))
     except ExtractionError as error:
         if verdict == "article":
             return PageReading("unreadable", problem=f"no article extracted ({error})")
-        return PageReading("listing", links=listing_links(root, url, scope))
+        return _listing_after_all(body, url, content_type, scope)
     if verdict is None and (not article.title or len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS):
-        # extract_article prunes the tree it parsed itself: ours is intact for the links.
-        return PageReading("listing", links=listing_links(root, url, scope))
+        return _listing_after_all(body, url, content_type, scope)
     return PageReading("article", record=article.to_dict(), comment_pages=comment_pages)
+
+
+def _listing_after_all(body: bytes, url: str, content_type: str | None, scope: SiteScope) -> PageReading:
+    """A page that gave no article: its links, from a fresh parse (extraction pruned the first one's
+    tree; this is rare enough that parsing again costs less than copying every tree up front)."""
+    root = parse_document(body, url, content_type).root
+    return PageReading("listing", links=listing_links(root, url, scope))
 
 
 def read_comment_page(
@@ -94,13 +101,11 @@ def read_comment_page(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The comments of one comment page and the comment pages it links to; ExtractionError if unreadable."""
     try:
-        root = parse_document(body, url, content_type).root
+        document = parse_document(body, url, content_type)
     except NotHTMLError as error:
         raise ExtractionError(str(error)) from None
-    more = [u for u in comment_page_urls(root, url) if SiteScope(domains).contains(u)]
-    page = extract_article(
-        body, url, fetched_at=fetched_at, content_type=content_type, profile=_profile(profile)
-    )
+    more = [u for u in comment_page_urls(document.root, url) if SiteScope(domains).contains(u)]
+    page = extract_parsed_article(document, fetched_at=fetched_at, profile=_profile(profile))
     return page.to_dict()["comments"], more
 
 

@@ -1,0 +1,94 @@
+"""The page readers of the spider give what separate parses and ``extract_article`` give."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newscrawl.discovery import SiteScope, listing_links, page_kind
+from newscrawl.extraction import ExtractionError, extract_article
+from newscrawl.extraction.comments import comment_page_urls
+from newscrawl.extraction.document import NotHTMLError, parse_document
+from newscrawl.spiders.reading import MIN_UNDECLARED_ARTICLE_CHARS, read_comment_page, read_page
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PAGES = sorted(
+    path
+    for folder in ("golden", "comments", "crawl", "metadata")
+    for path in (FIXTURES / folder).rglob("*.html")
+)
+FETCHED_AT = datetime(2024, 5, 3, 10, 0, tzinfo=UTC)
+CONTENT_TYPE = "text/html; charset=utf-8"
+URL = "https://www.example-news.test/2024/05/une-page/"
+DOMAINS = ("example-news.test",)
+
+
+def reference_read_page(body: bytes, verdict: str | None) -> tuple:
+    """What read_page gave when it parsed once for links and let extract_article parse again."""
+    scope = SiteScope(DOMAINS)
+    try:
+        root = parse_document(body, URL, CONTENT_TYPE).root
+    except NotHTMLError:
+        return ("unreadable",)
+    if verdict is None:
+        verdict, _why = page_kind(root, URL)
+    if verdict == "listing":
+        return ("listing", listing_links(root, URL, scope))
+    comment_pages = [u for u in comment_page_urls(root, URL) if scope.contains(u)]
+    try:
+        article = extract_article(body, URL, fetched_at=FETCHED_AT, content_type=CONTENT_TYPE)
+    except ExtractionError:
+        return ("unreadable",) if verdict == "article" else ("listing", listing_links(root, URL, scope))
+    if verdict is None and (not article.title or len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS):
+        return ("listing", listing_links(root, URL, scope))
+    return ("article", article.to_dict(), comment_pages)
+
+
+def reading(body: bytes, verdict: str | None) -> tuple:
+    result = read_page(
+        body,
+        URL,
+        content_type=CONTENT_TYPE,
+        fetched_at=FETCHED_AT,
+        profile=None,
+        domains=DOMAINS,
+        verdict=verdict,
+    )
+    if result.kind == "unreadable":
+        return ("unreadable",)
+    if result.kind == "listing":
+        return ("listing", result.links)
+    return ("article", result.record, result.comment_pages)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_read_page_and_read_comment_page_match_separate_parses(page: Path) -> None:
+    body = page.read_bytes()
+    for verdict in (None, "article", "listing"):
+        assert reading(body, verdict) == reference_read_page(body, verdict), verdict
+    try:
+        expected = extract_article(body, URL, fetched_at=FETCHED_AT, content_type=CONTENT_TYPE)
+    except ExtractionError:
+        with pytest.raises(ExtractionError):
+            read_comment_page(
+                body, URL, content_type=CONTENT_TYPE, fetched_at=FETCHED_AT, profile=None, domains=DOMAINS
+            )
+        return
+    comments, more = read_comment_page(
+        body, URL, content_type=CONTENT_TYPE, fetched_at=FETCHED_AT, profile=None, domains=DOMAINS
+    )
+    assert comments == expected.to_dict()["comments"]
+    root = parse_document(body, URL, CONTENT_TYPE).root
+    assert more == [u for u in comment_page_urls(root, URL) if SiteScope(DOMAINS).contains(u)]
+
+
+def test_a_page_that_is_no_article_after_all_gives_its_links() -> None:
+    listing = (
+        "<html><body><h1>Actualités</h1><ul>"
+        + "".join(f'<li><a href="/2024/05/article-{i}/">Article {i}</a></li>' for i in range(5))
+        + "</ul></body></html>"
+    ).encode()
+    assert reading(listing, None)[0] == "listing"
+    assert reading(listing, None) == reference_read_page(listing, None)
