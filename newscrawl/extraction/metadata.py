@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -784,15 +785,42 @@ _INDEXED_TAGS = frozenset(("script", "meta", "a", "link", "time", "abbr", "h1", 
 _MARK_CLASS: dict[str, bool] = {}  # class attribute -> _MARK_SCAN finds it (a pure function of the string)
 
 
+class _Memo(threading.local):
+    """Per-call cache of _text (element -> (text, or None when longer than the limit it was read
+    with, that limit)), set by extract_metadata for one page; thread-local."""
+
+    texts: dict | None = None
+
+
+_memo = _Memo()
+
+
 def _text(el, limit: int = 300) -> str:
     """text_of(el) when it is at most `limit` characters long, else "" (a long text is not read
     through: once the part read is longer, the whole is)."""
+    memo = _memo.texts
+    if memo is None:
+        return _read_text(el, limit) or ""
+    got = memo.get(el)
+    if got is not None:
+        text, read_limit = got
+        if text is not None:
+            return text if len(text) <= limit else ""
+        if limit <= read_limit:
+            return ""  # longer than read_limit, so than limit
+    text = _read_text(el, limit)
+    memo[el] = (text, limit)
+    return text or ""
+
+
+def _read_text(el, limit: int) -> str | None:
+    """text_of(el), or None when it is longer than `limit`."""
     tag = el.tag
     if not isinstance(tag, str) or tag in SKIP_TAGS:
         return ""
     if not len(el):
         t = normalize_space(el.text)
-        return t if len(t) <= limit else ""
+        return t if len(t) <= limit else None
     parts: list[str] = []
     append = parts.append
     block = tag in BLOCK_TAGS
@@ -831,10 +859,10 @@ def _text(el, limit: int = 300) -> str:
                 size += len(tail)
         if size > check_at:
             if len(normalize_space("".join(parts))) > limit:
-                return ""
+                return None
             check_at = size + limit
     t = normalize_space("".join(parts))
-    return t if len(t) <= limit else ""
+    return t if len(t) <= limit else None
 
 
 class _Extractor:
@@ -2117,7 +2145,10 @@ def extract_metadata(root, *, url: str, now: datetime | None = None) -> Metadata
     """The article's metadata from a parsed page (`Document.root`). Never raises on odd input."""
     if root is None or not isinstance(getattr(root, "tag", None), str):
         return Metadata()
+    _memo.texts = {}
     try:
         return _Extractor(root, url, now).run()
     except RecursionError:  # pragma: no cover - pathological nesting
         return Metadata()
+    finally:
+        _memo.texts = None
