@@ -9,9 +9,7 @@ only downloads, routes and writes.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -23,6 +21,7 @@ from newscrawl.extraction.article import extract_parsed_article
 from newscrawl.extraction.comments import comment_page_urls
 from newscrawl.extraction.document import NotHTMLError, parse_document
 from newscrawl.sites import SiteProfile, get_profile
+from newscrawl.spiders.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -115,25 +114,20 @@ def _warm_up() -> None:
 
 
 class PageReader:
-    """Runs the reading functions here (``workers=0``) or in a pool of worker processes."""
+    """Runs the reading functions here (``workers=0``) or in worker processes (:mod:`.workers`)."""
 
     def __init__(self, workers: int = 0) -> None:
         self.workers = max(0, workers)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = (
+            WorkerPool(self.workers, initializer=_warm_up) if self.workers else None
+        )
 
     async def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self.workers:
-            return function(*args, **kwargs)
         if self._pool is None:
-            import multiprocessing
-
-            # forkserver: never fork the crawler itself (reactor, threads, open database connections).
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_warm_up
-            )
-        return await asyncio.wrap_future(self._pool.submit(function, *args, **kwargs))
+            return function(*args, **kwargs)
+        return await self._pool.run(function, *args, **kwargs)
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.close()
             self._pool = None
