@@ -562,3 +562,20 @@ def test_to_iso():
     assert to_iso(datetime(2024, 4, 29, 8, tzinfo=timezone(timedelta(hours=5, minutes=30)))) == (
         "2024-04-29T08:00:00+05:30"
     )
+
+
+def test_a_post_number_is_not_a_day():
+    assert search_date("Reply #2 Oct. 9, 2010 at 10:30 am", language="en", now=NOW) == (
+        datetime(2010, 10, 9, 10, 30),
+        "Oct. 9, 2010 at 10:30 am",
+    )
+
+
+def test_a_date_with_its_year_beats_an_earlier_year_less_one():
+    found = search_date("Mar 27 · Posted Oct. 9, 2010", language="en", now=NOW)
+    assert found is not None and found[0].date().isoformat() == "2010-10-09"
+
+
+def test_year_less_date_still_found_alone():
+    found = search_date("Publié le 10 juillet à 14h", language="fr", now=NOW)
+    assert found is not None and (found[0].month, found[0].day, found[0].hour) == (7, 10, 14)

@@ -599,6 +599,7 @@ class _Hit:
     start: int
     end: int
     value: datetime | None  # None: a date we recognise but cannot or must not resolve
+    inferred_year: bool = False  # "29 avril" read as the last such day: any date with its year beats it
 
 
 def _trimmed_end(m: re.Match, when: _Time | None) -> int:
@@ -643,6 +644,8 @@ def _textual(m: re.Match, ctx: _Context, first: str) -> _Hit | None:
     if not 1 <= day <= 31:
         return None
     start, lead = _start_and_lead(m, first)
+    if first == "day" and m.string[m.start("day") - 1 : m.start("day")] == "#":
+        return None  # "Reply #2 Oct. 9, 2010": a post number, not a day
     tail = _tail_time(m)
     when = tail or lead
     end = _trimmed_end(m, tail)
@@ -652,9 +655,8 @@ def _textual(m: re.Match, ctx: _Context, first: str) -> _Hit | None:
         year = _infer_year(month, day, ctx)
         if year is None:
             return None
-    else:
-        year = int(year_text)
-    return _Hit(start, end, _absolute(year, month, day, when, ctx))
+        return _Hit(start, end, _absolute(year, month, day, when, ctx), inferred_year=True)
+    return _Hit(start, end, _absolute(int(year_text), month, day, when, ctx))
 
 
 def _day_month(m: re.Match, ctx: _Context) -> _Hit | None:
@@ -708,9 +710,8 @@ def _cjk(m: re.Match, ctx: _Context) -> _Hit | None:
         year = _infer_year(month, day, ctx)
         if year is None:
             return None
-    else:
-        year = int(m.group("year"))
-    return _Hit(m.start(), end, _absolute(year, month, day, when, ctx))
+        return _Hit(m.start(), end, _absolute(year, month, day, when, ctx), inferred_year=True)
+    return _Hit(m.start(), end, _absolute(int(m.group("year")), month, day, when, ctx))
 
 
 def _shift_months(value: datetime, months: int) -> datetime:
@@ -861,14 +862,20 @@ def _all_hits(text: str, ctx: _Context) -> list[_Hit]:
 
 
 def _first_hit(text: str, ctx: _Context) -> _Hit | None:
-    best = None
+    """The earliest date in the text; a year-less one only when no date states its year."""
+    best = year_less = None
     for rule in _RULES:
         for hit in _hits(*rule, text, ctx):
-            if hit.value is not None:
-                if best is None or (hit.start, -hit.end) < (best.start, -best.end):
-                    best = hit
-                break
-    return best
+            if hit.value is None:
+                continue
+            if hit.inferred_year:
+                if year_less is None or (hit.start, -hit.end) < (year_less.start, -year_less.end):
+                    year_less = hit
+                continue
+            if best is None or (hit.start, -hit.end) < (best.start, -best.end):
+                best = hit
+            break
+    return best if best is not None else year_less
 
 
 # ---------------------------------------------------------------------------------------------------
