@@ -29,7 +29,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
@@ -208,9 +208,21 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+_MIGRATION_LOCK_KEY = 0x6E657773  # any constant: the PostgreSQL advisory lock that serializes migrations
+
+
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Migrate the database to ``revision``; returns (revision before, revision after)."""
+    """Migrate the database to ``revision``; returns (revision before, revision after).
+
+    Processes opening a new archive at once (workers of a distributed crawl) migrate one at a time:
+    an advisory lock on PostgreSQL, an immediate write transaction on SQLite; whoever comes second
+    finds the schema at head and has nothing left to do.
+    """
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
     with translate_errors(engine.url), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         before = current_revision(connection)
         command.upgrade(alembic_config(connection), revision)
         return before, current_revision(connection)
