@@ -53,19 +53,28 @@ def serve(tasks: Any, results: Any, initializer: Callable[[], None] | None) -> N
             message = tasks.recv_bytes()
         except (EOFError, OSError):
             return
-        function, args, kwargs = pickle.loads(message)
         try:
+            function, args, kwargs = pickle.loads(message)
             outcome: tuple[bool, Any] = (True, function(*args, **kwargs))
         except Exception as error:  # raised again in the caller
             outcome = (False, error)
         try:
-            payload = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
-        except Exception as error:  # an exception (or result) that does not pickle
-            payload = pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
-        try:
-            results.send_bytes(payload)
+            results.send_bytes(_answer(outcome))
         except OSError:  # the crawl is gone
             return
+
+
+def _answer(outcome: tuple[bool, Any]) -> bytes:
+    """The pickled outcome; what cannot travel back arrives as a RuntimeError saying what it was."""
+    ok, value = outcome
+    try:
+        payload = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        if not ok:
+            pickle.loads(payload)  # exceptions whose __init__ wants other arguments than their args fail here
+        return payload
+    except Exception as problem:
+        what = f"{type(value).__name__}: {value}" if not ok else f"result not picklable ({problem})"
+        return pickle.dumps((False, RuntimeError(what)))
 
 
 class _Results(asyncio.Protocol):
@@ -114,9 +123,12 @@ class _Worker:
 
     def answered(self, payload: bytes) -> None:
         future = self.pending.popleft()
-        ok, value = pickle.loads(payload)
         if future.cancelled():
             return
+        try:
+            ok, value = pickle.loads(payload)
+        except Exception as error:  # a result class this process cannot rebuild
+            ok, value = False, RuntimeError(f"unreadable answer from a page reader: {error!r}")
         if ok:
             future.set_result(value)
         else:
@@ -161,7 +173,8 @@ class WorkerPool:
         """``function(*args, **kwargs)`` in the least busy worker (here when none is left)."""
         if self._starting is None:
             self._starting = asyncio.ensure_future(self._start_or_fall_back())
-        await asyncio.shield(self._starting)
+        if not self._starting.done():
+            await asyncio.shield(self._starting)
         if not self.workers:
             return function(*args, **kwargs)
         worker = min(self.workers, key=lambda w: len(w.pending))

@@ -12,6 +12,11 @@ import pytest
 from newscrawl.extraction import ExtractionError
 from newscrawl.spiders.reading import PageReader, read_comment_page
 from newscrawl.spiders.workers import WorkerGone, WorkerPool
+from storage import InvalidRecord
+
+
+def raise_invalid_record():
+    raise InvalidRecord("sections", "bad")
 
 
 def test_results_exceptions_and_order_come_back_from_the_workers():
@@ -27,6 +32,8 @@ def test_results_exceptions_and_order_come_back_from_the_workers():
             assert await pool.run(bytes, big) == big
             with pytest.raises(ValueError, match="invalid literal"):
                 await pool.run(int, "x")
+            with pytest.raises(RuntimeError, match="InvalidRecord: sections: bad"):
+                await pool.run(raise_invalid_record)  # its exception does not unpickle as such
             with pytest.raises(ExtractionError):
                 await pool.run(
                     read_comment_page,
