@@ -2,9 +2,10 @@
 
 :func:`read_page` turns an HTML page into what the spider needs to route: an article record and its
 other comment pages, or a listing's links. :func:`read_comment_page` reads one comment page. Both
-take and return plain data only (bytes, strings, dicts), so :class:`PageReader` can run them in a
-process pool (``NEWSCRAWL_READ_WORKERS``): extraction is CPU work, and the crawl's event loop then
-only downloads, routes and writes.
+take and return plain data only (bytes, strings, dicts), so :class:`PageReader` can run them in
+worker processes (``NEWSCRAWL_READ_WORKERS``, :mod:`newscrawl.spiders.workers`): extraction is CPU
+work, and the crawl's event loop then only downloads, routes and writes. Each page is parsed once:
+its links are read before extraction prunes the tree.
 """
 
 from __future__ import annotations
