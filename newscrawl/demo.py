@@ -49,7 +49,7 @@ def crawl_demo_site(db: str | None, *, port: int = 0, quiet: bool = False) -> Cr
             db=db,
             resolve={DEMO_HOST: server.base_url},
             progress=not quiet,
-            log_level="ERROR",
+            log_level="ERROR" if quiet else "WARNING",
             settings=dict(DEMO_SETTINGS),
         )
         return run_crawl(options)
