@@ -424,11 +424,11 @@ def crawl(
       newscrawl crawl blog-auto-info
       newscrawl crawl https://www.example-auto.fr/ --max-articles 50
       newscrawl crawl blog-auto-info --incremental --quiet          # cron
+      newscrawl crawl blog-auto-info --resolve blog-auto-info.com=http://127.0.0.1:8000
+      newscrawl crawl blog-auto-info --frontier redis://frontier.example:6379/0 --db postgresql+psycopg://crawler@archive.example/news
 
     Exit status: 0 done, 1 failed, 75 skipped because another run is crawling the site (it holds the
     site's lock in the archive), 130 interrupted.
-      newscrawl crawl blog-auto-info --resolve blog-auto-info.com=http://127.0.0.1:8000
-      newscrawl crawl blog-auto-info --frontier redis://frontier.example:6379/0 --db postgresql+psycopg://crawler@archive.example/news
     """
     from newscrawl.crawl import CrawlOptions
 
@@ -581,7 +581,6 @@ def _missing_sqlite_archive(db_url: str | None) -> str | None:
 def sites(db_url, as_json) -> None:
     """Site profiles and the archive's sites: last run, counts, coverage and health.
 
-    \b
     Health is OK, or a warning naming the field whose coverage fell sharply on the last run that
     read enough articles (see `newscrawl report`), or that the last run failed.
     """
