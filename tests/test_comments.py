@@ -1,9 +1,11 @@
 """Reader comments: newscrawl.extraction.comments on saved pages and minimal samples.
 
 Fixtures live in tests/fixtures/comments/:
-  blog-auto-info/  the reference WordPress mirror (www/...) and the expected comments per article
+  blog-auto-info/  the expected comments per article of the reference WordPress mirror (its pages
+                   are the golden ones, tests/fixtures/golden/blog-auto-info--*.html)
   samples/         hand-written minimal pages, one per markup family (SPIP, Drupal, microdata ...)
   corpus/          real pages copied from the shared corpus, with their URL and comment snippets
+                   (cases.json); a page the golden folder already has is read from there
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +21,7 @@ from lxml import html as lxml_html
 from newscrawl.extraction.comments import CommentsResult, comment_page_urls, extract_comments
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.text import normalize_space
+from tests.saved_pages import golden_page_for_url, saved_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "comments"
 SITE = FIXTURES / "blog-auto-info"
@@ -42,7 +44,7 @@ PAGES = {
 
 
 def site_path(url: str) -> Path:
-    return SITE / "www" / urlsplit(url).path.strip("/") / "index.html"
+    return golden_page_for_url(url)
 
 
 def root_of(path: Path, url: str):
@@ -549,7 +551,7 @@ CASES = json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))
 
 def corpus_result(case_id: str) -> CommentsResult:
     case = CASES[case_id]
-    root = root_of(CORPUS / f"{case_id}.html", case["url"])
+    root = root_of(saved_page(case_id, CORPUS), case["url"])
     return extract_comments(root, url=case["url"], language=case["language"])
 
 
