@@ -35,7 +35,8 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.locks import HeldLock, crawl_locks, ensure_site
-from storage.models import Article, Comment, CrawlRun, CrawlRunCoverage, Site
+from storage.models import Article, CrawlRun, CrawlRunCoverage, Site
+from storage.query import comment_counts_by_site
 from storage.record import site_from_url
 
 __all__ = [
@@ -382,14 +383,7 @@ def site_summaries(session: Session, rule: DropRule = DropRule()) -> list[SiteSu
             .group_by(Site.key)
         ).all()
     )
-    comments = dict(
-        session.execute(
-            select(Site.key, func.count(Comment.id))
-            .join(Article, Article.site_id == Site.id)
-            .join(Comment, Comment.article_id == Article.id)
-            .group_by(Site.key)
-        ).all()
-    )
+    comments = comment_counts_by_site(session)
     locks = crawl_locks(session)
     summaries = []
     for key in keys:

@@ -96,6 +96,18 @@ def archive_stats(archive: Archive) -> dict[str, Any]:
         return _stats(archive, session)
 
 
+def comment_counts_by_site(session: Session) -> dict[str, int]:
+    """Archived comments per site key (sites without comments are absent)."""
+    return dict(
+        session.execute(
+            select(Site.key, func.count(Comment.id))
+            .join(Article, Article.site_id == Site.id)
+            .join(Comment, Comment.article_id == Article.id)
+            .group_by(Site.key)
+        ).all()
+    )
+
+
 def _count(session: Session, model: Any, *conditions: Any) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
@@ -121,14 +133,7 @@ def _stats(archive: Archive, session: Session) -> dict[str, Any]:
         .group_by(Site.key)
         .order_by(Site.key)
     ).all()
-    comments_per_site = dict(
-        session.execute(
-            select(Site.key, func.count(Comment.id))
-            .join(Article, Article.site_id == Site.id)
-            .join(Comment, Comment.article_id == Article.id)
-            .group_by(Site.key)
-        ).all()
-    )
+    comments_per_site = comment_counts_by_site(session)
     last_run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).one_or_none()
     size = None
     if archive.backend == "sqlite" and archive.url.database:
