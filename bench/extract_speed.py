@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def pages_of(source: Path) -> list[dict]:
     if (source / "cases").is_dir():
         cases = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((source / "cases").glob("*.json"))]
-        return [{"path": str(source / c["page"]), "url": c["url"], "fetched_at": c.get("fetched_at")} for c in cases]
+        return [
+            {"path": str(source / c["page"]), "url": c["url"], "fetched_at": c.get("fetched_at")}
+            for c in cases
+        ]
     items = []
     for page in sorted(source.glob("*.html")):
         spec = page.with_suffix(".json")
@@ -69,8 +72,15 @@ def time_trafilatura(items: list[dict]) -> float:
 def main() -> None:
     default = ROOT.parent / "shared" / "corpus"
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", nargs="?", type=Path, default=default if default.is_dir() else ROOT / "tests/fixtures/golden")
-    parser.add_argument("--jobs", type=int, default=None, help="worker processes for ours (default: one per CPU)")
+    parser.add_argument(
+        "source",
+        nargs="?",
+        type=Path,
+        default=default if default.is_dir() else ROOT / "tests/fixtures/golden",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="worker processes for ours (default: one per CPU)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     try:
@@ -84,7 +94,9 @@ def main() -> None:
     ours = min(time_ours(items, args.jobs) for _ in range(args.rounds))
     theirs = min(time_trafilatura(items) for _ in range(args.rounds))
     n = len(items)
-    print(f"newscrawl extract   {n / ours:8.1f} pages/s  ({ours:.2f} s, whole command, jobs={args.jobs or 'auto'})")
+    print(
+        f"newscrawl extract   {n / ours:8.1f} pages/s  ({ours:.2f} s, whole command, jobs={args.jobs or 'auto'})"
+    )
     print(f"trafilatura         {n / theirs:8.1f} pages/s  ({theirs:.2f} s, in-process)")
     print(f"ratio               {theirs / ours:8.2f} x")
 

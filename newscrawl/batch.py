@@ -76,7 +76,9 @@ def _results(entries: list[dict[str, Any]], jobs: int) -> Iterator[dict[str, Any
         yield from map(extract_entry, entries)
         return
     # fork: workers inherit the imported extractor, so the pool starts in milliseconds
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    )
     with context.Pool(jobs) as pool:
         yield from pool.imap(extract_entry, entries, chunksize=4)
 

@@ -27,9 +27,21 @@ def cli() -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--url", help="The URL the page was fetched from (default: the file's file:// URL).")
 @click.option("--fetched-at", help="Fetch time, ISO 8601; relative dates ('il y a 3 jours') count from it.")
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), help="Batch: JSONL of {path, url, fetched_at}.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for --manifest (0: one per CPU).")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Batch: JSONL of {path, url, fetched_at}.",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes for --manifest (0: one per CPU).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def extract(file, url, fetched_at, manifest, output, jobs, quiet) -> None:
     """Extract the article record of a saved page (FILE) or of every page in a manifest.
@@ -202,7 +214,9 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
         sys.exit(1)
 
 
-_SINCE_HELP = "Only articles published on/after this date: YYYY-MM-DD[THH:MM] (UTC unless an offset is given)."
+_SINCE_HELP = (
+    "Only articles published on/after this date: YYYY-MM-DD[THH:MM] (UTC unless an offset is given)."
+)
 
 
 @cli.command()

@@ -72,8 +72,12 @@ def test_related_block_with_label_element_and_several_links():
 
 
 def test_english_read_more_block():
-    body = read(f'<p>{PROSE}</p><p>Read more: <a href="/news/ev-sales/">EV sales climb again in Europe</a></p>')
-    assert [(r.label, r.title) for r in body.related_links] == [("Read more", "EV sales climb again in Europe")]
+    body = read(
+        f'<p>{PROSE}</p><p>Read more: <a href="/news/ev-sales/">EV sales climb again in Europe</a></p>'
+    )
+    assert [(r.label, r.title) for r in body.related_links] == [
+        ("Read more", "EV sales climb again in Europe")
+    ]
 
 
 def test_standalone_linked_title_between_paragraphs_has_no_label():
@@ -93,7 +97,9 @@ def test_a_link_inside_prose_is_not_a_related_link():
 
 
 def test_link_to_another_site_alone_in_a_paragraph_stays_prose():
-    body = read(f'<p>{PROSE}</p><p><a href="https://other.example.com/story/">A story on another website here</a></p>')
+    body = read(
+        f'<p>{PROSE}</p><p><a href="https://other.example.com/story/">A story on another website here</a></p>'
+    )
     assert body.related_links == []
 
 
@@ -115,7 +121,9 @@ def test_key_points_label_separated_by_a_related_block():
 
 
 def test_ordinary_list_items_are_paragraphs():
-    body = read(f"<p>{PROSE}</p><ul><li>Un volant chauffant de série</li><li>Des sièges en tissu recyclé</li></ul>")
+    body = read(
+        f"<p>{PROSE}</p><ul><li>Un volant chauffant de série</li><li>Des sièges en tissu recyclé</li></ul>"
+    )
     assert paragraphs(body)[1:] == ["Un volant chauffant de série", "Des sièges en tissu recyclé"]
     assert body.key_points == []
 

@@ -38,7 +38,9 @@ def test_batch_keeps_order_and_reports_failures_per_page(tmp_path):
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00\x01\x02" * 500)
     pages = sorted(GOLDEN.glob("blog-auto-info--*.html"))
-    items = [{"path": str(p), "url": f"https://blog-auto-info.com/{p.stem}/", "fetched_at": None} for p in pages]
+    items = [
+        {"path": str(p), "url": f"https://blog-auto-info.com/{p.stem}/", "fetched_at": None} for p in pages
+    ]
     items.insert(2, {"path": str(junk), "url": "https://blog-auto-info.com/junk/", "fetched_at": None})
     items.insert(4, {"path": str(tmp_path / "missing.html"), "url": "https://blog-auto-info.com/missing/"})
     manifest = tmp_path / "in.jsonl"

@@ -23,7 +23,9 @@ def test_declared_latin1_is_honoured():
 
 
 def test_http_header_charset_wins_over_guessing():
-    text, encoding = decode_html(PAGE.format("été").encode("cp1252"), content_type="text/html; charset=windows-1252")
+    text, encoding = decode_html(
+        PAGE.format("été").encode("cp1252"), content_type="text/html; charset=windows-1252"
+    )
     assert "été" in text and encoding == "cp1252"
 
 
@@ -39,7 +41,12 @@ def test_bom_wins():
 
 @pytest.mark.parametrize(
     ("data", "reason"),
-    [(b"", "empty"), (b"   \n ", "empty"), (bytes(range(256)) * 8, "binary"), (b"just some words, no markup", "markup")],
+    [
+        (b"", "empty"),
+        (b"   \n ", "empty"),
+        (bytes(range(256)) * 8, "binary"),
+        (b"just some words, no markup", "markup"),
+    ],
 )
 def test_junk_is_not_html(data, reason):
     with pytest.raises(NotHTMLError, match=reason):
@@ -47,7 +54,9 @@ def test_junk_is_not_html(data, reason):
 
 
 def test_control_characters_and_nul_never_reach_the_record():
-    record = extract_article(PAGE.format("Une voiture A\x00B\x07C qui roule bien en ville.").encode(), "https://x.example/")
+    record = extract_article(
+        PAGE.format("Une voiture A\x00B\x07C qui roule bien en ville.").encode(), "https://x.example/"
+    )
     assert "Une voiture ABC qui roule bien en ville." in record.body_text
 
 
@@ -69,7 +78,9 @@ def test_binary_input_is_a_clear_error():
 
 def test_invisible_characters_are_removed_and_text_is_nfc():
     decomposed = "e\u0301lectrique\u200b"
-    record = extract_article(PAGE.format(f"Une voiture {decomposed} qui roule bien en ville.").encode(), "https://x.example/")
+    record = extract_article(
+        PAGE.format(f"Une voiture {decomposed} qui roule bien en ville.").encode(), "https://x.example/"
+    )
     assert "Une voiture électrique qui roule bien en ville." in record.body_text
 
 

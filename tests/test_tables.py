@@ -12,8 +12,12 @@ def table(markup: str):
 
 
 def test_thead_gives_the_header():
-    t = parse_table(table("<table><thead><tr><th>Aspect</th><th>Détails</th></tr></thead>"
-                          "<tbody><tr><td>Prix</td><td>Bas</td></tr></tbody></table>"))
+    t = parse_table(
+        table(
+            "<table><thead><tr><th>Aspect</th><th>Détails</th></tr></thead>"
+            "<tbody><tr><td>Prix</td><td>Bas</td></tr></tbody></table>"
+        )
+    )
     assert (t.header, t.rows) == (["Aspect", "Détails"], [["Prix", "Bas"]])
 
 
@@ -28,25 +32,41 @@ def test_no_header_row_gives_empty_header():
 
 
 def test_colspan_is_expanded():
-    t = parse_table(table("<table><tr><th>M</th><th>X</th><th>Y</th></tr><tr><td>a</td><td colspan=2>both</td></tr></table>"))
+    t = parse_table(
+        table(
+            "<table><tr><th>M</th><th>X</th><th>Y</th></tr><tr><td>a</td><td colspan=2>both</td></tr></table>"
+        )
+    )
     assert t.rows == [["a", "both", "both"]]
 
 
 def test_rowspan_is_expanded_into_following_rows():
-    t = parse_table(table("<table><tr><th>M</th><th>V</th></tr><tr><td rowspan=2>Zoe</td><td>R110</td></tr>"
-                          "<tr><td>R135</td></tr></table>"))
+    t = parse_table(
+        table(
+            "<table><tr><th>M</th><th>V</th></tr><tr><td rowspan=2>Zoe</td><td>R110</td></tr>"
+            "<tr><td>R135</td></tr></table>"
+        )
+    )
     assert t.rows == [["Zoe", "R110"], ["Zoe", "R135"]]
 
 
 def test_rowspan_in_last_column_pads_the_row():
-    t = parse_table(table("<table><tr><th>A</th><th>B</th><th>C</th></tr><tr><td>1</td><td>2</td><td rowspan=2>x</td></tr>"
-                          "<tr><td>3</td></tr></table>"))
+    t = parse_table(
+        table(
+            "<table><tr><th>A</th><th>B</th><th>C</th></tr><tr><td>1</td><td>2</td><td rowspan=2>x</td></tr>"
+            "<tr><td>3</td></tr></table>"
+        )
+    )
     assert t.rows == [["1", "2", "x"], ["3", "", "x"]]
 
 
 def test_two_header_rows_merge_per_column():
-    t = parse_table(table("<table><thead><tr><th rowspan=2>Modèle</th><th colspan=2>Prix</th></tr>"
-                          "<tr><th>Ancien</th><th>Nouveau</th></tr></thead><tbody><tr><td>3</td><td>42</td><td>39</td></tr></tbody></table>"))
+    t = parse_table(
+        table(
+            "<table><thead><tr><th rowspan=2>Modèle</th><th colspan=2>Prix</th></tr>"
+            "<tr><th>Ancien</th><th>Nouveau</th></tr></thead><tbody><tr><td>3</td><td>42</td><td>39</td></tr></tbody></table>"
+        )
+    )
     assert t.header == ["Modèle", "Prix Ancien", "Prix Nouveau"]
 
 
@@ -56,7 +76,11 @@ def test_short_rows_are_padded_to_the_width():
 
 
 def test_caption_is_read():
-    t = parse_table(table("<table><caption> Tarifs 2024 </caption><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td></tr></table>"))
+    t = parse_table(
+        table(
+            "<table><caption> Tarifs 2024 </caption><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td></tr></table>"
+        )
+    )
     assert t.caption == "Tarifs 2024"
 
 
@@ -66,11 +90,15 @@ def test_absurd_colspan_is_bounded():
 
 
 def test_nested_tables_are_layout():
-    assert not is_data_table(table("<table><tr><td><table><tr><td>a</td><td>b</td></tr></table></td><td>c</td></tr></table>"))
+    assert not is_data_table(
+        table("<table><tr><td><table><tr><td>a</td><td>b</td></tr></table></td><td>c</td></tr></table>")
+    )
 
 
 def test_presentation_role_is_layout():
-    assert not is_data_table(table("<table role='presentation'><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td></tr></table>"))
+    assert not is_data_table(
+        table("<table role='presentation'><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td></tr></table>")
+    )
 
 
 def test_single_column_is_layout():
@@ -79,8 +107,14 @@ def test_single_column_is_layout():
 
 def test_cells_holding_article_paragraphs_are_layout():
     prose = "<p>" + "Une longue phrase d'article qui remplit la cellule. " * 10 + "</p>"
-    assert not is_data_table(table(f"<table><tr><td>{prose}</td><td>menu</td></tr><tr><td>x</td><td>y</td></tr></table>"))
+    assert not is_data_table(
+        table(f"<table><tr><td>{prose}</td><td>menu</td></tr><tr><td>x</td><td>y</td></tr></table>")
+    )
 
 
 def test_small_grid_of_facts_is_data():
-    assert is_data_table(table("<table><tr><td>Puissance</td><td>136 ch</td></tr><tr><td>Batterie</td><td>52 kWh</td></tr></table>"))
+    assert is_data_table(
+        table(
+            "<table><tr><td>Puissance</td><td>136 ch</td></tr><tr><td>Batterie</td><td>52 kWh</td></tr></table>"
+        )
+    )

@@ -89,7 +89,10 @@ def extract_parsed_article(
     areas = comments.containers
     if areas and (
         content_inside(root, areas, scoring=scoring)
-        or (body.text_size() < MIN_ARTICLE_CHARS and content_inside(root, areas, relaxed=True, scoring=scoring))
+        or (
+            body.text_size() < MIN_ARTICLE_CHARS
+            and content_inside(root, areas, relaxed=True, scoring=scoring)
+        )
     ):
         # No article outside the comment area: a forum thread or Q&A page, whose posts are the content.
         thread = extract_body(

@@ -71,6 +71,8 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f\u1000-\
 def _is_cjk_text(text: str) -> bool:
     """Scripts written without spaces between words (CJK, Thai, Burmese): word counts mean nothing."""
     return len(text) >= 8 and bool(_CJK.search(text))
+
+
 _READ_ALSO_CLASS = re.compile(
     r"read-?also|lire-?aussi|a-?lire|related-inline|inline-related|also-read|see-also|voir-aussi|"
     r"related-article|article-related|lesen-sie-auch|leggi-anche|related-link"
@@ -271,9 +273,9 @@ def _score(body_el, skip: frozenset, relaxed: bool, scoring: Scoring) -> tuple[d
             targets = (every, kept) if outside_skip else (every,)
             for scores in targets:
                 if node not in scores:
-                    scores[node] = _TAG_BASE.get(node.tag, -3 if node.tag in _TAG_PENALTY else 0) + _class_weight(
-                        node, relaxed
-                    )
+                    scores[node] = _TAG_BASE.get(
+                        node.tag, -3 if node.tag in _TAG_PENALTY else 0
+                    ) + _class_weight(node, relaxed)
                 scores[node] += share
             if node is body_el:
                 break
@@ -288,7 +290,9 @@ def _score(body_el, skip: frozenset, relaxed: bool, scoring: Scoring) -> tuple[d
             if _is_hidden(child) or _unlikely(child, relaxed):
                 continue
             child_outside = outside_skip and child not in skip
-            if tag in PARAGRAPH_TAGS or (tag not in INLINE_TAGS and not _has_block_child(child) and tag != "li"):
+            if tag in PARAGRAPH_TAGS or (
+                tag not in INLINE_TAGS and not _has_block_child(child) and tag != "li"
+            ):
                 text = text_of(child)
                 if len(text) >= 25:
                     credit(child.getparent(), text, child, child_outside)
@@ -302,7 +306,9 @@ def _score(body_el, skip: frozenset, relaxed: bool, scoring: Scoring) -> tuple[d
     return every, kept
 
 
-def find_content(body_el, skip: frozenset = frozenset(), relaxed: bool = False, scoring: Scoring | None = None) -> list:
+def find_content(
+    body_el, skip: frozenset = frozenset(), relaxed: bool = False, scoring: Scoring | None = None
+) -> list:
     """The article's container(s): the best-scoring element and the siblings that belong with it."""
     if scoring is None:
         scoring = Scoring()
@@ -357,7 +363,9 @@ def _link_density(element, total: int | None = None) -> float:
 def _shared_ancestor(top, top_score: float, final: dict, body_el):
     """When three or more strong candidates sit under one ancestor (posts of a thread, an article split
     in blocks), that ancestor is the content (Readability's alternative-candidate rule)."""
-    strong = [el for el, score in sorted(final.items(), key=lambda kv: -kv[1])[:5] if score >= 0.75 * top_score]
+    strong = [
+        el for el, score in sorted(final.items(), key=lambda kv: -kv[1])[:5] if score >= 0.75 * top_score
+    ]
     if len(strong) < 3:
         return None
     ancestor_sets = [set(el.iterancestors()) for el in strong]
@@ -465,9 +473,7 @@ def _with_siblings(top, top_score: float, scores: dict, skip: frozenset, relaxed
                 chosen.append(sibling)
                 continue
             text = text_of(sibling)
-            if (
-                sibling.tag == "p" and 0 < len(text) <= 80 and density == 0 and re.search(r"\.( |$)", text)
-            ):
+            if sibling.tag == "p" and 0 < len(text) <= 80 and density == 0 and re.search(r"\.( |$)", text):
                 chosen.append(sibling)
     return chosen
 
@@ -656,7 +662,20 @@ class _Walker:
 
     def _related_block(self, el) -> list[RelatedLink] | None:
         tag = el.tag
-        if tag not in ("div", "p", "aside", "section", "ul", "blockquote", "span", "strong", "b", "h3", "h4", "li"):
+        if tag not in (
+            "div",
+            "p",
+            "aside",
+            "section",
+            "ul",
+            "blockquote",
+            "span",
+            "strong",
+            "b",
+            "h3",
+            "h4",
+            "li",
+        ):
             return None
         start = _TEXT_START(el)
         match = RELATED_LABEL.match(start)
@@ -706,7 +725,9 @@ class _Walker:
         title = text_of(a)
         if not title or title != text_of(el) or len(title.split()) < 4 or len(title) > 250:
             return None
-        if title.endswith(":") or re.search(r"\b(?:cliquez|click|here|ici|pdf|download|télécharger)\b", title, re.I):
+        if title.endswith(":") or re.search(
+            r"\b(?:cliquez|click|here|ici|pdf|download|télécharger)\b", title, re.I
+        ):
             return None
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):

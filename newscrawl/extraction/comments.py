@@ -592,14 +592,23 @@ def _scan_kind_with_id(el, tag: str, cls: str | None, ident: str, seen: dict) ->
     token = ident.strip().lower() if ident else None  # the id as _tokens has it
     fam, text_part, title, heading, area, disqus = base
     if tag == "form":
-        return ("form", False, False, False, area or (token is not None and bool(_AREA_TOKEN.search(token))), False)
+        return (
+            "form",
+            False,
+            False,
+            False,
+            area or (token is not None and bool(_AREA_TOKEN.search(token))),
+            False,
+        )
     if fam is None and tag in _ITEM_TAGS and ident:
         # _item_family, the class having named no family: the id's
         low = ident.lower()
         m = _ITEM_ID.match(low)
         if m is not None:
             cls_tokens = (cls or "").lower().split()
-            if not ((m.group(2) or m.group(3)) and not any("comment" in t or "kommentar" in t for t in cls_tokens)):
+            if not (
+                (m.group(2) or m.group(3)) and not any("comment" in t or "kommentar" in t for t in cls_tokens)
+            ):
                 fam = f"{tag}#" + _DIGITS.sub("N", low)
                 text_part = False
     if token is not None:
@@ -963,7 +972,7 @@ _RDFA_AUTHOR = re.compile(r"(?:^|[:\s])(?:author|creator)$", re.I)
 
 
 def _RAW_TEXT(el) -> str:
-    """"".join(el.itertext()): the text of the element and its descendants, not its tail."""
+    """ "".join(el.itertext()): the text of the element and its descendants, not its tail."""
     return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
@@ -1068,7 +1077,9 @@ def _class_info(cls_attr: str) -> _ClassInfo:
 _NO_CLASS = _class_info("")
 _SHORT_DATE_SKIP = frozenset(("p", "blockquote", "li", "ul", "ol"))
 _SHORT_DATE_SKIP_IMG = _SHORT_DATE_SKIP | {"img"}
-_NOT_TEXT_PART_TAGS = frozenset(("a", "span", "img", "time", "abbr", "cite", "b", "strong", "small", "i", "em"))
+_NOT_TEXT_PART_TAGS = frozenset(
+    ("a", "span", "img", "time", "abbr", "cite", "b", "strong", "small", "i", "em")
+)
 _META_TAGS = frozenset(("header", "footer", "h1", "h2", "h3", "h4", "h5", "h6"))
 _DIGIT = re.compile(r"\d")
 _NO_ATTR_NO_SHORT = _SHORT_DATE_SKIP  # an <a> without href, an <abbr> without title: read too
@@ -1460,7 +1471,9 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
         # an author or date inside the comment's text is quoted matter, not this comment's
         authors = [(p, el) for p, el in authors if not any(_contains(t, el) for t in texts)]
         dates = [(p, el) for p, el in dates if not any(_contains(t, el) for t in texts)]
-        text = " ".join(filter(None, (read[t] if t in read else _collect_text(t, skip_in_text) for t in texts)))
+        text = " ".join(
+            filter(None, (read[t] if t in read else _collect_text(t, skip_in_text) for t in texts))
+        )
         text_set = set(texts)
         header = _Header(lambda: _collect_text(item, lambda e: e in text_set or e in nested or _is_noise(e)))
     else:
@@ -1521,7 +1534,9 @@ def _in_page_order(els: list, top) -> list:
 
 def _holds_prose(el) -> bool:
     """True if a meta-looking block holds paragraphs (a theme that wraps the whole comment in .comment-info)."""
-    return any(len(normalize_space("".join(p.itertext()))) > 40 for p in el.iterdescendants("p", "blockquote"))
+    return any(
+        len(normalize_space("".join(p.itertext()))) > 40 for p in el.iterdescendants("p", "blockquote")
+    )
 
 
 _WEEKDAYS = frozenset(

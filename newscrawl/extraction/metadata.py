@@ -920,7 +920,9 @@ class _Extractor:
         if self._micro is None:
             self._micro = {}
             try:
-                elements = self.index.itemprops if self.index is not None else self.root.xpath("//*[@itemprop]")
+                elements = (
+                    self.index.itemprops if self.index is not None else self.root.xpath("//*[@itemprop]")
+                )
             except Exception:  # pragma: no cover
                 elements = []
             for el in elements:
@@ -993,9 +995,7 @@ class _Extractor:
         empty instead of losing the others."""
         md = Metadata(jsonld=self.objects)
         safe = _safe
-        titles = (
-            self.index.titles if self.index is not None else safe(lambda: self.root.xpath("//title"), [])
-        )
+        titles = self.index.titles if self.index is not None else safe(lambda: self.root.xpath("//title"), [])
         self.head_title = safe(lambda: text_of(titles[0]), "") if titles else ""
         md.canonical_url = safe(self.canonical, None)
         page_keys = {_url_key(self.url.split("#")[0]), _url_key(md.canonical_url)} - {""}
@@ -1582,7 +1582,9 @@ class _Extractor:
         t = getattr(self, "_times", None)
         if t is None:
             t = self._times = (
-                self.index.times if self.index is not None else self.root.xpath("//time | //abbr[@class][@title]")
+                self.index.times
+                if self.index is not None
+                else self.root.xpath("//time | //abbr[@class][@title]")
             )
         return t
 

@@ -54,7 +54,9 @@ _RELATED_LABELS = [
     r"lees ook",
 ]
 RELATED_LABEL = re.compile(
-    r"^\s*[«»>›▶►→\-–—•|]*\s*(?P<label>(?:" + "|".join(_RELATED_LABELS) + r"))\b\s*(?:[:：»›>\-–—|]+|\.{3}|…)?\s*",
+    r"^\s*[«»>›▶►→\-–—•|]*\s*(?P<label>(?:"
+    + "|".join(_RELATED_LABELS)
+    + r"))\b\s*(?:[:：»›>\-–—|]+|\.{3}|…)?\s*",
     re.IGNORECASE,
 )
 
@@ -85,7 +87,9 @@ _KEY_POINT_LABELS = [
     r"pontos?[ -]chave",
 ]
 KEY_POINT_LABEL = re.compile(r"\b(?:" + "|".join(_KEY_POINT_LABELS) + r")\b", re.IGNORECASE)
-KEY_POINT_CLASS = re.compile(r"key-?points?|takeaways?|keypoints|tl-?dr|article-summary|summary-list|essentiel|highlights", re.I)
+KEY_POINT_CLASS = re.compile(
+    r"key-?points?|takeaways?|keypoints|tl-?dr|article-summary|summary-list|essentiel|highlights", re.I
+)
 
 # Headings that open boilerplate rather than a part of the article.
 JUNK_HEADING = re.compile(
@@ -168,10 +172,14 @@ MEDIA_TOKEN = re.compile(
     r"video-?js|vjs-.*|jwplayer.*|.*video-?player.*)$"
 )
 
-COMMENT_TOKEN = re.compile(r"^(?:comments?|comment-.*|comments-.*|commentlist|respond|.*-meta|meta|byline.*)$")
+COMMENT_TOKEN = re.compile(
+    r"^(?:comments?|comment-.*|comments-.*|commentlist|respond|.*-meta|meta|byline.*)$"
+)
 
 # Readability-style hints to score candidate containers (class/id text, lower-cased).
-POSITIVE_HINT = re.compile(r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|chapo|corps")
+POSITIVE_HINT = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|chapo|corps"
+)
 NEGATIVE_HINT = re.compile(
     r"-ad-|hidden|^hid$|banner|combx|comment|com-|contact|foot|footnote|gdpr|masthead|media|meta|outbrain|promo|"
     r"related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|teaser|recirc|newsletter"

@@ -14,7 +14,9 @@ BLOCK_TAGS = frozenset(
     thead tr ul caption option""".split()
 )
 # Elements whose text is never reader-visible prose.
-SKIP_TAGS = frozenset("script style noscript template svg math button select textarea iframe object head".split())
+SKIP_TAGS = frozenset(
+    "script style noscript template svg math button select textarea iframe object head".split()
+)
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # C0 controls but tab/newline/CR: invalid in HTML; lxml keeps them in text but refuses them when set.
@@ -70,7 +72,19 @@ def collect_text(element, parts: list[str], skip: frozenset[str] = SKIP_TAGS) ->
 
 
 # Removed by prepare_tree: never reader-visible prose, and in the way of fast text reads.
-_STRIP_TAGS = ("script", "style", "noscript", "template", "svg", "math", "button", "select", "textarea", "iframe", "object")
+_STRIP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "button",
+    "select",
+    "textarea",
+    "iframe",
+    "object",
+)
 
 
 def prepare_tree(root) -> None:
