@@ -66,7 +66,9 @@ def extract(file, url, fetched_at, manifest, output, jobs, quiet) -> None:
         except ManifestError as exc:
             raise click.ClickException(str(exc)) from None
         if not quiet:
-            click.echo(f"\r{stats.pages} pages, {stats.errors} without a record -> {output}", err=True)
+            click.echo(
+                _after_progress(f"{stats.pages} pages, {stats.errors} without a record -> {output}"), err=True
+            )
         return
     if not file.is_file():
         raise click.ClickException(f"file not found: {file}")
@@ -92,14 +94,42 @@ def _write_json(record: dict, output: Path | None) -> None:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
 
 
+def _progress_shown() -> bool:
+    """Progress lines redraw themselves with a carriage return: only on a terminal, never in a log."""
+    return sys.stderr.isatty()
+
+
 def _progress_printer(unit: str):
-    """A callback drawing 'N/M unit' on stderr, at most every 1 % of the work."""
+    """A callback drawing 'N/M unit' on stderr, at most every 1 % of the work (None off a terminal)."""
+    if not _progress_shown():
+        return None
 
     def show(done: int, total: int) -> None:
         if done == total or done % max(1, total // 100) == 0:
             click.echo(f"\r{done}/{total} {unit}", nl=False, err=True)
 
     return show
+
+
+def _after_progress(message: str) -> str:
+    """``message`` drawn over the progress line on a terminal (the line cleared first)."""
+    return ("\r\x1b[K" if _progress_shown() else "") + message
+
+
+def _archived_site(session, site: str | None) -> str | None:
+    """The archive's key of ``--site`` (a site key or a profile name); a clear error if it has none."""
+    from newscrawl.sites import all_profiles
+    from storage.query import archived_site_keys
+
+    if site is None:
+        return None
+    profiles = all_profiles()
+    key = profiles[site].site if site in profiles else site
+    keys = archived_site_keys(session)
+    if key not in keys:
+        known = ", ".join(keys) if keys else "none yet"
+        raise click.ClickException(f"no site {site!r} in the archive (archived sites: {known})")
+    return key
 
 
 # ---------------------------------------------------------------- archive (storage/)
@@ -198,18 +228,22 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
     def show(report) -> None:
         click.echo(f"\r{report.stored + len(report.rejected)} records", nl=False, err=True)
 
+    quiet_progress = quiet or not _progress_shown()
+
     with _open_archive(db_url) as archive, _storage_errors():
         report = ingest(
             archive,
             sources(),
             crawl_name=crawl_name,
             commit_every=commit_every,
-            progress=None if quiet else show,
+            progress=None if quiet_progress else show,
         )
+    if not quiet_progress:
+        click.echo(_after_progress(""), nl=False, err=True)
     for line in report.rejected:
         click.echo(f"rejected {line}", err=True)
     counts = ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in report.summary().items())
-    click.echo(("\r" if not quiet else "") + f"crawl run {report.crawl_run_id}: {counts}", err=True)
+    click.echo(f"crawl run {report.crawl_run_id}: {counts}", err=True)
     if report.rejected:
         sys.exit(1)
 
@@ -222,7 +256,7 @@ _SINCE_HELP = (
 @cli.command()
 @_db_option
 @click.argument("query")
-@click.option("--site", help="Only this site (its key, e.g. blog-auto-info.com).")
+@click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
 @click.option("--since", metavar="DATE", help=_SINCE_HELP)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Hits as JSON.")
@@ -235,8 +269,10 @@ def search(db_url, query, site, since, limit, as_json) -> None:
     from storage import search as search_archive
     from storage.query import jsonable
 
+    if not any(character.isalnum() for character in query):
+        raise click.UsageError("nothing to search for: give one or more words")
     with _open_archive(db_url, must_exist=True) as archive, _storage_errors(), archive.session() as session:
-        hits = search_archive(session, query, site=site, since=since, limit=limit)
+        hits = search_archive(session, query, site=_archived_site(session, site), since=since, limit=limit)
     if as_json:
         rows = [{name: jsonable(value) for name, value in asdict(hit).items()} for hit in hits]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -252,7 +288,7 @@ def search(db_url, query, site, since, limit, as_json) -> None:
 @cli.command()
 @_db_option
 @click.option("--format", "fmt", metavar="jsonl|csv|parquet", default="jsonl", show_default=True)
-@click.option("--site", help="Only this site.")
+@click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
 @click.option("--since", metavar="DATE", help=_SINCE_HELP)
 @click.option(
     "--output", "-o", default="-", show_default=True, help="Output file ('-': stdout; Parquet needs a file)."
@@ -262,13 +298,15 @@ def export(db_url, fmt, site, since, output, quiet) -> None:
     """Export the current record of every article: JSONL (schema records), CSV (flat) or Parquet."""
     from storage import export_records
 
-    def show(done: int, total: int) -> None:
-        click.echo(f"\r{done}/{total} records", nl=False, err=True)
-
+    show = None if quiet else _progress_printer("records")
     with _open_archive(db_url, must_exist=True) as archive, _storage_errors(), archive.session() as session:
-        count = export_records(session, fmt, output, site=site, since=since, progress=None if quiet else show)
+        site = _archived_site(session, site)
+        count = export_records(session, fmt, output, site=site, since=since, progress=show)
     if not quiet:
-        click.echo(f"\r{count} records exported" + ("" if output == "-" else f" -> {output}"), err=True)
+        click.echo(
+            _after_progress(f"{count} records exported" + ("" if output == "-" else f" -> {output}")),
+            err=True,
+        )
 
 
 @cli.command()
@@ -557,16 +595,14 @@ def reextract(db_url, site, quiet) -> None:
     A new version is stored only where the output changed.
     """
     from newscrawl.reextract import reextract_archive
-    from newscrawl.sites import all_profiles
 
-    if site in all_profiles():
-        site = all_profiles()[site].site
+    show = None if quiet else _progress_printer("articles")
     with _open_archive(db_url, must_exist=True) as archive, _storage_errors():
-        report = reextract_archive(
-            archive, site=site, progress=None if quiet else _progress_printer("articles")
-        )
-    if not quiet:
-        click.echo("", err=True)
+        with archive.session() as session:
+            site = _archived_site(session, site)
+        report = reextract_archive(archive, site=site, progress=show)
+    if show is not None:
+        click.echo(_after_progress(""), nl=False, err=True)
     click.echo(
         f"{report.articles} articles re-extracted: {report.updated} changed (new version), "
         f"{report.unchanged} unchanged, {len(report.failed)} failed; {report.comments_added} comments added"

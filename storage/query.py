@@ -96,6 +96,11 @@ def archive_stats(archive: Archive) -> dict[str, Any]:
         return _stats(archive, session)
 
 
+def archived_site_keys(session: Session) -> list[str]:
+    """Keys of the sites the archive holds, sorted."""
+    return list(session.scalars(select(Site.key).order_by(Site.key)))
+
+
 def comment_counts_by_site(session: Session) -> dict[str, int]:
     """Archived comments per site key (sites without comments are absent)."""
     return dict(

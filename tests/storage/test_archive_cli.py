@@ -97,6 +97,41 @@ def test_search_export_query_stats(run, records_file, tmp_path: Path) -> None:
     assert "articles" in run("stats").stdout
 
 
+def test_site_is_a_key_or_a_profile_name_and_an_unknown_one_is_named(run, records_file, tmp_path) -> None:
+    run("db", "ingest", str(records_file), "--quiet")
+    by_profile = run("search", "xiaomi", "--site", "blog-auto-info", "--json")
+    by_key = run("search", "xiaomi", "--site", "blog-auto-info.com", "--json")
+    assert json.loads(by_profile.stdout) == json.loads(by_key.stdout) != []
+    exported = run("export", "--site", "blog-auto-info", "--quiet")
+    assert len(exported.stdout.splitlines()) == 4
+    for args in (
+        ["search", "xiaomi", "--site", "autoplus.fr"],
+        ["export", "--site", "autoplus.fr", "-o", str(tmp_path / "none.jsonl")],
+        ["reextract", "--site", "autoplus.fr"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert result.stderr.strip() == (
+            "Error: no site 'autoplus.fr' in the archive (archived sites: blog-auto-info.com)"
+        )
+    assert not (tmp_path / "none.jsonl").exists()
+
+
+def test_an_empty_search_is_refused(run) -> None:
+    run("db", "upgrade")
+    for query in ("", "  ", '"*"'):
+        result = run("search", query)
+        assert result.exit_code == 2
+        assert "nothing to search for: give one or more words" in result.stderr
+
+
+def test_progress_is_not_drawn_into_a_log(run, records_file, tmp_path) -> None:
+    """Off a terminal (cron, a pipe) the progress line's carriage returns would garble the log."""
+    run("db", "ingest", str(records_file), "--quiet")
+    result = run("export", "-o", str(tmp_path / "all.jsonl"))
+    assert result.stderr == f"4 records exported -> {tmp_path / 'all.jsonl'}\n"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
