@@ -136,6 +136,22 @@ def test_data_table_is_a_table_not_paragraphs():
     assert all("25 000" not in p for p in paragraphs(body))
 
 
+def test_nested_layout_tables_are_read_once():
+    inner = f"<table><tr><td><p>{PROSE}</p></td></tr><tr><td><p>{PROSE} Deux.</p></td></tr></table>"
+    body = read(
+        f"<table><tbody><tr><td>{inner}</td></tr><tr><td><p>{PROSE} Trois.</p></td></tr></tbody></table>"
+    )
+    assert paragraphs(body) == [PROSE, f"{PROSE} Deux.", f"{PROSE} Trois."]
+
+
+def test_a_data_table_inside_a_layout_table_is_one_table():
+    base = "Finition de base avec jantes de seize pouces"
+    data = f"<table><tr><th>Version</th><th>Prix</th></tr><tr><td>{base}</td><td>25 000 €</td></tr></table>"
+    body = read(f"<table><tr><td><p>{PROSE}</p>{data}</td></tr></table>")
+    assert [(t.header, t.rows) for t in body.tables] == [(["Version", "Prix"], [[base, "25 000 €"]])]
+    assert paragraphs(body) == [PROSE]
+
+
 def test_share_widgets_ads_and_captions_never_leak():
     body = read(
         f'<p>{PROSE}</p><div class="sharedaddy"><h3>Partager :</h3><ul><li><a href="#">Facebook</a></li></ul></div>'

@@ -494,6 +494,27 @@ class _Block:
     element: object = None
 
 
+def _nested_in_table_below(table, top) -> bool:
+    """Whether ``table`` sits inside another table that is itself inside ``top``."""
+    for ancestor in table.iterancestors():
+        if ancestor is top:
+            return False
+        if ancestor.tag == "table":
+            return True
+    return False
+
+
+def _own_rows(table) -> list:
+    """The rows of ``table`` itself (direct or under thead/tbody/tfoot), not of tables nested in it."""
+    rows = []
+    for child in table:
+        if child.tag == "tr":
+            rows.append(child)
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            rows.extend(row for row in child if row.tag == "tr")
+    return rows
+
+
 class _Walker:
     def __init__(self, url: str, skip: frozenset = frozenset(), relaxed: bool = False) -> None:
         self.url = url
@@ -534,6 +555,8 @@ class _Walker:
             self._emit_text(text_of(el), el)
         elif tag == "figure":
             for table in el.iter("table"):
+                if _nested_in_table_below(table, el):
+                    continue  # read with the table that holds it
                 caption = el.find("figcaption")
                 self._table(table, caption=text_of(caption) if caption is not None else None)
         elif (tag == "form" and not _wraps_article(el)) or tag == "hr":
@@ -631,8 +654,9 @@ class _Walker:
             if table.rows or table.header:
                 self.blocks.append(_Block("table", table=table, element=el))
             return
-        # layout table: its cells are ordinary containers
-        for row in el.iter("tr"):
+        # layout table: its cells are ordinary containers. Only its own rows: a nested table is read
+        # when its cell is (iterating every descendant row would read nested cells twice).
+        for row in _own_rows(el):
             for cell in row:
                 if isinstance(cell.tag, str) and cell.tag in ("td", "th"):
                     self.container(cell, top=True)
