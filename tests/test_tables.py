@@ -105,6 +105,19 @@ def test_single_column_is_layout():
     assert not is_data_table(table("<table><tr><td>a</td></tr><tr><td>b</td></tr></table>"))
 
 
+def test_one_filled_cell_per_row_beside_spacers_is_layout():
+    spacer = "<td class='ind'><img src='s.gif' width='40'></td><td class='votelinks'><a href='vote'></a></td>"
+    assert not is_data_table(
+        table(
+            f"<table><tr>{spacer}<td>Ask: what will 2024 bring?</td></tr>"
+            f"<tr>{spacer}<td>89 points by koconder</td></tr></table>"
+        )
+    )
+    assert is_data_table(
+        table("<table><tr><td>Autonomie</td><td></td></tr><tr><td>Prix</td><td>25 000 €</td></tr></table>")
+    )
+
+
 def test_cells_holding_article_paragraphs_are_layout():
     prose = "<p>" + "Une longue phrase d'article qui remplit la cellule. " * 10 + "</p>"
     assert not is_data_table(

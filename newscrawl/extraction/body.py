@@ -35,7 +35,7 @@ from newscrawl.extraction.patterns import (
     RELATED_LABEL,
     UNLIKELY_HINT,
 )
-from newscrawl.extraction.tables import is_data_table, parse_table
+from newscrawl.extraction.tables import is_data_table, own_rows, parse_table
 from newscrawl.extraction.text import classes_and_id, normalize_space, prepare_tree, raw_text
 from newscrawl.extraction.text import fast_text as text_of
 from newscrawl.items import RelatedLink, Section, Table
@@ -504,17 +504,6 @@ def _nested_in_table_below(table, top) -> bool:
     return False
 
 
-def _own_rows(table) -> list:
-    """The rows of ``table`` itself (direct or under thead/tbody/tfoot), not of tables nested in it."""
-    rows = []
-    for child in table:
-        if child.tag == "tr":
-            rows.append(child)
-        elif child.tag in ("thead", "tbody", "tfoot"):
-            rows.extend(row for row in child if row.tag == "tr")
-    return rows
-
-
 class _Walker:
     def __init__(self, url: str, skip: frozenset = frozenset(), relaxed: bool = False) -> None:
         self.url = url
@@ -656,7 +645,7 @@ class _Walker:
             return
         # layout table: its cells are ordinary containers. Only its own rows: a nested table is read
         # when its cell is (iterating every descendant row would read nested cells twice).
-        for row in _own_rows(el):
+        for row in own_rows(el):
             for cell in row:
                 if isinstance(cell.tag, str) and cell.tag in ("td", "th"):
                     self.container(cell, top=True)

@@ -67,6 +67,9 @@ def is_data_table(table) -> bool:
         return False
     if has_header or table.find("caption") is not None:
         return True
+    # Text in one cell per row, the others empty (spacers, vote arrows, indents): a layout column.
+    if all(sum(1 for cell in _cells(row) if text_of(cell)) <= 1 for row in rows):
+        return False
     return sum(lengths) / len(lengths) < 120
 
 
