@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -52,12 +53,14 @@ def decode_html(data: bytes | str, content_type: str | None = None) -> tuple[str
     return text, encoding
 
 
+_BINARY_CHARACTERS = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
+
+
 def _looks_binary(text: str) -> bool:
     sample = text[:4096]
     if not sample:
         return True
-    controls = sum(1 for ch in sample if ch < "\x09" or ("\x0e" <= ch < "\x20") or ch == "\ufffd")
-    return controls > len(sample) * 0.1
+    return len(_BINARY_CHARACTERS.findall(sample)) > len(sample) * 0.1
 
 
 def parse_document(data: bytes | str, url: str, content_type: str | None = None) -> Document:
