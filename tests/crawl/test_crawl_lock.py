@@ -15,20 +15,18 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from newscrawl.demo_site import demo_site_dir
 from newscrawl.testing.server import RequestContext, SiteServer
 from tests.crawl.helpers import FAST, MIRROR_HOST, ROOT, assert_clean, crawl, sql
+from tests.services import postgres_schema
 
 EXIT_LOCKED = 75
-PG_URL = os.environ.get("NEWSCRAWL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # The gated first crawl waits for robots.txt longer than the helpers' 3 s timeout allows.
 PATIENT = ("-s", "DOWNLOAD_TIMEOUT=60", "-s", "NEWSCRAWL_LOCK_HEARTBEAT=0.3")
 
@@ -64,24 +62,8 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'archive.sqlite'}"
         return
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        connection = engine.connect()
-    except Exception as error:  # no server: skip, except in CI where the services must be there
-        engine.dispose()
-        problem = f"PostgreSQL not reachable at {PG_URL}: {' '.join(str(error).split())[:200]}"
-        if os.environ.get("NEWSCRAWL_REQUIRE_SERVICES") == "1":
-            pytest.fail(problem, pytrace=False)
-        pytest.skip(problem)
-    schema = f"nc_lock_{uuid.uuid4().hex[:12]}"
-    connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        connection.close()
-        engine.dispose()
+    with postgres_schema("nc_lock") as url:
+        yield url
 
 
 def start_crawl(db: str, *extra: str) -> subprocess.Popen[str]:

@@ -8,7 +8,6 @@ Chromium the test skips with the reason, except in CI (``NEWSCRAWL_REQUIRE_SERVI
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import subprocess
@@ -16,12 +15,12 @@ import zlib
 from pathlib import Path
 
 import lxml.html
-import pytest
 from click.testing import CliRunner
 
 from newscrawl.cli import cli
 from newscrawl.report import COLORS
 from tests.health.conftest import BLOG, OTHER, History
+from tests.services import unavailable
 
 BROWSER_FLAGS = (
     "--headless",
@@ -40,10 +39,7 @@ def chromium() -> str:
         path = shutil.which(name)
         if path:
             return path
-    problem = "Chromium is not installed (Debian: apt-get install --no-install-recommends chromium)"
-    if os.environ.get("NEWSCRAWL_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{problem}; NEWSCRAWL_REQUIRE_SERVICES=1: the browser test must run", pytrace=False)
-    pytest.skip(problem)
+    unavailable("Chromium is not installed (Debian: apt-get install --no-install-recommends chromium)")
 
 
 def render(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -29,14 +29,9 @@ import pytest
 from newscrawl.demo_site import DEMO_HOST, demo_site_dir
 from newscrawl.testing.server import SiteServer
 from tests.crawl.helpers import FLAGSHIP, ROOT, archive_records, sql
+from tests.services import unavailable
 
 PROJECT_FILES = ("newscrawl", "storage", "pyproject.toml", "setup.py", "README.md", "scrapy.cfg")
-
-
-def _unavailable(problem: str) -> None:
-    if os.environ.get("NEWSCRAWL_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{problem} (NEWSCRAWL_REQUIRE_SERVICES=1: this test must run)", pytrace=False)
-    pytest.skip(problem)
 
 
 def _environment(home: Path) -> dict[str, str]:
@@ -72,7 +67,7 @@ class Scrapyd:
 def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
     missing = [name for name in ("scrapyd", "scrapyd_client") if find_spec(name) is None]
     if missing:
-        _unavailable(f"{' and '.join(missing)} not installed: make .venv/.installed")
+        unavailable(f"{' and '.join(missing)} not installed: make .venv/.installed")
     home = tmp_path / "scrapyd"
     home.mkdir()
     port = _free_port()
@@ -105,7 +100,7 @@ def scrapyd(tmp_path: Path) -> Iterator[Scrapyd]:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             process.wait()
-            _unavailable(
+            unavailable(
                 f"scrapyd did not start on 127.0.0.1:{port}: {log.read_text(errors='replace')[-800:]}"
             )
         time.sleep(0.1)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "storage"
 FLAGSHIP = "renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques"
@@ -23,3 +26,10 @@ def edited(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
     changed = copy.deepcopy(record)
     changed.update(changes)
     return changed
+
+
+def new_archive_url(backend: str, directory: Path, request: pytest.FixtureRequest) -> str:
+    """A new, empty archive of ``backend``: an SQLite file in ``directory`` or a PostgreSQL schema."""
+    if backend == "sqlite":
+        return f"sqlite:///{directory / f'archive-{uuid.uuid4().hex[:8]}.sqlite'}"
+    return request.getfixturevalue("pg_schemas").new()

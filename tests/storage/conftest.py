@@ -15,20 +15,18 @@ where they fail.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, load_record
+from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, load_record, new_archive_url
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from storage import Archive, ArchiveRepository
-
-PG_URL = os.environ.get("NEWSCRAWL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.services import PG_URL, postgres_problem, schema_url, unavailable
 
 _pg_problem: str | None = None
 _pg_checked = False
@@ -44,7 +42,7 @@ def _postgresql_problem() -> str | None:
             with engine.connect():
                 pass
         except Exception as error:  # any failure to connect means: no server for these tests
-            _pg_problem = f"PostgreSQL not reachable at {PG_URL}: {' '.join(str(error).split())[:200]}"
+            _pg_problem = postgres_problem(error)
         finally:
             engine.dispose()
     return _pg_problem
@@ -52,16 +50,8 @@ def _postgresql_problem() -> str | None:
 
 def require_postgresql() -> None:
     problem = _postgresql_problem()
-    if problem is None:
-        return
-    if os.environ.get("NEWSCRAWL_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{problem} (NEWSCRAWL_REQUIRE_SERVICES=1: PostgreSQL tests must run)", pytrace=False)
-    pytest.skip(problem)
-
-
-def _schema_url(schema: str) -> str:
-    separator = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    if problem is not None:
+        unavailable(problem)
 
 
 class PostgresSchemas:
@@ -76,7 +66,7 @@ class PostgresSchemas:
         with self.engine.connect() as connection:
             connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
         self.created.append(schema)
-        return _schema_url(schema)
+        return schema_url(schema)
 
     def drop_all(self) -> None:
         with self.engine.connect() as connection:
@@ -101,12 +91,6 @@ def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgresql":
         require_postgresql()
     return request.param
-
-
-def new_archive_url(backend: str, directory: Path, request: pytest.FixtureRequest) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{directory / f'archive-{uuid.uuid4().hex[:8]}.sqlite'}"
-    return request.getfixturevalue("pg_schemas").new()
 
 
 @pytest.fixture(scope="session")

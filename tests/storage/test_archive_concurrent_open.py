@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import new_archive_url
+from archive_helpers import new_archive_url
 
 from storage import Archive
 from storage.db import head_revision
