@@ -152,6 +152,13 @@ def test_a_data_table_inside_a_layout_table_is_one_table():
     assert paragraphs(body) == [PROSE]
 
 
+def test_a_loose_run_of_links_is_navigation_but_a_sentence_around_a_link_is_prose():
+    nav = '<a href="/a/">Essais</a> | <a href="/b/">Actualités</a> | <a href="/c/">Occasions</a> | <a href="/d/">Forum</a>'
+    one_link = 'Voici notre <a href="/bilan/">bilan complet de l’année automobile</a> !'
+    body = read(f"<div>{nav}<br>{one_link}<br>{PROSE}</div>")
+    assert paragraphs(body) == ["Voici notre bilan complet de l’année automobile !", PROSE]
+
+
 def test_share_widgets_ads_and_captions_never_leak():
     body = read(
         f'<p>{PROSE}</p><div class="sharedaddy"><h3>Partager :</h3><ul><li><a href="#">Facebook</a></li></ul></div>'

@@ -559,6 +559,7 @@ class _Walker:
             self._paragraph(el)
             return
         run: list[str] = []
+        linked = [0, 0]  # characters of the run inside links, and how many links
         if el.text:
             run.append(el.text)
         for child in el:
@@ -566,24 +567,36 @@ class _Walker:
             if not isinstance(tag, str):
                 pass
             elif tag == "br":
-                self._flush(run, el)
+                self._flush(run, el, linked)
             elif tag in INLINE_TAGS and not _has_block_descendant(child):
                 if tag not in DROP_TAGS and not _is_hidden(child):
-                    run.append(raw_text(child))
+                    text = raw_text(child)
+                    run.append(text)
+                    if tag == "a":
+                        linked[0] += len(text.strip())
+                        linked[1] += 1
+                    elif next(child.iterdescendants("a"), None) is not None:
+                        linked[0] += sum(len(t.strip()) for t in _LINK_TEXTS(child))
+                        linked[1] += sum(1 for _ in child.iterdescendants("a"))
             else:
-                self._flush(run, el)
+                self._flush(run, el, linked)
                 self.element(child)
             if child.tail:
                 run.append(child.tail)
-        self._flush(run, el)
+        self._flush(run, el, linked)
 
     # -- emitters
 
-    def _flush(self, run: list[str], el) -> None:
+    def _flush(self, run: list[str], el, linked: list[int]) -> None:
         if run:
             text = normalize_space("".join(run))
             run.clear()
-            # Loose text between blocks: keep sentences, drop widget labels ("Mute", "18", "Valorar:").
+            (linked_chars, links), linked[:] = linked, [0, 0]
+            # Loose text between blocks: keep sentences, drop widget labels ("Mute", "18", "Valorar:")
+            # and short runs of several links (navigation bars, "user on date | parent | next" headers);
+            # a sentence around one link ("Here's our Year in Review!") stays.
+            if links >= 3 and len(text) < 200 and linked_chars > 0.7 * len(text):
+                return
             if len(text.split()) >= 4 or (len(text) > 1 and text[-1] in _SENTENCE_END) or _is_cjk_text(text):
                 self._emit_text(text, el)
 
