@@ -219,6 +219,24 @@ def test_title_only_title_element_strips_domain_suffix():
     assert md.title == "Une histoire de voitures"
 
 
+def test_title_only_title_element_loses_a_site_name_when_the_page_shows_the_headline_alone():
+    head = "<title>Ask: what will 2024 bring to cars? | Auto Forum</title>"
+    story = '<span class="titleline"><a href="item?id=1">Ask: what will 2024 bring to cars?</a></span>'
+    assert (
+        page(f"<table><tr><td>{story}</td></tr></table>", head).title == "Ask: what will 2024 bring to cars?"
+    )
+    # Nothing on the page shows the first part alone: the title is kept whole.
+    assert page("<p>Ask: what will 2024 bring to cars? Tell us.</p>", head).title == (
+        "Ask: what will 2024 bring to cars? | Auto Forum"
+    )
+    # A long last part is a subtitle, not a site name.
+    long_tail = "<title>Ask: what will 2024 bring to cars? | Ten answers from our readers today</title>"
+    assert (
+        page(story, long_tail).title
+        == "Ask: what will 2024 bring to cars? | Ten answers from our readers today"
+    )
+
+
 def test_title_prefers_h1_text_agreeing_with_og_title():
     md = page(
         "<h1>Headline “quoted” here</h1>",

@@ -781,6 +781,7 @@ def _marks(scope) -> list:
 
 _LABEL_TEXTS = etree.XPath("//body//text()[contains(., ':')][string-length(normalize-space(.)) < 16]")
 _LABEL_TEXTS_IN = etree.XPath("descendant::text()[contains(., ':')][string-length(normalize-space(.)) < 16]")
+_ELEMENT_WITH_TEXT = etree.XPath("boolean(//body//*[normalize-space(.) = $text])")
 _INDEXED_TAGS = frozenset(("script", "meta", "a", "link", "time", "abbr", "h1", "title"))
 _MARK_CLASS: dict[str, bool] = {}  # class attribute -> _MARK_SCAN finds it (a pure function of the string)
 
@@ -1245,10 +1246,24 @@ class _Extractor:
                 for t in h1_texts:  # the h1 inside <title>: 'Headline - Site'
                     if len(_fold(t)) >= 10 and _fold(t) in _fold(self.head_title):
                         return t
+                if not h1_texts:
+                    return self._headline_on_page(primary) or primary
             return primary
         if h1_texts:
             return h1_texts[0]
         return None
+
+    def _headline_on_page(self, title: str) -> str | None:
+        """'Headline | Site' with nothing else naming the headline (no metadata, no h1): the part before
+        the last separator when the page shows it as an element's whole text (a story link, a title
+        span) and what follows is short enough to be a site name."""
+        matches = list(_SEPARATORS.finditer(title))
+        if not matches:
+            return None
+        head, tail = title[: matches[-1].start()].strip(), title[matches[-1].end() :].strip()
+        if len(head) < 15 or not tail or len(tail.split()) > 4:
+            return None
+        return head if _ELEMENT_WITH_TEXT(self.root, text=head) else None
 
     def _is_banner(self, h1, text: str, refs: list[str]) -> bool:
         """An h1 that is the site's logo or name, not the headline: it links to the home page or is
