@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,6 +130,23 @@ def translate_errors(url: URL | None = None) -> Iterator[None]:
         raise storage_error(error, url) from error
 
 
+def _enter_wal_mode(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
+    """Switch the file to WAL (a persistent setting: a no-op once done). The switch needs the file to
+    itself and SQLite answers 'database is locked' at once, without waiting for busy_timeout, while
+    another connection is opening a new archive at the same moment: retry until busy_timeout."""
+    deadline = time.monotonic() + busy_timeout
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
 def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
 
@@ -140,7 +158,7 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool) -
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if not in_memory and not read_only:
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enter_wal_mode(cursor, busy_timeout)
             # A crawler commits each article (~50 pages of WAL): with the default 1,000-page
             # threshold every ~20th commit also copied the WAL back and synced both files. Rarer
             # checkpoints copy each hot page once for many commits (WAL up to ~40 MB).
