@@ -611,7 +611,10 @@ class SiteSpider(Spider):
             return
         self._count_error(_error_kind(failure), reason)
         if role == "article" and failure.check(HttpError) and failure.value.response.status in (404, 410):
-            log.warning("article gone (%s): %s; anything archived for it is kept", reason, request.url)
+            if self.crawler.settings.getbool("NEWSCRAWL_ARCHIVE", True):
+                log.warning("article gone (%s): %s; anything archived for it is kept", reason, request.url)
+            else:  # `scrape` without --save: there is no archive to speak of
+                log.warning("article gone (%s): %s", reason, request.url)
             return
         log.warning("%s %s not fetched: %s", role, request.url, reason)
 
