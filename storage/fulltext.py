@@ -7,7 +7,9 @@ current version or the comments change (created by migration 0002):
   A query is a list of words, all required, each matching words that start with it
   (``électrique`` finds ``électriques``); ranking is bm25 with title > lead > body > comments.
 * PostgreSQL: a generated ``tsvector`` with the French configuration (stemming, French stop words)
-  and a GIN index; queries use ``websearch_to_tsquery`` (``"exact phrase"``, ``or``, ``-word``);
+  over the text with its accents folded (``newscrawl_unaccent``, migration 0004; the query is folded
+  the same way) and a GIN index; queries use ``websearch_to_tsquery`` (``"exact phrase"``, ``or``,
+  ``-word``);
   ranking is ``ts_rank`` with the same weights (``ts_rank_cd`` ranked no better here and cost three
   times as much on queries that match most articles).
 """
@@ -157,7 +159,12 @@ def search(
             else ""
         )
         sql = f"""
-            WITH q AS (SELECT websearch_to_tsquery('french', :query) AS tsq),
+            WITH q AS (
+                SELECT websearch_to_tsquery('french', newscrawl_unaccent(:query)) AS tsq,
+                       -- the snippet marks the words as typed too (the stored text keeps its accents)
+                       websearch_to_tsquery('french', newscrawl_unaccent(:query))
+                           || websearch_to_tsquery('french', :query) AS shown
+            ),
             hits AS (
                 SELECT st.article_id, ts_rank(st.document, q.tsq) AS score
                 FROM article_search st CROSS JOIN q{joins}
@@ -166,7 +173,7 @@ def search(
                 LIMIT :limit
             )
             SELECT h.article_id, s.key AS site, v.title, a.canonical_url AS url,
-                   ts_headline('french', concat_ws(' ', st.lead, st.body, st.comments), q.tsq,
+                   ts_headline('french', concat_ws(' ', st.lead, st.body, st.comments), q.shown,
                                'StartSel=[, StopSel=], MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "')
                        AS snippet,
                    v.published_at, h.score
