@@ -591,7 +591,8 @@ class _Walker:
         if run:
             text = normalize_space("".join(run))
             run.clear()
-            (linked_chars, links), linked[:] = linked, [0, 0]
+            linked_chars, links = linked
+            linked[:] = [0, 0]
             # Loose text between blocks: keep sentences, drop widget labels ("Mute", "18", "Valorar:")
             # and short runs of several links (navigation bars, "user on date | parent | next" headers);
             # a sentence around one link ("Here's our Year in Review!") stays.
