@@ -1,7 +1,7 @@
 """Where the tests' saved pages live: each page is stored once.
 
-The golden folder holds every page that has a full expected record; the comment and metadata
-tests read those pages from there (by name, or by the URL they were fetched from) and keep in
+The golden folder holds every page that has a full expected record; the comment, metadata and
+archive-capture tests read those pages from there (by name, or by the URL they were fetched from) and keep in
 their own folders only the pages no other test has.
 """
 

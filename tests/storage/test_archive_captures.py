@@ -7,14 +7,15 @@ import zlib
 from datetime import UTC, datetime
 
 import pytest
-from archive_helpers import FIXTURES, edited
+from archive_helpers import edited
 from sqlalchemy import select
 
 from storage import normalize_record
 from storage.models import ArticleVersion, RawCapture
+from tests.saved_pages import saved_page
 
-PAGE = (FIXTURES / "html" / "renault-et-xiaomi.html").read_bytes()
-PAGE_TWO = (FIXTURES / "html" / "renault-et-xiaomi-comment-page-2.html").read_bytes()
+PAGE = saved_page("blog-auto-info--renault-xiaomi").read_bytes()
+PAGE_TWO = saved_page("blog-auto-info--renault-xiaomi--comment-page-2").read_bytes()
 FETCHED = datetime(2024, 5, 3, 9, 30, tzinfo=UTC)
 
 
