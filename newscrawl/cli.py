@@ -225,20 +225,13 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
         for name in files:
             yield from read_records(name)
 
-    def show(report) -> None:
+    def draw(report) -> None:
         click.echo(f"\r{report.stored + len(report.rejected)} records", nl=False, err=True)
 
-    quiet_progress = quiet or not _progress_shown()
-
+    show = None if quiet or not _progress_shown() else draw
     with _open_archive(db_url) as archive, _storage_errors():
-        report = ingest(
-            archive,
-            sources(),
-            crawl_name=crawl_name,
-            commit_every=commit_every,
-            progress=None if quiet_progress else show,
-        )
-    if not quiet_progress:
+        report = ingest(archive, sources(), crawl_name=crawl_name, commit_every=commit_every, progress=show)
+    if show is not None:
         click.echo(_after_progress(""), nl=False, err=True)
     for line in report.rejected:
         click.echo(f"rejected {line}", err=True)
