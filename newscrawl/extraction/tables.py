@@ -52,23 +52,26 @@ def is_data_table(table) -> bool:
     has_header = table.find("thead") is not None or any(local_tag(c) == "th" for r in rows[:2] for c in r)
     if len(rows) < 2 and not has_header:
         return False
-    texts = []
+    lengths = []
+    one_filled_cell_per_row = True
     for row in rows:
+        filled = 0
         for cell in _cells(row):
-            if any(local_tag(d) in _BLOCK_IN_CELL for d in cell.iterdescendants()):
-                text = text_of(cell)
-                if len(text) > 300:  # paragraphs inside cells: a layout grid holding an article
-                    return False
-            texts.append(cell)
-    if not texts:
+            length = len(text_of(cell))
+            # paragraphs inside cells: a layout grid holding an article
+            if length > 300 and any(local_tag(d) in _BLOCK_IN_CELL for d in cell.iterdescendants()):
+                return False
+            lengths.append(length)
+            filled += length > 0
+        one_filled_cell_per_row = one_filled_cell_per_row and filled <= 1
+    if not lengths:
         return False
-    lengths = [len(text_of(c)) for c in texts]
     if max(lengths) > 1500:
         return False
     if has_header or table.find("caption") is not None:
         return True
     # Text in one cell per row, the others empty (spacers, vote arrows, indents): a layout column.
-    if all(sum(1 for cell in _cells(row) if text_of(cell)) <= 1 for row in rows):
+    if one_filled_cell_per_row:
         return False
     return sum(lengths) / len(lengths) < 120
 
