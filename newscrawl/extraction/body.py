@@ -575,9 +575,11 @@ class _Walker:
                     if tag == "a":
                         linked[0] += len(text.strip())
                         linked[1] += 1
-                    elif next(child.iterdescendants("a"), None) is not None:
-                        linked[0] += sum(len(t.strip()) for t in _LINK_TEXTS(child))
-                        linked[1] += sum(1 for _ in child.iterdescendants("a"))
+                    else:
+                        anchors = sum(1 for _ in child.iterdescendants("a"))
+                        if anchors:
+                            linked[0] += sum(len(t.strip()) for t in _LINK_TEXTS(child))
+                            linked[1] += anchors
             else:
                 self._flush(run, el, linked)
                 self.element(child)
