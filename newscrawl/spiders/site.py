@@ -49,6 +49,7 @@ from newscrawl.middlewares import META_ARTICLE, META_KNOWN, META_LASTMOD, META_R
 from newscrawl.sites import SiteProfile, UnknownSiteError, get_profile, profile_for_url
 from newscrawl.spiders.items import ArticleItem, NotModifiedItem
 from newscrawl.spiders.reading import PageReader, PageReading, read_comment_page, read_page
+from newscrawl.spiders.workers import WorkerGone
 
 log = logging.getLogger(__name__)
 
@@ -405,16 +406,21 @@ class SiteSpider(Spider):
             by_url = self.profile.is_article_url(response.url)
             verdict = None if by_url is None else ("article" if by_url else "listing")
         fetched_at = datetime.now(UTC)
-        reading = await self.reader.run(
-            read_page,
-            response.body,
-            response.url,
-            content_type=content_type,
-            fetched_at=fetched_at,
-            profile=self._profile_name,
-            domains=self.scope.domains,
-            verdict=verdict,
-        )
+        try:
+            reading = await self.reader.run(
+                read_page,
+                response.body,
+                response.url,
+                content_type=content_type,
+                fetched_at=fetched_at,
+                profile=self._profile_name,
+                domains=self.scope.domains,
+                verdict=verdict,
+            )
+        except WorkerGone as error:
+            self._count_error("reader", f"{error} while reading {response.url}")
+            log.error("%s while reading %s: page skipped", error, response.url)
+            return
         if reading.kind == "unreadable":
             self._count_error("extraction", reading.problem)
             log.warning("%s: %s", reading.problem, response.url)
@@ -533,7 +539,7 @@ class SiteSpider(Spider):
                 profile=self._profile_name,
                 domains=self.scope.domains,
             )
-        except ExtractionError as error:
+        except (ExtractionError, WorkerGone) as error:
             chain["failed"].append(f"{response.url}: {error}")
             stats.inc_value("newscrawl/comment_pages/failed")
             log.warning("comment page %s of %s unreadable: %s", response.url, chain["url"], error)

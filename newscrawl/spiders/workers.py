@@ -10,8 +10,9 @@ yet, so it never blocks) and is called back when the result comes in.
 Messages are pickles framed like ``multiprocessing.connection`` (a 4-byte length, or -1 and an
 8-byte length beyond 2 GiB), so the worker side is a plain ``Connection.recv_bytes`` loop. Each
 worker answers in the order it was asked, so its pending futures form a queue. A worker that dies
-fails the tasks it held (:class:`WorkerGone`) and leaves the pool; without workers left, tasks run
-in the calling process.
+fails only the task it was running when it died (:class:`WorkerGone`: that page may be what killed
+it) and leaves the pool; the tasks queued behind it run again on another worker or, with no worker
+left, in the calling process, like every later task.
 """
 
 from __future__ import annotations
@@ -77,6 +78,28 @@ def _answer(outcome: tuple[bool, Any]) -> bytes:
         return pickle.dumps((False, RuntimeError(what)))
 
 
+def _settle(future: asyncio.Future[Any], done: asyncio.Future[Any]) -> None:
+    """Give ``future`` the outcome of ``done``."""
+    if future.done():
+        return
+    if done.cancelled():
+        future.cancel()
+    elif done.exception() is not None:
+        future.set_exception(done.exception())  # type: ignore[arg-type]
+    else:
+        future.set_result(done.result())
+
+
+def _run_here(future: asyncio.Future[Any], message: bytes) -> None:
+    if future.done():
+        return
+    try:
+        function, args, kwargs = pickle.loads(message)
+        future.set_result(function(*args, **kwargs))
+    except Exception as error:
+        future.set_exception(error)
+
+
 class _Results(asyncio.Protocol):
     """Reassembles a worker's framed answers from the pipe's chunks."""
 
@@ -109,20 +132,21 @@ class _Worker:
     def __init__(self, pool: WorkerPool, process: Any) -> None:
         self.pool = pool
         self.process = process
-        self.pending: deque[asyncio.Future[Any]] = deque()
+        self.pending: deque[tuple[asyncio.Future[Any], bytes]] = deque()
+        """Futures of the tasks sent, oldest first, with their messages (to run them again elsewhere)."""
         self.tasks: asyncio.WriteTransport | None = None
         self.results: asyncio.ReadTransport | None = None
         self.alive = True
 
     def submit(self, message: bytes) -> asyncio.Future[Any]:
         future = asyncio.get_running_loop().create_future()
-        self.pending.append(future)
+        self.pending.append((future, message))
         assert self.tasks is not None
         self.tasks.write(_frame(message))
         return future
 
     def answered(self, payload: bytes) -> None:
-        future = self.pending.popleft()
+        future, _message = self.pending.popleft()
         if future.cancelled():
             return
         try:
@@ -139,10 +163,14 @@ class _Worker:
             return
         self.alive = False
         self.pool.lost(self)
+        if not self.pending:
+            return
+        # The worker answers in order: the oldest task is the one it was running when it died.
+        running, _message = self.pending.popleft()
+        if not running.done():
+            running.set_exception(WorkerGone(f"page reader process {self.process.pid} exited"))
         while self.pending:
-            future = self.pending.popleft()
-            if not future.done():
-                future.set_exception(WorkerGone(f"page reader process {self.process.pid} exited"))
+            self.pool.run_again(*self.pending.popleft())
 
     def close(self) -> None:
         self.alive = False
@@ -156,7 +184,7 @@ class _Worker:
                 # worker sees the end of its task pipe and exits while we wait for it.
                 transport.get_extra_info("pipe").close()
         while self.pending:
-            self.pending.popleft().cancel()
+            self.pending.popleft()[0].cancel()
 
 
 class WorkerPool:
@@ -177,9 +205,22 @@ class WorkerPool:
             await asyncio.shield(self._starting)
         if not self.workers:
             return function(*args, **kwargs)
-        worker = min(self.workers, key=lambda w: len(w.pending))
-        message = pickle.dumps((function, args, kwargs), pickle.HIGHEST_PROTOCOL)
-        return await worker.submit(message)
+        return await self._least_busy().submit(
+            pickle.dumps((function, args, kwargs), pickle.HIGHEST_PROTOCOL)
+        )
+
+    def _least_busy(self) -> _Worker:
+        return min(self.workers, key=lambda w: len(w.pending))
+
+    def run_again(self, future: asyncio.Future[Any], message: bytes) -> None:
+        """A task queued behind a worker that died: another worker's, or this process's, answers it."""
+        if future.done() or self.closed:
+            future.cancel()
+            return
+        if self.workers:
+            self._least_busy().submit(message).add_done_callback(lambda done: _settle(future, done))
+            return
+        asyncio.get_running_loop().call_soon(_run_here, future, message)
 
     async def _start_or_fall_back(self) -> None:
         try:

@@ -1,5 +1,5 @@
 """Unit tests of the crawl's parts that need no crawl: host mapping, backoff, run status, record
-assembly from captures, and the local server's rules."""
+assembly from captures, the local server's rules, and the spider when a page reader dies."""
 
 from __future__ import annotations
 
@@ -171,3 +171,86 @@ def test_profile_crawl_settings_apply_below_the_command_line(monkeypatch):
     assert crawler.settings.getfloat("DOWNLOAD_DELAY") == 7.5  # the profile beats the defaults ...
     assert crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 3  # ... the command line beats it
     assert crawler.settings.getbool("NEWSCRAWL_INCREMENTAL")
+
+
+class _DeadReader:
+    """A page reader whose worker process died while reading the page."""
+
+    async def run(self, function, *args, **kwargs):
+        from newscrawl.spiders.workers import WorkerGone
+
+        raise WorkerGone("page reader process 4242 exited")
+
+    def close(self) -> None:
+        pass
+
+
+def _spider_reading_with(reader):
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from newscrawl.spiders import site
+
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    crawler = Crawler(site.SiteSpider, settings)
+    crawler.stats = MemoryStatsCollector(crawler)
+    spider = site.SiteSpider.from_crawler(crawler, target="blog-auto-info")
+    spider.reader.close()
+    spider.reader = reader
+    return spider
+
+
+async def _outputs(generator) -> list:
+    return [output async for output in generator]
+
+
+def test_a_page_whose_reader_died_is_one_error_line_not_a_spider_error(caplog):
+    import asyncio
+
+    from scrapy.http import HtmlResponse, Request
+
+    spider = _spider_reading_with(_DeadReader())
+    response = HtmlResponse(
+        FLAGSHIP, body=b"<html><body><h1>x</h1></body></html>", request=Request(FLAGSHIP), encoding="utf-8"
+    )
+    assert asyncio.run(_outputs(spider.parse_page(response))) == []
+    assert spider.crawler.stats.get_value("newscrawl/errors/reader") == 1
+    assert f"page reader process 4242 exited while reading {FLAGSHIP}: page skipped" in caplog.text
+
+
+def test_a_comment_page_whose_reader_died_still_archives_the_article():
+    import asyncio
+
+    from scrapy.http import HtmlResponse, Request
+
+    from newscrawl.spiders import site
+    from newscrawl.spiders.items import ArticleItem
+
+    spider = _spider_reading_with(_DeadReader())
+    record = {
+        "url": FLAGSHIP,
+        "canonical_url": FLAGSHIP,
+        "title": "t",
+        "comments": [{"id": "1", "text": "a"}],
+    }
+    chain = {
+        "url": FLAGSHIP,
+        "record": record,
+        "captures": [],
+        "pages": [[1, record["comments"]]],
+        "queue": [],
+        "seen": [FLAGSHIP],
+        "failed": [],
+        "fetched_at": datetime.now(UTC).isoformat(),
+        "source": None,
+    }
+    page_2 = FLAGSHIP + "comment-page-2/"
+    response = HtmlResponse(
+        page_2, body=b"<html></html>", request=Request(page_2, meta={site.CHAIN: chain}), encoding="utf-8"
+    )
+    (item,) = asyncio.run(_outputs(spider.parse_comment_page(response)))
+    assert isinstance(item, ArticleItem)
+    assert item.record["comments"] == [{"id": "1", "text": "a"}]
+    assert item.comment_pages_failed == [f"{page_2}: page reader process 4242 exited"]

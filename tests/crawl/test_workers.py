@@ -1,10 +1,11 @@
-"""The reader worker pool: results and exceptions travel back, a dead worker fails only its tasks."""
+"""The reader worker pool: results and exceptions travel back, a dead worker fails only the task it ran."""
 
 from __future__ import annotations
 
 import asyncio
 import operator
 import os
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -17,6 +18,16 @@ from storage import InvalidRecord
 
 def raise_invalid_record():
     raise InvalidRecord("sections", "bad")
+
+
+def exit_after(seconds: float, code: int) -> None:
+    time.sleep(seconds)
+    os._exit(code)
+
+
+def pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
 
 
 def test_results_exceptions_and_order_come_back_from_the_workers():
@@ -52,19 +63,47 @@ def test_results_exceptions_and_order_come_back_from_the_workers():
     asyncio.run(scenario())
 
 
-def test_a_dead_worker_fails_its_tasks_and_the_rest_runs_here(caplog):
+def test_a_dead_worker_fails_the_task_it_ran_and_its_queue_runs_here(caplog):
     async def scenario():
         pool = WorkerPool(1)
         try:
             worker_pid = await pool.run(os.getpid)
+            fatal = asyncio.ensure_future(pool.run(exit_after, 0.3, 3))
+            queued = [asyncio.ensure_future(pool.run(operator.mul, i, i)) for i in range(5)]
+            queued_pid = asyncio.ensure_future(pool.run(os.getpid))
             with pytest.raises(WorkerGone):
-                await pool.run(os._exit, 3)
-            assert await pool.run(os.getpid) == os.getpid() != worker_pid
+                await fatal
+            # The tasks queued behind the one that killed the worker are not lost: read here instead.
+            assert [await task for task in queued] == [0, 1, 4, 9, 16]
+            assert await queued_pid == os.getpid() != worker_pid
+            assert await pool.run(os.getpid) == os.getpid()
         finally:
             pool.close()
 
     asyncio.run(scenario())
     assert "page reader process" in caplog.text and "exit code 3" in caplog.text
+
+
+def test_the_queue_of_a_dead_worker_moves_to_a_live_one():
+    async def scenario():
+        pool = WorkerPool(2)
+        try:
+            first, second = set(await asyncio.gather(pool.run(pid_after, 0.2), pool.run(pid_after, 0.2)))
+            fatal = asyncio.ensure_future(
+                pool.run(exit_after, 0.3, 3)
+            )  # to the first (least busy, first listed)
+            busy = asyncio.ensure_future(pool.run(pid_after, 0.6))  # the second one
+            queued = asyncio.ensure_future(pool.run(os.getpid))  # behind `fatal` (a tie goes to the first)
+            with pytest.raises(WorkerGone):
+                await fatal
+            survivor = await busy
+            assert survivor in (first, second)
+            assert await queued == survivor
+            assert [worker.process.pid for worker in pool.workers] == [survivor]
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
 
 
 def test_page_reader_without_workers_reads_here():
