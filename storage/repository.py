@@ -30,6 +30,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar, Literal, NamedTuple
@@ -532,6 +533,17 @@ class ArchiveRepository:
         """Run a Core statement on the session's connection (skips ORM bookkeeping on the hot path)."""
         return self._connection().execute(statement, params)
 
+    @contextmanager
+    def _without_waiting(self) -> Iterator[None]:
+        """For statements whose results nobody reads: on PostgreSQL they are sent in one pipeline and
+        the server is waited for once, at the end, instead of once per statement (errors surface there
+        too). Elsewhere they simply run."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        with self._connection().connection.driver_connection.pipeline():
+            yield
+
     # ----------------------------------------------------------------------- crawl runs
 
     def start_crawl_run(
@@ -623,14 +635,15 @@ class ArchiveRepository:
             and fingerprint is not None
             and found.record_fingerprint == fingerprint
         ):
-            _Statements.seen_again.one(
-                connection,
-                {"p_article_id": found.id, "p_last_seen_at": now, "p_last_crawl_run_id": crawl_run_id},
-            )
             stored = self._store_captures(
                 found.id, found.version_id, crawl_run_id, prepared, new_version=False
             )
-            self._count(crawl_run_id, "unchanged", 0, 0, stored)
+            with self._without_waiting():
+                _Statements.seen_again.one(
+                    connection,
+                    {"p_article_id": found.id, "p_last_seen_at": now, "p_last_crawl_run_id": crawl_run_id},
+                )
+                self._count(crawl_run_id, "unchanged", 0, 0, stored)
             assert found.version_number is not None
             return UpsertResult(
                 found.id, found.version_id, "unchanged", found.version_number, captures_stored=stored
@@ -675,6 +688,8 @@ class ArchiveRepository:
             version_id = self._insert_version(
                 article_id, version_number, rec, digest, changed, now, crawl_run_id
             )
+            with self._without_waiting():
+                self._insert_version_children(version_id, rec)
         assert version_id is not None
 
         merge = _CommentMerge(digest=found.comments_digest)
@@ -766,11 +781,13 @@ class ArchiveRepository:
         links_resolved = self._register_urls(article_id, [identity, rec["url"]])
         filled = [name for name in CONTENT_FIELDS if rec[name] not in (None, [], "")]
         version_id = self._insert_version(article_id, 1, rec, digest, filled, now, crawl_run_id)
-        merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=True)
-        self._touch(article_id, rec, now, crawl_run_id, version_id, merge.digest, fingerprint)
-        fulltext.index_article(self.session, article_id, rec, merge.texts or [], new=True)
-        stored = self._store_captures(article_id, version_id, crawl_run_id, captures, new_version=True)
-        self._count(crawl_run_id, "new", merge.added, 0, stored)
+        with self._without_waiting():
+            self._insert_version_children(version_id, rec)
+            merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=True)
+            self._touch(article_id, rec, now, crawl_run_id, version_id, merge.digest, fingerprint)
+            fulltext.index_article(self.session, article_id, rec, merge.texts or [], new=True)
+            stored = self._store_captures(article_id, version_id, crawl_run_id, captures, new_version=True)
+            self._count(crawl_run_id, "new", merge.added, 0, stored)
         return UpsertResult(
             article_id=article_id,
             version_id=version_id,
@@ -814,7 +831,7 @@ class ArchiveRepository:
         now: datetime,
         crawl_run_id: int | None,
     ) -> int:
-        """Insert a version and its content rows; returns its id."""
+        """Insert a version (its row only: :meth:`_insert_version_children` adds its content); returns its id."""
         row, _ = _Statements.insert_version.one(
             self._connection(),
             {
@@ -829,7 +846,6 @@ class ArchiveRepository:
         )
         assert row is not None
         version_id: int = row[0]
-        self._insert_version_children(version_id, rec)
         return version_id
 
     @staticmethod

@@ -97,6 +97,29 @@ def test_a_failing_article_is_rolled_back_whole(fresh_archive, monkeypatch) -> N
         )
 
 
+def test_a_statement_failing_in_the_database_rolls_the_article_back_and_the_archive_goes_on(
+    fresh_archive, monkeypatch
+) -> None:
+    """The server refuses a statement of the article's last writes (sent without waiting on
+    PostgreSQL): a clear error, none of the article kept, and the next article archives normally."""
+    from sqlalchemy import text
+
+    from storage.prepared import PreparedStatement
+
+    broken = PreparedStatement(text("INSERT INTO no_such_table (id) VALUES (:id)"))
+    monkeypatch.setattr(storage.repository.fulltext, "_SQLITE_INSERT", broken)
+    monkeypatch.setattr(storage.repository.fulltext, "_POSTGRESQL_UPSERT", broken)
+    with pytest.raises(StorageError, match="no_such_table"), fresh_archive.transaction() as repo:
+        repo.upsert_article(load_record(FLAGSHIP))
+    monkeypatch.undo()
+    with fresh_archive.transaction() as repo:
+        assert repo.upsert_article(load_record(APPLE)).status == "new"
+        assert repo.upsert_article(load_record(FLAGSHIP)).status == "new"
+    with fresh_archive.session() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 2
+        assert session.scalar(select(func.count()).select_from(Comment)) == 44
+
+
 def test_two_writers_archiving_the_same_new_article_both_succeed(fresh_archive) -> None:
     """A second crawler process meeting the same new article waits, then finds it archived."""
     record = load_record(FLAGSHIP)
