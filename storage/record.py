@@ -84,9 +84,15 @@ def _type_name(value: Any) -> str:
     )
 
 
+_NUL = "\x00"
+_NUL_PROBLEM = "contains a NUL character (U+0000), which PostgreSQL text cannot hold"
+
+
 def _string(value: Any, path: str) -> str:
     if not isinstance(value, str):
         raise InvalidRecord(path, f"expected string, got {_type_name(value)}")
+    if _NUL in value:  # refused on every backend, so that an archive can move between them
+        raise InvalidRecord(path, _NUL_PROBLEM)
     return value
 
 
@@ -95,6 +101,8 @@ def _optional_string(value: Any, path: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRecord(path, f"expected string or null, got {_type_name(value)}")
+    if _NUL in value:
+        raise InvalidRecord(path, _NUL_PROBLEM)
     return value
 
 

@@ -179,8 +179,8 @@ def _header_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_header_text(v) for v in value)
     if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return str(value)
+        value = value.decode("latin-1")
+    return str(value).replace("\x00", "")  # PostgreSQL's JSONB cannot hold NUL
 
 
 def select_headers(headers: Mapping[Any, Any] | None) -> dict[str, str]:

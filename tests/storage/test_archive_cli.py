@@ -190,6 +190,19 @@ def test_the_environment_chooses_the_database(db, records_file, monkeypatch) -> 
     assert json.loads(CliRunner().invoke(cli, ["stats", "--json"]).stdout)["articles"] == 4
 
 
+def test_a_nul_character_is_a_rejected_record_on_every_backend(fresh_archive, tmp_path) -> None:
+    """PostgreSQL cannot store U+0000: such a record is rejected by name, not a database error that
+    stops the import (and SQLite, which could store it, refuses it alike)."""
+    bad = load_record(FLAGSHIP)
+    bad["comments"][0]["text"] += "\x00"
+    path = tmp_path / "nul.jsonl"
+    path.write_text(f"{json.dumps(bad)}\n{json.dumps(load_record(APPLE))}\n", encoding="utf-8")
+    report = ingest(fresh_archive, read_records(path))
+    assert report.rejected == [f"{path}:1: comments[0].text: contains a NUL character (U+0000), which "
+                               "PostgreSQL text cannot hold"]  # fmt: skip
+    assert report.new == 1
+
+
 def test_bulk_ingest_keeps_each_record_atomic(fresh_archive, records_file) -> None:
     report = ingest(fresh_archive, read_records(records_file), crawl_name="bulk", commit_every=3)
     assert (report.new, len(report.rejected)) == (4, 2)

@@ -63,6 +63,9 @@ SCHEMA = Path(__file__).resolve().parents[2] / "newscrawl" / "article.schema.jso
         (lambda r: r["comments"][3].__setitem__("likes", 3), "comments[3].likes", "unknown field"),
         (lambda r: r.__setitem__("error", "no article found"), "error", "extraction failure"),
         (lambda r: r.__setitem__("url", " "), "url", "must not be empty"),
+        (lambda r: r.__setitem__("title", "Renault\x00"), "title", "contains a NUL character"),
+        (lambda r: r["comments"][4].__setitem__("text", "a\x00b"), "comments[4].text", "NUL character"),
+        (lambda r: r["tags"].append("\x00"), f"tags[{len(load_record(FLAGSHIP)['tags'])}]", "NUL character"),
     ],
 )
 def test_invalid_record_names_the_field(change, path, problem) -> None:
@@ -184,3 +187,4 @@ def test_captures_are_checked_compressed_and_headers_selected() -> None:
     with pytest.raises(InvalidRecord, match=r"captures\[0\].status"):
         prepare_capture({"url": "https://a/b", "status": "200", "body": b""})
     assert select_headers({"ETag": '"x"', "X-Other": "y"}) == {"etag": '"x"'}
+    assert select_headers({"ETag": b'"x\x00"'}) == {"etag": '"x"'}  # PostgreSQL's JSONB refuses NUL
