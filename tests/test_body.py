@@ -194,6 +194,24 @@ def test_standfirst_element_is_the_lead():
     assert body.lead == "Le constructeur dévoile enfin sa citadine électrique à moins de 25 000 euros."
 
 
+def test_a_dialog_or_hidden_heading_gives_no_lead():
+    """A closed modal ('Subscribe to RSS' with its 'description' paragraph) is not the standfirst."""
+    modal = """<aside class="s-modal" role="dialog" aria-hidden="true"><h1>S'abonner au flux RSS</h1>
+    <div><label>Flux<p class="s-description">Pour vous abonner, copiez cette adresse dans votre lecteur
+    de flux RSS.</p></label></div></aside>"""
+    html = f"""<html><body><article><h1>Titre</h1><div class="entry-content"><p>{PROSE}</p>
+    <p>{PROSE} 2</p></div></article>{modal}</body></html>"""
+    body = extract_body(parse_document(html, URL).root, url=URL, title="Titre introuvable")
+    assert body.lead is None
+    assert not any("abonner" in p for p in paragraphs(body))
+    hidden = (
+        html.replace('role="dialog" aria-hidden="true"', "hidden")
+        .replace("<aside", "<div")
+        .replace("</aside>", "</div>")
+    )
+    assert extract_body(parse_document(hidden, URL).root, url=URL, title="Titre introuvable").lead is None
+
+
 def test_text_in_br_separated_divs_is_read():
     body = read(f"<div>{PROSE}<br><br>Une deuxième phrase qui suit après deux sauts de ligne.</div>")
     assert paragraphs(body) == [PROSE, "Une deuxième phrase qui suit après deux sauts de ligne."]

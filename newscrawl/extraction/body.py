@@ -960,6 +960,8 @@ def _find_lead(content, title: str | None) -> str | None:
     title_key = normalize_space(title).casefold() if title else None
     headline = None
     for h1 in root.iter("h1"):
+        if _out_of_sight(h1):  # a modal's or a hidden template's heading
+            continue
         if headline is None or (title_key and text_of(h1).casefold() == title_key):
             headline = h1
             if title_key is None or text_of(h1).casefold() == title_key:
@@ -979,9 +981,23 @@ def _find_lead(content, title: str | None) -> str | None:
             if not hint or not LEAD_CLASS.search(hint) or BOILERPLATE_TOKEN.match(hint.lower()):
                 continue
             text = text_of(el)
-            if 30 <= len(text) <= 1200 and not _has_many_links(el) and el.find(".//img") is None:
+            if (
+                30 <= len(text) <= 1200
+                and not _has_many_links(el)
+                and el.find(".//img") is None
+                and not _out_of_sight(el)
+            ):
                 return text
     return None
+
+
+def _out_of_sight(el) -> bool:
+    """Inside something a reader does not see on the page: hidden, or a dialog (closed until asked for)."""
+    while el is not None:
+        if _is_hidden(el) or el.tag == "dialog" or el.get("role") in ("dialog", "alertdialog"):
+            return True
+        el = el.getparent()
+    return False
 
 
 def _has_many_links(el) -> bool:
