@@ -212,6 +212,75 @@ def test_a_dialog_or_hidden_heading_gives_no_lead():
     assert extract_body(parse_document(hidden, URL).root, url=URL, title="Titre introuvable").lead is None
 
 
+_QA_FOOTER = (
+    '<form id="post-form"><h2>Votre réponse</h2><textarea></textarea><button>Publier</button></form>'
+    "<h2>Ce n'est pas la réponse que vous cherchez ? Parcourez les questions étiquetées "
+    + " ".join(f'<a href="/t/{n}">tag{n}</a>' for n in range(5))
+    + "</h2><div id='hot-network-questions'><h4>Questions populaires</h4><ul>"
+    + "".join(f'<li><a href="/q/{n}">Question populaire numéro {n} du réseau</a></li>' for n in range(20))
+    + "</ul></div>"
+)
+
+
+def _qa_page(page_type: str, entity_prop: str) -> str:
+    """Laid out like Stack Exchange: the question post, then a block of long answers beside it."""
+
+    def post(text: str, kind: str, item: str) -> str:
+        return (
+            f'<div class="{kind}" {item}><div class="post-layout"><div class="votecell"><button>Up</button>'
+            f"<span>12</span><button>Down</button></div><div class='postcell'><div class='s-prose' "
+            f"itemprop='text'>{text}</div><div class='post-menu'><a href='/s'>Share</a><a href='/e'>Edit</a>"
+            "<a href='/f'>Follow</a></div><div class='user-info'><a href='/u/1'>marie</a> <span>1 234</span>"
+            "</div></div></div></div>"
+        )
+
+    answers = "".join(
+        post(
+            "".join(f"<p>Réponse {n}, point {k} : {PROSE}</p>" for k in range(4)),
+            "answer",
+            'itemprop="suggestedAnswer" itemscope itemtype="https://schema.org/Answer"',
+        )
+        for n in range(5)
+    )
+    question = post(
+        "<p>Je roule trente kilomètres par jour en ville et j'hésite entre deux citadines électriques "
+        "d'occasion. Laquelle choisir pour mon usage ?</p>"
+        + "<ul class='tags'>"
+        + "".join(f"<li><a href='/t/{t}'>{t}</a></li>" for t in ("citadine", "occasion", "électrique"))
+        + "</ul><ul class='comments-list'>"
+        + "".join(
+            f"<li>Avis {n} de <a href='/u/{n}'>lecteur{n}</a> <a href='#c{n}'>il y a 2 ans</a></li>"
+            for n in range(6)
+        )
+        + "</ul>",
+        "question",
+        "",
+    )
+    return f"""<html itemscope itemtype="https://schema.org/{page_type}"><body>
+    <div id="content"><div id="mainbar" {entity_prop} itemscope itemtype="https://schema.org/Question">
+    <h1 itemprop="name">Quelle citadine choisir ?</h1>{question}
+    <div id="answers"><h2>5 réponses</h2>{answers}</div>{_QA_FOOTER}</div>
+    <div id="sidebar"><h2>Questions liées</h2><ul><li><a href="/q/2">Une autre question</a></li></ul></div>
+    </div></body></html>"""
+
+
+def test_a_qa_page_reads_its_question_with_the_answers():
+    """The answers' block is denser than the question: reading from the page's main Question keeps both."""
+    body = extract_body(parse_document(_qa_page("QAPage", 'itemprop="mainEntity"'), URL).root, url=URL)
+    text = paragraphs(body)
+    assert text[0].startswith("Je roule trente kilomètres par jour")
+    assert sum(p.startswith("Réponse") for p in text) == 20
+    assert not any("Une autre question" in p for p in text)
+
+
+def test_questions_of_a_page_that_is_no_qa_page_change_nothing():
+    """An FAQ in an article, or a Question that is not the page's main entity, is read as any page."""
+    generic = extract_body(parse_document(_qa_page("WebPage", ""), URL).root, url=URL)
+    for page_type, prop in (("FAQPage", 'itemprop="mainEntity"'), ("QAPage", 'itemprop="about"')):
+        body = extract_body(parse_document(_qa_page(page_type, prop), URL).root, url=URL)
+        assert paragraphs(body) == paragraphs(generic)
+
+
 def test_text_in_br_separated_divs_is_read():
     body = read(f"<div>{PROSE}<br><br>Une deuxième phrase qui suit après deux sauts de ligne.</div>")
     assert paragraphs(body) == [PROSE, "Une deuxième phrase qui suit après deux sauts de ligne."]

@@ -120,7 +120,7 @@ def extract_body(
 
     if scoring is None:
         scoring = Scoring()
-    forced = root.cssselect(content_selector)[:1] if content_selector else []
+    forced = root.cssselect(content_selector)[:1] if content_selector else _main_question(root)
     if thread and not forced:
         return _read(find_content(body_el, skip, True, scoring), url, title, skip, relaxed=True)
     body = _read(forced or find_content(body_el, skip, False, scoring), url, title, skip, relaxed=False)
@@ -132,6 +132,22 @@ def extract_body(
 
 
 MIN_ARTICLE_CHARS = 500
+
+_QA_PAGE = etree.XPath('//*[@itemscope and contains(@itemtype, "schema.org/QAPage")]')
+_MAIN_QUESTION = etree.XPath(
+    './/*[contains(concat(" ", normalize-space(@itemprop), " "), " mainEntity ")'
+    ' and contains(@itemtype, "schema.org/Question")]'
+)
+
+
+def _main_question(root) -> list:
+    """The question of a page that declares itself a Q&A page in schema.org microdata (``QAPage``,
+    its ``mainEntity`` a ``Question``): that element holds the question and its answers, while the
+    densest block is the answers alone, which loses the question. An FAQ inside an article is no
+    ``QAPage`` and is not concerned."""
+    for page in _QA_PAGE(root):
+        return _MAIN_QUESTION(page)[:1]
+    return []
 
 
 def body_paragraphs(body: Body) -> list[str]:
