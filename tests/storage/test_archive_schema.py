@@ -1,7 +1,9 @@
-"""Migrations and models agree; archives are created at head; schema revisions are guarded."""
+"""Migrations and models agree; archives are created at head; schema revisions are guarded; dates are
+stored in SQLite's DATETIME text form."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 
 from storage import Archive, StorageError
 from storage.db import alembic_config, head_revision, include_name
-from storage.models import Base
+from storage.models import Base, UTCDateTime
 
 
 def schema_diff(connection: sa.Connection, metadata: sa.MetaData) -> list:
@@ -88,3 +90,24 @@ def test_an_archive_behind_head_must_be_upgraded_explicitly(fresh_archive) -> No
         assert behind.upgrade() == ("0001", head_revision())
     with Archive(url) as upgraded:
         assert upgraded.current_revision() == head_revision()
+
+
+def test_sqlite_dates_are_the_text_sqlalchemy_datetime_stores() -> None:
+    """UTCDateTime's own SQLite processor writes exactly what the generic DATETIME path would."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    generic = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+    paris = timezone(timedelta(hours=2))
+    for value in (
+        datetime(2024, 4, 29, 14, 5, tzinfo=UTC),
+        datetime(2024, 4, 29, 14, 5, 7, 123, tzinfo=paris),
+        datetime(2024, 12, 31, 23, 30, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ):
+        assert ours(value) == generic(value.astimezone(UTC).replace(tzinfo=None))
+    assert ours(datetime(2024, 4, 29, 14, 5, tzinfo=paris)) == "2024-04-29 12:05:00.000000"
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive datetime"):
+        ours(datetime(2024, 4, 29, 14, 5))

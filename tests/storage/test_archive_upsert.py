@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -157,6 +158,12 @@ def test_the_same_record_again_is_recognized_without_being_reread(repo, session,
     assert stored_fingerprint is not None
     reordered = dict(reversed(list(flagship.items())))  # same record, other key order: the full comparison
     assert repo.upsert_article(reordered).status == "unchanged"
+    # Equal values shared differently (one object for url and canonical_url): maybe another
+    # fingerprint, never another verdict.
+    shared = json.loads(json.dumps(flagship))
+    assert shared["canonical_url"] == shared["url"] and shared["canonical_url"] is not shared["url"]
+    shared["canonical_url"] = shared["url"]
+    assert repo.upsert_article(shared).status == "unchanged"
     assert repo.upsert_article(flagship).status == "unchanged"
     # After a re-extraction replaced the stored content, the old record is a real change again.
     improved = edited(flagship, key_points=["Un seul point"])
