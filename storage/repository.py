@@ -313,8 +313,9 @@ def _replies_after_parents(order: list[str], parent_of: Mapping[str, str | None]
             waiting.setdefault(parent, []).append(key)
         else:
             place(key)
-    for key in order:  # replies whose parent never got placed (a cycle in bad data) keep their turn
-        place(key)
+    if waiting:  # replies whose parent never got placed (a cycle in bad data) keep their turn
+        for key in order:
+            place(key)
     return threaded
 
 
