@@ -77,6 +77,17 @@ class Comment:
     published_raw: str | None = None
     """The date as the page shows it ("29 avril 2024 à 18 h 22 min")."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The comment as the record holds it, keys in schema order."""
+        return {
+            "id": self.id,
+            "parent_id": self.parent_id,
+            "author": self.author,
+            "published_at": self.published_at,
+            "published_raw": self.published_raw,
+            "text": self.text,
+        }
+
 
 @dataclass(slots=True)
 class Article:
@@ -173,17 +184,7 @@ class Article:
                 for t in self.tables
             ],
             "comment_count": self.comment_count,
-            "comments": [
-                {
-                    "id": c.id,
-                    "parent_id": c.parent_id,
-                    "author": c.author,
-                    "published_at": c.published_at,
-                    "published_raw": c.published_raw,
-                    "text": c.text,
-                }
-                for c in self.comments
-            ],
+            "comments": [c.to_dict() for c in self.comments],
         }
 
     @classmethod

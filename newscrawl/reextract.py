@@ -17,7 +17,7 @@ from typing import Any
 
 from newscrawl import __version__
 from newscrawl.discovery import comment_page_number, merge_comment_pages
-from newscrawl.extraction import ExtractionError, extract_article
+from newscrawl.extraction import ExtractionError, extract_article, extract_comment_page
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +56,16 @@ def build_record(captures: Sequence[Any]) -> dict[str, Any]:
         if number is None:
             continue
         try:
-            comments = extract_article(
-                capture.body,
-                capture.url,
-                fetched_at=capture.fetched_at,
-                content_type=capture.headers.get("content-type"),
-            ).to_dict()["comments"]
+            comments = [
+                comment.to_dict()
+                for comment in extract_comment_page(
+                    capture.body,
+                    capture.url,
+                    fetched_at=capture.fetched_at,
+                    content_type=capture.headers.get("content-type"),
+                    language=record["language"],
+                )
+            ]
         except ExtractionError as error:
             log.warning("comment page %s not re-read: %s", capture.url, error)
             continue

@@ -16,8 +16,9 @@ from newscrawl.extraction.dates import default_timezone, parse_date, to_iso
 from newscrawl.extraction.document import Document, NotHTMLError, parse_document
 from newscrawl.extraction.language import detect_language
 from newscrawl.extraction.metadata import Metadata, extract_metadata, split_authors
+from newscrawl.extraction.structured import json_ld_objects
 from newscrawl.extraction.text import clean_text, normalize_space, prepare_tree, text_of
-from newscrawl.items import Article
+from newscrawl.items import Article, Comment
 from newscrawl.sites import SiteProfile, profile_for_url, site_key
 
 
@@ -138,6 +139,51 @@ def extract_parsed_article(
     return article
 
 
+def extract_comment_page(
+    html: bytes | str,
+    url: str,
+    *,
+    fetched_at: datetime | str | None = None,
+    content_type: str | None = None,
+    profile: SiteProfile | None = None,
+    language: str | None = None,
+) -> list[Comment]:
+    """The comments of a further comment page of an article (see :func:`extract_parsed_comments`).
+    Raises ExtractionError when the input is not an HTML page."""
+    now = parse_fetched_at(fetched_at)
+    try:
+        document = parse_document(html, url, content_type)
+    except NotHTMLError as exc:
+        raise ExtractionError(str(exc)) from None
+    return extract_parsed_comments(document, fetched_at=now, profile=profile, language=language)
+
+
+def extract_parsed_comments(
+    document: Document,
+    *,
+    fetched_at: datetime | str | None = None,
+    profile: SiteProfile | None = None,
+    language: str | None = None,
+) -> list[Comment]:
+    """The reader comments of a further comment page of an article (``?cpage=2``,
+    ``comment-page-3/``), already parsed: its headline, dates and body are the first page's, so only
+    the comment area is read (metadata and body scoring are over half of a full extraction).
+    ``language`` is the article's: comment dates are read in it. Prunes the document's tree."""
+    now = parse_fetched_at(fetched_at)
+    if profile is None:
+        profile = profile_for_url(document.url)
+    language = language or (profile.language if profile else None)
+    root = document.root
+    jsonld = json_ld_objects(root)  # comments given as schema.org data (read before the tree is prepared)
+    prepare_tree(root)
+    result = extract_comments(
+        root, url=document.url, language=language, now=now, tz=_zone(profile, language), jsonld=jsonld
+    )
+    for comment in result.comments:
+        _clean_comment(comment)
+    return result.comments
+
+
 def _clean_strings(article: Article) -> None:
     """NFC, no invisible or control characters, single spaces: every text of the record."""
 
@@ -160,8 +206,15 @@ def _clean_strings(article: Article) -> None:
         table.header = [clean_text(c) for c in table.header]
         table.rows = [[clean_text(c) for c in row] for row in table.rows]
     for comment in article.comments:
-        comment.text = clean(comment.text) or ""
-        comment.author, comment.published_raw = clean(comment.author), clean(comment.published_raw)
+        _clean_comment(comment)
+
+
+def _clean_comment(comment: Comment) -> None:
+    comment.text = clean_text(comment.text) if comment.text else ""
+    comment.author = clean_text(comment.author) if comment.author else comment.author
+    comment.published_raw = (
+        clean_text(comment.published_raw) if comment.published_raw else comment.published_raw
+    )
 
 
 def _quoted_in(comment_text: str, paragraphs: set[str]) -> bool:
@@ -215,4 +268,12 @@ def _apply_overrides(article: Article, values: dict) -> None:
         article.modified_at, article.modified_raw = values["modified"]
 
 
-__all__ = ["ExtractionError", "Metadata", "extract_article", "extract_parsed_article", "parse_fetched_at"]
+__all__ = [
+    "ExtractionError",
+    "Metadata",
+    "extract_article",
+    "extract_comment_page",
+    "extract_parsed_article",
+    "extract_parsed_comments",
+    "parse_fetched_at",
+]

@@ -18,7 +18,7 @@ from typing import Any
 
 from newscrawl.discovery import ListingLinks, SiteScope, listing_links, page_kind
 from newscrawl.extraction import ExtractionError
-from newscrawl.extraction.article import extract_parsed_article
+from newscrawl.extraction.article import extract_parsed_article, extract_parsed_comments
 from newscrawl.extraction.comments import comment_page_urls
 from newscrawl.extraction.document import NotHTMLError, parse_document
 from newscrawl.sites import SiteProfile, get_profile
@@ -98,15 +98,19 @@ def read_comment_page(
     fetched_at: datetime,
     profile: str | None,
     domains: tuple[str, ...],
+    language: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The comments of one comment page and the comment pages it links to; ExtractionError if unreadable."""
+    """The comments of one further comment page of an article and the comment pages it links to;
+    ExtractionError if unreadable. Only the comment area is read; ``language`` is the article's."""
     try:
         document = parse_document(body, url, content_type)
     except NotHTMLError as error:
         raise ExtractionError(str(error)) from None
     more = [u for u in comment_page_urls(document.root, url) if SiteScope(domains).contains(u)]
-    page = extract_parsed_article(document, fetched_at=fetched_at, profile=_profile(profile))
-    return page.to_dict()["comments"], more
+    comments = extract_parsed_comments(
+        document, fetched_at=fetched_at, profile=_profile(profile), language=language
+    )
+    return [comment.to_dict() for comment in comments], more
 
 
 def _warm_up() -> None:

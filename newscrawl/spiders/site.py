@@ -538,6 +538,7 @@ class SiteSpider(Spider):
                 fetched_at=fetched_at,
                 profile=self._profile_name,
                 domains=self.scope.domains,
+                language=chain["record"].get("language"),
             )
         except (ExtractionError, WorkerGone) as error:
             chain["failed"].append(f"{response.url}: {error}")

@@ -64,24 +64,70 @@ def reading(body: bytes, verdict: str | None) -> tuple:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(FIXTURES)))
-def test_read_page_and_read_comment_page_match_separate_parses(page: Path) -> None:
+def test_read_page_matches_separate_parses(page: Path) -> None:
     body = page.read_bytes()
     for verdict in (None, "article", "listing"):
         assert reading(body, verdict) == reference_read_page(body, verdict), verdict
+
+
+THREAD_PAGES = {
+    "comments/samples/drupal7.html",
+    "comments/samples/spip.html",
+    "metadata/pages/web-content-extraction-benchmark--0526.html",  # a forum thread
+}
+"""Pages whose content is their discussion: read whole, they are a thread whose posts are the body."""
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_read_comment_page_gives_the_comments_a_full_extraction_gives(page: Path) -> None:
+    """A further comment page is read for its comments alone; on an article page that is what the
+    whole extraction gives too (in the article's language), and never less."""
+    body = page.read_bytes()
     try:
         expected = extract_article(body, URL, fetched_at=FETCHED_AT, content_type=CONTENT_TYPE)
     except ExtractionError:
-        with pytest.raises(ExtractionError):
-            read_comment_page(
-                body, URL, content_type=CONTENT_TYPE, fetched_at=FETCHED_AT, profile=None, domains=DOMAINS
-            )
         return
     comments, more = read_comment_page(
-        body, URL, content_type=CONTENT_TYPE, fetched_at=FETCHED_AT, profile=None, domains=DOMAINS
+        body,
+        URL,
+        content_type=CONTENT_TYPE,
+        fetched_at=FETCHED_AT,
+        profile=None,
+        domains=DOMAINS,
+        language=expected.language,
     )
-    assert comments == expected.to_dict()["comments"]
+    full = expected.to_dict()["comments"]
+    if str(page.relative_to(FIXTURES)) in THREAD_PAGES:
+        assert [c for c in comments if c in full] == full  # every comment, in the same order ...
+        assert len(comments) > len(full)  # ... and the posts the thread's body had taken
+    else:
+        assert comments == full
     root = parse_document(body, URL, CONTENT_TYPE).root
     assert more == [u for u in comment_page_urls(root, URL) if SiteScope(DOMAINS).contains(u)]
+
+
+def test_a_comment_page_of_a_thread_keeps_its_posts_as_comments() -> None:
+    """Page 2 of a discussion-only page: read whole it is a thread whose posts become the (discarded)
+    body of that page; read as a comment page its posts are the article's comments."""
+    body = (FIXTURES / "comments/samples/spip.html").read_bytes()
+    assert extract_article(body, URL, fetched_at=FETCHED_AT, content_type=CONTENT_TYPE).comments == []
+    comments, _ = read_comment_page(
+        body, URL, content_type=CONTENT_TYPE, fetched_at=FETCHED_AT, profile=None, domains=DOMAINS
+    )
+    assert len(comments) == 3
+    assert all(c["text"] and c["author"] for c in comments)
+
+
+def test_read_comment_page_refuses_a_page_that_is_not_html() -> None:
+    with pytest.raises(ExtractionError):
+        read_comment_page(
+            b"%PDF-1.4 \x00\x01\x02 binary",
+            URL,
+            content_type="application/pdf",
+            fetched_at=FETCHED_AT,
+            profile=None,
+            domains=DOMAINS,
+        )
 
 
 def test_a_page_that_is_no_article_after_all_gives_its_links() -> None:
