@@ -16,6 +16,7 @@ from typing import Any
 from newscrawl.discovery import RevisitPolicy, parse_since
 from newscrawl.middlewares import ResolveError, parse_resolve
 from newscrawl.run_guard import lock_settings
+from newscrawl.spiders.reading import reader_processes
 from newscrawl.spiders.site import TargetError, resolve_target
 
 __all__ = ["CrawlOptions", "CrawlResult", "CrawlSetupError", "build_settings", "check_options", "run_crawl"]
@@ -93,6 +94,7 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
             raise CrawlSetupError(f"NEWSCRAWL_REVISIT_POLICY: {error}") from None
     try:
         lock_settings(options.settings)
+        reader_processes(options.settings.get("NEWSCRAWL_READ_WORKERS"), mode=options.mode)
     except ValueError as error:
         raise CrawlSetupError(str(error)) from None
     if options.frontier or options.job:

@@ -11,6 +11,7 @@ its links are read before extraction prunes the tree.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -116,6 +117,34 @@ def read_comment_page(
 def _warm_up() -> None:
     """Worker start: import what reading needs once, before the first page arrives."""
     import newscrawl.extraction.article  # noqa: F401
+
+
+MAX_AUTO_READERS = 3
+"""``auto`` starts at most this many reader processes: beyond that the crawl's own event loop (fetching,
+routing, archiving) is the limit."""
+
+
+def reader_processes(setting: Any, *, mode: str = "crawl", cpus: int | None = None) -> int:
+    """``NEWSCRAWL_READ_WORKERS`` as a number of processes. ``auto`` (the default): one per CPU beyond
+    the crawl's own, at most :data:`MAX_AUTO_READERS`; none on one CPU, and none for a one-article
+    ``scrape``, where starting a process costs more than it saves. ValueError for anything else than
+    ``auto`` or a count."""
+    text = str(setting).strip().lower() if setting is not None else "auto"
+    if text in ("", "auto"):
+        if mode == "scrape":
+            return 0
+        available = cpus if cpus is not None else (os.cpu_count() or 1)
+        return max(0, min(available - 1, MAX_AUTO_READERS))
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(
+            f"NEWSCRAWL_READ_WORKERS must be 'auto' or a number of processes (0: read in the crawl "
+            f"process), not {setting!r}"
+        )
+    return count
 
 
 class PageReader:

@@ -48,7 +48,13 @@ from newscrawl.extraction import ExtractionError
 from newscrawl.middlewares import META_ARTICLE, META_KNOWN, META_LASTMOD, META_REVISIT, SkippedUnchanged
 from newscrawl.sites import SiteProfile, UnknownSiteError, get_profile, profile_for_url
 from newscrawl.spiders.items import ArticleItem, NotModifiedItem
-from newscrawl.spiders.reading import PageReader, PageReading, read_comment_page, read_page
+from newscrawl.spiders.reading import (
+    PageReader,
+    PageReading,
+    read_comment_page,
+    read_page,
+    reader_processes,
+)
 from newscrawl.spiders.workers import WorkerGone
 
 log = logging.getLogger(__name__)
@@ -146,7 +152,7 @@ class SiteSpider(Spider):
         spider.listing_hops = settings.getint("NEWSCRAWL_LISTING_HOPS", 2)
         spider.max_listing_pages = settings.getint("NEWSCRAWL_MAX_LISTING_PAGES", 200)
         spider.max_comment_pages = settings.getint("NEWSCRAWL_MAX_COMMENT_PAGES", 200)
-        spider.reader = PageReader(settings.getint("NEWSCRAWL_READ_WORKERS", 0))
+        spider.reader = PageReader(reader_processes(settings.get("NEWSCRAWL_READ_WORKERS"), mode=spider.mode))
         crawler.signals.connect(spider.reader_done, signal=signals.spider_closed)
         return spider
 

@@ -454,6 +454,10 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
             ["crawl", "blog-auto-info", "--set", "DOWNLOAD_DELAY"],
             "Error: --set 'DOWNLOAD_DELAY': expected NAME=VALUE",
         ),
+        (
+            ["crawl", "blog-auto-info", "--set", "NEWSCRAWL_READ_WORKERS=many"],
+            "Error: NEWSCRAWL_READ_WORKERS must be 'auto' or a number of processes",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line_errors(args, message, tmp_path):

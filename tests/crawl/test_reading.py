@@ -11,7 +11,13 @@ from newscrawl.discovery import SiteScope, listing_links, page_kind
 from newscrawl.extraction import ExtractionError, extract_article
 from newscrawl.extraction.comments import comment_page_urls
 from newscrawl.extraction.document import NotHTMLError, parse_document
-from newscrawl.spiders.reading import MIN_UNDECLARED_ARTICLE_CHARS, read_comment_page, read_page
+from newscrawl.spiders.reading import (
+    MAX_AUTO_READERS,
+    MIN_UNDECLARED_ARTICLE_CHARS,
+    read_comment_page,
+    read_page,
+    reader_processes,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PAGES = sorted(
@@ -138,3 +144,27 @@ def test_a_page_that_is_no_article_after_all_gives_its_links() -> None:
     ).encode()
     assert reading(listing, None)[0] == "listing"
     assert reading(listing, None) == reference_read_page(listing, None)
+
+
+@pytest.mark.parametrize(
+    ("setting", "mode", "cpus", "expected"),
+    [
+        ("auto", "crawl", 1, 0),  # one CPU: reading beside the crawl would only add hand-offs
+        ("auto", "crawl", 2, 1),
+        ("auto", "crawl", 4, 3),
+        ("auto", "crawl", 64, MAX_AUTO_READERS),
+        (None, "crawl", 2, 1),
+        ("auto", "scrape", 8, 0),  # one article: starting a process costs more than it saves
+        ("0", "crawl", 8, 0),
+        (2, "crawl", 1, 2),  # a count is taken as given
+        (" 5 ", "scrape", 1, 5),
+    ],
+)
+def test_reader_processes(setting, mode, cpus, expected) -> None:
+    assert reader_processes(setting, mode=mode, cpus=cpus) == expected
+
+
+@pytest.mark.parametrize("setting", ["many", "-1", "1.5"])
+def test_reader_processes_refuses_what_is_not_a_count(setting) -> None:
+    with pytest.raises(ValueError, match="NEWSCRAWL_READ_WORKERS must be 'auto' or a number"):
+        reader_processes(setting)
