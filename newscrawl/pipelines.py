@@ -1,7 +1,9 @@
 """Item pipelines: check each article record, then archive it (one transaction per article).
 
 * :class:`ValidationPipeline` — a record that does not follow the schema is dropped with one log
-  line naming the field (``storage.InvalidRecord``).
+  line naming the field (``storage.InvalidRecord``). Only when nothing is archived (``scrape``
+  without ``--save``): the archive's upsert validates what it writes the same way, and skips
+  validating a record identical to the one it stored last time.
 * :class:`ArchivePipeline` — opens the archive, records the crawl run (started when the spider opens,
   finished when it closes, with the crawler's stats and the run's settings; the site's crawl lock and
   the run's field coverage go with it, see ``newscrawl/run_guard.py``) and upserts each article
@@ -88,6 +90,8 @@ class ValidationPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
+        if crawler.settings.getbool("NEWSCRAWL_ARCHIVE"):
+            raise NotConfigured  # ArchivePipeline validates (once, not twice per article)
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
@@ -183,6 +187,7 @@ class ArchivePipeline:
                 )
         except InvalidRecord as error:
             self.stats.inc_value("newscrawl/errors")
+            self.stats.inc_value("newscrawl/articles/invalid")
             raise DropItem(f"invalid record for {item.url}: {error}", log_level="ERROR") from None
         except StorageError as error:
             self._failed(item.url, error)

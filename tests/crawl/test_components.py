@@ -3,6 +3,7 @@ assembly from captures, the local server's rules, and the spider when a page rea
 
 from __future__ import annotations
 
+import contextlib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from newscrawl.middlewares import (
 from newscrawl.pipelines import run_status
 from newscrawl.reextract import build_record
 from newscrawl.testing.server import Page, SiteServer
+from tests.crawl.helpers import expected_record
 
 FLAGSHIP = "https://blog-auto-info.com/renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/"
 
@@ -254,3 +256,59 @@ def test_a_comment_page_whose_reader_died_still_archives_the_article():
     assert isinstance(item, ArticleItem)
     assert item.record["comments"] == [{"id": "1", "text": "a"}]
     assert item.comment_pages_failed == [f"{page_2}: page reader process 4242 exited"]
+
+
+def _pipelines_for(tmp_path, *, archive: bool):
+    from scrapy.crawler import Crawler
+    from scrapy.exceptions import NotConfigured
+    from scrapy.settings import Settings
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from newscrawl.pipelines import ArchivePipeline, ValidationPipeline
+    from newscrawl.spiders import site
+
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    settings.set("NEWSCRAWL_ARCHIVE", archive, priority="cmdline")
+    settings.set("NEWSCRAWL_DB", f"sqlite:///{tmp_path / 'a.sqlite'}", priority="cmdline")
+    crawler = Crawler(site.SiteSpider, settings)
+    crawler.stats = MemoryStatsCollector(crawler)
+    crawler.spider = site.SiteSpider.from_crawler(crawler, target=FLAGSHIP, mode="scrape")
+    pipelines = []
+    for cls in (ValidationPipeline, ArchivePipeline):
+        with contextlib.suppress(NotConfigured):
+            pipelines.append(cls.from_crawler(crawler))
+    return crawler, pipelines
+
+
+@pytest.mark.parametrize("archive", [False, True])
+def test_an_invalid_record_is_dropped_naming_the_field_and_counted_once(tmp_path, archive):
+    from scrapy.exceptions import DropItem
+
+    from newscrawl.pipelines import ArchivePipeline, ValidationPipeline
+    from newscrawl.spiders.items import ArticleItem
+
+    crawler, pipelines = _pipelines_for(tmp_path, archive=archive)
+    # With an archive the upsert validates; nothing validates a record twice.
+    assert [type(p) for p in pipelines] == ([ArchivePipeline] if archive else [ValidationPipeline])
+    for pipeline in pipelines:
+        if isinstance(pipeline, ArchivePipeline):
+            pipeline.open_spider()
+    record = expected_record(FLAGSHIP.rstrip("/").rsplit("/", 1)[1])
+    record["comment_count"] = "many"  # the one thing wrong
+    item = ArticleItem(url=FLAGSHIP, record=record, captures=[], fetched_at=datetime.now(UTC))
+    with pytest.raises(DropItem, match="comment_count"):
+        for pipeline in pipelines:
+            item = pipeline.process_item(item)
+    assert crawler.stats.get_value("newscrawl/articles/invalid") == 1
+    assert crawler.stats.get_value("newscrawl/errors") == 1
+    if archive:
+        from storage import Archive
+
+        pipelines[0].spider_closed(crawler.spider, "finished")
+        archive_ = Archive(f"sqlite:///{tmp_path / 'a.sqlite'}")
+        with archive_.session() as session:
+            from sqlalchemy import text
+
+            assert session.execute(text("SELECT count(*) FROM articles")).scalar_one() == 0
+        archive_.close()
