@@ -23,6 +23,7 @@ Not a test: it prints figures.
     python bench/crawl_bench.py                          # 5,000 articles
     python bench/crawl_bench.py --articles 500           # quicker
     python bench/crawl_bench.py --repeat 3 --workers 2   # medians of 3 runs, 2 reader processes
+                                                         # (default: auto, one per CPU beyond the crawl's)
 """
 
 from __future__ import annotations
@@ -283,7 +284,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1, help="NEWSCRAWL_READ_WORKERS of the newscrawl run.")
+    parser.add_argument(
+        "--workers",
+        default="auto",
+        help="NEWSCRAWL_READ_WORKERS of the newscrawl run (default: auto, as `newscrawl crawl` runs).",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="Runs of each, interleaved; medians reported.")
     parser.add_argument(
         "--workdir", type=Path, help="Keep the site and the archive here (default: a temp dir)."
@@ -296,6 +301,7 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
+    from newscrawl.spiders.reading import reader_processes
     from newscrawl.testing.sitegen import generate_site
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="crawl-bench-"))
@@ -324,7 +330,8 @@ def main() -> None:
         port = int(server.stdout.readline())
         print(
             f"site served from its own process on 127.0.0.1:{port}; {len(paths):,} pages; "
-            f"concurrency {args.concurrency}; newscrawl read workers {args.workers}; {os.cpu_count()} CPUs"
+            f"concurrency {args.concurrency}; newscrawl read workers {args.workers} "
+            f"(= {reader_processes(args.workers)}); {os.cpu_count()} CPUs"
         )
         for run in range(1, args.repeat + 1):
             bare_runs.append(run_bare(paths_file, port, args.concurrency, {}, env))
