@@ -596,9 +596,11 @@ def reextract(db_url, site, quiet) -> None:
         report = reextract_archive(archive, site=site, progress=show)
     if show is not None:
         click.echo(_after_progress(""), nl=False, err=True)
+    skipped = f", {report.skipped} re-crawled meanwhile (left as they are)" if report.skipped else ""
     click.echo(
         f"{report.articles} articles re-extracted: {report.updated} changed (new version), "
-        f"{report.unchanged} unchanged, {len(report.failed)} failed; {report.comments_added} comments added"
+        f"{report.unchanged} unchanged, {len(report.failed)} failed{skipped}; "
+        f"{report.comments_added} comments added"
     )
     for failure in report.failed[:20]:
         click.echo(f"  failed: {failure}", err=True)

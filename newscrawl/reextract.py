@@ -6,6 +6,9 @@ the result is upserted like a crawl would, so a new version appears only where t
 changed, and comments merge (none is lost). The visit dates stay those of the last real crawl.
 The pass is recorded as a crawl run named ``reextract``, with the extractor's version and the field
 coverage of the records it rebuilt (``storage.health``), so its effect shows in ``newscrawl report``.
+It takes no crawl lock, so a crawl of the same site may run meanwhile: each article is re-read in its
+own transaction with its row locked, and one that a crawl archived anew since the pass began is left
+as the crawl wrote it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class ReextractReport:
     updated: int = 0
     """Articles that got a new version (the extractor's output changed)."""
     unchanged: int = 0
+    skipped: int = 0
+    """Articles a crawl archived anew while the pass ran (their new version is the current extractor's)."""
     comments_added: int = 0
     failed: list[str] = field(default_factory=list)
     """``"URL: reason"`` of articles left as they were."""
@@ -83,7 +88,7 @@ def reextract_archive(
     """Re-extract every article of the archive (or of one site key) from its stored captures."""
     from newscrawl.run_guard import extractor_version
     from storage import InvalidRecord
-    from storage.crawl_state import articles_for_reextraction, restore_seen
+    from storage.crawl_state import articles_for_reextraction, current_visit, restore_seen
     from storage.health import CoverageTally, store_coverage, tag_crawl_run
 
     report = ReextractReport()
@@ -105,6 +110,15 @@ def reextract_archive(
         report.articles += 1
         try:
             with archive.transaction() as repo:
+                # Read again, locked: a crawl may have stored a newer version (or a visit) since the list
+                # was made; re-extracting the older captures would make old content current again.
+                current = current_visit(repo.session, article.article_id)
+                if current is None or current.version_id != article.version_id:
+                    report.skipped += 1
+                    log.info("re-crawled meanwhile, left as it is: %s", article.canonical_url)
+                    if progress is not None:
+                        progress(done, len(todo))
+                    continue
                 captures = list(repo.iter_captures(version_id=article.version_id))
                 record = build_record(captures)
                 # The article keeps its identity even if the extractor now reads another canonical URL.
@@ -116,7 +130,7 @@ def reextract_archive(
                     seen_at=max(c.fetched_at for c in captures),
                 )
                 restore_seen(
-                    repo.session, article.article_id, article.last_seen_at, article.last_crawl_run_id
+                    repo.session, article.article_id, current.last_seen_at, current.last_crawl_run_id
                 )
         except (ExtractionError, InvalidRecord, ValueError) as error:
             report.failed.append(f"{article.canonical_url}: {error}")
@@ -137,6 +151,7 @@ def reextract_archive(
             stats={
                 "articles": report.articles,
                 "updated": report.updated,
+                "skipped": report.skipped,
                 "failed": len(report.failed),
                 "newscrawl/errors": len(report.failed),
             },

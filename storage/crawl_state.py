@@ -153,6 +153,30 @@ def articles_for_reextraction(session: Session, site: str | None = None) -> list
     ]
 
 
+def current_visit(session: Session, article_id: int) -> ArticleForReextraction | None:
+    """The article's current version and last visit, its row locked until the transaction ends
+    (PostgreSQL; an SQLite write transaction holds the whole database already): a crawl that archives
+    it meanwhile waits, so what is read here stays true while the transaction writes."""
+    row = session.execute(
+        select(
+            _ARTICLES.c.id,
+            _ARTICLES.c.current_version_id,
+            _ARTICLES.c.canonical_url,
+            _SITES.c.key,
+            _ARTICLES.c.last_seen_at,
+            _ARTICLES.c.last_crawl_run_id,
+        )
+        .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+        .where(_ARTICLES.c.id == article_id)
+        .with_for_update(of=_ARTICLES)
+    ).one_or_none()
+    if row is None or row.current_version_id is None:
+        return None
+    return ArticleForReextraction(
+        row.id, row.current_version_id, row.canonical_url, row.key, row.last_seen_at, row.last_crawl_run_id
+    )
+
+
 def restore_seen(
     session: Session, article_id: int, last_seen_at: datetime, last_crawl_run_id: int | None
 ) -> None:

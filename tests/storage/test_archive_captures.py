@@ -105,3 +105,37 @@ def test_reextraction_replaces_a_version_only_when_content_changed(repo, session
     assert changed[2] == ["title", "key_points"]  # version 2 is now compared with the new version 1
     assert repo.get_record(second.article_id)["title"] == "Titre v2"  # the current version is untouched
     assert len(repo.get_record(second.article_id)["comments"]) == 43
+
+
+def test_reextraction_leaves_alone_an_article_a_crawl_archived_meanwhile(
+    fresh_archive, flagship, monkeypatch
+) -> None:
+    """The pass lists the articles first; one re-crawled (changed) before its turn keeps the crawl's
+    version and visit — re-extracting its older captures would make the old content current again."""
+    import storage.crawl_state as crawl_state
+    from newscrawl.reextract import reextract_archive
+    from storage.models import Article
+
+    with fresh_archive.transaction() as repo:
+        first = repo.upsert_article(flagship, captures=captures(flagship), seen_at=FETCHED)
+    crawled_at = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
+    listed = crawl_state.articles_for_reextraction
+
+    def listed_then_recrawled(session, site=None):
+        todo = listed(session, site)
+        with fresh_archive.transaction() as repo:  # a crawl, between the listing and the article's turn
+            repo.upsert_article(edited(flagship, title="Titre v2"), seen_at=crawled_at)
+        return todo
+
+    monkeypatch.setattr(crawl_state, "articles_for_reextraction", listed_then_recrawled)
+    report = reextract_archive(fresh_archive)
+    assert (report.articles, report.skipped, report.updated, report.failed) == (1, 1, 0, [])
+    with fresh_archive.session() as session:
+        titles = session.scalars(
+            select(ArticleVersion.title)
+            .where(ArticleVersion.article_id == first.article_id)
+            .order_by(ArticleVersion.version_number)
+        ).all()
+        assert titles == [flagship["title"], "Titre v2"]
+        article = session.scalars(select(Article).where(Article.id == first.article_id)).one()
+        assert article.last_seen_at == crawled_at
