@@ -2407,11 +2407,11 @@ def _comment_page_urls(root, url: str) -> list[str]:
     here_parts = urlsplit(here or url)
     # navigation blocks of the comment area ("comment-navigation", a pager inside #comments ...)
     nav_set = set()
-    for el in root.iter():
-        if not isinstance(el.tag, str) or _tag(el) == "a":
+    for el in root.iter(etree.Element):  # elements only: no comments or processing instructions
+        cls, ident = el.get("class"), el.get("id")
+        if (cls is None and ident is None) or not _NAV_HINT.search(f"{cls or ''} {ident or ''}"):
             continue
-        raw = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if not _NAV_HINT.search(raw):
+        if _tag(el) == "a":
             continue
         tokens = _tokens(el)
         if _matches(tokens, _NAV_TOKEN) and any(
