@@ -123,34 +123,26 @@ class ArticleForReextraction:
     last_crawl_run_id: int | None
 
 
+_FOR_REEXTRACTION = (
+    select(
+        _ARTICLES.c.id,
+        _ARTICLES.c.current_version_id,
+        _ARTICLES.c.canonical_url,
+        _SITES.c.key,
+        _ARTICLES.c.last_seen_at,
+        _ARTICLES.c.last_crawl_run_id,
+    )
+    .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+    .where(_ARTICLES.c.current_version_id.is_not(None))
+)
+
+
 def articles_for_reextraction(session: Session, site: str | None = None) -> list[ArticleForReextraction]:
     """Every archived article (of one site) with its current version, oldest first."""
-    query = (
-        select(
-            _ARTICLES.c.id,
-            _ARTICLES.c.current_version_id,
-            _ARTICLES.c.canonical_url,
-            _SITES.c.key,
-            _ARTICLES.c.last_seen_at,
-            _ARTICLES.c.last_crawl_run_id,
-        )
-        .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
-        .where(_ARTICLES.c.current_version_id.is_not(None))
-        .order_by(_ARTICLES.c.id)
-    )
+    query = _FOR_REEXTRACTION.order_by(_ARTICLES.c.id)
     if site is not None:
         query = query.where(_SITES.c.key == site)
-    return [
-        ArticleForReextraction(
-            row.id,
-            row.current_version_id,
-            row.canonical_url,
-            row.key,
-            row.last_seen_at,
-            row.last_crawl_run_id,
-        )
-        for row in session.execute(query)
-    ]
+    return [ArticleForReextraction(*row) for row in session.execute(query)]
 
 
 def current_visit(session: Session, article_id: int) -> ArticleForReextraction | None:
@@ -158,23 +150,9 @@ def current_visit(session: Session, article_id: int) -> ArticleForReextraction |
     (PostgreSQL; an SQLite write transaction holds the whole database already): a crawl that archives
     it meanwhile waits, so what is read here stays true while the transaction writes."""
     row = session.execute(
-        select(
-            _ARTICLES.c.id,
-            _ARTICLES.c.current_version_id,
-            _ARTICLES.c.canonical_url,
-            _SITES.c.key,
-            _ARTICLES.c.last_seen_at,
-            _ARTICLES.c.last_crawl_run_id,
-        )
-        .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
-        .where(_ARTICLES.c.id == article_id)
-        .with_for_update(of=_ARTICLES)
+        _FOR_REEXTRACTION.where(_ARTICLES.c.id == article_id).with_for_update(of=_ARTICLES)
     ).one_or_none()
-    if row is None or row.current_version_id is None:
-        return None
-    return ArticleForReextraction(
-        row.id, row.current_version_id, row.canonical_url, row.key, row.last_seen_at, row.last_crawl_run_id
-    )
+    return None if row is None else ArticleForReextraction(*row)
 
 
 def restore_seen(
