@@ -15,6 +15,11 @@ The archive pipeline owns one :class:`RunGuard` per crawl, so this works the sam
   database to release it). A run
   that finds its lock taken over stops (reason ``crawl_lock_lost``). The lock is released when the
   run ends, however it ends, in the transaction that closes the run.
+* **Abandoned runs.** The run's own row is heartbeated with the lock (``crawl_runs.heartbeat_at``
+  and ``process``). As it starts and with each heartbeat, a run closes the site's other ``running``
+  runs whose heartbeat is older than the TTL or whose process of this machine is gone, as
+  ``failed`` (one warning line each): the run of a distributed worker that was killed while its
+  peers crawled on, which the shared lock cannot reveal.
 * **Health.** The run is tagged with its site and :func:`extractor_version`; every record archived
   is counted in a :class:`~storage.health.CoverageTally`, stored when the run ends.
 
@@ -39,10 +44,13 @@ from newscrawl import __version__
 from storage import StorageError
 from storage.health import CoverageTally, store_coverage, tag_crawl_run
 from storage.locks import (
+    AbandonedRun,
     CrawlLocked,
     LockGrant,
     acquire_crawl_lock,
+    close_abandoned_runs,
     crawl_locks,
+    heartbeat_crawl_run,
     refresh_crawl_lock,
     release_crawl_lock,
 )
@@ -141,7 +149,12 @@ class RunGuard:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.ttl, self.heartbeat_interval = lock_settings(crawler.settings)
-        self.holder = lock_holder(crawler.settings.get("NEWSCRAWL_JOB"))
+        job = crawler.settings.get("NEWSCRAWL_JOB")
+        self.holder = lock_holder(job)
+        self.process = lock_holder(None) if job else self.holder
+        """This process (``host:pid:token``), whatever job it belongs to."""
+        self.run_id: int | None = None
+        self.abandoned: list[AbandonedRun] = []
         self.tally = CoverageTally()
         self.site: str | None = None
         self.locked_site: str | None = None
@@ -174,12 +187,30 @@ class RunGuard:
                 dead_holder=refusal.lock.holder,
             )
         self.locked_site = self.site
+        self.run_id = run_id
+        heartbeat_crawl_run(session, run_id, self.process)
+        self.abandoned = self._close_abandoned(session)
+
+    def _close_abandoned(self, session: Session) -> list[AbandonedRun]:
+        assert self.site is not None
+        return close_abandoned_runs(session, self.site, ttl=self.ttl, gone=holder_is_gone, keep=self.run_id)
+
+    def _report_abandoned(self, abandoned: list[AbandonedRun]) -> None:
+        for run in abandoned:
+            log.warning(
+                "closed crawl run %d of %s as failed: its process %s stopped at %s UTC (no heartbeat since)",
+                run.run_id,
+                self.site,
+                run.process or "(unknown)",
+                f"{run.heartbeat_at:%Y-%m-%d %H:%M:%S}",
+            )
 
     def started(self, archive: Archive) -> None:
         """The run is recorded: say how the lock was got, and heartbeat it from now on."""
         self.archive = archive
         if self.grant is None:
             return
+        self._report_abandoned(self.abandoned)
         previous = self.grant.taken_over
         if previous is not None:
             log.warning(
@@ -218,11 +249,16 @@ class RunGuard:
             with self.archive.transaction() as repo:
                 still_ours = refresh_crawl_lock(repo.session, self.locked_site, self.holder)
                 now_held_by = None if still_ours else crawl_locks(repo.session).get(self.locked_site)
+                abandoned = []
+                if still_ours is not None and self.run_id is not None:
+                    heartbeat_crawl_run(repo.session, self.run_id, self.process)
+                    abandoned = self._close_abandoned(repo.session)
         except StorageError as error:
             # The next heartbeat may get through; the TTL allows for a few missed ones.
             log.warning("could not refresh the crawl lock of %s: %s", self.locked_site, error)
             return
         if still_ours is not None:
+            self._report_abandoned(abandoned)
             return
         log.error(
             "the crawl lock of %s was taken over by %s after this run missed its heartbeats: stopping",

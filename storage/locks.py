@@ -20,6 +20,11 @@ A crawl run takes its site's lock when it starts and releases it when it ends::
   that knows the holder is dead (its process is gone) names it as ``dead_holder`` and takes the
   lock over at once. The dead run that took it, still ``running`` in ``crawl_runs``, is marked
   ``failed`` as of its last heartbeat.
+* **Runs.** Each crawl run heartbeats its own row too (``crawl_runs.heartbeat_at``, with its
+  ``process``): the workers of one job share the lock, so the lock alone cannot tell that one of
+  them died. :func:`close_abandoned_runs` closes the site's ``running`` runs whose heartbeat is
+  stale (or whose process is known gone) as ``failed``; a run calls it as it starts and with each
+  heartbeat, so a dead worker's run is closed by its live peers or by the next run.
 * **Atomicity.** Taking the lock is one ``INSERT ... ON CONFLICT (site_id) DO UPDATE ... WHERE``
   (the holder is the same, or the lock is stale) on both backends. PostgreSQL serializes it on the
   row (a concurrent taker waits, then sees the new holder); on SQLite the caller's write
@@ -32,6 +37,7 @@ Nothing here commits: the caller's unit of work does (``Archive.transaction()``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,12 +50,15 @@ from sqlalchemy.orm import Session
 from storage.models import CrawlLock, CrawlRun, Site
 
 __all__ = [
+    "AbandonedRun",
     "CrawlLocked",
     "HeldLock",
     "LockGrant",
     "acquire_crawl_lock",
+    "close_abandoned_runs",
     "crawl_locks",
     "ensure_site",
+    "heartbeat_crawl_run",
     "refresh_crawl_lock",
     "release_crawl_lock",
 ]
@@ -248,3 +257,59 @@ def crawl_locks(session: Session) -> dict[str, HeldLock]:
     """Every lock row (live or stale), by site key."""
     rows = session.execute(select(_LOCKS, _SITES.c.key).join(_SITES, _SITES.c.id == _LOCKS.c.site_id))
     return {row.key: _as_held(row) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonedRun:
+    """A crawl run closed as ``failed`` because its process stopped heartbeating."""
+
+    run_id: int
+    process: str | None
+    heartbeat_at: datetime
+
+
+ABANDONED_REASON = "abandoned"
+"""``finish_reason`` in the stats of a run closed by another process."""
+
+
+def heartbeat_crawl_run(session: Session, run_id: int, process: str, *, now: datetime | None = None) -> None:
+    """The run's process (``host:pid:token``) is alive now."""
+    now = now or database_now(session)
+    session.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(process=process, heartbeat_at=now))
+
+
+def close_abandoned_runs(
+    session: Session,
+    site: str,
+    *,
+    ttl: float,
+    gone: Callable[[str], bool] | None = None,
+    keep: int | None = None,
+    now: datetime | None = None,
+) -> list[AbandonedRun]:
+    """Close as ``failed``, as of their last heartbeat, the ``running`` runs of ``site`` whose heartbeat
+    is older than ``ttl`` seconds, or whose process ``gone(process)`` says has ended. ``keep``: the
+    caller's own run. Runs that keep no heartbeat (imports, re-extractions, runs recorded before
+    heartbeats) are left alone."""
+    now = now or database_now(session)
+    site_id = session.execute(select(_SITES.c.id).where(_SITES.c.key == site)).scalar_one_or_none()
+    if site_id is None:
+        return []
+    query = select(_RUNS.c.id, _RUNS.c.process, _RUNS.c.heartbeat_at).where(
+        _RUNS.c.site_id == site_id, _RUNS.c.status == "running", _RUNS.c.heartbeat_at.is_not(None)
+    )
+    if keep is not None:
+        query = query.where(_RUNS.c.id != keep)
+    stale_before = now - timedelta(seconds=ttl)
+    abandoned = [
+        AbandonedRun(row.id, row.process, row.heartbeat_at)
+        for row in session.execute(query.order_by(_RUNS.c.id))
+        if row.heartbeat_at < stale_before or (gone is not None and row.process and gone(row.process))
+    ]
+    for run in abandoned:
+        session.execute(
+            update(_RUNS)
+            .where(_RUNS.c.id == run.run_id, _RUNS.c.status == "running")
+            .values(status="failed", finished_at=run.heartbeat_at, stats={"finish_reason": ABANDONED_REASON})
+        )
+    return abandoned

@@ -140,6 +140,12 @@ class CrawlRun(Base):
     """The site crawled (NULL: a run over several sites, e.g. an import or a re-extraction of all)."""
     extractor_version: Mapped[str | None] = mapped_column(Text)
     """``newscrawl-VERSION+HASH``: the package version and a short hash of the extraction code."""
+    process: Mapped[str | None] = mapped_column(Text)
+    """``host:pid:token`` of the process running a crawl (NULL: runs that keep no heartbeat)."""
+    heartbeat_at: Mapped[datetime | None]
+    """Refreshed while a crawl runs. A ``running`` run whose heartbeat is older than the lock TTL
+    (or whose process is known gone) was abandoned: the next run of its site, or a live worker of
+    its job, closes it as ``failed`` as of this time."""
 
 
 class Article(Base):

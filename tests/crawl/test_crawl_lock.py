@@ -303,3 +303,40 @@ def test_a_run_whose_lock_was_taken_over_stops(db_url: str, caplog: pytest.LogCa
             guard.finish(repo.session, run_id)  # the coverage is kept; the other run's lock stays
             assert crawl_locks(repo.session)[MIRROR_HOST].holder == "web2.example:1:0123abcd"
     assert sql(db_url, f"SELECT count(*) FROM crawl_run_coverage WHERE crawl_run_id = {run_id}") == [(14,)]
+
+
+def test_the_run_of_a_killed_worker_is_closed_by_a_live_worker_of_its_job(
+    gated: GatedMirror, db_url: str
+) -> None:
+    """Workers of one job share the lock, so it cannot tell that one died; each run's own heartbeat
+    does, and a live worker closes the dead one's run."""
+    job = ("-s", "NEWSCRAWL_JOB=nightly-blog")
+    live = start_crawl(db_url, *PATIENT, *job, *gated.resolve)
+    killed = None
+    try:
+        wait_for(lambda: lock_rows(db_url), "the first worker to take the lock")
+        killed = start_crawl(db_url, *PATIENT, *job, *gated.resolve)
+        wait_for(lambda: lock_rows(db_url)[0][1] == 2, "the second worker to share the lock")
+        [(dead_run, process)] = sql(db_url, "SELECT id, process FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        assert process.split(":")[1] == str(killed.pid)  # the run names its own process, not the job
+        killed.kill()
+        killed.communicate(timeout=30)
+        wait_for(
+            lambda: sql(db_url, f"SELECT status FROM crawl_runs WHERE id = {dead_run}") == [("failed",)],
+            "the live worker to close the dead one's run",
+            timeout=30,
+        )
+    finally:
+        gated.gate.set()
+    code, stderr = finish(live)
+    assert code == 0, stderr[-3000:]
+    assert re.search(
+        rf"WARNING closed crawl run {dead_run} of blog-auto-info.com as failed: its process "
+        rf"{re.escape(process)} stopped at \S+ \S+ UTC",
+        stderr,
+    )
+    assert sql(db_url, "SELECT id, status FROM crawl_runs ORDER BY id") == [
+        (dead_run - 1, "finished"),
+        (dead_run, "failed"),
+    ]
+    assert sql(db_url, "SELECT count(*) FROM articles") == [(4,)]

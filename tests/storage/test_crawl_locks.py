@@ -9,9 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.locks import (
+    AbandonedRun,
     CrawlLocked,
     acquire_crawl_lock,
+    close_abandoned_runs,
     crawl_locks,
+    heartbeat_crawl_run,
     refresh_crawl_lock,
     release_crawl_lock,
 )
@@ -195,3 +198,60 @@ def test_a_failed_start_leaves_no_lock(fresh_archive) -> None:
         raise RuntimeError("the run could not start")
     with fresh_archive.session() as session:
         assert lock_rows(session) == 0
+
+
+# ---------------------------------------------------------------------- abandoned runs
+
+
+def crawl_run(
+    repo, session, site: str = SITE, *, heartbeat: datetime | None, process: str = "web1:1:0"
+) -> int:
+    """A running crawl run of ``site`` whose process last heartbeated at ``heartbeat`` (None: never)."""
+    from storage.health import tag_crawl_run
+
+    run_id = repo.start_crawl_run("blog-auto-info", started_at=T0)
+    tag_crawl_run(session, run_id, site=site, extractor_version=None)
+    if heartbeat is not None:
+        heartbeat_crawl_run(session, run_id, process, now=heartbeat)
+    return run_id
+
+
+def test_a_run_whose_heartbeat_went_stale_is_closed_as_failed_as_of_it(session, repo) -> None:
+    dead = crawl_run(repo, session, heartbeat=at(120), process="web2:77:ab12cd34")
+    mine = crawl_run(repo, session, heartbeat=at(TTL + 130))
+    closed = close_abandoned_runs(session, SITE, ttl=TTL, keep=mine, now=at(TTL + 130))
+    assert closed == [AbandonedRun(dead, "web2:77:ab12cd34", at(120))]
+    run = repo.get_crawl_run(dead)
+    assert (run.status, run.finished_at, run.stats) == ("failed", at(120), {"finish_reason": "abandoned"})
+    assert repo.get_crawl_run(mine).status == "running"
+
+
+def test_a_run_that_heartbeats_is_left_running(session, repo) -> None:
+    live = crawl_run(repo, session, heartbeat=at(100))
+    assert close_abandoned_runs(session, SITE, ttl=TTL, now=at(TTL + 99)) == []
+    assert repo.get_crawl_run(live).status == "running"
+
+
+def test_a_run_whose_process_is_known_gone_is_closed_at_once(session, repo) -> None:
+    gone = crawl_run(repo, session, heartbeat=at(10), process="web1:4242:ab12cd34")
+    alive = crawl_run(repo, session, heartbeat=at(10), process="web1:5151:ab12cd34")
+    closed = close_abandoned_runs(
+        session, SITE, ttl=TTL, gone=lambda process: process.startswith("web1:4242:"), now=at(11)
+    )
+    assert [run.run_id for run in closed] == [gone]
+    assert [repo.get_crawl_run(r).status for r in (gone, alive)] == ["failed", "running"]
+
+
+def test_runs_without_heartbeat_other_sites_and_ended_runs_are_left_alone(session, repo) -> None:
+    # An import or a re-extraction keeps no heartbeat; another site's runs are not ours to judge.
+    silent = crawl_run(repo, session, heartbeat=None)
+    elsewhere = crawl_run(repo, session, "autre-site.fr", heartbeat=at(0))
+    ended = crawl_run(repo, session, heartbeat=at(0))
+    repo.finish_crawl_run(ended, status="finished", finished_at=at(60))
+    assert close_abandoned_runs(session, SITE, ttl=TTL, now=at(10 * TTL)) == []
+    assert [repo.get_crawl_run(r).status for r in (silent, elsewhere, ended)] == [
+        "running",
+        "running",
+        "finished",
+    ]
+    assert close_abandoned_runs(session, "never-crawled.example", ttl=TTL, now=at(10 * TTL)) == []
