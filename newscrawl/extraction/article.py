@@ -49,11 +49,14 @@ def extract_article(
 ) -> Article:
     """Extract the article record of a page. Raises ExtractionError for input that holds no article."""
     now = parse_fetched_at(fetched_at)
+    return extract_parsed_article(_parse(html, url, content_type), fetched_at=now, profile=profile)
+
+
+def _parse(html: bytes | str, url: str, content_type: str | None) -> Document:
     try:
-        document = parse_document(html, url, content_type)
+        return parse_document(html, url, content_type)
     except NotHTMLError as exc:
         raise ExtractionError(str(exc)) from None
-    return extract_parsed_article(document, fetched_at=now, profile=profile)
 
 
 def extract_parsed_article(
@@ -151,10 +154,7 @@ def extract_comment_page(
     """The comments of a further comment page of an article (see :func:`extract_parsed_comments`).
     Raises ExtractionError when the input is not an HTML page."""
     now = parse_fetched_at(fetched_at)
-    try:
-        document = parse_document(html, url, content_type)
-    except NotHTMLError as exc:
-        raise ExtractionError(str(exc)) from None
+    document = _parse(html, url, content_type)
     return extract_parsed_comments(document, fetched_at=now, profile=profile, language=language)
 
 

@@ -126,14 +126,21 @@ def test_a_second_run_is_skipped_while_the_first_crawls(gated: GatedMirror, any_
     assert sql(any_db, "SELECT count(*) FROM crawl_run_coverage WHERE articles = 4") == [(14,)]
 
 
+def start_job_worker(db: str, gated: GatedMirror, workers_before: int) -> subprocess.Popen[str]:
+    """A crawl of the job ``nightly-blog``, started once it holds (or shares) the site's lock."""
+    worker = start_crawl(db, *PATIENT, "-s", "NEWSCRAWL_JOB=nightly-blog", *gated.resolve)
+    wait_for(
+        lambda: [row[1] for row in lock_rows(db)] == [workers_before + 1],
+        f"worker {workers_before + 1} to hold the lock",
+    )
+    return worker
+
+
 def test_processes_of_one_job_share_the_site(gated: GatedMirror, db_url: str) -> None:
-    job = ("-s", "NEWSCRAWL_JOB=nightly-blog")
-    first = start_crawl(db_url, *PATIENT, *job, *gated.resolve)
+    first = start_job_worker(db_url, gated, 0)
     second = None
     try:
-        wait_for(lambda: lock_rows(db_url), "the first crawl to take the lock")
-        second = start_crawl(db_url, *PATIENT, *job, *gated.resolve)
-        wait_for(lambda: lock_rows(db_url)[0][1] == 2, "the second crawl to share the lock")
+        second = start_job_worker(db_url, gated, 1)
         assert lock_rows(db_url)[0][0] == "nightly-blog"
     finally:
         gated.gate.set()
@@ -310,13 +317,9 @@ def test_the_run_of_a_killed_worker_is_closed_by_a_live_worker_of_its_job(
 ) -> None:
     """Workers of one job share the lock, so it cannot tell that one died; each run's own heartbeat
     does, and a live worker closes the dead one's run."""
-    job = ("-s", "NEWSCRAWL_JOB=nightly-blog")
-    live = start_crawl(db_url, *PATIENT, *job, *gated.resolve)
-    killed = None
+    live = start_job_worker(db_url, gated, 0)
     try:
-        wait_for(lambda: lock_rows(db_url), "the first worker to take the lock")
-        killed = start_crawl(db_url, *PATIENT, *job, *gated.resolve)
-        wait_for(lambda: lock_rows(db_url)[0][1] == 2, "the second worker to share the lock")
+        killed = start_job_worker(db_url, gated, 1)
         [(dead_run, process)] = sql(db_url, "SELECT id, process FROM crawl_runs ORDER BY id DESC LIMIT 1")
         assert process.split(":")[1] == str(killed.pid)  # the run names its own process, not the job
         killed.kill()
