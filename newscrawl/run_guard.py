@@ -188,7 +188,7 @@ class RunGuard:
             )
         self.locked_site = self.site
         self.run_id = run_id
-        heartbeat_crawl_run(session, run_id, self.process)
+        heartbeat_crawl_run(session, run_id, self.process, lock_holder=self.holder)
         self.abandoned = self._close_abandoned(session)
 
     def _close_abandoned(self, session: Session) -> list[AbandonedRun]:

@@ -23,8 +23,9 @@ A crawl run takes its site's lock when it starts and releases it when it ends::
 * **Runs.** Each crawl run heartbeats its own row too (``crawl_runs.heartbeat_at``, with its
   ``process``): the workers of one job share the lock, so the lock alone cannot tell that one of
   them died. :func:`close_abandoned_runs` closes the site's ``running`` runs whose heartbeat is
-  stale (or whose process is known gone) as ``failed``; a run calls it as it starts and with each
-  heartbeat, so a dead worker's run is closed by its live peers or by the next run.
+  stale (or whose process is known gone) as ``failed``, and gives back the dead run's share of its
+  job's lock; a run calls it as it starts and with each heartbeat, so a dead worker's run is closed
+  by its live peers or by the next run, and the lock goes with the job's last live worker.
 * **Atomicity.** Taking the lock is one ``INSERT ... ON CONFLICT (site_id) DO UPDATE ... WHERE``
   (the holder is the same, or the lock is stale) on both backends. PostgreSQL serializes it on the
   row (a concurrent taker waits, then sees the new holder); on SQLite the caller's write
@@ -266,16 +267,28 @@ class AbandonedRun:
     run_id: int
     process: str | None
     heartbeat_at: datetime
+    lock_holder: str | None = None
 
 
 ABANDONED_REASON = "abandoned"
 """``finish_reason`` in the stats of a run closed by another process."""
 
 
-def heartbeat_crawl_run(session: Session, run_id: int, process: str, *, now: datetime | None = None) -> None:
-    """The run's process (``host:pid:token``) is alive now."""
+def heartbeat_crawl_run(
+    session: Session,
+    run_id: int,
+    process: str,
+    *,
+    lock_holder: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The run's process (``host:pid:token``) is alive now; ``lock_holder``: the holder it presented
+    for its site's lock."""
     now = now or database_now(session)
-    session.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(process=process, heartbeat_at=now))
+    values: dict[str, Any] = {"process": process, "heartbeat_at": now}
+    if lock_holder is not None:
+        values["lock_holder"] = lock_holder
+    session.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**values))
 
 
 def close_abandoned_runs(
@@ -295,14 +308,14 @@ def close_abandoned_runs(
     site_id = session.execute(select(_SITES.c.id).where(_SITES.c.key == site)).scalar_one_or_none()
     if site_id is None:
         return []
-    query = select(_RUNS.c.id, _RUNS.c.process, _RUNS.c.heartbeat_at).where(
+    query = select(_RUNS.c.id, _RUNS.c.process, _RUNS.c.heartbeat_at, _RUNS.c.lock_holder).where(
         _RUNS.c.site_id == site_id, _RUNS.c.status == "running", _RUNS.c.heartbeat_at.is_not(None)
     )
     if keep is not None:
         query = query.where(_RUNS.c.id != keep)
     stale_before = now - timedelta(seconds=ttl)
     abandoned = [
-        AbandonedRun(row.id, row.process, row.heartbeat_at)
+        AbandonedRun(row.id, row.process, row.heartbeat_at, row.lock_holder)
         for row in session.execute(query.order_by(_RUNS.c.id))
         if row.heartbeat_at < stale_before or (gone is not None and row.process and gone(row.process))
     ]
@@ -312,4 +325,12 @@ def close_abandoned_runs(
             .where(_RUNS.c.id == run.run_id, _RUNS.c.status == "running")
             .values(status="failed", finished_at=run.heartbeat_at, stats={"finish_reason": ABANDONED_REASON})
         )
+        if run.lock_holder is not None:
+            share = (
+                (_LOCKS.c.site_id == site_id)
+                & (_LOCKS.c.holder == run.lock_holder)
+                & (_LOCKS.c.acquired_at <= run.heartbeat_at)
+            )
+            if session.execute(update(_LOCKS).where(share).values(processes=_LOCKS.c.processes - 1)).rowcount:
+                session.execute(delete(_LOCKS).where(share, _LOCKS.c.processes <= 0))
     return abandoned

@@ -146,6 +146,8 @@ class CrawlRun(Base):
     """Refreshed while a crawl runs. A ``running`` run whose heartbeat is older than the lock TTL
     (or whose process is known gone) was abandoned: the next run of its site, or a live worker of
     its job, closes it as ``failed`` as of this time."""
+    lock_holder: Mapped[str | None] = mapped_column(Text)
+    """The holder the run presented for its site's lock: its job, or its process."""
 
 
 class Article(Base):

@@ -316,7 +316,7 @@ def test_the_run_of_a_killed_worker_is_closed_by_a_live_worker_of_its_job(
     gated: GatedMirror, db_url: str
 ) -> None:
     """Workers of one job share the lock, so it cannot tell that one died; each run's own heartbeat
-    does, and a live worker closes the dead one's run."""
+    does, and a live worker closes the dead one's run and gives back its share of the lock."""
     live = start_job_worker(db_url, gated, 0)
     try:
         killed = start_job_worker(db_url, gated, 1)
@@ -342,4 +342,5 @@ def test_the_run_of_a_killed_worker_is_closed_by_a_live_worker_of_its_job(
         (dead_run - 1, "finished"),
         (dead_run, "failed"),
     ]
+    assert lock_rows(db_url) == []  # the dead worker's share went with its run: the site is free
     assert sql(db_url, "SELECT count(*) FROM articles") == [(4,)]

@@ -255,3 +255,36 @@ def test_runs_without_heartbeat_other_sites_and_ended_runs_are_left_alone(sessio
         "finished",
     ]
     assert close_abandoned_runs(session, "never-crawled.example", ttl=TTL, now=at(10 * TTL)) == []
+
+
+def test_a_dead_worker_gives_back_its_share_of_the_job_lock(session, repo) -> None:
+    acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)
+    live = crawl_run(repo, session, heartbeat=T0, process="web1:1:aaaa0000")
+    acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=at(5))
+    dead = repo.start_crawl_run("blog-auto-info", started_at=at(5))
+    from storage.health import tag_crawl_run
+
+    tag_crawl_run(session, dead, site=SITE, extractor_version=None)
+    heartbeat_crawl_run(session, dead, "web2:2:bbbb0000", lock_holder="job-7", now=at(5))
+    assert crawl_locks(session)[SITE].processes == 2
+    refresh_crawl_lock(session, SITE, "job-7", now=at(TTL + 60))  # the live worker heartbeats on
+    heartbeat_crawl_run(session, live, "web1:1:aaaa0000", lock_holder="job-7", now=at(TTL + 60))
+    closed = close_abandoned_runs(session, SITE, ttl=TTL, keep=live, now=at(TTL + 60))
+    assert [run.run_id for run in closed] == [dead]
+    assert crawl_locks(session)[SITE].processes == 1  # the live worker's own share
+    assert release_crawl_lock(session, SITE, "job-7")
+    assert crawl_locks(session) == {}  # gone with the job's last live worker
+
+
+def test_a_run_of_an_earlier_lock_of_the_same_job_does_not_touch_the_new_one(session, repo) -> None:
+    # Every worker of last night's job was killed: their lock went stale, tonight's job took it afresh.
+    acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=T0)
+    old = crawl_run(repo, session, heartbeat=T0, process="web1:1:aaaa0000")
+    heartbeat_crawl_run(session, old, "web1:1:aaaa0000", lock_holder="job-7", now=T0)
+    grant = acquire_crawl_lock(session, SITE, "job-7", ttl=TTL, now=at(2 * TTL))
+    assert grant.lock.processes == 1
+    tonight = crawl_run(repo, session, heartbeat=at(2 * TTL), process="web3:3:cccc0000")
+    assert [
+        r.run_id for r in close_abandoned_runs(session, SITE, ttl=TTL, keep=tonight, now=at(2 * TTL))
+    ] == [old]
+    assert crawl_locks(session)[SITE].processes == 1
