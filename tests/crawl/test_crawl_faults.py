@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 
 import pytest
 
@@ -390,9 +391,15 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
     locker: dict = {}
 
     def lock_then_answer(context: RequestContext) -> None:
-        # Another process takes the write lock while the crawl is running.
+        # Another process takes the write lock while the crawl is running, once it has archived an
+        # article (pages are read in a reader process: the first write may still be on its way).
         if "connection" not in locker:
             connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            deadline = time.monotonic() + 2.5
+            while time.monotonic() < deadline:
+                if connection.execute("SELECT count(*) FROM article_versions").fetchone()[0]:
+                    break
+                time.sleep(0.02)
             connection.execute("BEGIN IMMEDIATE")
             locker["connection"] = connection
         context.send(200, article_html("Article numéro 4 de la série"))
