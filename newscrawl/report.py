@@ -108,7 +108,8 @@ def _health(summary: SiteSummary | None) -> str:
         for drop in summary.drops
     ]
     if summary.last_run.status == "failed":
-        problems.append(f"WARNING last run #{summary.last_run.id} failed")
+        why = " (its process died; closed by another run)" if summary.last_run.abandoned else ""
+        problems.append(f"WARNING last run #{summary.last_run.id} failed{why}")
     return "; ".join(problems) or "OK"
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.locks import HeldLock, crawl_locks, ensure_site
+from storage.locks import ABANDONED_REASON, HeldLock, crawl_locks, ensure_site
 from storage.models import Article, CrawlRun, CrawlRunCoverage, Site
 from storage.query import comment_counts_by_site
 from storage.record import site_from_url
@@ -186,6 +186,8 @@ class RunHealth:
     comments_added: int
     coverage: dict[str, FieldCoverage] = field(default_factory=dict)
     """Field → coverage among the articles this run read on this site (empty: none recorded)."""
+    abandoned: bool = False
+    """Closed by another process after its own stopped heartbeating (a killed worker)."""
 
     @property
     def articles_read(self) -> int:
@@ -244,6 +246,7 @@ def site_runs(session: Session, site: str, *, limit: int | None = None) -> list[
             errors=_stat(run.stats, "newscrawl/errors"),
             comments_added=run.comments_added,
             coverage={name: coverage[run.id][name] for name in COVERAGE_FIELDS if name in coverage[run.id]},
+            abandoned=(run.stats or {}).get("finish_reason") == ABANDONED_REASON,
         )
         for run in runs
     ]

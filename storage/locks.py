@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 from storage.models import CrawlLock, CrawlRun, Site
 
 __all__ = [
+    "ABANDONED_REASON",
     "AbandonedRun",
     "CrawlLocked",
     "HeldLock",

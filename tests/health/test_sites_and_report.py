@@ -70,6 +70,24 @@ def test_sites_shows_last_run_counts_coverage_and_health(history: History) -> No
     assert other.endswith(f"WARNING last run #{history.other_runs[-1]} failed")
 
 
+def test_sites_says_when_the_last_run_failed_because_its_process_died(history: History) -> None:
+    from sqlalchemy import update
+
+    from storage.models import CrawlRun
+
+    with Archive(history.db) as archive, archive.transaction() as repo:
+        repo.session.execute(  # what a live run writes when it closes a killed worker's run
+            update(CrawlRun)
+            .where(CrawlRun.id == history.other_runs[-1])
+            .values(stats={"finish_reason": "abandoned"})
+        )
+    result = newscrawl("sites", "--db", history.db)
+    other = next(line for line in result.stdout.splitlines() if line.startswith(OTHER))
+    assert other.endswith(
+        f"WARNING last run #{history.other_runs[-1]} failed (its process died; closed by another run)"
+    )
+
+
 def test_sites_shows_who_holds_a_lock(history: History) -> None:
     with Archive(history.db) as archive, archive.transaction() as repo:
         acquire_crawl_lock(
