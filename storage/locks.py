@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, select, text, update
+from sqlalchemy import and_, case, delete, select, text, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -247,11 +247,17 @@ def release_crawl_lock(session: Session, site: str, holder: str) -> bool:
     site_id = session.execute(select(_SITES.c.id).where(_SITES.c.key == site)).scalar_one_or_none()
     if site_id is None:
         return False
-    mine = (_LOCKS.c.site_id == site_id) & (_LOCKS.c.holder == holder)
-    updated = session.execute(update(_LOCKS).where(mine).values(processes=_LOCKS.c.processes - 1))
+    return _give_back_share(session, site_id, holder)
+
+
+def _give_back_share(session: Session, site_id: int, holder: str, *conditions: Any) -> bool:
+    """One process fewer of ``holder`` on the site's lock (and ``conditions``); the row goes with the
+    last. False when no such lock."""
+    share = and_((_LOCKS.c.site_id == site_id) & (_LOCKS.c.holder == holder), *conditions)
+    updated = session.execute(update(_LOCKS).where(share).values(processes=_LOCKS.c.processes - 1))
     if not updated.rowcount:
         return False
-    session.execute(delete(_LOCKS).where(mine, _LOCKS.c.processes <= 0))
+    session.execute(delete(_LOCKS).where(share, _LOCKS.c.processes <= 0))
     return True
 
 
@@ -327,11 +333,6 @@ def close_abandoned_runs(
             .values(status="failed", finished_at=run.heartbeat_at, stats={"finish_reason": ABANDONED_REASON})
         )
         if run.lock_holder is not None:
-            share = (
-                (_LOCKS.c.site_id == site_id)
-                & (_LOCKS.c.holder == run.lock_holder)
-                & (_LOCKS.c.acquired_at <= run.heartbeat_at)
-            )
-            if session.execute(update(_LOCKS).where(share).values(processes=_LOCKS.c.processes - 1)).rowcount:
-                session.execute(delete(_LOCKS).where(share, _LOCKS.c.processes <= 0))
+            # Only a run counted in the current lock: it heartbeated since that lock was taken.
+            _give_back_share(session, site_id, run.lock_holder, _LOCKS.c.acquired_at <= run.heartbeat_at)
     return abandoned
