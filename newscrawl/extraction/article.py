@@ -186,35 +186,32 @@ def extract_parsed_comments(
 
 def _clean_strings(article: Article) -> None:
     """NFC, no invisible or control characters, single spaces: every text of the record."""
-
-    def clean(value: str | None) -> str | None:
-        return clean_text(value) if value else value
-
     for name in ("title", "lead", "published_raw", "modified_raw", "category"):
-        setattr(article, name, clean(getattr(article, name)))
+        setattr(article, name, _clean(getattr(article, name)))
     article.title = article.title or ""
-    article.authors = [a for a in map(clean, article.authors) if a]
-    article.tags = [t for t in map(clean, article.tags) if t]
-    article.key_points = [k for k in map(clean, article.key_points) if k]
+    article.authors = [a for a in map(_clean, article.authors) if a]
+    article.tags = [t for t in map(_clean, article.tags) if t]
+    article.key_points = [k for k in map(_clean, article.key_points) if k]
     for section in article.sections:
-        section.heading = clean(section.heading)
-        section.paragraphs = [p for p in map(clean, section.paragraphs) if p]
+        section.heading = _clean(section.heading)
+        section.paragraphs = [p for p in map(_clean, section.paragraphs) if p]
     for link in article.related_links:
-        link.title, link.label = clean(link.title), clean(link.label)
+        link.title, link.label = _clean(link.title), _clean(link.label)
     for table in article.tables:
-        table.caption = clean(table.caption)
+        table.caption = _clean(table.caption)
         table.header = [clean_text(c) for c in table.header]
         table.rows = [[clean_text(c) for c in row] for row in table.rows]
     for comment in article.comments:
         _clean_comment(comment)
 
 
+def _clean(value: str | None) -> str | None:
+    return clean_text(value) if value else value
+
+
 def _clean_comment(comment: Comment) -> None:
-    comment.text = clean_text(comment.text) if comment.text else ""
-    comment.author = clean_text(comment.author) if comment.author else comment.author
-    comment.published_raw = (
-        clean_text(comment.published_raw) if comment.published_raw else comment.published_raw
-    )
+    comment.text = _clean(comment.text) or ""
+    comment.author, comment.published_raw = _clean(comment.author), _clean(comment.published_raw)
 
 
 def _quoted_in(comment_text: str, paragraphs: set[str]) -> bool:
