@@ -88,7 +88,7 @@ def reextract_archive(
     """Re-extract every article of the archive (or of one site key) from its stored captures."""
     from newscrawl.run_guard import extractor_version
     from storage import InvalidRecord
-    from storage.crawl_state import articles_for_reextraction, current_visit, restore_seen
+    from storage.crawl_state import articles_for_reextraction
     from storage.health import CoverageTally, store_coverage, tag_crawl_run
 
     report = ReextractReport()
@@ -110,38 +110,22 @@ def reextract_archive(
         report.articles += 1
         try:
             with archive.transaction() as repo:
-                # Read again, locked: a crawl may have stored a newer version (or a visit) since the list
-                # was made; re-extracting the older captures would make old content current again.
-                current = current_visit(repo.session, article.article_id)
-                if current is None or current.version_id != article.version_id:
-                    report.skipped += 1
-                    log.info("re-crawled meanwhile, left as it is: %s", article.canonical_url)
-                    if progress is not None:
-                        progress(done, len(todo))
-                    continue
-                captures = list(repo.iter_captures(version_id=article.version_id))
-                record = build_record(captures)
-                # The article keeps its identity even if the extractor now reads another canonical URL.
-                record["canonical_url"] = article.canonical_url
-                result = repo.upsert_article(
-                    record,
-                    crawl_run_id=report.crawl_run_id,
-                    captures=[_capture_dict(c) for c in captures],
-                    seen_at=max(c.fetched_at for c in captures),
-                )
-                restore_seen(
-                    repo.session, article.article_id, current.last_seen_at, current.last_crawl_run_id
-                )
+                outcome = _reextract_one(repo, article, report.crawl_run_id)
         except (ExtractionError, InvalidRecord, ValueError) as error:
             report.failed.append(f"{article.canonical_url}: {error}")
             log.warning("not re-extracted: %s: %s", article.canonical_url, error)
         else:
-            coverage.add(record)
-            report.comments_added += result.comments_added
-            if result.status == "updated":
-                report.updated += 1
+            if outcome is None:
+                report.skipped += 1
+                log.info("re-crawled meanwhile, left as it is: %s", article.canonical_url)
             else:
-                report.unchanged += 1
+                record, result = outcome
+                coverage.add(record)
+                report.comments_added += result.comments_added
+                if result.status == "updated":
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
         if progress is not None:
             progress(done, len(todo))
     with archive.transaction() as repo:
@@ -158,6 +142,30 @@ def reextract_archive(
         )
         store_coverage(repo.session, report.crawl_run_id, coverage)
     return report
+
+
+def _reextract_one(repo: Any, article: Any, crawl_run_id: int | None) -> tuple[dict[str, Any], Any] | None:
+    """Re-extract one listed article in the caller's transaction: ``(record, upsert result)``, or None
+    when a crawl archived it anew since it was listed."""
+    from storage.crawl_state import current_visit, restore_seen
+
+    # Read again, locked: a crawl may have stored a newer version (or a visit) since the list was
+    # made; re-extracting the older captures would make old content current again.
+    current = current_visit(repo.session, article.article_id)
+    if current is None or current.version_id != article.version_id:
+        return None
+    captures = list(repo.iter_captures(version_id=article.version_id))
+    record = build_record(captures)
+    # The article keeps its identity even if the extractor now reads another canonical URL.
+    record["canonical_url"] = article.canonical_url
+    result = repo.upsert_article(
+        record,
+        crawl_run_id=crawl_run_id,
+        captures=[_capture_dict(c) for c in captures],
+        seen_at=max(c.fetched_at for c in captures),
+    )
+    restore_seen(repo.session, article.article_id, current.last_seen_at, current.last_crawl_run_id)
+    return record, result
 
 
 def _capture_dict(capture: Any) -> dict[str, Any]:
