@@ -156,6 +156,12 @@ class PageReader:
             WorkerPool(self.workers, initializer=_warm_up) if self.workers else None
         )
 
+    def start_soon(self) -> None:
+        """Start the worker processes (with the event loop running): each imports the extractor for about
+        a second, better spent while robots.txt and the sitemaps are fetched than after the first page."""
+        if self._pool is not None:
+            self._pool.start_soon()
+
     async def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         if self._pool is None:
             return function(*args, **kwargs)

@@ -197,10 +197,15 @@ class WorkerPool:
         self._starting: asyncio.Future[None] | None = None
         self.closed = False
 
-    async def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``function(*args, **kwargs)`` in the least busy worker (here when none is left)."""
+    def start_soon(self) -> None:
+        """Start the workers now rather than with the first task (call it with the event loop running)."""
         if self._starting is None:
             self._starting = asyncio.ensure_future(self._start_or_fall_back())
+
+    async def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``function(*args, **kwargs)`` in the least busy worker (here when none is left)."""
+        self.start_soon()
+        assert self._starting is not None
         if not self._starting.done():
             await asyncio.shield(self._starting)
         if not self.workers:

@@ -312,3 +312,28 @@ def test_an_invalid_record_is_dropped_naming_the_field_and_counted_once(tmp_path
 
             assert session.execute(text("SELECT count(*) FROM articles")).scalar_one() == 0
         archive_.close()
+
+
+def test_a_url_already_requested_is_not_requested_again_unless_forced():
+    """The sitemap, the listings and other articles link the same articles: the spider asks for each
+    URL once (the dupefilter would drop the repeats later, at a cost); a forced request still goes."""
+    from scrapy.http import HtmlResponse, Request
+
+    from newscrawl.discovery import ListingLinks
+
+    spider = _spider_reading_with(_DeadReader())
+    home = "https://blog-auto-info.com/"
+    article = "https://blog-auto-info.com/un-article/"
+    other = "https://blog-auto-info.com/un-autre-article/"
+    page_2 = "https://blog-auto-info.com/page/2/"
+    category = "https://blog-auto-info.com/category/essais/"
+    links = ListingLinks(articles=[article, other], pagination=[page_2], pages=[category])
+    response = HtmlResponse(home, body=b"<html></html>", request=Request(home), encoding="utf-8")
+
+    first = [request.url for request in spider._listing(response, links)]
+    assert sorted(first) == sorted([article, other, page_2, category])
+    assert list(spider._listing(response, links)) == []  # the same links again, from another listing
+    assert spider._article_request(article, source="sitemap") is None
+    assert spider._page_request(category, hops=0, source="listing") is None
+    forced = spider._article_request(article, source="revisit", force=True)
+    assert forced is not None and forced.url == article

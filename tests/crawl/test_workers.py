@@ -110,3 +110,23 @@ def test_page_reader_without_workers_reads_here():
     reader = PageReader(0)
     assert asyncio.run(reader.run(os.getpid)) == os.getpid()
     reader.close()
+
+
+def test_workers_can_start_before_the_first_task():
+    """The spider starts its readers as the crawl starts: they import while discovery pages download."""
+
+    async def scenario():
+        pool = WorkerPool(1)
+        try:
+            pool.start_soon()
+            for _ in range(200):
+                if pool.workers:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(pool.workers) == 1 and pool.workers[0].process.is_alive()
+            started = pool.workers[0].process.pid
+            assert await pool.run(os.getpid) == started  # the first task goes to the worker already there
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
