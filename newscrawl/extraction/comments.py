@@ -2387,17 +2387,19 @@ def _normalize_page_url(href: str, base: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https"):
         return None
-    path = re.sub(r"/comment-page-1/?$", "/", parts.path)
+    path = _FIRST_COMMENT_PAGE_PATH.sub("/", parts.path)
     # the first comment page is the article itself: drop cpage=1 / debut_forum=0, keep the rest verbatim
-    query = "&".join(
-        q
-        for q in parts.query.split("&")
-        if q and not re.fullmatch(r"(?:cpage|comment-page|commentpage)=1|debut_[a-z_]*=0|page=0", q, re.I)
-    )
+    query = parts.query
+    if query:
+        query = "&".join(q for q in query.split("&") if q and not _FIRST_COMMENT_PAGE_QUERY.fullmatch(q))
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
 
-_NAV_HINT = re.compile(r"nav|pag|page", re.I)
+_FIRST_COMMENT_PAGE_PATH = re.compile(r"/comment-page-1/?$")
+_FIRST_COMMENT_PAGE_QUERY = re.compile(r"(?:cpage|comment-page|commentpage)=1|debut_[a-z_]*=0|page=0", re.I)
+_NAV_HINT = re.compile(r"nav|pag", re.I)
+_WITH_CLASS_OR_ID = etree.XPath("descendant-or-self::*[@class or @id]")
+"""Elements with a class or an id, found by libxml2 rather than by visiting every element in Python."""
 
 
 def _comment_page_urls(root, url: str) -> list[str]:
@@ -2407,17 +2409,16 @@ def _comment_page_urls(root, url: str) -> list[str]:
     here_parts = urlsplit(here or url)
     # navigation blocks of the comment area ("comment-navigation", a pager inside #comments ...)
     nav_set = set()
-    for el in root.iter(etree.Element):  # elements only: no comments or processing instructions
+    for el in _WITH_CLASS_OR_ID(root):
         cls, ident = el.get("class"), el.get("id")
-        if (cls is None and ident is None) or not _NAV_HINT.search(f"{cls or ''} {ident or ''}"):
-            continue
-        if _tag(el) == "a":
+        if not _NAV_HINT.search(f"{cls or ''} {ident or ''}") or _tag(el) == "a":
             continue
         tokens = _tokens(el)
         if _matches(tokens, _NAV_TOKEN) and any(
             "comment" in t or "forum" in t or "kommentar" in t for t in [*tokens, *_ancestor_tokens(el)]
         ):
             nav_set.add(el)
+    in_nav = {a for nav in nav_set for a in nav.iter("a")}
     out: list[str] = []
     seen = {here}
     for a in root.iter("a"):
@@ -2425,7 +2426,7 @@ def _comment_page_urls(root, url: str) -> list[str]:
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
         paged = _PAGE_HREF.search(href) is not None
-        if not paged and not any(anc in nav_set for anc in _ancestors(a)):
+        if not paged and a not in in_nav:
             continue
         target = _normalize_page_url(href, url)
         if target is None or target in seen:
