@@ -23,7 +23,7 @@ Not a test: it prints figures.
     python bench/crawl_bench.py                          # 5,000 articles
     python bench/crawl_bench.py --articles 500           # quicker
     python bench/crawl_bench.py --repeat 3 --workers 2   # medians of 3 runs, 2 reader processes
-                                                         # (default: auto, one per CPU beyond the crawl's)
+                                                         # (default: auto, one per CPU, at most 3)
 """
 
 from __future__ import annotations

@@ -95,8 +95,8 @@ NEWSCRAWL_MAX_LISTING_PAGES = 200
 """Pages followed along one listing's pagination."""
 NEWSCRAWL_MAX_COMMENT_PAGES = 200
 NEWSCRAWL_READ_WORKERS = "auto"
-"""Processes that read pages (extraction) beside the crawl's event loop: ``auto`` is one per CPU beyond
-the crawl's own, at most 3 (none on one CPU, none for ``scrape``); 0 reads in the crawl process."""
+"""Processes that read pages (extraction) beside the crawl's event loop: ``auto`` is one per CPU, at
+most 3 (none on one CPU, none for ``scrape``); 0 reads in the crawl process."""
 NEWSCRAWL_WARC_DIR = None
 NEWSCRAWL_PROGRESS = False
 """The status line on stderr (``newscrawl crawl`` turns it on unless ``--quiet``)."""
