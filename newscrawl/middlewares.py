@@ -92,12 +92,11 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
         if target is None:
             return await super().download_request(request)
         response = await super().download_request(request.replace(url=target))
+        location = response.headers.get(b"Location")
+        if not location:
+            return response.replace(url=request.url)
         headers = response.headers.copy()
-        location = headers.get(b"Location")
-        if location:
-            headers[b"Location"] = self._real_location(location.decode("latin-1"), request.url).encode(
-                "latin-1"
-            )
+        headers[b"Location"] = self._real_location(location.decode("latin-1"), request.url).encode("latin-1")
         return response.replace(url=request.url, headers=headers)
 
     def _local_url(self, url: str) -> str | None:
