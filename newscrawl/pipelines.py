@@ -74,6 +74,14 @@ def crawl_archive(crawler: Crawler) -> Archive:
     return archive
 
 
+def close_unclosed_crawl(crawler: Crawler, reason: str) -> None:
+    """Record the end of a crawl whose spider Scrapy never closed (see ``crawl.run_crawl``): what the
+    archive pipeline does on spider_closed, the run's status and the release of the site's lock."""
+    pipeline = getattr(crawler, "_newscrawl_pipeline", None)
+    if pipeline is not None:
+        pipeline.spider_closed(crawler.spider, reason)
+
+
 def run_status(reason: str) -> str:
     if reason in FINISH_STATUS:
         return FINISH_STATUS[reason]
@@ -123,6 +131,7 @@ class ArchivePipeline:
             raise NotConfigured
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler._newscrawl_pipeline = pipeline  # type: ignore[attr-defined]  # for close_unclosed_crawl
         return pipeline
 
     # ------------------------------------------------------------------ run

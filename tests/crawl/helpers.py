@@ -87,3 +87,29 @@ def sql(db: str, query: str) -> list[tuple]:
 
     with Archive(db) as archive, archive.session() as session:
         return [tuple(row) for row in session.execute(text(query))]
+
+
+class SlowSpiderOpen:
+    """A Scrapy extension (``-s EXTENSIONS=...``) that holds the engine while it opens the spider: it
+    writes the file ``SLOW_OPEN_MARKER`` names, then sleeps ``SLOW_OPEN_SECONDS``. A test interrupts
+    the crawl in that window, after the crawl run and the lock are recorded, before the engine runs."""
+
+    def __init__(self, marker: str, seconds: float) -> None:
+        self.marker = marker
+        self.seconds = seconds
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy import signals
+
+        extension = cls(
+            crawler.settings.get("SLOW_OPEN_MARKER"), crawler.settings.getfloat("SLOW_OPEN_SECONDS")
+        )
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        import time
+
+        Path(self.marker).write_text("opening")
+        time.sleep(self.seconds)

@@ -204,6 +204,35 @@ def test_a_lock_without_heartbeat_goes_stale_and_is_taken_over(mirror, db_url: s
     assert lock_rows(db_url) == []
 
 
+def test_an_interrupt_while_the_engine_opens_still_closes_the_run_and_releases_the_lock(
+    gated: GatedMirror, db_url: str, tmp_path: Path
+) -> None:
+    """Ctrl-C after the run and the lock are recorded but before the engine runs: Scrapy then stops
+    without closing the spider (no spider_closed), which left the run 'running' and the lock held."""
+    marker = tmp_path / "opening"
+    interrupted = start_crawl(
+        db_url,
+        *PATIENT,
+        *gated.resolve,
+        "-s",
+        'EXTENSIONS={"tests.crawl.helpers.SlowSpiderOpen": 0}',
+        "-s",
+        f"SLOW_OPEN_MARKER={marker}",
+        "-s",
+        "SLOW_OPEN_SECONDS=1.5",
+    )
+    wait_for(marker.exists, "the engine to open the spider")
+    assert lock_rows(db_url)
+    interrupted.send_signal(signal.SIGINT)
+    gated.gate.set()
+    returncode, stderr = finish(interrupted)
+    assert returncode == 130, stderr[-2000:]
+    assert "interrupted" in stderr
+    assert lock_rows(db_url) == []
+    assert sql(db_url, "SELECT status FROM crawl_runs") == [("interrupted",)]
+    assert gated.server.hits == []  # nothing was fetched after the interrupt
+
+
 def test_the_lock_is_released_when_a_crawl_is_interrupted(gated: GatedMirror, db_url: str) -> None:
     interrupted = start_crawl(db_url, *PATIENT, *gated.resolve)
     wait_for(lambda: lock_rows(db_url), "the crawl to take the lock")
