@@ -829,17 +829,32 @@ _RULES = (
 )
 
 
-def _hits(pattern: re.Pattern, rule, hint: re.Pattern | None, reach: int, text: str, ctx: _Context):
+def _hits(
+    pattern: re.Pattern,
+    rule,
+    hint: re.Pattern | None,
+    reach: int,
+    text: str,
+    ctx: _Context,
+    bound: int | None = None,
+):
+    """The rule's hits, left to right; with ``bound``, only those of matches starting at or before it."""
     pos = 0
     search = pattern.search
     while pos <= len(text):
         if hint is None:
-            m = search(text, pos)
+            start = pos
         else:
             h = hint.search(text, pos)
             if h is None:
                 return
-            m = search(text, max(pos, h.start() - reach))
+            start = max(pos, h.start() - reach)
+        if bound is None:
+            m = search(text, start)
+        elif start > bound:
+            return
+        else:
+            m = _search_until(pattern, text, start, bound)
         if m is None:
             return
         hit = rule(m, ctx)
@@ -848,6 +863,26 @@ def _hits(pattern: re.Pattern, rule, hint: re.Pattern | None, reach: int, text: 
             continue
         yield hit
         pos = max(hit.end, m.start() + 1)
+
+
+_ANCHORED_TRIES = 8
+"""Up to this many start positions, trying the pattern at each beats one search through the rest."""
+
+
+def _search_until(pattern: re.Pattern, text: str, start: int, bound: int) -> re.Match | None:
+    """``pattern.search(text, start)`` if that match starts at or before ``bound``, else None. Tried at
+    each position when they are few: a search would scan the whole string for a match that does not
+    matter, the costly part of a date rule that fails (lookbehinds see the text before a position
+    either way, as with search)."""
+    if bound - start < _ANCHORED_TRIES:
+        match = pattern.match
+        for position in range(start, bound + 1):
+            m = match(text, position)
+            if m is not None:
+                return m
+        return None
+    m = pattern.search(text, start)
+    return m if m is not None and m.start() <= bound else None
 
 
 def _all_hits(text: str, ctx: _Context) -> list[_Hit]:
@@ -865,7 +900,9 @@ def _first_hit(text: str, ctx: _Context) -> _Hit | None:
     """The earliest date in the text; a year-less one only when no date states its year."""
     best = year_less = None
     for rule in _RULES:
-        for hit in _hits(*rule, text, ctx):
+        # Once a date is found, a later rule can only beat it with one starting no later (a hit starts
+        # inside its match), and the year-less fallback no longer matters.
+        for hit in _hits(*rule, text, ctx, None if best is None else best.start):
             if hit.value is None:
                 continue
             if hit.inferred_year:
