@@ -579,3 +579,32 @@ def test_a_date_with_its_year_beats_an_earlier_year_less_one():
 def test_year_less_date_still_found_alone():
     found = search_date("Publié le 10 juillet à 14h", language="fr", now=NOW)
     assert found is not None and (found[0].month, found[0].day, found[0].hour) == (7, 10, 14)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 mai 2021 à 12 h 33 min",
+        "Par Julien Marchand, publié le 29 avril 2024 à 14h05 - mis à jour le 30 avril 2024",
+        "il y a 3 jours",
+        "April 5, 2023 at 3:45 pm, edited Apr. 6",
+        "Reply #2 Oct. 9, 2010 12.03.2011 2024-04-29T14:05:00+02:00",
+        "no date here at all",
+    ],
+)
+def test_a_bounded_rule_search_finds_what_a_search_finds_up_to_the_bound(text: str) -> None:
+    """Once a date is found, later rules only look for matches starting no later (``_search_until``):
+    the same match as a full search when it starts in time, None when it starts later."""
+    from newscrawl.extraction.dates import _RULES, _search_until
+
+    for pattern, *_ in _RULES:
+        for start in range(len(text) + 1):
+            for bound in range(start, len(text) + 1):
+                found = pattern.search(text, start)
+                expected = found.span() if found is not None and found.start() <= bound else None
+                got = _search_until(pattern, text, start, bound)
+                assert (got.span() if got is not None else None) == expected, (
+                    pattern.pattern[:40],
+                    start,
+                    bound,
+                )
