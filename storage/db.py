@@ -173,8 +173,10 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool) -
     def _on_begin(connection: Connection) -> None:
         # Write units of work ask for IMMEDIATE: a deferred transaction that has read cannot become
         # a writer once another process committed (SQLITE_BUSY at once, busy_timeout or not).
+        # Straight on the driver's connection: SQLAlchemy's statement machinery cost more than the
+        # BEGIN itself, once per article (its errors are the driver's: translate_errors maps them).
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
-        connection.exec_driver_sql(f"BEGIN {mode}".rstrip())
+        connection.connection.driver_connection.execute(f"BEGIN {mode}".rstrip())
 
 
 def create_archive_engine(url: str | URL, *, busy_timeout: float = 5.0, read_only: bool = False) -> Engine:

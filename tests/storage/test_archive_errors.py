@@ -55,6 +55,27 @@ def test_unopenable_sqlite_files(tmp_path: Path) -> None:
         Archive(f"sqlite:///{tmp_path / 'absent.sqlite'}", must_exist=True)
 
 
+def test_sqlite_write_transactions_take_the_write_lock_when_they_begin(tmp_path: Path) -> None:
+    # A writer that only read first could not become a writer once another process committed;
+    # taking the lock at BEGIN makes concurrent writers queue instead. Reading sessions do not take it.
+    path = tmp_path / "archive.sqlite"
+    with Archive(f"sqlite:///{path}") as archive:
+        other_process = sqlite3.connect(path, isolation_level=None, timeout=0)
+        try:
+            with archive.session() as session:
+                session.scalar(select(func.count()).select_from(Article))
+                other_process.execute("BEGIN IMMEDIATE")
+                other_process.execute("ROLLBACK")
+            with archive.transaction() as repo:
+                repo.session.connection()
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other_process.execute("BEGIN IMMEDIATE")
+            other_process.execute("BEGIN IMMEDIATE")  # released at commit
+            other_process.execute("ROLLBACK")
+        finally:
+            other_process.close()
+
+
 def test_locked_sqlite_fails_clearly_and_loses_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'locked.sqlite'}"
     with Archive(url, busy_timeout=0.2) as archive:
