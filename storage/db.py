@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from storage.checkpoint import WalCheckpointer
 from storage.errors import StorageError
 
 try:  # the PostgreSQL driver is optional at import time; SQLite is in the standard library
@@ -290,6 +291,12 @@ class Archive:
             if self.backend == "sqlite"
             else self.engine
         )
+        # Checkpoints of the write-ahead log run beside the writers (storage/checkpoint.py).
+        self._checkpointer: WalCheckpointer | None = (
+            WalCheckpointer(os.path.abspath(str(database)), busy_timeout=busy_timeout)
+            if on_disk and not self.url.query
+            else None
+        )
         if create:
             self.ensure_schema()
 
@@ -308,6 +315,8 @@ class Archive:
         self.close()
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
 
     def ensure_schema(self) -> None:
@@ -357,6 +366,8 @@ class Archive:
             except BaseException:
                 session.rollback()
                 raise
+        if write and self._checkpointer is not None:
+            self._checkpointer.committed()
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:

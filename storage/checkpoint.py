@@ -1,0 +1,153 @@
+"""Copying an SQLite archive's write-ahead log back into the database beside the writers.
+
+In WAL mode every commit appends the pages it changed to the log; a *checkpoint* copies them back
+into the database file, and SQLite starts the log over once it has been copied completely. Left to
+SQLite, the writer whose commit crosses ``wal_autocheckpoint`` copies the whole log itself: on the
+archive bench ~28 ms every ~180 articles, about a seventh of a first ingest, and a stall of the
+crawler's event loop each time.
+
+:class:`WalCheckpointer` moves that copy to a thread. Its passes (``PRAGMA wal_checkpoint(PASSIVE)``)
+run in SQLite's C code without the GIL and never block a writer, so the writers go on on the other
+CPU. A passive pass only copies what was committed when it started, and SQLite restarts only a log
+copied completely; so once the log is long, the writer of this process finishes the cycle itself
+right after one of its commits (between transactions), copying the few pages committed since the
+thread's last pass. Writers of other processes are not coordinated: for them, and should the thread
+fall behind, the writers' own ``wal_autocheckpoint`` stays as the backstop.
+
+The thread starts with the first write and ends after :data:`IDLE_SECONDS` without one. Only
+``sqlite3`` and ``threading`` are used here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+PASS_INTERVAL = 0.05
+"""Seconds between two passes while commits arrive: each pass copies what accumulated meanwhile
+(a pass also syncs both files: far more often and the syncs slow the writers' commits; far less
+and a fast writer reaches the backstop first)."""
+RESTART_PAGES = 8_000
+"""Once the log holds this many pages (~32 MB), a writer finishes the copy after its next commit so
+that the log starts over (a pause of a few ms: the pages committed since the thread's last pass,
+and two syncs). Below the writers' own ``wal_autocheckpoint`` backstop
+(``storage.db.WAL_AUTOCHECKPOINT_PAGES``), which then rarely fires."""
+IDLE_SECONDS = 30.0
+"""The thread ends after this long without a commit (the next commit starts it again)."""
+
+
+class WalCheckpointer:
+    """Background checkpoints of one SQLite database file (see the module doc).
+
+    Writers call :meth:`committed` after each commit (it costs about a microsecond), and
+    :meth:`close` when done.
+    """
+
+    def __init__(self, path: str, *, busy_timeout: float) -> None:
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self.passes = 0
+        """Passes run so far (by the thread or by a writer finishing a cycle)."""
+        self.restarts = 0
+        """Times a writer finished copying a long log, so that the next write starts it over."""
+        self._wake = threading.Event()
+        self._pass_lock = threading.Lock()  # one pass at a time, on the one connection
+        self._start_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._connection: sqlite3.Connection | None = None
+        self._finish_requested = False
+        self._closed = False
+
+    # ------------------------------------------------------------------ writers' side
+
+    def committed(self) -> None:
+        """A write transaction of this process just committed (call it outside any transaction)."""
+        if self._closed:
+            return
+        if self._finish_requested and self._pass_lock.acquire(blocking=False):
+            # Once per request: should a writer of another process keep the pass from completing,
+            # the thread asks again after its next pass rather than this writer retrying each commit.
+            self._finish_requested = False
+            try:
+                if self._pass()[1]:
+                    self.restarts += 1
+            finally:
+                self._pass_lock.release()
+        if not self._wake.is_set():
+            self._wake.set()
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            self._start()
+
+    def close(self) -> None:
+        """Stop the thread (waiting for a pass under way) and close its connection."""
+        self._closed = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        with self._pass_lock:
+            self._close_connection()
+
+    @property
+    def running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    # ------------------------------------------------------------------ the thread
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._closed or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._thread = threading.Thread(target=self._run, name="newscrawl-wal-checkpoint", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            if not self._wake.wait(IDLE_SECONDS):
+                with self._pass_lock:
+                    self._close_connection()
+                return  # a commit arriving now finds the thread gone and starts another
+            if self._closed:
+                return
+            time.sleep(PASS_INTERVAL)  # let commits accumulate: one pass (and its syncs) for many
+            self._wake.clear()
+            if self._closed:
+                return
+            with self._pass_lock:
+                logged, _complete = self._pass()
+                if logged >= RESTART_PAGES:
+                    # Catch up with what was committed during that pass: the writer's part is then small.
+                    logged, _complete = self._pass()
+            if logged >= RESTART_PAGES:
+                # Writers commit while a pass runs, and the log only starts over at a write that
+                # begins when every page in it is copied: the writer finishes the copy after a commit.
+                self._finish_requested = True
+
+    def _pass(self) -> tuple[int, bool]:
+        """One passive checkpoint: (pages in the log, whether all of them are now copied)."""
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(
+                    self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+                )
+            busy, logged, copied = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as error:
+            # The writers' own autocheckpoint still bounds the log; say why this one gave up.
+            log.debug("background checkpoint of %s failed: %s", self.path, error)
+            self._close_connection()
+            return 0, False
+        self.passes += 1
+        return logged, not busy and logged == copied
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
