@@ -121,6 +121,9 @@ def _array(value: Any, path: str) -> list[Any]:
 
 
 def _string_list(value: Any, path: str) -> list[str]:
+    fast = _fast_string_list(value)
+    if fast is not _BAD:
+        return fast
     return [_string(item, f"{path}[{i}]") for i, item in enumerate(_array(value, path))]
 
 
@@ -134,6 +137,49 @@ def _object(value: Any, path: str, allowed: frozenset[str], required: tuple[str,
         if key not in value:
             raise InvalidRecord(f"{path}.{key}" if path else key, "required field missing")
     return value
+
+
+# Fast paths: a record from the extractor is well formed, and the checks above build a field path
+# (an f-string) for every value only to name it in an error. Each ``_fast_*`` accepts exactly the
+# values its checked counterpart accepts unchanged and returns the same result, or _BAD for anything
+# else, which then goes through the checked function for its precise error.
+_BAD: Any = object()
+
+
+def _fast_text(value: Any) -> bool:
+    return type(value) is str and _NUL not in value
+
+
+def _fast_optional_text(value: Any) -> bool:
+    return value is None or (type(value) is str and _NUL not in value)
+
+
+def _fast_optional_integer(value: Any) -> bool:
+    return value is None or type(value) is int
+
+
+def _fast_string_list(value: Any) -> Any:
+    if type(value) is not list:
+        return _BAD
+    for item in value:
+        if type(item) is not str or _NUL in item:
+            return _BAD
+    return list(value)
+
+
+def _fast_optional_datetime(value: Any) -> Any:
+    if value is None:
+        return None
+    if type(value) is not str or _NUL in value:
+        return _BAD
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return _BAD
+    offset = parsed.utcoffset()
+    if offset is None or offset.total_seconds() % 60:
+        return _BAD
+    return parsed.isoformat()
 
 
 def parse_datetime(value: str, path: str = "") -> datetime:
@@ -208,8 +254,80 @@ def _comment(value: Any, path: str) -> dict[str, Any]:
     }
 
 
-def _items(record: dict[str, Any], key: str, convert: Callable[[Any, str], Any]) -> list[Any]:
-    return [convert(item, f"{key}[{i}]") for i, item in enumerate(_array(record[key], key))]
+def _fast_section(value: Any) -> Any:
+    if type(value) is not dict or not value.keys() <= _SECTION_ALLOWED or "paragraphs" not in value:
+        return _BAD
+    heading, level = value.get("heading", _BAD), value.get("level")
+    paragraphs = _fast_string_list(value["paragraphs"])
+    if not _fast_optional_text(heading) or not _fast_optional_integer(level) or paragraphs is _BAD:
+        return _BAD
+    return {"heading": heading, "level": level, "paragraphs": paragraphs}
+
+
+def _fast_related_link(value: Any) -> Any:
+    if type(value) is not dict or not value.keys() <= _LINK_ALLOWED:
+        return _BAD
+    get = value.get
+    label, title, url, section_index = get("label"), get("title"), get("url"), get("section_index")
+    if not (
+        _fast_optional_text(label)
+        and _fast_text(title)
+        and _fast_text(url)
+        and _fast_optional_integer(section_index)
+    ):
+        return _BAD
+    return {"label": label, "title": title, "url": url, "section_index": section_index}
+
+
+def _fast_table(value: Any) -> Any:
+    if type(value) is not dict or not value.keys() <= _TABLE_ALLOWED:
+        return _BAD
+    caption, header, rows = value.get("caption"), _fast_string_list(value.get("header")), value.get("rows")
+    if not _fast_optional_text(caption) or header is _BAD or type(rows) is not list:
+        return _BAD
+    cells = [_fast_string_list(row) for row in rows]
+    if any(row is _BAD for row in cells):
+        return _BAD
+    return {"caption": caption, "header": header, "rows": cells}
+
+
+def _fast_comment(value: Any) -> Any:
+    if type(value) is not dict or not value.keys() <= _COMMENT_ALLOWED:
+        return _BAD
+    get = value.get
+    id_, parent_id, author, raw, text = (
+        get("id"),
+        get("parent_id"),
+        get("author"),
+        get("published_raw"),
+        get("text"),
+    )
+    if type(text) is not str or _NUL in text:
+        return _BAD
+    for optional in (id_, parent_id, author, raw):  # inline: twenty comments an article
+        if optional is not None and (type(optional) is not str or _NUL in optional):
+            return _BAD
+    published_at = _fast_optional_datetime(get("published_at"))
+    if published_at is _BAD:
+        return _BAD
+    return {
+        "id": id_,
+        "parent_id": parent_id,
+        "author": author,
+        "published_at": published_at,
+        "published_raw": raw,
+        "text": text,
+    }
+
+
+def _items(
+    record: dict[str, Any], key: str, fast: Callable[[Any], Any], convert: Callable[[Any, str], Any]
+) -> list[Any]:
+    items = []
+    for i, item in enumerate(_array(record[key], key)):
+        normalized = fast(item)
+        items.append(convert(item, f"{key}[{i}]") if normalized is _BAD else normalized)
+    return items
 
 
 def site_from_url(url: str) -> str:
@@ -245,7 +363,7 @@ def normalize_record(record: Any) -> dict[str, Any]:
     body_text = record.get("body_text", _MISSING)
     if body_text is not _MISSING:
         _string(body_text, "body_text")
-    sections = _items(record, "sections", _section)
+    sections = _items(record, "sections", _fast_section, _section)
     normalized = {
         "url": url,
         "canonical_url": _optional_string(record.get("canonical_url"), "canonical_url"),
@@ -262,11 +380,11 @@ def normalize_record(record: Any) -> dict[str, Any]:
         "tags": _string_list(record.get("tags", []), "tags"),
         "sections": sections,
         "body_text": "\n".join(p for s in sections for p in s["paragraphs"]),
-        "related_links": _items(record, "related_links", _related_link),
+        "related_links": _items(record, "related_links", _fast_related_link, _related_link),
         "key_points": _string_list(record["key_points"], "key_points"),
-        "tables": _items(record, "tables", _table),
+        "tables": _items(record, "tables", _fast_table, _table),
         "comment_count": _optional_integer(record.get("comment_count"), "comment_count"),
-        "comments": _items(record, "comments", _comment),
+        "comments": _items(record, "comments", _fast_comment, _comment),
     }
     if normalized["comment_count"] is not None and normalized["comment_count"] < 0:
         raise InvalidRecord("comment_count", "must not be negative")

@@ -78,6 +78,25 @@ def test_invalid_record_names_the_field(change, path, problem) -> None:
     assert str(raised.value).startswith(f"{path}: ")
 
 
+def test_values_the_quick_checks_decline_normalize_like_plain_ones() -> None:
+    # normalize_record checks well-formed items quickly and leaves anything unusual to the checks
+    # that name fields; a str or int subclass is valid and must come out the same either way.
+    class Text(str):
+        pass
+
+    class Level(int):
+        pass
+
+    plain = normalize_record(load_record(FLAGSHIP))
+    record = load_record(FLAGSHIP)
+    record["comments"][2]["author"] = Text(record["comments"][2]["author"])
+    record["sections"][1]["level"] = Level(record["sections"][1]["level"])
+    record["related_links"][0]["title"] = Text(record["related_links"][0]["title"])
+    record["tables"][0]["rows"][0][0] = Text(record["tables"][0]["rows"][0][0])
+    record["sections"][0]["paragraphs"][0] = Text(record["sections"][0]["paragraphs"][0])
+    assert normalize_record(record) == plain
+
+
 def test_a_record_must_be_an_object() -> None:
     with pytest.raises(InvalidRecord, match="expected object, got array"):
         normalize_record([])
