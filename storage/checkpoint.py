@@ -29,11 +29,13 @@ import time
 log = logging.getLogger(__name__)
 
 PASS_INTERVAL = 0.05
-"""Seconds between two passes while commits arrive: each pass copies what accumulated meanwhile
-(a pass also syncs both files: far more often and the syncs slow the writers' commits; far less
-and a fast writer reaches the backstop first)."""
-RESTART_PAGES = 8_000
-"""Once the log holds this many pages (~32 MB), a writer finishes the copy after its next commit so
+"""Seconds the thread waits before looking again whether to pass."""
+PASS_COMMITS = 50
+"""A pass copies at least this many commits (~2,800 pages of an article each), unless the commits
+stopped coming: each pass also syncs both files, and copies a page rewritten by many commits once.
+Passing far more often slowed the writers' commits and cost a crawl's CPUs more copying."""
+RESTART_PAGES = 6_000
+"""Once the log holds this many pages (~24 MB), a writer finishes the copy after its next commit so
 that the log starts over (a pause of a few ms: the pages committed since the thread's last pass,
 and two syncs). Below the writers' own ``wal_autocheckpoint`` backstop
 (``storage.db.WAL_AUTOCHECKPOINT_PAGES``), which then rarely fires."""
@@ -62,6 +64,8 @@ class WalCheckpointer:
         self._connection: sqlite3.Connection | None = None
         self._finish_requested = False
         self._closed = False
+        self._commits = 0
+        self._copied_through = 0  # the commit count when the last pass started
 
     # ------------------------------------------------------------------ writers' side
 
@@ -69,6 +73,7 @@ class WalCheckpointer:
         """A write transaction of this process just committed (call it outside any transaction)."""
         if self._closed:
             return
+        self._commits += 1
         if self._finish_requested and self._pass_lock.acquire(blocking=False):
             # Once per request: should a writer of another process keep the pass from completing,
             # the thread asks again after its next pass rather than this writer retrying each commit.
@@ -116,10 +121,14 @@ class WalCheckpointer:
                 return  # a commit arriving now finds the thread gone and starts another
             if self._closed:
                 return
-            time.sleep(PASS_INTERVAL)  # let commits accumulate: one pass (and its syncs) for many
+            arrived = self._commits
+            time.sleep(PASS_INTERVAL)
+            if self._commits - self._copied_through < PASS_COMMITS and self._commits != arrived:
+                continue  # commits are still coming: let more accumulate (the wake stays set)
             self._wake.clear()
             if self._closed:
                 return
+            self._copied_through = self._commits
             with self._pass_lock:
                 logged, _complete = self._pass()
                 if logged >= RESTART_PAGES:

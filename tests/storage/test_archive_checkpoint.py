@@ -48,6 +48,7 @@ def test_the_log_starts_over_without_the_writers_checkpointing(tmp_path: Path, m
     monkeypatch.setattr(storage.db, "WAL_AUTOCHECKPOINT_PAGES", 0)
     monkeypatch.setattr(storage.checkpoint, "RESTART_PAGES", 40)
     monkeypatch.setattr(storage.checkpoint, "PASS_INTERVAL", 0.001)
+    monkeypatch.setattr(storage.checkpoint, "PASS_COMMITS", 1)
     unattended = tmp_path / "unattended.sqlite"
     with Archive(f"sqlite:///{unattended}") as archive:
         archive._checkpointer = None
