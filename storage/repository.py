@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar, Literal, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
@@ -461,6 +461,8 @@ class _Statements:
         .order_by(_COMMENTS.c.position)
     )
     insert_comments = _bulk(_COMMENTS)
+    insert_numbered_comments = PreparedStatement(insert(_COMMENTS).inline(), [c.name for c in _COMMENTS.c])
+    last_comment_id = PreparedStatement(select(func.max(_COMMENTS.c.id)))
     update_comment = (
         update(_COMMENTS)
         .where(_COMMENTS.c.id == bindparam("p_id"))
@@ -1022,13 +1024,18 @@ class ArchiveRepository:
             for row in stored
             if row.position != position[row.comment_key] and row.id not in updated_ids
         ]
-        if inserts:
+        linked = False
+        if inserts and new_article and self.dialect == "sqlite":
+            self._number_new_comments(inserts)
+            _Statements.insert_numbered_comments.many(self._connection(), inserts)
+            linked = True
+        elif inserts:
             _Statements.insert_comments.many(self._connection(), inserts)
         if updates:
             self._execute(_Statements.update_comment, updates)
         if moves:
             self._execute(_Statements.move_comment, moves)
-        if (inserts or updates) and (stored or any(e.comment["parent_id"] for e in entries)):
+        if not linked and (inserts or updates) and (stored or any(e.comment["parent_id"] for e in entries)):
             # Replies point at their parent row; a parent from a later comment page links up then.
             _Statements.link_comment_parents.one(self._connection(), {"p_article_id": article_id})
 
@@ -1042,6 +1049,19 @@ class ArchiveRepository:
             digest=comments_digest([(key, hashes[key]) for key in order]),
             texts=[texts[key] for key in order],
         )
+
+    def _number_new_comments(self, inserts: list[dict[str, Any]]) -> None:
+        """SQLite, a new article: give its comment rows the ids SQLite would (the largest so far, plus
+        one, in insert order; the transaction holds the write lock, nobody else inserts) and point
+        each reply at its parent in the same INSERT, instead of an UPDATE after it. A reply whose
+        parent is on a page not in this record links up when the parent arrives."""
+        row, _ = _Statements.last_comment_id.one(self._connection(), {})
+        first = (row[0] if row is not None and row[0] is not None else 0) + 1
+        ids = {comment["comment_key"]: first + n for n, comment in enumerate(inserts)}
+        for comment in inserts:
+            comment["id"] = ids[comment["comment_key"]]
+            if comment["parent_key"] is not None:
+                comment["parent_id"] = ids.get(comment["parent_key"])
 
     @staticmethod
     def _comment_columns(entry: CommentEntry) -> dict[str, Any]:
