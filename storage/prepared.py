@@ -32,7 +32,7 @@ class PreparedStatement:
             compiled = self.statement.compile(dialect=dialect, column_keys=self.columns)
             names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
             processors = tuple(
-                (i, process)
+                (i, process, process(None))
                 for i, name in enumerate(names)
                 if (process := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
                 is not None
@@ -45,10 +45,9 @@ class PreparedStatement:
     def many(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
         """``executemany`` with one parameter dict per row."""
         prepared = self._prepare(connection.dialect)
-        memo: dict[tuple[int, int], Any] = {}  # rows share values (the same `now` in every row)
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(prepared.sql, [prepared.parameters(row, memo) for row in rows])
+            cursor.executemany(prepared.sql, prepared.many_parameters(rows))
         finally:
             cursor.close()
 
@@ -77,19 +76,36 @@ class _Compiled:
         # itemgetter picks every value in one C call; only the values whose type converts are touched.
         self._pick = itemgetter(*names) if len(names) > 1 else _pick_one_or_none(names)
 
-    def parameters(self, values: dict[str, Any], memo: dict[tuple[int, int], Any] | None = None) -> Any:
+    def parameters(self, values: dict[str, Any]) -> Any:
         picked = self._pick(values)
         if self.processors:
             picked = list(picked)
-            for i, process in self.processors:
-                if memo is None:
-                    picked[i] = process(picked[i])
-                    continue
-                key = (i, id(picked[i]))  # the rows keep every value alive, so ids are not reused
-                if key not in memo:
-                    memo[key] = process(picked[i])
-                picked[i] = memo[key]
+            for i, process, _ in self.processors:
+                picked[i] = process(picked[i])
         return picked if self.positional else dict(zip(self.names, picked, strict=True))
+
+    def many_parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
+        """Parameters of every row; a converted value is converted once per statement, column by
+        column (rows share values: the same `now` in every row, NULLs)."""
+        pick = self._pick
+        picked = [list(pick(row)) for row in rows]
+        for i, process, none_value in self.processors:
+            done: dict[int, Any] = {}  # by id(): the rows keep every value alive, so ids are not reused
+            for parameters in picked:
+                value = parameters[i]
+                if value is None:
+                    parameters[i] = none_value
+                    continue
+                converted = done.get(id(value), _MISSING)
+                if converted is _MISSING:
+                    converted = done[id(value)] = process(value)
+                parameters[i] = converted
+        if self.positional:
+            return picked
+        return [dict(zip(self.names, parameters, strict=True)) for parameters in picked]
+
+
+_MISSING: Any = object()
 
 
 def _pick_one_or_none(names: tuple[str, ...]) -> Any:
