@@ -267,8 +267,7 @@ def _fast_section(value: Any) -> Any:
 def _fast_related_link(value: Any) -> Any:
     if type(value) is not dict or not value.keys() <= _LINK_ALLOWED:
         return _BAD
-    get = value.get
-    label, title, url, section_index = get("label"), get("title"), get("url"), get("section_index")
+    label, title, url, section_index = map(value.get, ("label", "title", "url", "section_index"))
     if not (
         _fast_optional_text(label)
         and _fast_text(title)
@@ -294,20 +293,13 @@ def _fast_table(value: Any) -> Any:
 def _fast_comment(value: Any) -> Any:
     if type(value) is not dict or not value.keys() <= _COMMENT_ALLOWED:
         return _BAD
-    get = value.get
-    id_, parent_id, author, raw, text = (
-        get("id"),
-        get("parent_id"),
-        get("author"),
-        get("published_raw"),
-        get("text"),
-    )
+    id_, parent_id, author, raw, text = map(value.get, ("id", "parent_id", "author", "published_raw", "text"))
     if type(text) is not str or _NUL in text:
         return _BAD
     for optional in (id_, parent_id, author, raw):  # inline: twenty comments an article
         if optional is not None and (type(optional) is not str or _NUL in optional):
             return _BAD
-    published_at = _fast_optional_datetime(get("published_at"))
+    published_at = _fast_optional_datetime(value.get("published_at"))
     if published_at is _BAD:
         return _BAD
     return {
