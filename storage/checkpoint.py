@@ -25,14 +25,15 @@ import logging
 import sqlite3
 import threading
 import time
+from urllib.request import pathname2url
 
 log = logging.getLogger(__name__)
 
 PASS_INTERVAL = 0.05
 """Seconds the thread waits before looking again whether to pass."""
 PASS_COMMITS = 50
-"""A pass copies at least this many commits (~2,800 pages of an article each), unless the commits
-stopped coming: each pass also syncs both files, and copies a page rewritten by many commits once.
+"""A pass copies at least this many commits (~2,800 pages for articles of 20 comments), unless the
+commits stopped coming: each pass also syncs both files, and copies a page rewritten by many commits once.
 Passing far more often slowed the writers' commits and cost a crawl's CPUs more copying."""
 RESTART_PAGES = 6_000
 """Once the log holds this many pages (~24 MB), a writer finishes the copy after its next commit so
@@ -143,8 +144,13 @@ class WalCheckpointer:
         """One passive checkpoint: (pages in the log, whether all of them are now copied)."""
         try:
             if self._connection is None:
+                # mode=rw: a database file removed meanwhile is an error here, never a new empty file.
                 self._connection = sqlite3.connect(
-                    self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+                    f"file:{pathname2url(self.path)}?mode=rw",
+                    uri=True,
+                    timeout=self.busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
                 )
             busy, logged, copied = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error as error:

@@ -98,3 +98,19 @@ def test_reading_never_starts_it(tmp_path: Path) -> None:
 def test_no_checkpointer_without_a_file(url: str) -> None:
     with Archive(url) as archive:
         assert archive._checkpointer is None
+
+
+def test_a_removed_database_file_is_not_recreated(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(storage.checkpoint, "PASS_INTERVAL", 0.001)
+    path = tmp_path / "archive.sqlite"
+    with Archive(f"sqlite:///{path}") as archive:
+        checkpointer = archive._checkpointer
+        assert checkpointer is not None
+        for name in ("archive.sqlite", "archive.sqlite-wal", "archive.sqlite-shm"):
+            (tmp_path / name).unlink(missing_ok=True)
+        before = checkpointer.passes
+        checkpointer.committed()  # as after a commit: the thread tries a pass on the missing file
+        assert _wait_for(lambda: not checkpointer._wake.is_set())
+        time.sleep(0.05)
+        assert checkpointer.passes == before
+        assert not path.exists()
