@@ -173,13 +173,9 @@ def _fast_optional_datetime(value: Any) -> Any:
     if type(value) is not str or _NUL in value:
         return _BAD
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parse_datetime(value).isoformat()
+    except InvalidRecord:
         return _BAD
-    offset = parsed.utcoffset()
-    if offset is None or offset.total_seconds() % 60:
-        return _BAD
-    return parsed.isoformat()
 
 
 def parse_datetime(value: str, path: str = "") -> datetime:
