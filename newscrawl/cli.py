@@ -134,7 +134,7 @@ def _archived_site(session, site: str | None) -> str | None:
 
 # ---------------------------------------------------------------- archive (storage/)
 
-_DB_HELP = "Archive database URL (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB). [env NEWSCRAWL_DB; default: sqlite:///newscrawl.sqlite]"
+_DB_HELP = "Archive database: sqlite:///FILE, a file path ending in .sqlite or .db, or postgresql+psycopg://USER@HOST/DB. [env NEWSCRAWL_DB; default: sqlite:///newscrawl.sqlite]"
 
 
 def _db_option(command):

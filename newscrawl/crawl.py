@@ -177,6 +177,14 @@ def build_settings(options: CrawlOptions, resolve: dict[str, str]) -> Any:
     return settings
 
 
+def _level_number(level: Any) -> int | None:
+    """A logging level given as a number or a name (as ``LOG_LEVEL`` may be); None if unknown."""
+    if isinstance(level, int):
+        return level
+    number = logging.getLevelName(str(level).upper())
+    return number if isinstance(number, int) else None
+
+
 def run_crawl(options: CrawlOptions) -> CrawlResult:
     """Run one crawl to its end (or Ctrl-C) in this process; raises CrawlSetupError before starting."""
     resolve = check_options(options)
@@ -188,6 +196,13 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
 
     settings = build_settings(options, resolve)
     process = AsyncCrawlerProcess(settings)
+    # Scrapy filters at its root handler and leaves the root logger open to every level: each page
+    # would still build the records of its DEBUG lines ("Crawled", "Scraped") and the pipeline's INFO
+    # line only for the handler to drop them. Filter where they are made instead.
+    root_level = logging.root.level
+    shown = _level_number(settings.get("LOG_LEVEL"))
+    if settings.getbool("LOG_ENABLED") and shown is not None:
+        logging.root.setLevel(max(root_level, shown))
     crawler = process.create_crawler(SiteSpider)
     items: list[Any] = []
     outcome: dict[str, str] = {}
@@ -205,7 +220,10 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         incremental=options.incremental,
         generic=options.generic,
     )
-    process.start()
+    try:
+        process.start()
+    finally:
+        logging.root.setLevel(root_level)
     if "reason" not in outcome and crawler.spider is not None:
         # Ctrl-C while the engine was still opening the spider (or a second Ctrl-C): Scrapy stops
         # without closing it, no spider_closed. Close what would stay open: the crawl run ('running'),

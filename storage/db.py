@@ -66,13 +66,22 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
 
 
+SQLITE_FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".db3")
+"""A ``--db`` value without ``://`` that ends in one of these is an SQLite file path, taken verbatim."""
+
+
 def parse_database_url(url: str) -> URL:
-    """Check and complete a database URL; ``postgres://``/``postgresql://`` use psycopg 3."""
+    """Check and complete a database URL; ``postgres://``/``postgresql://`` use psycopg 3. A plain
+    file path ending in .sqlite, .sqlite3, .db or .db3 is an SQLite database, its name taken as
+    written: in a ``sqlite:///`` URL, ``%41`` would be read as ``A`` and ``?`` would start options."""
+    if "://" not in url and url.strip().lower().endswith(SQLITE_FILE_SUFFIXES):
+        return URL.create("sqlite", database=url.strip())
     try:
         parsed = make_url(url)
     except (sa_exc.ArgumentError, ValueError):
         raise StorageError(
-            f"invalid database URL {url!r}: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+            f"invalid database URL {url!r}: expected sqlite:///PATH, a file path ending in .sqlite, "
+            f"or postgresql+psycopg://USER@HOST/DB"
         ) from None
     backend, _, driver = parsed.drivername.partition("+")
     if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):

@@ -31,6 +31,16 @@ def test_bad_urls_are_refused(url: str, message: str) -> None:
         Archive(url)
 
 
+def test_a_plain_sqlite_file_path_is_taken_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In a sqlite:/// URL "%41" means "A" and "?" starts options; a path is not decoded.
+    monkeypatch.chdir(tmp_path)
+    with Archive("100%41 sure?.sqlite") as archive:
+        archive.ensure_schema()
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".sqlite"] == ["100%41 sure?.sqlite"]
+    assert parse_database_url(str(tmp_path / "a.db")).database == str(tmp_path / "a.db")
+    assert parse_database_url("sqlite:///a%41.sqlite").database == "aA.sqlite"  # URLs stay URLs
+
+
 def test_postgres_urls_use_psycopg3() -> None:
     assert parse_database_url("postgres://u@h/db").drivername == "postgresql+psycopg"
     assert parse_database_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
