@@ -6,6 +6,7 @@
   and the archive only ever see the real URLs; the local server is what answers.
 * :class:`BackoffRetryMiddleware` — Scrapy's retries, each after an exponential pause (``Retry-After``
   honoured), without holding a download slot.
+* :class:`MetaRefreshMiddleware` — Scrapy's, without decoding pages that hold no "refresh" at all.
 * :class:`IncrementalMiddleware` — ``--incremental``: skips archived articles whose sitemap lastmod
   did not move, makes the other requests conditional (``If-None-Match``/``If-Modified-Since``) and
   lets the comment revisit policy through.
@@ -23,9 +24,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 
 from newscrawl.discovery import RevisitPolicy, parse_date
 
@@ -160,6 +162,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if wait > 0:
             log.debug("retrying %s in %.1f s", retry.url, wait)
             await asyncio.sleep(wait)
+
+
+META_REFRESH_HEAD_BYTES = 4 * 4096
+"""Scrapy reads a meta refresh in the first 4,096 characters of the text: at most this many bytes."""
+
+
+class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
+    """Scrapy's meta refresh redirects, with a quick look at the bytes first: Scrapy's check decodes
+    the whole page, which nothing else in the crawl process needs (the readers parse the bytes), and
+    a page whose head does not hold the word "refresh" has no meta refresh to find."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: object = None
+    ) -> Request | Response:
+        if (
+            isinstance(response, HtmlResponse)
+            and b"refresh" not in response.body[:META_REFRESH_HEAD_BYTES].lower()
+        ):
+            return response
+        return super().process_response(request, response)
 
 
 class SkippedUnchanged(IgnoreRequest):

@@ -54,6 +54,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.IncrementalMiddleware": 60,  # before robots.txt: a skipped page costs nothing
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newscrawl.middlewares.MetaRefreshMiddleware": 580,  # Scrapy's place
 }
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidationPipeline": 100,

@@ -14,6 +14,7 @@ import pytest
 from newscrawl.demo_site import demo_site_dir
 from newscrawl.middlewares import (
     BackoffRetryMiddleware,
+    MetaRefreshMiddleware,
     ResolveError,
     ResolvingDownloadHandler,
     parse_resolve,
@@ -57,6 +58,31 @@ def test_resolving_handler_maps_urls_and_redirects_back():
         handler._real_location("https://elsewhere.fr/", "https://blog-auto-info.com/a")
         == "https://elsewhere.fr/"
     )
+
+
+def test_meta_refresh_is_followed_and_other_pages_are_not_decoded():
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    middleware = MetaRefreshMiddleware.from_crawler(get_crawler(settings_dict={"METAREFRESH_MAXDELAY": 100}))
+    request = Request("https://blog-auto-info.com/old/")
+    moved = HtmlResponse(
+        request.url,
+        body=b'<html><head><META HTTP-EQUIV="Refresh" CONTENT="0; url=/new/"></head></html>',
+        request=request,
+    )
+    redirected = middleware.process_response(request, moved)
+    assert isinstance(redirected, Request)
+    assert redirected.url == "https://blog-auto-info.com/new/"
+    plain = HtmlResponse(
+        request.url, body=b"<html><head><title>x</title></head><p>Texte</p>", request=request
+    )
+    assert middleware.process_response(request, plain) is plain
+    assert plain._cached_ubody is None  # the bytes were enough: no decoding of the page
+    # the word alone sends the page to Scrapy's own check, which finds no meta refresh
+    worded = HtmlResponse(request.url, body=b"<p>Page refresh: the 2024 facelift</p>", request=request)
+    assert middleware.process_response(request, worded) is worded
 
 
 def test_backoff_grows_caps_and_honours_retry_after():

@@ -31,7 +31,9 @@ def test_bad_urls_are_refused(url: str, message: str) -> None:
         Archive(url)
 
 
-def test_a_plain_sqlite_file_path_is_taken_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plain_sqlite_file_path_is_taken_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # In a sqlite:/// URL "%41" means "A" and "?" starts options; a path is not decoded.
     monkeypatch.chdir(tmp_path)
     with Archive("100%41 sure?.sqlite") as archive:
