@@ -176,9 +176,11 @@ class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
     def process_response(
         self, request: Request, response: Response, spider: object = None
     ) -> Request | Response:
+        head = response.body[:META_REFRESH_HEAD_BYTES]
         if (
             isinstance(response, HtmlResponse)
-            and b"refresh" not in response.body[:META_REFRESH_HEAD_BYTES].lower()
+            and b"refresh" not in head.lower()
+            and not head.startswith((b"\xff\xfe", b"\xfe\xff"))  # UTF-16 spells the word otherwise
         ):
             return response
         return super().process_response(request, response)

@@ -83,6 +83,8 @@ def test_meta_refresh_is_followed_and_other_pages_are_not_decoded():
     # the word alone sends the page to Scrapy's own check, which finds no meta refresh
     worded = HtmlResponse(request.url, body=b"<p>Page refresh: the 2024 facelift</p>", request=request)
     assert middleware.process_response(request, worded) is worded
+    utf16 = '<meta http-equiv="refresh" content="0; url=/new/">'.encode("utf-16")
+    assert isinstance(middleware.process_response(request, moved.replace(body=utf16)), Request)
 
 
 def test_backoff_grows_caps_and_honours_retry_after():
