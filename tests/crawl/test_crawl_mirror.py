@@ -302,6 +302,19 @@ def test_scrape_save_archives_it(mirror, db_url):
     assert sql(db_url, "SELECT count(*) FROM comments") == [(43,)]
 
 
+def test_verbosity_shows_each_level_and_nothing_below_it(mirror, db_url):
+    # The crawl filters log records where they are made (at the root logger), not only at the handler.
+    resolve = ("--resolve", f"{MIRROR_HOST}={mirror.base_url}")
+    debug = newscrawl("scrape", FLAGSHIP, "--save", "--db", db_url, *FAST, *resolve, "-vv")
+    assert debug.returncode == 0, debug.output[-3000:]
+    assert " DEBUG Crawled (200)" in debug.stderr
+    assert f" INFO archived {FLAGSHIP} (new" in debug.stderr
+    info = newscrawl("scrape", FLAGSHIP, "--save", "--db", db_url, *FAST, *resolve, "-v")
+    assert info.returncode == 0, info.output[-3000:]
+    assert f" INFO archived {FLAGSHIP} (unchanged" in info.stderr
+    assert " DEBUG " not in info.stderr
+
+
 def test_scrape_of_a_missing_page_is_one_error_line(mirror, db_url):
     run = newscrawl(
         "scrape", "https://blog-auto-info.com/nope/", *FAST, "--resolve", f"{MIRROR_HOST}={mirror.base_url}"
