@@ -1,5 +1,6 @@
-"""SQLite write units of work keep one connection per thread between them; closing the archive closes
-them all (the last connection to close folds the write-ahead log back into the file and removes it)."""
+"""Write units of work keep one connection per thread between them; closing the archive closes them
+all (on SQLite the last connection to close folds the write-ahead log back into the file and removes
+it). On PostgreSQL a connection held through a pause is checked before it is used again."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from archive_helpers import FLAGSHIP, edited, load_record
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+import storage.db
 from storage import Archive, StorageError
 from storage.models import Article
 
@@ -68,3 +70,61 @@ def test_a_write_inside_a_write_of_the_same_thread_waits_like_another_writer(tmp
                 inner.upsert_article(_article(2))
         with archive.session() as session:
             assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+def _backend_pid(archive: Archive) -> int:
+    with archive.transaction() as repo:
+        return repo.session.scalar(text("SELECT pg_backend_pid()"))
+
+
+def _terminate(pg_schemas, pid: int) -> None:
+    with pg_schemas.engine.connect() as admin:
+        assert admin.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+@pytest.mark.postgres
+def test_postgresql_write_units_reuse_one_connection_without_the_pool(pg_schemas) -> None:
+    from sqlalchemy import event
+
+    with Archive(pg_schemas.new()) as archive:
+        first = _backend_pid(archive)
+        checkouts: list[object] = []
+        event.listen(archive.engine, "checkout", lambda *args: checkouts.append(args))
+        for n in range(3):
+            with archive.transaction() as repo:
+                repo.upsert_article(_article(n))
+        assert _backend_pid(archive) == first
+        assert checkouts == []  # no checkout, hence no pre-ping round trip, per article
+
+
+@pytest.mark.postgres
+def test_postgresql_connection_dropped_during_a_pause_is_replaced_before_use(
+    pg_schemas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage.db, "HELD_CONNECTION_PING_AFTER", 0.0)  # every use follows "a pause"
+    with Archive(pg_schemas.new()) as archive:
+        dropped = _backend_pid(archive)
+        _terminate(pg_schemas, dropped)  # a server restart or an idle timeout
+        with archive.transaction() as repo:
+            assert repo.upsert_article(_article(1)).status == "new"
+        assert _backend_pid(archive) != dropped
+
+
+@pytest.mark.postgres
+def test_postgresql_connection_dropped_between_two_quick_writes_fails_one_then_reconnects(
+    pg_schemas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a pause nothing is checked (a round trip per article): the unit of work that meets the
+    # dead connection fails with one clear line, nothing is half-written, and the next one reconnects.
+    monkeypatch.setattr(storage.db, "HELD_CONNECTION_PING_AFTER", 3600.0)
+    with Archive(pg_schemas.new()) as archive:
+        _terminate(pg_schemas, _backend_pid(archive))
+        with pytest.raises(StorageError) as raised, archive.transaction() as repo:
+            repo.upsert_article(_article(1))
+        assert "\n" not in str(raised.value)
+        with archive.transaction() as repo:
+            assert repo.upsert_article(_article(2)).status == "new"
+        with archive.session() as session:
+            assert session.scalars(select(Article.canonical_url)).all() == [
+                "https://blog-auto-info.com/essai-2/"
+            ]
