@@ -191,7 +191,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     from scrapy import signals
     from scrapy.crawler import AsyncCrawlerProcess
 
-    from newscrawl.pipelines import close_unclosed_crawl, run_status
+    from newscrawl.pipelines import run_status
     from newscrawl.spiders.site import SiteSpider
 
     settings = build_settings(options, resolve)
@@ -226,10 +226,9 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         logging.root.setLevel(root_level)
     if "reason" not in outcome and crawler.spider is not None:
         # Ctrl-C while the engine was still opening the spider (or a second Ctrl-C): Scrapy stops
-        # without closing it, no spider_closed. Close what would stay open: the crawl run ('running'),
-        # the site's lock (held until its TTL), the reader processes.
+        # without closing it, no spider_closed. The archive pipeline closed the crawl run and released
+        # the site's lock as the reactor shut down; the reader processes are left to close here.
         outcome["reason"] = "shutdown"
-        close_unclosed_crawl(crawler, "shutdown")
         crawler.spider.reader_done()
     logging.getLogger(__name__).debug("crawl done: %s", outcome)
     reason = outcome.get("reason") or (crawler.stats.get_value("finish_reason") if crawler.stats else None)

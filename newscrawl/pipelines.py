@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
+from scrapy.utils.reactor import is_reactor_installed
 
 from newscrawl.run_guard import RunGuard
 from newscrawl.spiders.items import ArticleItem, NotModifiedItem
@@ -74,14 +75,6 @@ def crawl_archive(crawler: Crawler) -> Archive:
     return archive
 
 
-def close_unclosed_crawl(crawler: Crawler, reason: str) -> None:
-    """Record the end of a crawl whose spider Scrapy never closed (see ``crawl.run_crawl``): what the
-    archive pipeline does on spider_closed, the run's status and the release of the site's lock."""
-    pipeline = getattr(crawler, "_newscrawl_pipeline", None)
-    if pipeline is not None:
-        pipeline.spider_closed(crawler.spider, reason)
-
-
 def run_status(reason: str) -> str:
     if reason in FINISH_STATUS:
         return FINISH_STATUS[reason]
@@ -124,6 +117,8 @@ class ArchivePipeline:
         self.run_id: int | None = None
         self.archive: Archive | None = None
         self.guard = RunGuard(crawler)
+        self._closed = False
+        """The run was closed (spider_closed, or engine_stopped without it)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -131,7 +126,6 @@ class ArchivePipeline:
             raise NotConfigured
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        crawler._newscrawl_pipeline = pipeline  # type: ignore[attr-defined]  # for close_unclosed_crawl
         return pipeline
 
     # ------------------------------------------------------------------ run
@@ -149,11 +143,26 @@ class ArchivePipeline:
             log.error("archive unavailable: %s", error)
             raise CloseSpider("archive_unavailable") from None
         self.run_id = run_id
+        if is_reactor_installed():
+            from twisted.internet import reactor
+
+            reactor.addSystemEventTrigger("before", "shutdown", self._close_before_shutdown)
         self.guard.started(self.archive)
         self.stats.set_value("newscrawl/crawl_run_id", self.run_id)
         log.info("crawl run %s started, archiving into %r", self.run_id, self.archive)
 
+    def _close_before_shutdown(self) -> None:
+        """Ctrl-C while the engine was still opening the spider: Scrapy stops the reactor without
+        closing the spider (no spider_closed, no other signal). Close the run and release the site's
+        lock as the reactor shuts down, whoever runs the crawl (``newscrawl crawl``, ``scrapy crawl``,
+        scrapyd). After a normal end the run is already closed and this does nothing."""
+        if not self._closed and self.run_id is not None:
+            self.spider_closed(self.crawler.spider, "shutdown")
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.guard.stop()
         if self.archive is None or self.run_id is None:
             return

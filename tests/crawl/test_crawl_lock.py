@@ -233,6 +233,55 @@ def test_an_interrupt_while_the_engine_opens_still_closes_the_run_and_releases_t
     assert gated.server.hits == []  # nothing was fetched after the interrupt
 
 
+def test_an_interrupt_while_the_engine_opens_under_scrapy_crawl_closes_the_run_too(
+    gated: GatedMirror, db_url: str, tmp_path: Path
+) -> None:
+    """The same through ``scrapy crawl site`` (what scrapyd runs), where newscrawl's own runner is not
+    around to notice the missing spider_closed: the archive pipeline closes the run when the engine stops."""
+    marker = tmp_path / "opening"
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("NEWSCRAWL_DB", None)
+    host, local = gated.resolve[1].split("=", 1)
+    interrupted = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "site",
+            "-a",
+            "target=blog-auto-info",
+            "-s",
+            f"NEWSCRAWL_DB={db_url}",
+            "-s",
+            f'NEWSCRAWL_RESOLVE={{"{host}": "{local}"}}',
+            "-s",
+            "DOWNLOAD_TIMEOUT=60",
+            "-s",
+            "NEWSCRAWL_READ_WORKERS=0",
+            "-s",
+            'EXTENSIONS={"tests.crawl.helpers.SlowSpiderOpen": 0}',
+            "-s",
+            f"SLOW_OPEN_MARKER={marker}",
+            "-s",
+            "SLOW_OPEN_SECONDS=1.5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+    )
+    wait_for(marker.exists, "the engine to open the spider")
+    assert lock_rows(db_url)
+    interrupted.send_signal(signal.SIGINT)
+    gated.gate.set()
+    _returncode, stderr = finish(interrupted)
+    assert lock_rows(db_url) == [], stderr[-3000:]
+    assert sql(db_url, "SELECT status FROM crawl_runs") == [("interrupted",)]
+    assert gated.server.hits == []
+
+
 def test_the_lock_is_released_when_a_crawl_is_interrupted(gated: GatedMirror, db_url: str) -> None:
     interrupted = start_crawl(db_url, *PATIENT, *gated.resolve)
     wait_for(lambda: lock_rows(db_url), "the crawl to take the lock")
