@@ -16,6 +16,7 @@ Both only speak to the archive through ``storage`` (the repository and ``storage
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -118,7 +119,8 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.guard = RunGuard(crawler)
         self._closed = False
-        """The run was closed (spider_closed, or engine_stopped without it)."""
+        """The run was closed (spider_closed, or the reactor's shutdown without it)."""
+        self._shutdown_trigger: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -146,7 +148,9 @@ class ArchivePipeline:
         if is_reactor_installed():
             from twisted.internet import reactor
 
-            reactor.addSystemEventTrigger("before", "shutdown", self._close_before_shutdown)
+            self._shutdown_trigger = reactor.addSystemEventTrigger(
+                "before", "shutdown", self._close_before_shutdown
+            )
         self.guard.started(self.archive)
         self.stats.set_value("newscrawl/crawl_run_id", self.run_id)
         log.info("crawl run %s started, archiving into %r", self.run_id, self.archive)
@@ -156,6 +160,7 @@ class ArchivePipeline:
         closing the spider (no spider_closed, no other signal). Close the run and release the site's
         lock as the reactor shuts down, whoever runs the crawl (``newscrawl crawl``, ``scrapy crawl``,
         scrapyd). After a normal end the run is already closed and this does nothing."""
+        self._shutdown_trigger = None  # running now: nothing to remove
         if not self._closed and self.run_id is not None:
             self.spider_closed(self.crawler.spider, "shutdown")
 
@@ -163,6 +168,12 @@ class ArchivePipeline:
         if self._closed:
             return
         self._closed = True
+        if self._shutdown_trigger is not None:
+            from twisted.internet import reactor
+
+            with contextlib.suppress(ValueError):
+                reactor.removeSystemEventTrigger(self._shutdown_trigger)
+            self._shutdown_trigger = None
         self.guard.stop()
         if self.archive is None or self.run_id is None:
             return
