@@ -196,13 +196,15 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
 
     settings = build_settings(options, resolve)
     process = AsyncCrawlerProcess(settings)
-    # Scrapy filters at its root handler and leaves the root logger open to every level: each page
-    # would still build the records of its DEBUG lines ("Crawled", "Scraped") and the pipeline's INFO
-    # line only for the handler to drop them. Filter where they are made instead.
-    root_level = logging.root.level
+    # Scrapy filters at its root handler and leaves its loggers open to DEBUG (and the root logger to
+    # everything): each page would still build the records of its DEBUG lines ("Crawled", "Scraped")
+    # and of the pipeline's INFO line only for the handler to drop them. Filter where they are made.
+    quieted = [logging.root, logging.getLogger("scrapy")]
+    levels = [logger.level for logger in quieted]
     shown = _level_number(settings.get("LOG_LEVEL"))
     if settings.getbool("LOG_ENABLED") and shown is not None:
-        logging.root.setLevel(max(root_level, shown))
+        for logger, level in zip(quieted, levels, strict=True):
+            logger.setLevel(max(level, shown))
     crawler = process.create_crawler(SiteSpider)
     items: list[Any] = []
     outcome: dict[str, str] = {}
@@ -223,7 +225,8 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     try:
         process.start()
     finally:
-        logging.root.setLevel(root_level)
+        for logger, level in zip(quieted, levels, strict=True):
+            logger.setLevel(level)
     if "reason" not in outcome and crawler.spider is not None:
         # Ctrl-C while the engine was still opening the spider (or a second Ctrl-C): Scrapy stops
         # without closing it, no spider_closed. The archive pipeline closed the crawl run and released
