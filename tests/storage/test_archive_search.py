@@ -106,3 +106,28 @@ def test_upgrading_to_0004_reindexes_existing_articles_without_accents(fresh_arc
         command.upgrade(alembic_config(connection), "head")
     with fresh_archive.session() as session:
         assert [h.article_id for h in search(session, "pekin")] == [article_id]
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_the_search_document_in_the_row_across_migrations(pg_schemas) -> None:
+    # Ranking reads every match's document: in the row it costs no TOAST lookup (migration 0006).
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage import Archive
+    from storage.db import alembic_config
+
+    storage_of_document = text(
+        "SELECT attstorage FROM pg_attribute WHERE attrelid = 'article_search'::regclass AND attname = 'document'"
+    )
+    with Archive(pg_schemas.new()) as archive:
+        with archive.transaction() as repo:
+            article_id = repo.upsert_article(load_record(FLAGSHIP)).article_id
+        with archive.engine.begin() as connection:
+            assert connection.scalar(storage_of_document) == "m"
+            command.downgrade(alembic_config(connection), "0005")
+            assert connection.scalar(storage_of_document) == "x"
+            command.upgrade(alembic_config(connection), "head")
+            assert connection.scalar(storage_of_document) == "m"
+        with archive.session() as session:
+            assert [h.article_id for h in search(session, "xiaomi renault")] == [article_id]
