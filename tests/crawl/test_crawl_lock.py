@@ -204,16 +204,9 @@ def test_a_lock_without_heartbeat_goes_stale_and_is_taken_over(mirror, db_url: s
     assert lock_rows(db_url) == []
 
 
-def test_an_interrupt_while_the_engine_opens_still_closes_the_run_and_releases_the_lock(
-    gated: GatedMirror, db_url: str, tmp_path: Path
-) -> None:
-    """Ctrl-C after the run and the lock are recorded but before the engine runs: Scrapy then stops
-    without closing the spider (no spider_closed), which left the run 'running' and the lock held."""
-    marker = tmp_path / "opening"
-    interrupted = start_crawl(
-        db_url,
-        *PATIENT,
-        *gated.resolve,
+def _slow_spider_open(marker: Path) -> tuple[str, ...]:
+    """Settings that hold the engine 1.5 s while it opens the spider, after writing ``marker``."""
+    return (
         "-s",
         'EXTENSIONS={"tests.crawl.helpers.SlowSpiderOpen": 0}',
         "-s",
@@ -221,6 +214,15 @@ def test_an_interrupt_while_the_engine_opens_still_closes_the_run_and_releases_t
         "-s",
         "SLOW_OPEN_SECONDS=1.5",
     )
+
+
+def test_an_interrupt_while_the_engine_opens_still_closes_the_run_and_releases_the_lock(
+    gated: GatedMirror, db_url: str, tmp_path: Path
+) -> None:
+    """Ctrl-C after the run and the lock are recorded but before the engine runs: Scrapy then stops
+    without closing the spider (no spider_closed), which left the run 'running' and the lock held."""
+    marker = tmp_path / "opening"
+    interrupted = start_crawl(db_url, *PATIENT, *gated.resolve, *_slow_spider_open(marker))
     wait_for(marker.exists, "the engine to open the spider")
     assert lock_rows(db_url)
     interrupted.send_signal(signal.SIGINT)
@@ -237,35 +239,22 @@ def test_an_interrupt_while_the_engine_opens_under_scrapy_crawl_closes_the_run_t
     gated: GatedMirror, db_url: str, tmp_path: Path
 ) -> None:
     """The same through ``scrapy crawl site`` (what scrapyd runs), where newscrawl's own runner is not
-    around to notice the missing spider_closed: the archive pipeline closes the run when the engine stops."""
+    around to notice the missing spider_closed: the archive pipeline closes the run as the reactor shuts
+    down."""
     marker = tmp_path / "opening"
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("NEWSCRAWL_DB", None)
     host, local = gated.resolve[1].split("=", 1)
+    settings = {
+        "NEWSCRAWL_DB": db_url,
+        "NEWSCRAWL_RESOLVE": f'{{"{host}": "{local}"}}',
+        "DOWNLOAD_TIMEOUT": "60",
+        "NEWSCRAWL_READ_WORKERS": "0",
+    }
     interrupted = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "site",
-            "-a",
-            "target=blog-auto-info",
-            "-s",
-            f"NEWSCRAWL_DB={db_url}",
-            "-s",
-            f'NEWSCRAWL_RESOLVE={{"{host}": "{local}"}}',
-            "-s",
-            "DOWNLOAD_TIMEOUT=60",
-            "-s",
-            "NEWSCRAWL_READ_WORKERS=0",
-            "-s",
-            'EXTENSIONS={"tests.crawl.helpers.SlowSpiderOpen": 0}',
-            "-s",
-            f"SLOW_OPEN_MARKER={marker}",
-            "-s",
-            "SLOW_OPEN_SECONDS=1.5",
-        ],
+        [sys.executable, "-m", "scrapy", "crawl", "site", "-a", "target=blog-auto-info"]
+        + [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+        + list(_slow_spider_open(marker)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
