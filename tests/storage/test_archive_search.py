@@ -8,7 +8,7 @@ import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
 
 from storage import search
-from storage.fulltext import fts5_query
+from storage.fulltext import accented_headline, fold_accents, fts5_query
 
 
 @pytest.fixture
@@ -83,9 +83,40 @@ def test_neither_case_nor_accents_matter(session, stored) -> None:
     }
 
 
-def test_snippets_keep_the_accents_and_mark_the_words_as_typed(session, stored) -> None:
+def test_snippets_keep_the_accents_and_mark_the_words_however_typed(session, stored) -> None:
     assert "[Pékin]" in search(session, "pékin")[0].snippet
-    assert "Pékin" in search(session, "pekin")[0].snippet
+    assert "[Pékin]" in search(session, "pekin")[0].snippet
+    assert "[Pékin]" in search(session, "PEKIN")[0].snippet
+
+
+def test_accented_headline_puts_the_marks_back_on_the_text_as_written() -> None:
+    original = "Le cœur du Sénat : l’œuvre électrique. Fin."
+    folded = fold_accents(original)
+    assert folded == "Le coeur du Senat : l’oeuvre electrique. Fin."
+    start, stop, cut = "\x01", "\x02", "\x03"
+    headline = f"Le {start}coeur{stop} du Senat : l’oeuvre {start}electrique{stop}{cut}{start}Fin{stop}."
+    assert accented_headline(headline, original) == "Le [cœur] du Sénat : l’œuvre [électrique] … [Fin]."
+    # a passage that is not in the text any more keeps its folded form rather than vanish
+    assert accented_headline(f"{start}ailleurs{stop}", original) == "[ailleurs]"
+
+
+@pytest.mark.postgres
+def test_the_python_fold_is_postgresqls(pg_schemas) -> None:
+    from sqlalchemy import text
+
+    from storage import Archive
+    from storage.fulltext import _ACCENTED, _TWO_LETTERS
+
+    samples = [
+        _ACCENTED + "".join(_TWO_LETTERS),
+        "Œuvre, cœur, Æsop, straße, Noël, NAÏVE, façade, São Paulo, Ångström, Ørsted, ½ €, 北京, émoji 🚗",
+        load_record(FLAGSHIP)["comments"][0]["text"],
+    ]
+    with Archive(pg_schemas.new()) as archive, archive.session() as session:
+        for sample in samples:
+            assert session.scalar(text("SELECT newscrawl_unaccent(:s)"), {"s": sample}) == fold_accents(
+                sample
+            )
 
 
 def test_queries_without_words_find_nothing(session, stored) -> None:
@@ -106,6 +137,37 @@ def test_upgrading_to_0004_reindexes_existing_articles_without_accents(fresh_arc
         command.upgrade(alembic_config(connection), "head")
     with fresh_archive.session() as session:
         assert [h.article_id for h in search(session, "pekin")] == [article_id]
+
+
+@pytest.mark.postgres
+def test_postgresql_documents_written_by_the_archive_survive_the_migrations(pg_schemas) -> None:
+    # 0007: the document is no longer generated from the stored text; every stored one is kept.
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage import Archive
+    from storage.db import alembic_config
+
+    document_column = text(
+        "SELECT attgenerated, attnotnull FROM pg_attribute "
+        "WHERE attrelid = 'article_search'::regclass AND attname = 'document'"
+    )
+    with Archive(pg_schemas.new()) as archive:
+        with archive.transaction() as repo:
+            article_id = repo.upsert_article(load_record(FLAGSHIP)).article_id
+        with archive.engine.begin() as connection:
+            assert tuple(connection.execute(document_column).one()) == ("", True)
+            command.downgrade(alembic_config(connection), "0006")
+            assert tuple(connection.execute(document_column).one()) == ("s", False)
+            command.upgrade(alembic_config(connection), "head")
+            assert tuple(connection.execute(document_column).one()) == ("", True)
+        with archive.session() as session:
+            assert [h.article_id for h in search(session, "pekin")] == [article_id]
+        with archive.transaction() as repo:  # a new version rewrites the document
+            repo.upsert_article(edited(load_record(FLAGSHIP), title="Pékin accueille Renault et Xiaomi"))
+        with archive.session() as session:
+            assert search(session, "accueille")[0].article_id == article_id
+            assert search(session, "xiaomi") and not search(session, "redefinissent lavenir")
 
 
 @pytest.mark.postgres
