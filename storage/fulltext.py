@@ -277,7 +277,10 @@ def _postgresql_snippets(session: Session, query: str, hits: list[SearchHit]) ->
     """The hits (their ``snippet`` holding the text to quote) with PostgreSQL's headline of that
     text: computed on the text folded here, its marks then put back on the text as written."""
     texts = [hit.snippet for hit in hits]
-    folded = [fold_accents(t) for t in texts]
+    # same length: a marker character in the text becomes a space, positions still match
+    folded = [
+        fold_accents(t).replace(_START, " ").replace(_STOP, " ").replace(_FRAGMENTS, " ") for t in texts
+    ]
     headlines = session.execute(
         _POSTGRESQL_HEADLINES, {"query": query, "options": _HEADLINE_OPTIONS, "passages": folded}
     ).scalars()

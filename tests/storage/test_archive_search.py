@@ -89,6 +89,17 @@ def test_snippets_keep_the_accents_and_mark_the_words_however_typed(session, sto
     assert "[Pékin]" in search(session, "PEKIN")[0].snippet
 
 
+def test_control_characters_in_the_text_do_not_disturb_the_snippet(repo, session) -> None:
+    # PostgreSQL's headline marks words with control characters: the text's own are blanked first.
+    record = edited(
+        load_record(FLAGSHIP), lead="Un \x01 partenariat \x02 inédit \x03 entre Renault et Pékin."
+    )
+    repo.upsert_article(record)
+    snippet = search(session, "inedit")[0].snippet
+    assert "[inédit]" in snippet
+    assert snippet.count("[") == snippet.count("]")
+
+
 def test_accented_headline_puts_the_marks_back_on_the_text_as_written() -> None:
     original = "Le cœur du Sénat : l’œuvre électrique. Fin."
     folded = fold_accents(original)
