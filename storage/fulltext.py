@@ -41,7 +41,7 @@ class SearchHit:
     url: str
     """The article's canonical URL."""
     snippet: str
-    """Matching passage, matches between [ and ]."""
+    """Matching passage, matches between [ and ], on one line (runs of whitespace made one space)."""
     published_at: datetime | None
     score: float
     """Higher is better (comparable within one result list only)."""
@@ -268,9 +268,10 @@ def search(
     if since is not None:
         statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
     hits = [SearchHit(**row._asdict()) for row in session.execute(statement, params)]
-    if sqlite or not hits:
-        return hits
-    return _postgresql_snippets(session, query, hits)
+    if not sqlite and hits:
+        hits = _postgresql_snippets(session, query, hits)
+    # the comments are joined by line breaks: a passage may span several
+    return [replace(hit, snippet=" ".join(hit.snippet.split())) for hit in hits]
 
 
 def _postgresql_snippets(session: Session, query: str, hits: list[SearchHit]) -> list[SearchHit]:

@@ -83,6 +83,15 @@ def test_neither_case_nor_accents_matter(session, stored) -> None:
     }
 
 
+def test_snippets_are_one_line(session, stored) -> None:
+    # the search row joins comments with line breaks; a snippet spanning two reads as one passage
+    snippets = [
+        hit.snippet for query in ("xiaomi", "renault", "pekin", "tesla") for hit in search(session, query)
+    ]
+    assert snippets
+    assert all("\n" not in s and "  " not in s and s == s.strip() for s in snippets)
+
+
 def test_snippets_keep_the_accents_and_mark_the_words_however_typed(session, stored) -> None:
     assert "[Pékin]" in search(session, "pékin")[0].snippet
     assert "[Pékin]" in search(session, "pekin")[0].snippet
