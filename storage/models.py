@@ -166,8 +166,9 @@ class Article(Base):
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("article_versions.id", use_alter=True, ondelete="SET NULL")
+        ForeignKey("article_versions.id", use_alter=True, ondelete="SET NULL"), index=True
     )
+    """Indexed: the views join a version to the article it is current for (inbound links)."""
     comment_count: Mapped[int | None]
     """The comment count the page declared at the latest fetch."""
     comments_digest: Mapped[str | None] = mapped_column(String(64))

@@ -79,3 +79,20 @@ def test_v_table_cells_addresses_every_cell(session, stored) -> None:
     assert len(cells) == 6
     assert cells[0] == {"row_position": 0, "column_name": "Aspect", "value": "🚗 Nouveaux partenariats"}
     assert cells[1]["column_name"] == "Détails"
+
+
+def test_inbound_links_are_found_through_indexes_not_by_reading_every_article(
+    backend, session, stored
+) -> None:
+    # v_related_links joins each link's version to the article it is current for (migration 0008).
+    query = "SELECT source_title, label FROM v_related_links WHERE target_article_id = :target"
+    if backend == "sqlite":
+        plan = " | ".join(
+            row[3] for row in session.execute(text("EXPLAIN QUERY PLAN " + query), {"target": 1})
+        )
+        assert "ix_articles_current_version_id" in plan
+        assert "SCAN a" not in plan
+    else:
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table: make the plan show the index
+        plan = " | ".join(row[0] for row in session.execute(text("EXPLAIN " + query), {"target": 1}))
+        assert "ix_articles_current_version_id" in plan
