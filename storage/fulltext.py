@@ -112,7 +112,7 @@ _FOLDED = {**dict(zip(_ACCENTED, _PLAIN, strict=True)), **_TWO_LETTERS}
 _TO_FOLD = re.compile("[" + "".join(_FOLDED) + "]")
 _FOLDED_TO_TWO = re.compile("[" + "".join(_TWO_LETTERS) + "]")
 
-# Markers of the PostgreSQL headline: characters a stored text never holds (records are normalized text).
+# Markers of the PostgreSQL headline: control characters, blanked in the text it is made from.
 _START, _STOP, _FRAGMENTS = "\x01", "\x02", "\x03"
 _HEADLINE_OPTIONS = (
     f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=24, MinWords=8, MaxFragments=2, '
@@ -250,7 +250,6 @@ def search(
                    concat_ws(' ', st.lead, st.body, st.comments) AS snippet,
                    v.published_at, h.score
             FROM hits h
-            CROSS JOIN q
             JOIN article_search st ON st.article_id = h.article_id
             JOIN articles a ON a.id = h.article_id
             JOIN sites s ON s.id = a.site_id
