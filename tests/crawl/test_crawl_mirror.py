@@ -303,7 +303,7 @@ def test_scrape_save_archives_it(mirror, db_url):
 
 
 def test_verbosity_shows_each_level_and_nothing_below_it(mirror, db_url):
-    # The crawl filters log records where they are made (at the root logger), not only at the handler.
+    # The crawl filters log records where they are made (its loggers), not only at the handler.
     resolve = ("--resolve", f"{MIRROR_HOST}={mirror.base_url}")
     debug = newscrawl("scrape", FLAGSHIP, "--save", "--db", db_url, *FAST, *resolve, "-vv")
     assert debug.returncode == 0, debug.output[-3000:]
