@@ -33,6 +33,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     LargeBinary,
     MetaData,
     SmallInteger,
@@ -155,7 +156,12 @@ class Article(Base):
 
     __tablename__ = "articles"
     # canonical_url first: the same index serves lookups by URL alone (analysts) and the uniqueness.
-    __table_args__ = (UniqueConstraint("canonical_url", "site_id"),)
+    # (site_id, current_version_id): a site's articles joined to their current versions (v_articles by
+    # site) read from the index alone.
+    __table_args__ = (
+        UniqueConstraint("canonical_url", "site_id"),
+        Index("ix_articles_site_id_current_version_id", "site_id", "current_version_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
 from sqlalchemy import text
@@ -96,3 +98,27 @@ def test_inbound_links_are_found_through_indexes_not_by_reading_every_article(
         session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table: make the plan show the index
         plan = " | ".join(row[0] for row in session.execute(text("EXPLAIN " + query), {"target": 1}))
         assert "ix_articles_current_version_id" in plan
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT site, count(*) FROM v_articles GROUP BY site",
+        "SELECT article_id, title FROM v_articles WHERE site = :site ORDER BY published_at DESC LIMIT 50",
+    ],
+    ids=["counts per site", "latest of a site"],
+)
+def test_a_sites_articles_are_read_from_the_index_not_every_article_row(
+    backend, session, stored, query
+) -> None:
+    # articles is indexed by URL first (migration 0001); 0009 added (site_id, current_version_id).
+    params = {"site": "blog-auto-info.com"}
+    if backend == "sqlite":
+        plan = " | ".join(row[3] for row in session.execute(text("EXPLAIN QUERY PLAN " + query), params))
+        assert "COVERING INDEX ix_articles_site_id_current_version_id" in plan
+        assert not re.search(r"SCAN a($| \|)", plan)  # the table itself is never scanned
+    else:
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table: make the plan show the index
+        plan = " | ".join(row[0] for row in session.execute(text("EXPLAIN " + query), params))
+        assert "ix_articles_site_id_current_version_id" in plan
+    assert rows(session, query, **params)  # and the query still answers
