@@ -55,6 +55,9 @@ SQLITE_BEGIN_OPTION = "newscrawl_sqlite_begin"
 """Execution option naming the SQLite BEGIN mode ("IMMEDIATE" for write transactions)."""
 DATABASE_ENV = "NEWSCRAWL_DB"
 HELD_CONNECTION_PING_AFTER = 1.0
+OWN_CONNECTION = "newscrawl_connection"
+"""``session.info`` key of the connection whose transaction :meth:`Archive.session` runs itself (write
+units of work): the repository writes on it directly."""
 """PostgreSQL: a held write connection unused this many seconds is checked before use (the pool's
 pre-ping, without a round trip per article while a crawl writes several a second)."""
 WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -381,18 +384,51 @@ class Archive:
         that concurrent writers wait for each other instead of failing.
         """
         held = self._held_write_connection() if write else None
-        bind = held if held is not None else self._write_engine if write else self.engine
-        with translate_errors(self.url), Session(bind, expire_on_commit=False) as session:
-            try:
+        if held is not None:
+            with self._unit_of_work_on(held) as session:
                 yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                if held is not None:
-                    self._drop_held_connection(held)  # whatever went wrong, the next one starts clean
-                raise
+        else:
+            bind = self._write_engine if write else self.engine
+            with translate_errors(self.url), Session(bind, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
         if write and self._checkpointer is not None:
             self._checkpointer.committed()
+
+    @contextmanager
+    def _unit_of_work_on(self, held: Connection) -> Iterator[Session]:
+        """A write unit of work whose transaction the archive runs itself, on this thread's held
+        connection, with a session joined to it. The repository writes straight on the connection
+        (:data:`OWN_CONNECTION` in ``session.info``), so a unit of work that never uses the ORM does
+        not pay for the session's own transaction: beginning it and committing it cost ~70 µs, more
+        than the statements of an unchanged article on SQLite. If the ORM was used, the session is
+        flushed and ended before the connection commits (``rollback_only``: it never commits the
+        connection's transaction itself). The session is kept with the connection for the next unit
+        of work (creating and closing one cost ~25 µs more), emptied after each."""
+        session: Session | None = getattr(self._held, "session", None)
+        if session is None or session.bind is not held:
+            session = Session(held, expire_on_commit=False, join_transaction_mode="rollback_only")
+            session.info[OWN_CONNECTION] = held
+            self._held.session = session
+        with translate_errors(self.url):
+            try:
+                transaction = held.begin()
+                yield session
+                if session.in_transaction():
+                    session.commit()
+                transaction.commit()
+            except BaseException:
+                # Closing the connection rolls its transaction back; the next unit of work starts clean.
+                self._held.session = None
+                session.close()
+                self._drop_held_connection(held)
+                raise
+            if session.identity_map:
+                session.expunge_all()  # what a new session would hold: nothing (loaded rows stay usable)
 
     def _held_write_connection(self) -> Connection | None:
         """This thread's connection for write units of work, kept open between them: taking a pooled

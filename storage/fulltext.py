@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Float, Integer, Text, bindparam, text
+from sqlalchemy import Connection, Float, Integer, Text, bindparam, text
 from sqlalchemy.orm import Session
 
 from storage.errors import StorageError
@@ -74,7 +74,7 @@ _POSTGRESQL_HEADLINES = text(
 
 
 def index_article(
-    session: Session, article_id: int, record: dict[str, Any], comment_texts: list[str], *, new: bool
+    connection: Connection, article_id: int, record: dict[str, Any], comment_texts: list[str], *, new: bool
 ) -> None:
     """Write the search row of an article (its current content and all its comments)."""
     params = {
@@ -84,7 +84,6 @@ def index_article(
         "body": record["body_text"],
         "comments": "\n".join(comment_texts),
     }
-    connection = session.connection()
     if connection.dialect.name == "sqlite":
         if not new:
             _SQLITE_DELETE.one(connection, {"id": article_id})

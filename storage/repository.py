@@ -42,6 +42,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from storage import fulltext
+from storage.db import OWN_CONNECTION
 from storage.errors import InvalidRecord
 from storage.models import (
     CRAWL_RUN_STATUSES,
@@ -534,9 +535,14 @@ class ArchiveRepository:
         self._ignoring_duplicates = _Statements.ignoring_duplicates[self.dialect]
         self._transaction: Any = None
         self._connection_of_transaction: Any = None
+        self._own_connection: Connection | None = session.info.get(OWN_CONNECTION)
+        """The connection of an archive write unit of work (``Archive.transaction``), whose transaction
+        the archive runs: written on directly, without starting the session's own transaction."""
 
     def _connection(self) -> Connection:
         """The session's connection, looked up once per transaction (the lookup is not free)."""
+        if self._own_connection is not None:
+            return self._own_connection
         transaction = self.session.get_transaction()
         if transaction is None or transaction is not self._transaction:
             self._connection_of_transaction = self.session.connection()
@@ -712,7 +718,7 @@ class ArchiveRepository:
         self._touch(article_id, rec, now, crawl_run_id, version_id, merge.digest, fingerprint)
         if status == "updated" or merge.added or merge.updated:
             texts = merge.texts if merge.texts is not None else self._comment_texts(article_id)
-            fulltext.index_article(self.session, article_id, rec, texts, new=False)
+            fulltext.index_article(self._connection(), article_id, rec, texts, new=False)
         stored = self._store_captures(
             article_id, version_id, crawl_run_id, prepared, new_version=status == "updated"
         )
@@ -799,7 +805,7 @@ class ArchiveRepository:
             self._insert_version_children(version_id, rec)
             merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=True)
             self._touch(article_id, rec, now, crawl_run_id, version_id, merge.digest, fingerprint)
-            fulltext.index_article(self.session, article_id, rec, merge.texts or [], new=True)
+            fulltext.index_article(self._connection(), article_id, rec, merge.texts or [], new=True)
             stored = self._store_captures(article_id, version_id, crawl_run_id, captures, new_version=True)
             self._count(crawl_run_id, "new", merge.added, 0, stored)
         return UpsertResult(
@@ -1260,7 +1266,7 @@ class ArchiveRepository:
             select(_ARTICLES.c.current_version_id).where(_ARTICLES.c.id == article_id)
         )
         if current == version_id:
-            fulltext.index_article(self.session, article_id, rec, merge.texts or [], new=False)
+            fulltext.index_article(self._connection(), article_id, rec, merge.texts or [], new=False)
         return True
 
     # ----------------------------------------------------------------------- reading records back

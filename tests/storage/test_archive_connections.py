@@ -5,6 +5,7 @@ it). On PostgreSQL a connection held through a pause is checked before it is use
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import func, select, text
 
 import storage.db
 from storage import Archive, StorageError
-from storage.models import Article
+from storage.models import Article, Site
 
 
 def _article(n: int) -> dict:
@@ -70,6 +71,43 @@ def test_a_write_inside_a_write_of_the_same_thread_waits_like_another_writer(tmp
                 inner.upsert_article(_article(2))
         with archive.session() as session:
             assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+def test_orm_and_repository_writes_of_a_unit_of_work_commit_and_roll_back_together(tmp_path: Path) -> None:
+    # The repository writes on the connection, the session's ORM objects are flushed at the end:
+    # one transaction either way.
+    now = datetime.now(UTC)
+    with Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}") as archive:
+        with archive.transaction() as repo:
+            repo.session.add(Site(key="added-through-the-orm.example", first_seen_at=now))
+            repo.upsert_article(_article(1))
+        with pytest.raises(RuntimeError), archive.transaction() as repo:
+            repo.session.add(Site(key="rolled-back.example", first_seen_at=now))
+            repo.upsert_article(_article(2))
+            repo.session.flush()
+            raise RuntimeError("the caller failed after writing")
+        with archive.session() as session:
+            assert session.scalars(select(Site.key).order_by(Site.key)).all() == [
+                "added-through-the-orm.example",
+                "blog-auto-info.com",
+            ]
+            assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+def test_a_write_unit_of_work_starts_with_an_empty_session(tmp_path: Path) -> None:
+    # The session is kept with the thread's connection between units of work: what one loaded is
+    # not in the next one's, and stays readable.
+    with Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}") as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(_article(1))
+            loaded = repo.session.scalars(select(Article)).one()
+            first_session = repo.session
+        with archive.transaction() as repo:
+            assert repo.session is first_session
+            assert len(repo.session.identity_map) == 0
+            assert loaded not in repo.session
+            assert repo.upsert_article(_article(1)).status == "unchanged"
+        assert loaded.canonical_url == "https://blog-auto-info.com/essai-1/"
 
 
 def _backend_pid(archive: Archive) -> int:
