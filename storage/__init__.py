@@ -1,7 +1,7 @@
 """The SQL archive of article records (SQLite or PostgreSQL), independent of the crawler.
 
-Imports only the standard library, SQLAlchemy, Alembic and the DB drivers (and pyarrow, lazily,
-for Parquet exports). Entry points:
+Imports only the standard library, SQLAlchemy, Alembic and the DB drivers, zstandard (raw captures)
+(and pyarrow, lazily, for Parquet exports). Entry points:
 
 * :class:`Archive` — open a database (URL, ``$NEWSCRAWL_DB`` or ``./newscrawl.sqlite``), created at
   the migrations' head when new; ``session()`` / ``transaction()`` units of work.

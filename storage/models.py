@@ -3,7 +3,7 @@
 One article (per site and canonical URL) has versions, one per real content change; everything the
 article *says* (sections and paragraphs, related links, key points, tables with rows and cells,
 tags, authors) hangs off a version, so old versions stay complete. Comments hang off the article:
-they merge across crawls and never create versions. Raw captures keep the fetched HTML (zlib) of
+they merge across crawls and never create versions. Raw captures keep the fetched HTML (zstd) of
 the pages that produced a version.
 
 Date-times are timezone-aware. PostgreSQL stores ``timestamptz``; SQLite has no such type, so
@@ -389,7 +389,7 @@ class Comment(Base):
 
 
 class RawCapture(Base):
-    """A fetched page kept verbatim (zlib) so its version can be re-extracted without the network."""
+    """A fetched page kept verbatim (compressed) so its version can be re-extracted without the network."""
 
     __tablename__ = "raw_captures"
     __table_args__ = (UniqueConstraint("version_id", "url", "sha256"),)
@@ -407,6 +407,7 @@ class RawCapture(Base):
     size: Mapped[int]
     """Length of the uncompressed body in bytes."""
     compression: Mapped[str] = mapped_column(String(16))
+    """How ``body`` is compressed: ``zstd`` (``zlib`` in rows written by earlier versions)."""
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar, Literal, NamedTuple
 
+import zstandard
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -92,7 +94,36 @@ SELECTED_HEADERS = (
 )
 """Response headers kept with a raw capture (the rest are noise for re-extraction)."""
 
-CAPTURE_COMPRESSION = "zlib"
+CAPTURE_COMPRESSION = "zstd"
+"""How new raw captures are compressed (``raw_captures.compression``); rows written before keep
+theirs (``zlib``) and read back the same (:func:`decompress_capture`)."""
+CAPTURE_ZSTD_LEVEL = 3
+"""zstd's default level: on 150 real article pages (205 KB on average) it compressed 6.6× faster than
+zlib level 6 (0.8 against 5.3 ms a page; the crawl's event loop does it) into 3 % fewer bytes."""
+_codecs = threading.local()  # zstd contexts are not to be shared between threads
+
+
+def compress_capture(body: bytes) -> bytes:
+    compressor = getattr(_codecs, "compressor", None)
+    if compressor is None:
+        compressor = _codecs.compressor = zstandard.ZstdCompressor(level=CAPTURE_ZSTD_LEVEL)
+    return compressor.compress(body)
+
+
+def decompress_capture(body: bytes, compression: str) -> bytes:
+    """A stored capture's bytes; ValueError if they cannot be decompressed."""
+    try:
+        if compression == "zstd":
+            decompressor = getattr(_codecs, "decompressor", None)
+            if decompressor is None:
+                decompressor = _codecs.decompressor = zstandard.ZstdDecompressor()
+            return decompressor.decompress(body)
+        if compression == "zlib":
+            return zlib.decompress(body)
+    except (zstandard.ZstdError, zlib.error) as error:
+        raise ValueError(f"cannot decompress ({compression}): {error}") from None
+    raise ValueError(f"unknown compression {compression!r}")
+
 
 _ARTICLES = Article.__table__
 _VERSIONS = ArticleVersion.__table__
@@ -1142,7 +1173,7 @@ class ArchiveRepository:
                     "version_id": version_id,
                     "crawl_run_id": crawl_run_id,
                     **capture,
-                    "body": zlib.compress(capture["body"], 6),
+                    "body": compress_capture(capture["body"]),
                 }
             )
         if rows:
@@ -1185,7 +1216,10 @@ class ArchiveRepository:
             if not rows:
                 return
             for row in rows:
-                body = zlib.decompress(row.body)
+                try:
+                    body = decompress_capture(row.body, row.compression)
+                except ValueError as error:
+                    raise ValueError(f"raw capture {row.id} ({row.url}) is corrupt: {error}") from None
                 if hashlib.sha256(body).hexdigest() != row.sha256:
                     raise ValueError(f"raw capture {row.id} ({row.url}) is corrupt: sha256 mismatch")
                 yield StoredCapture(

@@ -7,11 +7,13 @@ import zlib
 from datetime import UTC, datetime
 
 import pytest
+import zstandard
 from archive_helpers import edited
 from sqlalchemy import select
 
 from storage import normalize_record
 from storage.models import ArticleVersion, RawCapture
+from storage.repository import compress_capture
 from tests.saved_pages import saved_page
 
 PAGE = saved_page("blog-auto-info--renault-xiaomi").read_bytes()
@@ -53,8 +55,18 @@ def test_captures_round_trip_with_sha256_and_compression(repo, session, flagship
     assert stored[1].headers == {"last-modified": "Thu, 02 May 2024 10:00:00 GMT"}
     assert stored[0].fetched_at == FETCHED and stored[0].http_status == 200
     row = session.scalars(select(RawCapture).where(RawCapture.id == stored[0].id)).one()
-    assert row.compression == "zlib" and row.size == len(PAGE)
-    assert len(row.body) < len(PAGE) / 2 and zlib.decompress(row.body) == PAGE
+    assert row.compression == "zstd" and row.size == len(PAGE)
+    assert len(row.body) < len(PAGE) / 2 and zstandard.ZstdDecompressor().decompress(row.body) == PAGE
+
+
+def test_captures_stored_zlib_compressed_before_zstd_still_read(repo, session, flagship) -> None:
+    article_id = repo.upsert_article(flagship, captures=captures(flagship)).article_id
+    session.execute(
+        RawCapture.__table__.update()
+        .where(RawCapture.url == flagship["url"])
+        .values(compression="zlib", body=zlib.compress(PAGE, 6))
+    )
+    assert [c.body for c in repo.iter_captures(article_id=article_id)] == [PAGE, PAGE_TWO]
 
 
 def test_identical_captures_are_not_stored_twice(repo, flagship) -> None:
@@ -79,8 +91,25 @@ def test_captures_of_a_new_version_belong_to_it(repo, flagship) -> None:
 
 def test_a_corrupt_capture_is_reported(repo, session, flagship) -> None:
     repo.upsert_article(flagship, captures=captures(flagship)[:1])
-    session.execute(RawCapture.__table__.update().values(body=zlib.compress(b"tampered")))
+    session.execute(RawCapture.__table__.update().values(body=compress_capture(b"tampered")))
     with pytest.raises(ValueError, match="sha256 mismatch"):
+        list(repo.iter_captures())
+
+
+@pytest.mark.parametrize(
+    ("compression", "body", "problem"),
+    [
+        ("zstd", b"not zstd at all", r"cannot decompress \(zstd\)"),
+        ("zlib", b"not zlib either", r"cannot decompress \(zlib\)"),
+        ("lz4", b"whatever", "unknown compression 'lz4'"),
+    ],
+)
+def test_a_capture_that_cannot_be_decompressed_is_reported_as_corrupt(
+    repo, session, flagship, compression, body, problem
+) -> None:
+    repo.upsert_article(flagship, captures=captures(flagship)[:1])
+    session.execute(RawCapture.__table__.update().values(compression=compression, body=body))
+    with pytest.raises(ValueError, match=rf"raw capture \d+ \(https://\S+\) is corrupt: {problem}"):
         list(repo.iter_captures())
 
 
