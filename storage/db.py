@@ -55,11 +55,11 @@ SQLITE_BEGIN_OPTION = "newscrawl_sqlite_begin"
 """Execution option naming the SQLite BEGIN mode ("IMMEDIATE" for write transactions)."""
 DATABASE_ENV = "NEWSCRAWL_DB"
 HELD_CONNECTION_PING_AFTER = 1.0
+"""PostgreSQL: a held write connection unused this many seconds is checked before use (the pool's
+pre-ping, without a round trip per article while a crawl writes several a second)."""
 OWN_CONNECTION = "newscrawl_connection"
 """``session.info`` key of the connection whose transaction :meth:`Archive.session` runs itself (write
 units of work): the repository writes on it directly."""
-"""PostgreSQL: a held write connection unused this many seconds is checked before use (the pool's
-pre-ping, without a round trip per article while a crawl writes several a second)."""
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 """SQLite checkpoints its write-ahead log once it holds this many pages (SQLite's default: 1,000)."""
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

@@ -571,7 +571,8 @@ class ArchiveRepository:
         the archive runs: written on directly, without starting the session's own transaction."""
 
     def _connection(self) -> Connection:
-        """The session's connection, looked up once per transaction (the lookup is not free)."""
+        """The connection to write on: the archive's own in its write units of work, else the
+        session's, looked up once per transaction (the lookup is not free)."""
         if self._own_connection is not None:
             return self._own_connection
         transaction = self.session.get_transaction()

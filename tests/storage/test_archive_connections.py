@@ -81,6 +81,8 @@ def test_orm_and_repository_writes_of_a_unit_of_work_commit_and_roll_back_togeth
         with archive.transaction() as repo:
             repo.session.add(Site(key="added-through-the-orm.example", first_seen_at=now))
             repo.upsert_article(_article(1))
+        with archive.transaction() as repo:  # the ORM alone
+            repo.session.add(Site(key="only-the-orm.example", first_seen_at=now))
         with pytest.raises(RuntimeError), archive.transaction() as repo:
             repo.session.add(Site(key="rolled-back.example", first_seen_at=now))
             repo.upsert_article(_article(2))
@@ -90,6 +92,7 @@ def test_orm_and_repository_writes_of_a_unit_of_work_commit_and_roll_back_togeth
             assert session.scalars(select(Site.key).order_by(Site.key)).all() == [
                 "added-through-the-orm.example",
                 "blog-auto-info.com",
+                "only-the-orm.example",
             ]
             assert session.scalar(select(func.count()).select_from(Article)) == 1
 
