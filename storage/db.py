@@ -423,8 +423,6 @@ class Archive:
                 transaction.commit()
             except BaseException:
                 # Closing the connection rolls its transaction back; the next unit of work starts clean.
-                self._held.session = None
-                session.close()
                 self._drop_held_connection(held)
                 raise
             if session.identity_map:
@@ -468,8 +466,13 @@ class Archive:
             return False
 
     def _drop_held_connection(self, connection: Connection) -> None:
+        """Close this thread's held connection, and the session kept with it."""
         if getattr(self._held, "connection", None) is connection:
             self._held.connection = None
+        session: Session | None = getattr(self._held, "session", None)
+        if session is not None and session.bind is connection:
+            self._held.session = None
+            session.close()
         with self._held_lock:
             if connection in self._held_connections:
                 self._held_connections.remove(connection)

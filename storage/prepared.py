@@ -49,13 +49,13 @@ class PreparedStatement:
         """``executemany`` with one parameter dict per row; on PostgreSQL an INSERT of several rows is
         sent as one statement of as many rows (see :class:`_MultiRowInsert`)."""
         prepared = self._prepare(connection.dialect)
+        multi_row = prepared.multi_row
+        if multi_row is not None and len(rows) > 1:
+            multi_row.run(connection.connection.driver_connection, prepared.picked_parameters(rows))
+            return
         cursor = connection.connection.cursor()
         try:
-            multi_row = prepared.multi_row
-            if multi_row is not None and len(rows) > 1:
-                multi_row.run(connection.connection.driver_connection, prepared.picked_parameters(rows))
-            else:
-                cursor.executemany(prepared.sql, prepared.many_parameters(rows))
+            cursor.executemany(prepared.sql, prepared.many_parameters(rows))
         finally:
             cursor.close()
 
