@@ -625,3 +625,39 @@ def test_corpus_article_without_comments_gives_none():
 
 def test_corpus_recent_comments_widget_is_not_this_page():
     assert "2758" not in by_id(corpus_result("trafilatura--spektrum.de.engelbart"))
+
+
+def _wordpress_comment(datetime_attr: str, shown: str) -> str:
+    return (
+        '<html lang="fr"><body><article><h1>Essai</h1><p>Texte.</p></article>'
+        '<div id="comments"><ol class="comment-list"><li id="comment-7" class="comment">'
+        '<article class="comment-body"><footer class="comment-meta">'
+        '<div class="comment-author vcard"><b class="fn">Dédé</b></div>'
+        f'<div class="comment-metadata"><a href="#comment-7"><time datetime="{datetime_attr}">{shown}</time></a></div>'
+        '</footer><div class="comment-content"><p>Bien vu.</p></div></article></li></ol></div></body></html>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("attr", "shown", "published_at"),
+    [
+        # the visible clock is Paris time for that UTC instant: the attribute is right
+        ("2023-03-23T17:26:00+00:00", "23 mars 2023 à 18 h 26 min", "2023-03-23T18:26:00+01:00"),
+        # the visible clock is the attribute's: "+00:00" was put on local time
+        ("2023-03-23T17:26:00+00:00", "23 mars 2023 à 17 h 26 min", "2023-03-23T17:26:00+01:00"),
+        ("2023-03-23T17:26:00+00:00", "23/03/2023 5:26 pm", "2023-03-23T17:26:00+01:00"),
+        # a year in two digits, or in the same number as the day and month: still read and compared
+        ("2023-03-23T17:26:00+00:00", "23.03.23 17:26", "2023-03-23T17:26:00+01:00"),
+        ("2023-03-23T17:26:00+00:00", "2023-03-23 17:26", "2023-03-23T17:26:00+01:00"),
+        # noon and midnight (which may be written in words) are always compared
+        ("2023-03-23T12:00:00+00:00", "23 mars 2023 à 12 h 00", "2023-03-23T12:00:00+01:00"),
+        ("2023-03-23T12:00:00+00:00", "23 mars 2023 à 13 h 00", "2023-03-23T13:00:00+01:00"),
+        ("2023-03-23T00:15:00Z", "le 23 mars 2023 à 0h15", "2023-03-23T00:15:00+01:00"),
+    ],
+)
+def test_utc_marked_comment_date_against_the_visible_clock(attr, shown, published_at):
+    root = lxml_html.fromstring(_wordpress_comment(attr, shown))
+    result = extract_comments(root, url="https://exemple.fr/a/", language="fr")
+    assert [(c.author, c.published_at, c.published_raw) for c in result.comments] == [
+        ("Dédé", published_at, shown)
+    ]

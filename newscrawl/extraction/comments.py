@@ -1381,7 +1381,10 @@ def _date_from_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]
         # the visible date is read only when needed: to check a "+00:00", or as the raw date when the
         # text is more than a date line
         utc_marked = bool(attr and _UTC_MARK.search(attr.strip()) and dt.utcoffset() != timedelta(0))
+        date_line = len(visible) <= 60 and _DATE_LINE.match(visible) is not None
         shown = matched = None
+        if utc_marked and date_line and not _may_show_utc_clock(visible, dt.astimezone(UTC)):
+            return dt, visible, visible
         if utc_marked:
             shown, matched = _parse_text_date(visible, ctx)
             if shown is not None and shown.replace(tzinfo=None, second=0) == dt.astimezone(UTC).replace(
@@ -1389,7 +1392,7 @@ def _date_from_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]
             ):
                 # "+00:00" on what is the page's local time (the visible clock says so): trust the page's zone
                 dt = shown.replace(second=dt.second)
-        if len(visible) <= 60 and _DATE_LINE.match(visible):
+        if date_line:
             return dt, visible, visible
         if not utc_marked:
             matched = _parse_text_date(visible, ctx)[1]
@@ -1401,6 +1404,19 @@ def _date_from_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]
         if _DIGIT.search(visible) and len(visible) <= 60:
             return None, visible, visible
     return None, None, visible
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def _may_show_utc_clock(visible: str, utc: datetime) -> bool:
+    """False when the date line `visible` cannot read as the UTC clock `utc` (so the "+00:00" check
+    need not parse it): it names the year, so it is not relative, and no number in it is that hour
+    (24- or 12-hour). Midnight and noon stay undecided ("minuit", "noon", a date without a time)."""
+    if utc.hour in (0, 12):
+        return True
+    numbers = {int(n) for n in _NUMBER.findall(visible)}
+    return utc.year not in numbers or utc.hour in numbers or utc.hour - 12 in numbers
 
 
 def _id_of(item, nested: set) -> str | None:
