@@ -258,7 +258,10 @@ class _Memo(threading.local):
 def _start_memo() -> None:
     m = _memo
     m.short, m.noise, m.sidebar, m.form = {}, {}, {}, {}
-    if len(_HINT_CLASS) + len(_NOISE_CLASS) + len(_CLASS_INFO) + len(_PART_HINT_CLASS) > _CLASS_CACHE_MAX:
+    if (
+        len(_HINT_CLASS) + len(_NOISE_CLASS) + len(_CLASS_INFO) + len(_PART_HINT_CLASS) + len(_NAV_HINT_CLASS)
+        > _CLASS_CACHE_MAX
+    ):
         _clear_caches()
 
 
@@ -274,6 +277,7 @@ _HINT_CLASS: dict[str, bool] = {}  # -> holds a word the scan looks for
 _NOISE_CLASS: dict[str, bool] = {}  # -> holds a noise token
 _CLASS_INFO: dict = {}  # -> _ClassInfo
 _PART_HINT_CLASS: dict[str, bool] = {}  # -> holds a word of _PART_HINT
+_NAV_HINT_CLASS: dict[str, bool] = {}  # -> holds a word of _NAV_HINT
 _CLASS_CACHE_MAX = 60_000
 
 
@@ -282,6 +286,7 @@ def _clear_caches() -> None:
     _NOISE_CLASS.clear()
     _CLASS_INFO.clear()
     _PART_HINT_CLASS.clear()
+    _NAV_HINT_CLASS.clear()
 
 
 _memo = _Memo()
@@ -2425,9 +2430,21 @@ def _comment_page_urls(root, url: str) -> list[str]:
     here_parts = urlsplit(here or url)
     # navigation blocks of the comment area ("comment-navigation", a pager inside #comments ...)
     nav_set = set()
+    hint, hinted_classes = _NAV_HINT.search, _NAV_HINT_CLASS
+    if len(hinted_classes) > _CLASS_CACHE_MAX:  # called on its own, outside extract_comments' check
+        hinted_classes.clear()
     for el in _WITH_CLASS_OR_ID(root):
-        cls, ident = el.get("class"), el.get("id")
-        if not _NAV_HINT.search(f"{cls or ''} {ident or ''}") or _tag(el) == "a":
+        cls = el.get("class")
+        hinted = False
+        if cls:
+            hinted = hinted_classes.get(cls)
+            if hinted is None:
+                hinted = hinted_classes[cls] = hint(cls) is not None
+        if not hinted:
+            ident = el.get("id")
+            if not ident or hint(ident) is None:
+                continue
+        if _tag(el) == "a":
             continue
         tokens = _tokens(el)
         if _matches(tokens, _NAV_TOKEN) and any(
