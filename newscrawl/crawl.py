@@ -202,10 +202,17 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     quieted = [logging.root, logging.getLogger("scrapy")]
     levels = [logger.level for logger in quieted]
     shown = _level_number(settings.get("LOG_LEVEL"))
-    if settings.getbool("LOG_ENABLED") and shown is not None:
-        for logger, level in zip(quieted, levels, strict=True):
-            logger.setLevel(max(level, shown))
+
+    def quiet_loggers() -> None:
+        if settings.getbool("LOG_ENABLED") and shown is not None:
+            for logger, level in zip(quieted, levels, strict=True):
+                logger.setLevel(max(level, shown))
+
+    quiet_loggers()
     crawler = process.create_crawler(SiteSpider)
+    # Starting the crawl puts Scrapy's root handler in again, and the root logger back to NOTSET:
+    # filter again once the engine runs, before the first page.
+    crawler.signals.connect(lambda **_: quiet_loggers(), signal=signals.engine_started, weak=False)
     items: list[Any] = []
     outcome: dict[str, str] = {}
     if options.collect_items:

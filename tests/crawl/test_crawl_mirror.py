@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -337,3 +338,57 @@ def test_demo_twice_duplicates_nothing(tmp_path):
     assert second.returncode == 0, second.output[-3000:]
     assert "4 articles, 4 versions, 47 comments" in second.stdout
     assert "this run: 0 new, 0 updated, 4 unchanged articles; 0 comments added" in second.stdout
+
+
+LOG_RECORDS_BELOW_LEVEL = """
+import json, logging, sys
+from collections import Counter
+from newscrawl.crawl import CrawlOptions, run_crawl
+
+built = []
+make_record = logging.Logger.makeRecord
+
+def counting(self, name, level, *args, **kwargs):
+    if level < logging.WARNING:
+        built.append((name, level))
+    return make_record(self, name, level, *args, **kwargs)
+
+logging.Logger.makeRecord = counting
+result = run_crawl(CrawlOptions(
+    target=sys.argv[1], db=sys.argv[2], resolve=[sys.argv[3]], progress=False, log_level="WARNING",
+    settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "NEWSCRAWL_READ_WORKERS": 0},
+))
+print(json.dumps({"reason": result.reason, "articles": result.stats.get("newscrawl/articles/new", 0),
+                  "below": dict(Counter(name for name, _ in built))}))
+"""
+
+
+def test_a_quiet_crawl_builds_no_log_records_below_its_level(mirror, db_url):
+    # Scrapy puts the root logger back to NOTSET when the crawl starts: every page's INFO and DEBUG
+    # lines would be built for the handler to drop them.
+    import subprocess
+    import sys
+
+    from tests.crawl.helpers import ROOT
+
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LOG_RECORDS_BELOW_LEVEL,
+            f"https://{MIRROR_HOST}/",
+            db_url,
+            f"{MIRROR_HOST}={mirror.base_url}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    assert outcome["reason"] == "finished" and outcome["articles"] > 0
+    # what is left is the start and end of the run (migrations, "crawl run N started" ...), not per page
+    below = outcome["below"]
+    assert below.get("newscrawl.pipelines", 0) <= 1, below
+    assert not [name for name in below if name.startswith(("scrapy.core", "newscrawl.spiders"))], below
