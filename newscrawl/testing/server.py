@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["Page", "RequestContext", "SiteServer", "serve_directory"]
+__all__ = ["Page", "RequestContext", "SiteServer", "serve_directory", "static_pages"]
 
 
 @dataclass(slots=True)
@@ -307,6 +307,37 @@ class SiteServer:
         self.stop()
 
 
+def static_pages(root: Path | str) -> dict[str, Page]:
+    """Every file of a mirror as an in-memory page, under each path the static rules answer it at
+    (``/dir/`` for its ``index.html`` or ``index.xml``, ``/dir/?k=v`` for ``index.k=v.html``,
+    ``/file?k=v`` for ``file.k=v.html``, and every file at its own path), for a server that should
+    not touch the disk on each request (a bench: the crawl it measures needs the CPUs)."""
+    root = Path(root)
+    pages: dict[str, Page] = {}
+    for file in sorted(root.rglob("*")):
+        if not file.is_file():
+            continue
+        body, mtime = file.read_bytes(), file.stat().st_mtime
+        relative = "/" + file.relative_to(root).as_posix()
+        directory, name = relative.rsplit("/", 1)
+        guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        pages.setdefault(relative, Page(body, guessed, mtime=mtime))
+        if name == "index.html":
+            pages[directory + "/"] = Page(body, "text/html", mtime=mtime)
+        elif name == "index.xml":
+            pages.setdefault(directory + "/", Page(body, "application/rss+xml", mtime=mtime))
+        elif name.startswith("index.") and name.endswith(".html"):
+            pages[f"{directory}/?{name[len('index.') : -len('.html')]}"] = Page(
+                body, "text/html", mtime=mtime
+            )
+        elif name.endswith(".html"):
+            for dot in (i for i, c in enumerate(name) if c == "."):
+                base, query = name[:dot], name[dot + 1 : -len(".html")]
+                if query and (file.parent / base).is_file():
+                    pages[f"{directory}/{base}?{query}"] = Page(body, "text/html", mtime=mtime)
+    return pages
+
+
 @contextmanager
 def serve_directory(root: Path | str) -> Iterator[SiteServer]:
     """Serve a mirror directory in a background thread for the duration of the block."""
@@ -318,10 +349,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a static site mirror on 127.0.0.1.")
     parser.add_argument("dir", type=Path)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed first)")
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="read every file once at start and answer from memory (later changes on disk are not seen)",
+    )
     args = parser.parse_args(argv)
     if not args.dir.is_dir():
         parser.error(f"not a directory: {args.dir}")
-    server = SiteServer(args.dir, port=args.port)
+    pages = static_pages(args.dir) if args.in_memory else None
+    server = SiteServer(args.dir, pages=pages, port=args.port)
     print(server.port, flush=True)
     try:
         server.serve_forever()

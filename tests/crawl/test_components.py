@@ -21,7 +21,7 @@ from newscrawl.middlewares import (
 )
 from newscrawl.pipelines import run_status
 from newscrawl.reextract import build_record
-from newscrawl.testing.server import Page, SiteServer
+from newscrawl.testing.server import Page, SiteServer, static_pages
 from tests.crawl.helpers import expected_record
 
 FLAGSHIP = "https://blog-auto-info.com/renault-et-xiaomi-redefinissent-lavenir-des-voitures-electriques/"
@@ -176,6 +176,35 @@ def test_static_server_rules(tmp_path):
         assert get("/a/", {"If-None-Match": headers["ETag"]})[0] == 304
         assert get("/a/", {"If-Modified-Since": headers["Last-Modified"]})[0] == 304
         assert ("/a", 301) in server.answers and server.hit_count("/a/") >= 4
+
+
+def test_in_memory_pages_answer_as_the_files_do(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text("<p>a</p>")
+    (tmp_path / "a" / "index.page=2.html").write_text("<p>a2</p>")
+    (tmp_path / "feed").mkdir()
+    (tmp_path / "feed" / "index.xml").write_text("<rss/>")
+    (tmp_path / "doc.html").write_text("<p>doc</p>")
+    (tmp_path / "doc.html.v=2.html").write_text("<p>doc 2</p>")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG")
+    pages = static_pages(tmp_path)
+    assert {"/a/", "/a/?page=2", "/feed/", "/doc.html", "/doc.html?v=2", "/logo.png"} <= set(pages)
+
+    def answers(server: SiteServer) -> list:
+        out = []
+        for path in [*sorted(pages), "/a/?utm=x", "/a", "/nope/"]:
+            try:
+                response = urllib.request.urlopen(server.url(path))
+                out.append((path, response.status, response.headers["Content-Type"], response.read()))
+            except urllib.error.HTTPError as error:
+                out.append((path, error.code, None, b""))
+        return out
+
+    with SiteServer(tmp_path) as from_disk:
+        expected = answers(from_disk)
+    with SiteServer(tmp_path, pages=pages) as from_memory:
+        assert answers(from_memory) == expected
+        assert from_memory.answers.count(("/a", 301)) == 1  # still redirected, from the disk rules
 
 
 def test_profile_crawl_settings_apply_below_the_command_line(monkeypatch):
