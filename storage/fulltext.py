@@ -203,6 +203,9 @@ def search(
             if filters
             else ""
         )
+        # MATERIALIZED (SQLite 3.35+) keeps the snippet pass apart from the final joins.
+        version = session.get_bind().dialect.server_version_info or (0,)
+        materialized = "MATERIALIZED " if tuple(version) >= (3, 35) else ""
         sql = f"""
             WITH hits AS (
                 SELECT article_search.rowid AS article_id, bm25(article_search, 10.0, 4.0, 1.0, 0.5) AS rank
@@ -210,17 +213,22 @@ def search(
                 WHERE article_search MATCH :query{filters}
                 ORDER BY rank, article_search.rowid
                 LIMIT :limit
+            ), quoted AS {materialized}(
+                -- snippets need the MATCH again. Looking each hit up by rowid would evaluate the
+                -- query once per hit (prefix terms merged each time); left to itself, the planner
+                -- joins articles and versions to every match before checking it is a hit. So: one
+                -- pass over the matches, kept only if a hit, and the rest joined to the hits alone.
+                SELECT h.article_id, h.rank, snippet(article_search, -1, '[', ']', '…', 16) AS snippet
+                FROM article_search CROSS JOIN hits h ON h.article_id = article_search.rowid
+                WHERE article_search MATCH :query
             )
-            SELECT h.article_id, s.key AS site, v.title, a.canonical_url AS url,
-                   snippet(article_search, -1, '[', ']', '…', 16) AS snippet,
-                   v.published_at, -h.rank AS score
-            FROM hits h
-            JOIN article_search ON article_search.rowid = h.article_id
-            JOIN articles a ON a.id = h.article_id
+            SELECT q.article_id, s.key AS site, v.title, a.canonical_url AS url, q.snippet,
+                   v.published_at, -q.rank AS score
+            FROM quoted q
+            JOIN articles a ON a.id = q.article_id
             JOIN sites s ON s.id = a.site_id
             JOIN article_versions v ON v.id = a.current_version_id
-            WHERE article_search MATCH :query
-            ORDER BY h.rank, h.article_id"""
+            ORDER BY q.rank, q.article_id"""
     else:
         if not query.strip():
             return []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
 
-from storage import search
+from storage import Archive, search
 from storage.fulltext import accented_headline, fold_accents, fts5_query
 
 
@@ -137,6 +138,34 @@ def test_the_python_fold_is_postgresqls(pg_schemas) -> None:
             assert session.scalar(text("SELECT newscrawl_unaccent(:s)"), {"s": sample}) == fold_accents(
                 sample
             )
+
+
+def test_sqlite_snippets_are_made_for_the_hits_only(tmp_path, all_records) -> None:
+    # The snippet pass reads the matches once and keeps the hits; articles and versions are joined to
+    # those rows, never to every match (a word of every article took twice as long that way).
+    from sqlalchemy import event
+
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _executemany) -> None:
+        if "snippet(" in statement:
+            statements.append((statement, parameters))
+
+    with Archive(f"sqlite:///{tmp_path / 'search.sqlite'}") as archive:
+        with archive.transaction() as repo:
+            flagship_id = repo.upsert_article(all_records[1]).article_id
+            for record in all_records[2:]:
+                repo.upsert_article(record)
+        event.listen(archive.engine, "before_cursor_execute", keep)
+        with archive.session() as session:
+            assert search(session, "xiaomi renault")[0].article_id == flagship_id
+            (statement, parameters), *_ = statements
+            plan = [
+                row[3]
+                for row in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            ]
+    joined = [step for step in plan if step.startswith("SEARCH a ")]
+    assert joined and plan.index("SCAN q") < plan.index(joined[0]), plan
 
 
 def test_queries_without_words_find_nothing(session, stored) -> None:
