@@ -142,12 +142,17 @@ def test_build_record_from_captures_in_any_order():
     assert record["comments"][0]["id"] == "5012" and record["comments"][-1]["id"] == "5053"
 
 
+def write_site(root, files: dict[str, bytes]) -> None:
+    for path, body in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(body)
+
+
+SMALL_SITE = {"a/index.html": b"<p>a</p>", "a/index.page=2.html": b"<p>a2</p>", "feed/index.xml": b"<rss/>"}
+
+
 def test_static_server_rules(tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "index.html").write_text("<p>a</p>")
-    (tmp_path / "a" / "index.page=2.html").write_text("<p>a2</p>")
-    (tmp_path / "feed").mkdir()
-    (tmp_path / "feed" / "index.xml").write_text("<rss/>")
+    write_site(tmp_path, SMALL_SITE)
     (tmp_path / "empty").mkdir()
     routes = {"/boom/": lambda c: c.send(503, "busy")}
     with SiteServer(tmp_path, pages={"/mem/": Page(b"<p>m</p>")}, routes=routes) as server:
@@ -179,14 +184,8 @@ def test_static_server_rules(tmp_path):
 
 
 def test_in_memory_pages_answer_as_the_files_do(tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "index.html").write_text("<p>a</p>")
-    (tmp_path / "a" / "index.page=2.html").write_text("<p>a2</p>")
-    (tmp_path / "feed").mkdir()
-    (tmp_path / "feed" / "index.xml").write_text("<rss/>")
-    (tmp_path / "doc.html").write_text("<p>doc</p>")
-    (tmp_path / "doc.html.v=2.html").write_text("<p>doc 2</p>")
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG")
+    more = {"doc.html": b"<p>doc</p>", "doc.html.v=2.html": b"<p>doc 2</p>", "logo.png": b"\x89PNG"}
+    write_site(tmp_path, {**SMALL_SITE, **more})
     pages = static_pages(tmp_path)
     assert {"/a/", "/a/?page=2", "/feed/", "/doc.html", "/doc.html?v=2", "/logo.png"} <= set(pages)
 
