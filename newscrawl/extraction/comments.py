@@ -1411,16 +1411,13 @@ def _date_from_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]
     return None, None, visible
 
 
-_NUMBER = re.compile(r"\d+")
-
-
 def _may_show_utc_clock(visible: str, utc: datetime) -> bool:
     """False when the date line `visible` cannot read as the UTC clock `utc` (so the "+00:00" check
     need not parse it): it names the year, so it is not relative, and no number in it is that hour
     (24- or 12-hour). Midnight and noon stay undecided ("minuit", "noon", a date without a time)."""
     if utc.hour in (0, 12):
         return True
-    numbers = {int(n) for n in _NUMBER.findall(visible)}
+    numbers = {int(n) for n in _DIGITS.findall(visible)}
     return utc.year not in numbers or utc.hour in numbers or utc.hour - 12 in numbers
 
 
