@@ -190,7 +190,8 @@ def search(
     if since is not None:
         filters += " AND v.published_at >= :since"
         params["since"] = since_datetime(since)
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    dialect = session.get_bind().dialect
+    sqlite = dialect.name == "sqlite"
     if sqlite:
         match = fts5_query(query)
         if match is None:
@@ -204,8 +205,7 @@ def search(
             else ""
         )
         # MATERIALIZED (SQLite 3.35+) keeps the snippet pass apart from the final joins.
-        version = session.get_bind().dialect.server_version_info or (0,)
-        materialized = "MATERIALIZED " if tuple(version) >= (3, 35) else ""
+        materialized = "MATERIALIZED " if tuple(dialect.server_version_info or (0,)) >= (3, 35) else ""
         sql = f"""
             WITH hits AS (
                 SELECT article_search.rowid AS article_id, bm25(article_search, 10.0, 4.0, 1.0, 0.5) AS rank
