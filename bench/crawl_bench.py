@@ -47,20 +47,10 @@ HOST = "www.moteur-hebdo.test"
 
 
 def site_paths(root: Path) -> list[str]:
-    """Every URL path the site answers (the static server's rules, inverted)."""
-    paths = []
-    for file in sorted(root.rglob("*")):
-        if not file.is_file():
-            continue
-        relative = "/" + file.relative_to(root).as_posix()
-        directory, name = relative.rsplit("/", 1)
-        if name == "index.html" or name == "index.xml":
-            paths.append(directory + "/")
-        elif name.startswith("index.") and name.endswith(".html"):
-            paths.append(directory + "/?" + name[len("index.") : -len(".html")])
-        else:
-            paths.append(relative)
-    return paths
+    """Every URL path the site answers, each page once (the static server's rules, inverted)."""
+    from newscrawl.testing.server import static_paths
+
+    return [path for path, _file, _content_type in static_paths(root)]
 
 
 def rss_mb(pid: int) -> float | None:

@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["Page", "RequestContext", "SiteServer", "serve_directory", "static_pages"]
+__all__ = ["Page", "RequestContext", "SiteServer", "serve_directory", "static_pages", "static_paths"]
 
 
 @dataclass(slots=True)
@@ -307,34 +307,48 @@ class SiteServer:
         self.stop()
 
 
-def static_pages(root: Path | str) -> dict[str, Page]:
-    """Every file of a mirror as an in-memory page, under each path the static rules answer it at
-    (``/dir/`` for its ``index.html`` or ``index.xml``, ``/dir/?k=v`` for ``index.k=v.html``,
-    ``/file?k=v`` for ``file.k=v.html``, and every file at its own path), for a server that should
-    not touch the disk on each request (a bench: the crawl it measures needs the CPUs)."""
+def static_paths(root: Path | str) -> Iterator[tuple[str, Path, str]]:
+    """The static rules inverted: ``(path, file, content type)`` for each path a mirror's file is
+    answered at instead of its own (``/dir/`` for its ``index.html``, or its ``index.xml`` when there
+    is no ``index.html``; ``/dir/?k=v`` for ``index.k=v.html``; ``/file?k=v`` for ``file.k=v.html``),
+    and every other file at its own path, in file order: each page of the site once."""
     root = Path(root)
-    pages: dict[str, Page] = {}
     for file in sorted(root.rglob("*")):
         if not file.is_file():
             continue
-        body, mtime = file.read_bytes(), file.stat().st_mtime
         relative = "/" + file.relative_to(root).as_posix()
         directory, name = relative.rsplit("/", 1)
-        guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        pages.setdefault(relative, Page(body, guessed, mtime=mtime))
         if name == "index.html":
-            pages[directory + "/"] = Page(body, "text/html", mtime=mtime)
-        elif name == "index.xml":
-            pages.setdefault(directory + "/", Page(body, "application/rss+xml", mtime=mtime))
+            yield directory + "/", file, "text/html"
+        elif name == "index.xml" and not (file.parent / "index.html").is_file():
+            yield directory + "/", file, "application/rss+xml"
         elif name.startswith("index.") and name.endswith(".html"):
-            pages[f"{directory}/?{name[len('index.') : -len('.html')]}"] = Page(
-                body, "text/html", mtime=mtime
-            )
-        elif name.endswith(".html"):
-            for dot in (i for i, c in enumerate(name) if c == "."):
-                base, query = name[:dot], name[dot + 1 : -len(".html")]
-                if query and (file.parent / base).is_file():
-                    pages[f"{directory}/{base}?{query}"] = Page(body, "text/html", mtime=mtime)
+            yield f"{directory}/?{name[len('index.') : -len('.html')]}", file, "text/html"
+        else:
+            queried = False
+            if name.endswith(".html"):
+                for dot in (i for i, c in enumerate(name) if c == "."):
+                    base, query = name[:dot], name[dot + 1 : -len(".html")]
+                    if query and (file.parent / base).is_file():
+                        queried = True
+                        yield f"{directory}/{base}?{query}", file, "text/html"
+            if not queried:
+                yield relative, file, mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def static_pages(root: Path | str) -> dict[str, Page]:
+    """Every file of a mirror as an in-memory page, at each path :func:`static_paths` gives it and at
+    its own, for a server that should not touch the disk on each request (a bench: the crawl it
+    measures needs the CPUs)."""
+    root = Path(root)
+    pages: dict[str, Page] = {}
+    for path, file, content_type in static_paths(root):
+        page = Page(file.read_bytes(), content_type, mtime=file.stat().st_mtime)
+        pages[path] = page
+        own = "/" + file.relative_to(root).as_posix()
+        if own != path:
+            guessed = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            pages.setdefault(own, Page(page.body, guessed, mtime=page.mtime))
     return pages
 
 

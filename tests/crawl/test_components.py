@@ -184,10 +184,18 @@ def test_static_server_rules(tmp_path):
 
 
 def test_in_memory_pages_answer_as_the_files_do(tmp_path):
-    more = {"doc.html": b"<p>doc</p>", "doc.html.v=2.html": b"<p>doc 2</p>", "logo.png": b"\x89PNG"}
+    more = {
+        "doc.html": b"<p>doc</p>",
+        "doc.html.v=2.html": b"<p>doc 2</p>",
+        "logo.png": b"\x89PNG",
+        "a/index.xml": b"<rss/>",  # behind a/index.html at /a/, itself at its own path
+    }
     write_site(tmp_path, {**SMALL_SITE, **more})
     pages = static_pages(tmp_path)
-    assert {"/a/", "/a/?page=2", "/feed/", "/doc.html", "/doc.html?v=2", "/logo.png"} <= set(pages)
+    assert {"/a/", "/a/?page=2", "/feed/", "/doc.html", "/doc.html?v=2", "/logo.png", "/a/index.xml"} <= set(
+        pages
+    )
+    assert pages["/a/"].body == b"<p>a</p>"
 
     def answers(server: SiteServer) -> list:
         out = []
