@@ -37,10 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "www.moteur-hebdo.test"
@@ -332,12 +330,8 @@ def main() -> None:
     our_runs: list[Figures] = []
     server_cpu: dict[str, list[float]] = {"bare": [], "newscrawl": []}  # ms of the server's CPU a page
 
-    def served(kind: str, run: Callable[[], Any]) -> Any:
-        before = cpu_seconds(server.pid) or 0.0
-        outcome = run()
-        figures = outcome[0] if isinstance(outcome, tuple) else outcome
-        server_cpu[kind].append(1000 * ((cpu_seconds(server.pid) or 0.0) - before) / max(figures.pages, 1))
-        return outcome
+    def server_ms_a_page(since: float, pages: int) -> float:
+        return 1000 * ((cpu_seconds(server.pid) or 0.0) - since) / max(pages, 1)
 
     try:
         port = int(server.stdout.readline())
@@ -347,11 +341,13 @@ def main() -> None:
             f"(= {reader_processes(args.workers)}); {os.cpu_count()} CPUs"
         )
         for run in range(1, args.repeat + 1):
-            bare_runs.append(served("bare", lambda: run_bare(paths_file, port, args.concurrency, {}, env)))
+            before = cpu_seconds(server.pid) or 0.0
+            bare_runs.append(run_bare(paths_file, port, args.concurrency, {}, env))
+            server_cpu["bare"].append(server_ms_a_page(before, bare_runs[-1].pages))
             tuned_runs.append(run_bare(paths_file, port, args.concurrency, BARE_TUNED, env))
-            ours, sampled, (articles, comments) = served(
-                "newscrawl", lambda: run_newscrawl(workdir, port, args, env)
-            )
+            before = cpu_seconds(server.pid) or 0.0
+            ours, sampled, (articles, comments) = run_newscrawl(workdir, port, args, env)
+            server_cpu["newscrawl"].append(server_ms_a_page(before, ours.pages))
             our_runs.append(ours)
             if args.repeat > 1:
                 print(
