@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from archive_helpers import FLAGSHIP, edited, load_record
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 import storage.db
 from storage import Archive, StorageError
@@ -111,6 +112,33 @@ def test_a_write_unit_of_work_starts_with_an_empty_session(tmp_path: Path) -> No
             assert loaded not in repo.session
             assert repo.upsert_article(_article(1)).status == "unchanged"
         assert loaded.canonical_url == "https://blog-auto-info.com/essai-1/"
+
+
+def _page_cache_kib(session: Session) -> int:
+    return -session.scalar(text("PRAGMA cache_size"))  # negative: KiB, not pages
+
+
+def test_sqlite_readers_get_a_large_page_cache_and_writers_keep_the_default(tmp_path: Path) -> None:
+    # A long crawl's writer would fill a large cache with the pages it touches (memory growing over
+    # the run); queries over a large archive need one.
+    with Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}", busy_timeout=0.2) as archive:
+        with archive.session() as session:
+            assert _page_cache_kib(session) == storage.db.READ_PAGE_CACHE_KIB
+        with archive.transaction() as repo:
+            repo.upsert_article(_article(1))
+            assert _page_cache_kib(repo.session) == storage.db.WRITE_PAGE_CACHE_KIB
+        with archive.session() as session:  # the pool's other connection
+            assert _page_cache_kib(session) == storage.db.READ_PAGE_CACHE_KIB
+        # a writer's connection dropped after a failure goes back to the pool as a reader's
+        with pytest.raises(RuntimeError), archive.transaction() as repo:
+            writer = repo.session.connection().connection.driver_connection
+            raise RuntimeError("the caller failed")
+        assert writer.execute("PRAGMA cache_size").fetchone()[0] == -storage.db.READ_PAGE_CACHE_KIB
+        with archive.transaction() as repo:
+            assert _page_cache_kib(repo.session) == storage.db.WRITE_PAGE_CACHE_KIB
+            assert repo.upsert_article(_article(1)).status == "unchanged"
+    with Archive("sqlite://") as in_memory, in_memory.session() as session:
+        assert _page_cache_kib(session) == 2000  # SQLite's default: all of it is cache anyway
 
 
 def _backend_pid(archive: Archive) -> int:
