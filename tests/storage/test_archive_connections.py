@@ -98,6 +98,27 @@ def test_orm_and_repository_writes_of_a_unit_of_work_commit_and_roll_back_togeth
             assert session.scalar(select(func.count()).select_from(Article)) == 1
 
 
+def test_core_statements_of_a_unit_of_work_join_its_transaction(tmp_path: Path) -> None:
+    # On SQLite the unit of work begins on the driver's connection; a statement run through
+    # SQLAlchemy inside it must join that transaction, not begin (and fail) or commit on its own.
+    with Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}") as archive:
+        with archive.transaction() as repo:
+            article_id = repo.upsert_article(_article(1)).article_id
+            repo.session.execute(
+                text("UPDATE articles SET comment_count = 7 WHERE id = :id"), {"id": article_id}
+            )
+            repo.upsert_article(_article(2))
+        with pytest.raises(RuntimeError), archive.transaction() as repo:
+            repo.session.execute(
+                text("UPDATE articles SET comment_count = 8 WHERE id = :id"), {"id": article_id}
+            )
+            repo.upsert_article(_article(3))
+            raise RuntimeError("the caller failed after writing")
+        with archive.session() as session:
+            assert session.scalar(select(Article.comment_count).where(Article.id == article_id)) == 7
+            assert session.scalar(select(func.count()).select_from(Article)) == 2
+
+
 def test_a_write_unit_of_work_starts_with_an_empty_session(tmp_path: Path) -> None:
     # The session is kept with the thread's connection between units of work: what one loaded is
     # not in the next one's, and stays readable.
