@@ -28,6 +28,7 @@ from scrapy.utils.reactor import is_reactor_installed
 from newscrawl.run_guard import RunGuard
 from newscrawl.spiders.items import ArticleItem, NotModifiedItem
 from storage import Archive, InvalidRecord, StorageError, normalize_record
+from storage.db import DEFAULT_PAGE_CACHE_KIB
 from storage.locks import CrawlLocked
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ def crawl_archive(crawler: Crawler) -> Archive:
     if archive is None:
         settings = crawler.settings
         archive = Archive(
-            settings.get("NEWSCRAWL_DB"), busy_timeout=settings.getfloat("NEWSCRAWL_DB_BUSY_TIMEOUT")
+            settings.get("NEWSCRAWL_DB"),
+            busy_timeout=settings.getfloat("NEWSCRAWL_DB_BUSY_TIMEOUT"),
+            # its lookups (incremental checks) are few per article: memory stays flat over a long run
+            page_cache_kib=DEFAULT_PAGE_CACHE_KIB,
         )
         crawler._newscrawl_archive = archive  # type: ignore[attr-defined]
     return archive

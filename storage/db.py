@@ -66,10 +66,11 @@ READ_PAGE_CACHE_KIB = 65_536
 """SQLite page cache of a connection that reads (queries, views, search, exports): at 20,000 articles a
 view's or a search's pages no longer fit SQLite's default 2 MB and were read again from the file
 within one query (per-site counts over ``v_articles`` 57 → 25 ms). Taken as pages are read."""
-WRITE_PAGE_CACHE_KIB = 2_000
+DEFAULT_PAGE_CACHE_KIB = 2_000
 """SQLite's default, kept by the connections a process writes with (:meth:`Archive.transaction`): a
 bigger cache did not write faster, and a crawl's writer would fill it with the pages it touches,
-growing the crawl's memory by that much over a long run."""
+growing the crawl's memory by that much over a long run. A crawl's reading connections keep it too
+(``Archive(page_cache_kib=...)``)."""
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATION_OBJECTS_NOT_IN_MODELS = re.compile(r"^(article_search(_\w+)?|v_\w+|alembic_version)$")
 """Names the migrations create outside the ORM models: full-text tables (per backend) and views."""
@@ -173,7 +174,7 @@ def _enter_wal_mode(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
         delay = min(delay * 2, 0.2)
 
 
-def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool) -> None:
+def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool, page_cache_kib: int) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
@@ -190,7 +191,7 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool) -
             # checkpoints copy each hot page once for many commits (WAL up to ~40 MB).
             cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         if not in_memory:  # (an in-memory database is all cache)
-            cursor.execute(f"PRAGMA cache_size = -{READ_PAGE_CACHE_KIB}")
+            cursor.execute(f"PRAGMA cache_size = -{int(page_cache_kib)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
         if read_only:
@@ -210,7 +211,13 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool) -
         driver.execute(f"BEGIN {mode}".rstrip())
 
 
-def create_archive_engine(url: str | URL, *, busy_timeout: float = 5.0, read_only: bool = False) -> Engine:
+def create_archive_engine(
+    url: str | URL,
+    *,
+    busy_timeout: float = 5.0,
+    read_only: bool = False,
+    page_cache_kib: int = READ_PAGE_CACHE_KIB,
+) -> Engine:
     """An engine for the archive (see module doc); ``read_only`` makes SQLite refuse writes."""
     parsed = parse_database_url(url) if isinstance(url, str) else url
     with translate_errors(parsed):
@@ -220,7 +227,9 @@ def create_archive_engine(url: str | URL, *, busy_timeout: float = 5.0, read_onl
                 connect_args={"timeout": busy_timeout},
                 poolclass=NullPool if read_only else None,
             )
-            _configure_sqlite(engine, busy_timeout=busy_timeout, read_only=read_only)
+            _configure_sqlite(
+                engine, busy_timeout=busy_timeout, read_only=read_only, page_cache_kib=page_cache_kib
+            )
             return engine
         engine = create_engine(
             parsed, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(busy_timeout))}
@@ -294,8 +303,9 @@ class Archive:
     ``Archive(url)`` uses :func:`database_url` when ``url`` is None. With ``create=True`` (default)
     an empty database is migrated to head on opening; a database behind head raises
     :class:`StorageError` asking for ``newscrawl db upgrade``. ``must_exist=True`` refuses a
-    missing SQLite file instead of creating it (for commands that only read). Use as a context manager or call
-    :meth:`close`.
+    missing SQLite file instead of creating it (for commands that only read). ``page_cache_kib`` is the
+    SQLite page cache of the connections that read (:data:`READ_PAGE_CACHE_KIB`; write units of work
+    keep SQLite's default). Use as a context manager or call :meth:`close`.
     """
 
     def __init__(
@@ -305,6 +315,7 @@ class Archive:
         create: bool = True,
         must_exist: bool = False,
         busy_timeout: float = 5.0,
+        page_cache_kib: int = READ_PAGE_CACHE_KIB,
     ) -> None:
         self.url: URL = parse_database_url(database_url(url))
         self.busy_timeout = busy_timeout
@@ -314,7 +325,10 @@ class Archive:
             raise StorageError(
                 f"no archive at {database}: ingest records or run `newscrawl db upgrade` first"
             )
-        self.engine: Engine = create_archive_engine(self.url, busy_timeout=busy_timeout)
+        self.page_cache_kib = page_cache_kib
+        self.engine: Engine = create_archive_engine(
+            self.url, busy_timeout=busy_timeout, page_cache_kib=page_cache_kib
+        )
         # Writers take SQLite's write lock when they begin, so concurrent writers queue up.
         self._write_engine: Engine = (
             self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
@@ -477,7 +491,7 @@ class Archive:
         if connection is None:
             with translate_errors(self.url):
                 connection = self._write_engine.connect()
-                self._set_page_cache(connection, WRITE_PAGE_CACHE_KIB)
+                self._set_page_cache(connection, DEFAULT_PAGE_CACHE_KIB)
             self._held.connection = connection
             with self._held_lock:
                 self._held_connections.append(connection)
@@ -512,7 +526,7 @@ class Archive:
         with contextlib.suppress(sa_exc.SQLAlchemyError, *DRIVER_ERRORS):
             if not connection.invalidated:
                 connection.rollback()  # (closing would too) so that the cache can be set back:
-                self._set_page_cache(connection, READ_PAGE_CACHE_KIB)  # it goes back to the pool
+                self._set_page_cache(connection, self.page_cache_kib)  # it goes back to the pool
         with contextlib.suppress(sa_exc.SQLAlchemyError, *DRIVER_ERRORS):
             connection.close()
 
@@ -532,7 +546,9 @@ class Archive:
     def read_only_connection(self) -> Iterator[Connection]:
         """A connection that cannot write: SQLite ``PRAGMA query_only``, PostgreSQL ``READ ONLY``."""
         if self.backend == "sqlite":
-            engine = create_archive_engine(self.url, busy_timeout=self.busy_timeout, read_only=True)
+            engine = create_archive_engine(
+                self.url, busy_timeout=self.busy_timeout, read_only=True, page_cache_kib=self.page_cache_kib
+            )
             try:
                 with translate_errors(self.url), engine.connect() as connection:
                     yield connection

@@ -345,6 +345,23 @@ def _pipelines_for(tmp_path, *, archive: bool):
     return crawler, pipelines
 
 
+def test_the_crawls_archive_keeps_sqlites_default_page_cache_for_its_lookups(tmp_path):
+    # Analysts' reading connections get a large cache; a crawl's lookups (incremental checks, one per
+    # article) would only grow the crawl's memory over a long run.
+    from sqlalchemy import text
+
+    from newscrawl.pipelines import crawl_archive
+    from storage.db import DEFAULT_PAGE_CACHE_KIB
+
+    crawler, _pipelines = _pipelines_for(tmp_path, archive=True)
+    archive = crawl_archive(crawler)
+    try:
+        with archive.session() as session:
+            assert session.scalar(text("PRAGMA cache_size")) == -DEFAULT_PAGE_CACHE_KIB
+    finally:
+        archive.close()
+
+
 @pytest.mark.parametrize("archive", [False, True])
 def test_an_invalid_record_is_dropped_naming_the_field_and_counted_once(tmp_path, archive):
     from scrapy.exceptions import DropItem

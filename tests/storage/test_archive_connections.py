@@ -147,7 +147,7 @@ def test_sqlite_readers_get_a_large_page_cache_and_writers_keep_the_default(tmp_
             assert _page_cache_kib(session) == storage.db.READ_PAGE_CACHE_KIB
         with archive.transaction() as repo:
             repo.upsert_article(_article(1))
-            assert _page_cache_kib(repo.session) == storage.db.WRITE_PAGE_CACHE_KIB
+            assert _page_cache_kib(repo.session) == storage.db.DEFAULT_PAGE_CACHE_KIB
         with archive.session() as session:  # the pool's other connection
             assert _page_cache_kib(session) == storage.db.READ_PAGE_CACHE_KIB
         # a writer's connection dropped after a failure goes back to the pool as a reader's
@@ -156,8 +156,13 @@ def test_sqlite_readers_get_a_large_page_cache_and_writers_keep_the_default(tmp_
             raise RuntimeError("the caller failed")
         assert writer.execute("PRAGMA cache_size").fetchone()[0] == -storage.db.READ_PAGE_CACHE_KIB
         with archive.transaction() as repo:
-            assert _page_cache_kib(repo.session) == storage.db.WRITE_PAGE_CACHE_KIB
+            assert _page_cache_kib(repo.session) == storage.db.DEFAULT_PAGE_CACHE_KIB
             assert repo.upsert_article(_article(1)).status == "unchanged"
+    with (
+        Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}", page_cache_kib=4096) as archive,
+        archive.session() as session,
+    ):
+        assert _page_cache_kib(session) == 4096  # (what a crawl sets: see crawl_archive)
     with Archive("sqlite://") as in_memory, in_memory.session() as session:
         assert _page_cache_kib(session) == 2000  # SQLite's default: all of it is cache anyway
 
