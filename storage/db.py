@@ -434,15 +434,17 @@ class Archive:
         (:data:`OWN_CONNECTION` in ``session.info``), so a unit of work that never uses the ORM does
         not pay for the session's own transaction: beginning it and committing it cost ~70 µs, more
         than the statements of an unchanged article on SQLite. If the ORM was used, the session is
-        flushed and ended before the connection commits (``rollback_only``: it never commits the
-        connection's transaction itself). The session is kept with the connection for the next unit
-        of work (creating and closing one cost ~25 µs more), emptied after each.
+        flushed and ended before the connection commits, in the same transaction. The session is
+        kept with the connection for the next unit of work (creating and closing one cost ~25 µs
+        more), emptied after each.
 
-        On SQLite the transaction is begun and committed on the driver's connection: SQLAlchemy's
-        begin and commit (events, bookkeeping) cost ~50 µs, a fifth of an unchanged article's unit
-        of work. Whatever uses the connection through SQLAlchemy inside it (the ORM, Core
-        statements) joins that transaction (``_on_begin`` sees it begun and issues no BEGIN) and
-        SQLAlchemy's commit, where it began one, is the commit."""
+        PostgreSQL: the connection's transaction is SQLAlchemy's, begun here; the session joins it
+        (``rollback_only``: it never commits it itself). SQLite: the transaction is begun and
+        committed on the driver's connection, as SQLAlchemy's begin and commit (events,
+        bookkeeping) cost ~50 µs, a fifth of an unchanged article's unit of work; whatever uses the
+        connection through SQLAlchemy inside it (the ORM, Core statements) joins that transaction
+        (``_on_begin`` sees it begun and issues no BEGIN), and SQLAlchemy's commit, where it began
+        one (the session's or the connection's), is the commit."""
         session: Session | None = getattr(self._held, "session", None)
         if session is None or session.bind is not held:
             session = Session(held, expire_on_commit=False, join_transaction_mode="rollback_only")
