@@ -142,13 +142,13 @@ def _page_cache_kib(session: Session) -> int:
 def test_sqlite_readers_get_a_large_page_cache_and_writers_keep_the_default(tmp_path: Path) -> None:
     # A long crawl's writer would fill a large cache with the pages it touches (memory growing over
     # the run); queries over a large archive need one.
-    with Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}", busy_timeout=0.2) as archive:
+    with Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}") as archive:
         with archive.session() as session:
             assert _page_cache_kib(session) == storage.db.READ_PAGE_CACHE_KIB
         with archive.transaction() as repo:
             repo.upsert_article(_article(1))
             assert _page_cache_kib(repo.session) == storage.db.DEFAULT_PAGE_CACHE_KIB
-        with archive.session() as session:  # the pool's other connection
+        with archive.session() as session:  # a pooled connection, not the writer's (still held)
             assert _page_cache_kib(session) == storage.db.READ_PAGE_CACHE_KIB
         # a writer's connection dropped after a failure goes back to the pool as a reader's
         with pytest.raises(RuntimeError), archive.transaction() as repo:
@@ -162,7 +162,7 @@ def test_sqlite_readers_get_a_large_page_cache_and_writers_keep_the_default(tmp_
         Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}", page_cache_kib=4096) as archive,
         archive.session() as session,
     ):
-        assert _page_cache_kib(session) == 4096  # (what a crawl sets: see crawl_archive)
+        assert _page_cache_kib(session) == 4096  # a size of the caller's (a crawl: see crawl_archive)
     with Archive("sqlite://") as in_memory, in_memory.session() as session:
         assert _page_cache_kib(session) == 2000  # SQLite's default: all of it is cache anyway
 
