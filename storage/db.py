@@ -335,6 +335,7 @@ class Archive:
             if self.backend == "sqlite"
             else self.engine
         )
+        self._sqlite = self.backend == "sqlite"
         self._on_disk_sqlite = on_disk
         self._held = threading.local()  # each thread's write connection (_held_write_connection)
         self._held_connections: list[Connection] = []
@@ -450,7 +451,7 @@ class Archive:
             session = Session(held, expire_on_commit=False, join_transaction_mode="rollback_only")
             session.info[OWN_CONNECTION] = held
             self._held.session = session
-        driver = held.connection.driver_connection if self.backend == "sqlite" else None
+        driver = held.connection.driver_connection if self._sqlite else None
         with translate_errors(self.url):
             try:
                 if driver is not None:
@@ -497,7 +498,9 @@ class Archive:
             self._held.connection = connection
             with self._held_lock:
                 self._held_connections.append(connection)
-        elif connection.in_transaction():
+        elif connection.in_transaction() or (
+            self._sqlite and connection.connection.driver_connection.in_transaction
+        ):  # a unit of work of this thread runs on it (on SQLite, begun on the driver)
             return None
         self._held.last_used = time.monotonic()
         return connection

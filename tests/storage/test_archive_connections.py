@@ -74,6 +74,25 @@ def test_a_write_inside_a_write_of_the_same_thread_waits_like_another_writer(tmp
             assert session.scalar(select(func.count()).select_from(Article)) == 1
 
 
+def test_a_write_inside_an_unchanged_write_waits_too_and_leaves_the_outer_one_whole(tmp_path: Path) -> None:
+    # An unchanged article is written with prepared statements only, on the driver's connection:
+    # SQLAlchemy sees no transaction on it, but it is taken all the same (the inner unit of work
+    # once took it over, failed to BEGIN, and rolled the outer one back).
+    with Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}", busy_timeout=0.2) as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(_article(1))
+        with archive.transaction() as outer:
+            assert outer.upsert_article(_article(1)).status == "unchanged"
+            with pytest.raises(StorageError, match="locked"), archive.transaction() as inner:
+                inner.upsert_article(_article(2))
+            assert outer.upsert_article(_article(3)).status == "new"
+        with archive.session() as session:
+            assert session.scalars(select(Article.canonical_url).order_by(Article.id)).all() == [
+                "https://blog-auto-info.com/essai-1/",
+                "https://blog-auto-info.com/essai-3/",
+            ]
+
+
 def test_orm_and_repository_writes_of_a_unit_of_work_commit_and_roll_back_together(tmp_path: Path) -> None:
     # The repository writes on the connection, the session's ORM objects are flushed at the end:
     # one transaction either way.
