@@ -138,6 +138,35 @@ def test_core_statements_of_a_unit_of_work_join_its_transaction(tmp_path: Path) 
             assert session.scalar(select(func.count()).select_from(Article)) == 2
 
 
+def test_a_session_commit_inside_a_unit_of_work_does_not_commit_it(tmp_path: Path) -> None:
+    # The session joins the unit of work's transaction (rollback_only): its commit flushes and ends
+    # its own part; what the unit of work wrote commits, or rolls back, as one.
+    now = datetime.now(UTC)
+    with Archive(f"sqlite:///{tmp_path / 'archive.sqlite'}") as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(_article(1))
+        with pytest.raises(RuntimeError), archive.transaction() as repo:
+            # the session first (nothing else has used the connection yet), then prepared statements
+            repo.session.add(Site(key="committed-by-the-session.example", first_seen_at=now))
+            repo.session.commit()
+            assert repo.upsert_article(_article(1)).status == "unchanged"
+            repo.upsert_article(_article(2))
+            raise RuntimeError("the caller failed after the session's commit")
+        with archive.transaction() as repo:
+            repo.session.add(Site(key="kept.example", first_seen_at=now))
+            repo.session.commit()
+            repo.upsert_article(_article(3))
+        with archive.session() as session:
+            assert session.scalars(select(Site.key).order_by(Site.key)).all() == [
+                "blog-auto-info.com",
+                "kept.example",
+            ]
+            assert session.scalars(select(Article.canonical_url).order_by(Article.id)).all() == [
+                "https://blog-auto-info.com/essai-1/",
+                "https://blog-auto-info.com/essai-3/",
+            ]
+
+
 def test_a_write_unit_of_work_starts_with_an_empty_session(tmp_path: Path) -> None:
     # The session is kept with the thread's connection between units of work: what one loaded is
     # not in the next one's, and stays readable.
