@@ -256,8 +256,14 @@ _SINCE_HELP = (
 def search(db_url, query, site, since, limit, as_json) -> None:
     """Full-text search of titles, leads, bodies and comments, best hits first.
 
+    Every word is required; "a phrase" must appear as written, -word must not appear, and or
+    between two terms makes either one enough (PostgreSQL's web search syntax, on both backends).
+
     \b
       newscrawl search "xiaomi renault" --site blog-auto-info.com --since 2024-04-01
+      newscrawl search 'renault -xiaomi'
+      newscrawl search '"voiture électrique" or hydrogène'
+      newscrawl search -- '-xiaomi renault'     (a query starting with - goes after --)
     """
     from storage import search as search_archive
     from storage.query import jsonable

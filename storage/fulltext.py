@@ -4,13 +4,15 @@ Both backends keep one ``article_search`` row per article, written by the reposi
 current version or the comments change (created by migration 0002):
 
 * SQLite: an FTS5 table (``unicode61 remove_diacritics 2``: case- and accent-insensitive words).
-  A query is a list of words, all required, each matching words that start with it
-  (``électrique`` finds ``électriques``); ranking is bm25 with title > lead > body > comments.
+  Each word of a query matches words that start with it (``électrique`` finds ``électriques``);
+  the query's syntax is PostgreSQL's (:func:`fts5_query`); ranking is bm25 with title > lead >
+  body > comments.
 * PostgreSQL: a ``tsvector`` with the French configuration (stemming, French stop words) over the
   text with its accents folded, kept in the row (migration 0006) with a GIN index. The archive folds
   the text (:func:`fold_accents`, migration 0007: folding in SQL cost more than the tsvector); the
   query is folded by ``newscrawl_unaccent`` (migration 0004), the same characters the same way.
-  Queries use ``websearch_to_tsquery`` (``"exact phrase"``, ``or``, ``-word``); ranking is
+  Queries use ``websearch_to_tsquery`` (words all required, ``"exact phrase"``, ``or``, ``-word``:
+  SQLite reads the same syntax); ranking is
   ``ts_rank`` with the same weights (``ts_rank_cd`` ranked no better here and cost three times as
   much on queries that match most articles). Snippets are PostgreSQL's headlines of the folded text
   (so that ``electrique`` marks ``électrique``), put back on the text as written
@@ -94,11 +96,55 @@ def index_article(
         _POSTGRESQL_UPSERT.one(connection, params)
 
 
+# A query's pieces, as PostgreSQL's websearch_to_tsquery reads them: an optionally negated quoted
+# phrase (its closing quote may be missing), or an optionally negated run of anything but spaces.
+_QUERY_PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
+
+
 def fts5_query(query: str) -> str | None:
-    """The FTS5 MATCH expression for a user query: every word required, as a prefix; None if no word."""
-    words = re.findall(r"\w+", query)
-    meaningful = [w for w in words if len(w) > 1] or words
-    return " ".join(f'"{word}"*' for word in meaningful) or None
+    """The FTS5 MATCH expression for a user query; None if it names no word to find.
+
+    The syntax is PostgreSQL's ``websearch_to_tsquery`` (what the other backend runs), on words
+    matched as prefixes: words are all required, ``"a phrase"`` must appear as written, ``-word``
+    or ``-"a phrase"`` must not appear, and ``or`` between two terms makes either one enough
+    (``a b or c``: a and b, or c). Unlike PostgreSQL, excluded words alone find nothing (FTS5 only
+    excludes from what something else found): a query, or an ``or`` branch, without a word to find
+    is dropped. Everything else is text: FTS5's own syntax never reaches FTS5."""
+    pieces: list[tuple[bool, list[str], bool]] = []  # (excluded, words, a quoted phrase)
+    for minus, phrase, plain_minus, plain in _QUERY_PIECE.findall(query):
+        if plain:
+            if plain == "-":
+                continue
+            excluded = plain_minus == "-"
+            words = re.findall(r"\w+", plain)
+            pieces.append((excluded, words, False))
+        else:
+            pieces.append((minus == "-", re.findall(r"\w+", phrase), True))
+    branches: list[list[tuple[bool, list[str], bool]]] = [[]]
+    for index, piece in enumerate(pieces):
+        excluded, words, quoted = piece
+        is_or = not excluded and not quoted and [w.lower() for w in words] == ["or"]
+        if is_or and 0 < index < len(pieces) - 1 and branches[-1]:
+            branches.append([])  # "or" between two terms; first or last, it is a word
+            continue
+        branches[-1].append(piece)
+    single_letters_only = not any(len(w) > 1 for branch in branches for _, words, _ in branch for w in words)
+    expressions = []
+    for branch in branches:
+        required, refused = [], []
+        for excluded, words, quoted in branch:
+            if not quoted and not excluded:
+                # separate words, each a prefix; one-letter words (l’, d’) only if nothing else
+                required += [f'"{w}"*' for w in words if len(w) > 1 or single_letters_only]
+            elif words:  # a phrase of prefixes ("a"* + "b"*: in FTS5's "a b"* only b is one)
+                (refused if excluded else required).append(" + ".join(f'"{w}"*' for w in words))
+        if required:
+            expressions.append(" ".join(required) + "".join(f" NOT {term}" for term in refused))
+    if not expressions:
+        return None
+    if len(expressions) == 1:
+        return expressions[0]
+    return " OR ".join(f"({expression})" for expression in expressions)
 
 
 # PostgreSQL's newscrawl_unaccent() (migration 0004), for mapping a headline of the folded text back

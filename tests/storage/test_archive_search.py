@@ -41,6 +41,43 @@ def test_all_words_are_required(session, stored) -> None:
     assert {h.article_id for h in search(session, "rivian apple")} == {stored[APPLE]}
 
 
+def test_the_query_syntax_is_postgresqls_websearch_on_both_backends(backend, session, stored) -> None:
+    def found(query: str) -> set[int]:
+        return {h.article_id for h in search(session, query)}
+
+    # -word excludes (on SQLite it was once one more required word)
+    electric = found("électriques")
+    assert {stored[FLAGSHIP], stored[SUV]} <= electric
+    assert found("électriques -xiaomi") == electric - found("xiaomi")
+    assert stored[FLAGSHIP] not in found("électriques -xiaomi") and stored[SUV] in found(
+        "électriques -xiaomi"
+    )
+    assert found('électriques -"xiaomi"') == found("électriques -xiaomi")
+    # "or" between two terms: either is enough
+    assert found("rivian or xiaomi") == {stored[APPLE], stored[FLAGSHIP]}
+    assert found("tesla or autonomie") == found("tesla") | found("autonomie")
+    # a quoted phrase: its words in that order
+    assert stored[FLAGSHIP] in found('"voitures électriques"')
+    assert stored[FLAGSHIP] in found('"voiture électrique"')  # stems / prefixes, as for words
+    assert found('"électriques voitures"') == set()
+    # first or last, "or" is a word like any other (French: gold, now): here one no article has
+    assert found("xiaomi") and found("xiaomi or") == found("or xiaomi") == set()
+
+
+def test_sqlite_queries_turn_into_fts5_expressions_without_its_own_syntax() -> None:
+    assert fts5_query("renault -xiaomi") == '"renault"* NOT "xiaomi"*'
+    assert fts5_query('a b or "c d" -e') == '("a"* "b"*) OR ("c"* + "d"* NOT "e"*)'
+    assert fts5_query('renault -"xiaomi su7"') == '"renault"* NOT "xiaomi"* + "su7"*'
+    assert fts5_query('"an unclosed phrase') == '"an"* + "unclosed"* + "phrase"*'
+    assert (
+        fts5_query("NEAR(renault xiaomi) AND title:zoé*")
+        == '"NEAR"* "renault"* "xiaomi"* "AND"* "title"* "zoé"*'
+    )
+    # excluded words alone find nothing on SQLite (FTS5 excludes only from what something found)
+    assert fts5_query("-xiaomi") is None
+    assert fts5_query("renault or -xiaomi") == '"renault"*'
+
+
 def test_site_and_since_filters(session, stored) -> None:
     everything = {h.article_id for h in search(session, "électriques")}
     assert stored[FLAGSHIP] in everything
