@@ -128,14 +128,14 @@ def fts5_query(query: str) -> str | None:
             branches.append([])  # "or" between two terms; first or last, it is a word
             continue
         branches[-1].append(piece)
-    single_letters_only = not any(len(w) > 1 for branch in branches for _, words, _ in branch for w in words)
     expressions = []
     for branch in branches:
+        # one-letter words (l’, d’) count only in a branch that asks for nothing longer
+        longer = any(len(w) > 1 for excluded, words, _ in branch if not excluded for w in words)
         required, refused = [], []
         for excluded, words, quoted in branch:
-            if not quoted and not excluded:
-                # separate words, each a prefix; one-letter words (l’, d’) only if nothing else
-                required += [f'"{w}"*' for w in words if len(w) > 1 or single_letters_only]
+            if not quoted and not excluded:  # separate words, each a prefix
+                required += [f'"{w}"*' for w in words if len(w) > 1 or not longer]
             elif words:  # a phrase of prefixes ("a"* + "b"*: in FTS5's "a b"* only b is one)
                 (refused if excluded else required).append(" + ".join(f'"{w}"*' for w in words))
         if required:

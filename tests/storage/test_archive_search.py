@@ -76,6 +76,10 @@ def test_sqlite_queries_turn_into_fts5_expressions_without_its_own_syntax() -> N
     # excluded words alone find nothing on SQLite (FTS5 excludes only from what something found)
     assert fts5_query("-xiaomi") is None
     assert fts5_query("renault or -xiaomi") == '"renault"*'
+    # one-letter words (l’avenir) count only where nothing longer is asked for in their branch
+    assert fts5_query("l’avenir") == '"avenir"*'
+    assert fts5_query("x -renault") == '"x"* NOT "renault"*'
+    assert fts5_query("x or renault") == '("x"*) OR ("renault"*)'
 
 
 def test_site_and_since_filters(session, stored) -> None:
