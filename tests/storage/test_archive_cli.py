@@ -118,12 +118,18 @@ def test_site_is_a_key_or_a_profile_name_and_an_unknown_one_is_named(run, record
     assert not (tmp_path / "none.jsonl").exists()
 
 
-def test_an_empty_search_is_refused(run) -> None:
+def test_an_empty_search_is_refused(run, backend) -> None:
     run("db", "upgrade")
     for query in ("", "  ", '"*"'):
         result = run("search", query)
         assert result.exit_code == 2
         assert "nothing to search for: give one or more words" in result.stderr
+    result = run("search", " -xiaomi -tesla")
+    if backend == "sqlite":  # FTS5 only excludes from what something found
+        assert result.exit_code == 2
+        assert "nothing to search for: -word only excludes, give a word to find" in result.stderr
+    else:  # PostgreSQL: every article without them (none here)
+        assert (result.exit_code, result.stderr.strip()) == (0, "no match")
 
 
 def test_progress_is_not_drawn_into_a_log(run, records_file, tmp_path) -> None:
