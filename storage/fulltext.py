@@ -12,11 +12,10 @@ current version or the comments change (created by migration 0002):
   the text (:func:`fold_accents`, migration 0007: folding in SQL cost more than the tsvector); the
   query is folded by ``newscrawl_unaccent`` (migration 0004), the same characters the same way.
   Queries use ``websearch_to_tsquery`` (words all required, ``"exact phrase"``, ``or``, ``-word``:
-  SQLite reads the same syntax); ranking is
-  ``ts_rank`` with the same weights (``ts_rank_cd`` ranked no better here and cost three times as
-  much on queries that match most articles). Snippets are PostgreSQL's headlines of the folded text
-  (so that ``electrique`` marks ``électrique``), put back on the text as written
-  (:func:`accented_headline`).
+  SQLite reads the same syntax); ranking is ``ts_rank`` with the same weights (``ts_rank_cd``
+  ranked no better here and cost three times as much on queries that match most articles).
+  Snippets are PostgreSQL's headlines of the folded text (so that ``electrique`` marks
+  ``électrique``), put back on the text as written (:func:`accented_headline`).
 """
 
 from __future__ import annotations
