@@ -174,6 +174,10 @@ def _enter_wal_mode(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
         delay = min(delay * 2, 0.2)
 
 
+def _set_page_cache(dbapi_connection: sqlite3.Connection, kib: int) -> None:
+    dbapi_connection.execute(f"PRAGMA cache_size = -{int(kib)}")
+
+
 def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool, page_cache_kib: int) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
 
@@ -191,7 +195,7 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool, p
             # checkpoints copy each hot page once for many commits (WAL up to ~40 MB).
             cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         if not in_memory:  # (an in-memory database is all cache)
-            cursor.execute(f"PRAGMA cache_size = -{int(page_cache_kib)}")
+            _set_page_cache(dbapi_connection, page_cache_kib)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
         if read_only:
@@ -347,14 +351,14 @@ class Archive:
         self.engine: Engine = create_archive_engine(
             self.url, busy_timeout=busy_timeout, page_cache_kib=page_cache_kib
         )
+        self._sqlite = self.backend == "sqlite"
+        self._on_disk_sqlite = on_disk
         # Writers take SQLite's write lock when they begin, so concurrent writers queue up.
         self._write_engine: Engine = (
             self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            if self.backend == "sqlite"
+            if self._sqlite
             else self.engine
         )
-        self._sqlite = self.backend == "sqlite"
-        self._on_disk_sqlite = on_disk
         self._held = threading.local()  # each thread's write connection (_held_write_connection)
         self._held_connections: list[Connection] = []
         self._held_lock = threading.Lock()
@@ -558,7 +562,7 @@ class Archive:
 
     def _set_page_cache(self, connection: Connection, kib: int) -> None:
         if self._on_disk_sqlite:
-            connection.connection.driver_connection.execute(f"PRAGMA cache_size = -{kib}")
+            _set_page_cache(connection.connection.driver_connection, kib)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:

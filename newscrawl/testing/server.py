@@ -201,8 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return location / "index.xml", "application/rss+xml"
             return None
         if location.is_file():
-            guessed = mimetypes.guess_type(location.name)[0] or "application/octet-stream"
-            return location, guessed
+            return location, _content_type_of(location.name)
         return None
 
     def _send_body(
@@ -307,6 +306,11 @@ class SiteServer:
         self.stop()
 
 
+def _content_type_of(name: str) -> str:
+    """A file's content type by its name, as the server answers it at its own path."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
 def static_paths(root: Path | str) -> Iterator[tuple[str, Path, str]]:
     """The static rules inverted: ``(path, file, content type)`` for each path a mirror's file is
     answered at instead of its own (``/dir/`` for its ``index.html``, or its ``index.xml`` when there
@@ -333,7 +337,7 @@ def static_paths(root: Path | str) -> Iterator[tuple[str, Path, str]]:
                         queried = True
                         yield f"{directory}/{base}?{query}", file, "text/html"
             if not queried:
-                yield relative, file, mimetypes.guess_type(name)[0] or "application/octet-stream"
+                yield relative, file, _content_type_of(name)
 
 
 def static_pages(root: Path | str) -> dict[str, Page]:
@@ -347,8 +351,7 @@ def static_pages(root: Path | str) -> dict[str, Page]:
         pages[path] = page
         own = "/" + file.relative_to(root).as_posix()
         if own != path:
-            guessed = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            pages.setdefault(own, Page(page.body, guessed, mtime=page.mtime))
+            pages.setdefault(own, Page(page.body, _content_type_of(file.name), mtime=page.mtime))
     return pages
 
 
