@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
@@ -265,17 +265,23 @@ def search(db_url, query, site, since, limit, as_json) -> None:
       newscrawl search '"voiture électrique" or hydrogène'
       newscrawl search -- '-xiaomi renault'     (a query starting with - goes after --)
     """
+    from storage import StorageError
     from storage import search as search_archive
     from storage.fulltext import fts5_query
     from storage.query import jsonable
 
     if not any(character.isalnum() for character in query):
         raise click.UsageError("nothing to search for: give one or more words")
-    with _open_archive(db_url, must_exist=True) as archive, _storage_errors(), archive.session() as session:
+    with _open_archive(db_url, must_exist=True) as archive, _storage_errors():
         if archive.backend == "sqlite" and fts5_query(query) is None:
             # PostgreSQL returns every article without the excluded words; FTS5 cannot
             raise click.UsageError("nothing to search for: -word only excludes, give a word to find")
-        hits = search_archive(session, query, site=_archived_site(session, site), since=since, limit=limit)
+        with suppress(StorageError):  # an archive this user cannot write: search what is indexed
+            archive.write_search_index()
+        with archive.session() as session:
+            hits = search_archive(
+                session, query, site=_archived_site(session, site), since=since, limit=limit
+            )
     if as_json:
         rows = [{name: jsonable(value) for name, value in asdict(hit).items()} for hit in hits]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))

@@ -18,6 +18,7 @@ unreachable server, locked file, bad SQL) comes out as :class:`StorageError` wit
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sqlite3
@@ -38,8 +39,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from storage import fulltext
 from storage.checkpoint import WalCheckpointer
 from storage.errors import StorageError
+
+log = logging.getLogger(__name__)
 
 try:  # the PostgreSQL driver is optional at import time; SQLite is in the standard library
     import psycopg
@@ -368,6 +372,16 @@ class Archive:
             if on_disk and not self.url.query
             else None
         )
+        # SQLite: search rows are noted by the writers and written in batches (storage/fulltext.py);
+        # every connection of the archive reaches the rows kept in memory through its info.
+        self._search_buffer: fulltext.SearchBuffer | None = None
+        if self._sqlite:
+            buffer = self._search_buffer = fulltext.SearchBuffer()
+
+            @event.listens_for(self.engine, "connect")
+            def _share_search_buffer(_dbapi_connection: Any, record: Any) -> None:
+                record.info[fulltext.SEARCH_BUFFER] = buffer
+
         if create:
             self.ensure_schema()
 
@@ -386,6 +400,8 @@ class Archive:
         self.close()
 
     def close(self) -> None:
+        if self._search_buffer is not None and len(self._search_buffer):
+            self._write_search_rows()
         if self._checkpointer is not None:
             self._checkpointer.close()
         with self._held_lock:
@@ -394,6 +410,23 @@ class Archive:
             with contextlib.suppress(sa_exc.SQLAlchemyError, *DRIVER_ERRORS):
                 connection.close()
         self.engine.dispose()
+
+    def write_search_index(self) -> int:
+        """Write the search rows still waiting, of this process or any other (SQLite: writers note
+        them and they are written a batch at a time, see ``storage.fulltext``); returns how many.
+        Searches do it first themselves where they can write. PostgreSQL indexes at once: 0."""
+        if not self._sqlite:
+            return 0
+        with self.session(write=True) as session:
+            return fulltext.write_pending_rows(session.info.get(OWN_CONNECTION) or session.connection())
+
+    def _write_search_rows(self) -> None:
+        """After a write, or when closing: the articles are committed already, so a failure here is
+        logged, not raised; the rows still wait in the table for the next writer or search."""
+        try:
+            self.write_search_index()
+        except StorageError as error:
+            log.warning("search rows of %s not written yet: %s", _describe(self.url), error)
 
     def ensure_schema(self) -> None:
         """Create an empty database at head; refuse one that is behind or unknown."""
@@ -447,6 +480,8 @@ class Archive:
                 except BaseException:
                     session.rollback()
                     raise
+        if write and self._search_buffer is not None and self._search_buffer.due():
+            self._write_search_rows()
         if write and self._checkpointer is not None:
             self._checkpointer.committed()
 

@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import text as sql_text
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -269,7 +270,23 @@ class RelatedLink(Base):
     """A link to another article; target_article_id is set once that article is archived."""
 
     __tablename__ = "related_links"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    # Each index holds only the links it is looked up for (migration 0010): by URL, the links still
+    # waiting for their target (to resolve them when it arrives); by target, the resolved ones.
+    __table_args__ = (
+        Index(
+            "ix_related_links_url_key",
+            "url_key",
+            sqlite_where=sql_text("target_article_id IS NULL"),
+            postgresql_where=sql_text("target_article_id IS NULL"),
+        ),
+        Index(
+            "ix_related_links_target_article_id",
+            "target_article_id",
+            sqlite_where=sql_text("target_article_id IS NOT NULL"),
+            postgresql_where=sql_text("target_article_id IS NOT NULL"),
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
     version_id: Mapped[int] = mapped_column(
         ForeignKey("article_versions.id", ondelete="CASCADE"), primary_key=True
@@ -278,12 +295,10 @@ class RelatedLink(Base):
     label: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(Text, index=True)
+    url_key: Mapped[str] = mapped_column(Text)
     """The URL normalized for matching (storage.record.url_key): what targets are resolved on."""
     section_index: Mapped[int | None]
-    target_article_id: Mapped[int | None] = mapped_column(
-        ForeignKey("articles.id", ondelete="SET NULL"), index=True
-    )
+    target_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
 
 
 class KeyPoint(Base):

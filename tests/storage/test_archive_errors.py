@@ -140,6 +140,7 @@ def test_a_statement_failing_in_the_database_rolls_the_article_back_and_the_arch
     from storage.prepared import PreparedStatement
 
     broken = PreparedStatement(text("INSERT INTO no_such_table (id) VALUES (:id)"))
+    monkeypatch.setattr(storage.repository.fulltext, "_SQLITE_STAGE", broken)  # an archive's SQLite writer
     monkeypatch.setattr(storage.repository.fulltext, "_SQLITE_INSERT", broken)
     monkeypatch.setattr(storage.repository.fulltext, "_POSTGRESQL_UPSERT", broken)
     with pytest.raises(StorageError, match="no_such_table"), fresh_archive.transaction() as repo:

@@ -1,0 +1,209 @@
+"""SQLite: an archive's writers note search rows and write them a batch at a time (storage.fulltext).
+
+Whatever the path a row takes (kept in memory, rebuilt from the tables after a process ended, left
+by a transaction that rolled back), searches see every committed article and the search table
+ends up holding what writing each row at once would have written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+import storage.fulltext
+from storage import Archive, search
+
+NAMES = (TESLA, FLAGSHIP, SUV, APPLE)
+
+
+def counts(path: Path) -> tuple[int, int]:
+    """(search rows written, search rows waiting), read beside the archive."""
+    with sqlite3.connect(path) as connection:
+        written = connection.execute("SELECT count(*) FROM article_search").fetchone()[0]
+        waiting = connection.execute("SELECT count(*) FROM article_search_pending").fetchone()[0]
+    return written, waiting
+
+
+def search_rows(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(
+            "SELECT rowid, title, lead, body, comments FROM article_search ORDER BY rowid"
+        ).fetchall()
+
+
+def archive_all(archive: Archive) -> None:
+    for name in NAMES:
+        with archive.transaction() as repo:
+            repo.upsert_article(load_record(name))
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "archive.sqlite"
+
+
+def test_a_search_finds_an_article_as_soon_as_its_transaction_commits(path: Path) -> None:
+    with Archive(f"sqlite:///{path}") as archive:
+        with archive.transaction() as repo:
+            article_id = repo.upsert_article(load_record(FLAGSHIP)).article_id
+        assert counts(path) == (0, 1)  # noted, not written yet
+        with archive.session() as session:
+            assert [hit.article_id for hit in search(session, "perplexe")] == [article_id]
+        assert counts(path) == (1, 0)  # the search wrote it first
+
+
+def test_rows_are_written_once_a_batch_waits(path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(storage.fulltext, "BATCH_ROWS", 3)
+    with Archive(f"sqlite:///{path}") as archive:
+        for expected, name in zip([(0, 1), (0, 2), (3, 0), (3, 1)], NAMES, strict=True):
+            with archive.transaction() as repo:
+                repo.upsert_article(load_record(name))
+            assert counts(path) == expected
+
+
+def test_rows_are_written_once_the_oldest_has_waited(path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(storage.fulltext, "BATCH_SECONDS", 0.0)
+    with Archive(f"sqlite:///{path}") as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(load_record(FLAGSHIP))
+        assert counts(path) == (1, 0)
+
+
+def test_rows_waiting_when_the_archive_closes_are_written(path: Path) -> None:
+    with Archive(f"sqlite:///{path}") as archive:
+        archive_all(archive)
+        assert counts(path) == (0, len(NAMES))
+    assert counts(path) == (len(NAMES), 0)
+
+
+def test_rows_left_waiting_by_a_process_that_ended_are_rebuilt_from_the_archive(tmp_path: Path) -> None:
+    """The kept rows and the rows rebuilt from the tables are the same rows."""
+    kept, rebuilt = tmp_path / "kept.sqlite", tmp_path / "rebuilt.sqlite"
+    with Archive(f"sqlite:///{kept}") as archive:
+        archive_all(archive)
+        with archive.transaction() as repo:  # an update: the row is replaced, comments merged
+            repo.upsert_article(edited(load_record(FLAGSHIP), title="Renault et Xiaomi, la suite"))
+    archive = Archive(f"sqlite:///{rebuilt}")
+    archive_all(archive)
+    with archive.transaction() as repo:
+        repo.upsert_article(edited(load_record(FLAGSHIP), title="Renault et Xiaomi, la suite"))
+    archive._search_buffer.take_all()  # what a process that ended kept in memory is gone
+    archive.close()
+    assert counts(rebuilt) == (0, len(NAMES))
+    with Archive(f"sqlite:///{rebuilt}") as reopened:
+        assert reopened.write_search_index() == len(NAMES)
+    assert search_rows(rebuilt) == search_rows(kept)
+    assert len(search_rows(kept)) == len(NAMES)
+    assert search_rows(kept)[1][1] == "Renault et Xiaomi, la suite"
+
+
+def test_a_transaction_that_rolled_back_leaves_no_search_row(path: Path) -> None:
+    with Archive(f"sqlite:///{path}") as archive:
+        with archive.transaction() as repo:
+            article_id = repo.upsert_article(load_record(FLAGSHIP)).article_id
+        with pytest.raises(RuntimeError), archive.transaction() as repo:
+            repo.upsert_article(edited(load_record(FLAGSHIP), title="Un titre jamais archivé"))
+            raise RuntimeError("the crawl stops here")
+        with archive.session() as session:
+            assert search(session, "jamais archivé") == []
+            assert [hit.article_id for hit in search(session, "Xiaomi")][:1] == [article_id]
+        with pytest.raises(RuntimeError), archive.transaction() as repo:  # a new article this time
+            repo.upsert_article(load_record(APPLE))
+            raise RuntimeError("the crawl stops here")
+        with archive.session() as session:
+            assert search(session, "rivian") == []
+    assert counts(path) == (1, 0)
+
+
+def test_a_search_that_cannot_write_reads_what_is_written(path: Path) -> None:
+    with Archive(f"sqlite:///{path}") as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(load_record(FLAGSHIP))
+        with archive.read_only_connection() as connection, Session(bind=connection) as session:
+            assert search(session, "perplexe") == []
+        assert counts(path) == (0, 1)
+        with archive.session() as session:
+            assert len(search(session, "perplexe")) == 1
+
+
+def test_v_articles_body_text_does_not_wait_for_the_search_row(path: Path) -> None:
+    record = load_record(FLAGSHIP)
+    with Archive(f"sqlite:///{path}") as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(record)
+        with sqlite3.connect(path) as connection:
+            (body,) = connection.execute("SELECT body_text FROM v_articles").fetchone()
+        assert counts(path) == (0, 1)
+    assert body == "\n".join(p for s in record["sections"] for p in s["paragraphs"])
+
+
+def test_a_connection_outside_an_archive_writes_the_row_at_once(path: Path) -> None:
+    from storage.repository import ArchiveRepository
+
+    Archive(f"sqlite:///{path}").close()  # created at head
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with Session(engine) as session:
+            ArchiveRepository(session).upsert_article(load_record(FLAGSHIP))
+            session.commit()
+    finally:
+        engine.dispose()
+    assert counts(path) == (1, 0)
+
+
+def test_migration_0010_both_ways_with_articles_archived(tmp_path: Path) -> None:
+    """Down to 0009 the waiting rows are written first (0009 reads the body from them) and the
+    link indexes cover every row again; back up, the archive is as before."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    reference, path = tmp_path / "reference.sqlite", tmp_path / "archive.sqlite"
+    with Archive(f"sqlite:///{reference}") as archive:
+        archive_all(archive)
+    archive = Archive(f"sqlite:///{path}")
+    archive_all(archive)
+    archive._search_buffer.take_all()
+    archive.close()
+    assert counts(path) == (0, len(NAMES))
+    with sqlite3.connect(path) as connection:
+        bodies = connection.execute("SELECT article_id, body_text FROM v_articles ORDER BY 1").fetchall()
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0009")
+    finally:
+        engine.dispose()
+    assert search_rows(path) == search_rows(reference)
+    with sqlite3.connect(path) as connection:
+        assert (
+            connection.execute("SELECT article_id, body_text FROM v_articles ORDER BY 1").fetchall() == bodies
+        )
+        indexes = dict(
+            connection.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'related_links'")
+        )
+        tables = {
+            name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    assert "WHERE" not in indexes["ix_related_links_url_key"]
+    assert "article_search_pending" not in tables
+    with Archive(f"sqlite:///{path}", create=False) as behind:
+        behind.upgrade()
+        with behind.transaction() as repo:
+            repo.upsert_article(edited(load_record(APPLE), title="Apple et Rivian, la suite"))
+    with sqlite3.connect(path) as connection:
+        assert (
+            connection.execute("SELECT article_id, body_text FROM v_articles ORDER BY 1").fetchall() == bodies
+        )
+        assert (
+            "IS NULL"
+            in connection.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_related_links_url_key'"
+            ).fetchone()[0]
+        )
+    assert [row[1] for row in search_rows(path)].count("Apple et Rivian, la suite") == 1
