@@ -372,16 +372,8 @@ class Archive:
             if on_disk and not self.url.query
             else None
         )
-        # SQLite: search rows are noted by the writers and written in batches (storage/fulltext.py);
-        # every connection of the archive reaches the rows kept in memory through its info.
-        self._search_buffer: fulltext.SearchBuffer | None = None
-        if self._sqlite:
-            buffer = self._search_buffer = fulltext.SearchBuffer()
-
-            @event.listens_for(self.engine, "connect")
-            def _share_search_buffer(_dbapi_connection: Any, record: Any) -> None:
-                record.info[fulltext.SEARCH_BUFFER] = buffer
-
+        # SQLite: the write units of work note search rows, written in batches (storage/fulltext.py).
+        self._search_buffer = fulltext.SearchBuffer() if self._sqlite else None
         if create:
             self.ensure_schema()
 
@@ -408,6 +400,7 @@ class Archive:
             held, self._held_connections = self._held_connections, []
         for connection in held:
             with contextlib.suppress(sa_exc.SQLAlchemyError, *DRIVER_ERRORS):
+                connection.info.pop(fulltext.SEARCH_BUFFER, None)
                 connection.close()
         self.engine.dispose()
 
@@ -555,6 +548,8 @@ class Archive:
             with translate_errors(self.url):
                 connection = self._write_engine.connect()
                 self._set_page_cache(connection, DEFAULT_PAGE_CACHE_KIB)
+            if self._search_buffer is not None:  # its write units note search rows (see __init__)
+                connection.info[fulltext.SEARCH_BUFFER] = self._search_buffer
             self._held.connection = connection
             with self._held_lock:
                 self._held_connections.append(connection)
@@ -589,6 +584,7 @@ class Archive:
             if connection in self._held_connections:
                 self._held_connections.remove(connection)
         with contextlib.suppress(sa_exc.SQLAlchemyError, *DRIVER_ERRORS):
+            connection.info.pop(fulltext.SEARCH_BUFFER, None)  # back in the pool, it writes them at once
             if not connection.invalidated:
                 connection.rollback()  # (closing would too) so that the cache can be set back:
                 self._set_page_cache(connection, self.page_cache_kib)  # it goes back to the pool

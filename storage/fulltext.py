@@ -11,9 +11,10 @@ current version or the comments change (created by migration 0002):
   writers only note the article in ``article_search_pending`` (with a stamp) and keep the row in the
   archive's :class:`SearchBuffer`; :func:`write_pending_rows` writes the rows waiting, a batch at a
   time: after a write once :data:`BATCH_ROWS` wait or the oldest has waited :data:`BATCH_SECONDS`,
-  when the archive closes, and before every :func:`search` (so a search sees every committed
-  article). A row waiting for a process that ended is rebuilt from the archive's tables by the
-  next writer. Connections that are not an archive's write the row at once, as before.
+  when the archive closes, and before a :func:`search` that begins its session's transaction (so
+  it sees every committed article; see :func:`_write_pending_before_search`). A row waiting for a
+  process that ended is rebuilt from the archive's tables by the next writer. Other connections
+  than an archive's write units of work write the row at once, as before.
 * PostgreSQL: a ``tsvector`` with the French configuration (stemming, French stop words) over the
   text with its accents folded, kept in the row (migration 0006) with a GIN index. The archive folds
   the text (:func:`fold_accents`, migration 0007: folding in SQL cost more than the tsvector); the
@@ -37,7 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, Float, Integer, Text, bindparam, text
+from sqlalchemy import Connection, Engine, Float, Integer, Text, bindparam, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -226,22 +227,31 @@ def _stored_row(cursor: Any, article_id: int) -> dict[str, Any] | None:
 
 
 def _write_pending_before_search(session: Session) -> None:
-    """SQLite: write the search rows still waiting, if this session can, so that the search sees
-    every article committed; in a savepoint, and skipped (the search reads what is written) where
-    the session cannot write: a read-only connection, the write lock held past the busy timeout,
-    or a snapshot older than the last commit."""
-    connection = session.connection()
-    cursor = connection.connection.cursor()
-    try:
-        waiting = cursor.execute("SELECT EXISTS (SELECT 1 FROM article_search_pending)").fetchone()[0]
-        read_only = waiting and cursor.execute("PRAGMA query_only").fetchone()[0]
-    finally:
-        cursor.close()
-    if not waiting or read_only:
+    """SQLite: write the search rows still waiting, so that the search sees every committed
+    article. A session not in a transaction yet: in a short transaction of their own, before the
+    search's (skipped where the archive cannot be written: read-only, or the write lock held past
+    the busy timeout). An archive's write unit of work (it holds the write lock): in it, so that
+    it finds its own articles too. Any other transaction would keep the write lock as long as it
+    lasts, blocking the crawlers: its search reads what was written when it began."""
+    from storage.db import OWN_CONNECTION  # (storage.db imports this module)
+
+    unit = session.info.get(OWN_CONNECTION)
+    if unit is not None and unit.info.get(SEARCH_BUFFER) is not None:
+        write_pending_rows(unit)
+        return
+    bind = session.get_bind()
+    if session.in_transaction() or not isinstance(bind, Engine):
         return
     try:
-        with connection.begin_nested():
-            write_pending_rows(connection)
+        with bind.connect() as connection:
+            cursor = connection.connection.cursor()
+            try:
+                waiting = cursor.execute("SELECT EXISTS (SELECT 1 FROM article_search_pending)").fetchone()[0]
+            finally:
+                cursor.close()
+            if waiting:
+                with connection.begin():
+                    write_pending_rows(connection)
     except (sqlite3.OperationalError, sa_exc.OperationalError):
         pass
 

@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -207,3 +208,24 @@ def test_migration_0010_both_ways_with_articles_archived(tmp_path: Path) -> None
             ).fetchone()[0]
         )
     assert [row[1] for row in search_rows(path)].count("Apple et Rivian, la suite") == 1
+
+
+def test_a_search_in_a_transaction_already_begun_does_not_take_the_write_lock(path: Path) -> None:
+    """Writing the waiting rows there would hold SQLite's write lock until that session ends,
+    and the crawlers' writes would fail after their busy timeout."""
+    with Archive(f"sqlite:///{path}") as archive, Archive(f"sqlite:///{path}", busy_timeout=0.2) as crawler:
+        with crawler.transaction() as repo:
+            repo.upsert_article(load_record(FLAGSHIP))
+        with archive.session() as session:
+            session.execute(sa.text("SELECT count(*) FROM articles")).scalar_one()  # its transaction begins
+            assert search(session, "perplexe") == []  # committed, not yet written: the search reads what is
+            with crawler.transaction() as repo:  # the crawler still writes
+                assert repo.upsert_article(load_record(APPLE)).status == "new"
+        with archive.session() as session:
+            assert len(search(session, "perplexe")) == 1
+
+
+def test_a_search_inside_a_write_unit_finds_its_own_articles(path: Path) -> None:
+    with Archive(f"sqlite:///{path}") as archive, archive.transaction() as repo:
+        article_id = repo.upsert_article(load_record(FLAGSHIP)).article_id
+        assert [hit.article_id for hit in search(repo.session, "perplexe")] == [article_id]
