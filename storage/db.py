@@ -407,7 +407,8 @@ class Archive:
     def write_search_index(self) -> int:
         """Write the search rows still waiting, of this process or any other (SQLite: writers note
         them and they are written a batch at a time, see ``storage.fulltext``); returns how many.
-        Searches do it first themselves where they can write. PostgreSQL indexes at once: 0."""
+        ``search()`` does it first itself when its session has not begun a transaction yet.
+        PostgreSQL indexes at once: 0."""
         if not self._sqlite:
             return 0
         with self.session(write=True) as session:

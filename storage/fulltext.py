@@ -110,9 +110,9 @@ class SearchBuffer:
     transaction that rolled back are dropped there, and one whose transaction had not committed
     yet is rebuilt from the tables by the write after."""
 
-    def __init__(self, batch: int | None = None, seconds: float | None = None) -> None:
-        self.batch = BATCH_ROWS if batch is None else batch
-        self.seconds = BATCH_SECONDS if seconds is None else seconds
+    def __init__(self) -> None:
+        self.batch = BATCH_ROWS
+        self.seconds = BATCH_SECONDS
         self._rows: dict[int, tuple[int, dict[str, Any], bool]] = {}
         self._since: float | None = None
         self._lock = threading.Lock()
