@@ -8,6 +8,7 @@ ends up holding what writing each row at once would have written.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -24,14 +25,14 @@ NAMES = (TESLA, FLAGSHIP, SUV, APPLE)
 
 def counts(path: Path) -> tuple[int, int]:
     """(search rows written, search rows waiting), read beside the archive."""
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         written = connection.execute("SELECT count(*) FROM article_search").fetchone()[0]
         waiting = connection.execute("SELECT count(*) FROM article_search_pending").fetchone()[0]
     return written, waiting
 
 
 def search_rows(path: Path) -> list[tuple]:
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         return connection.execute(
             "SELECT rowid, title, lead, body, comments FROM article_search ORDER BY rowid"
         ).fetchall()
@@ -101,6 +102,23 @@ def test_rows_left_waiting_by_a_process_that_ended_are_rebuilt_from_the_archive(
     assert search_rows(rebuilt) == search_rows(kept)
     assert len(search_rows(kept)) == len(NAMES)
     assert search_rows(kept)[1][1] == "Renault et Xiaomi, la suite"
+    # and what a connection outside an archive writes at once, row by row
+    from storage.repository import ArchiveRepository
+
+    at_once = tmp_path / "at_once.sqlite"
+    Archive(f"sqlite:///{at_once}").close()
+    engine = create_engine(f"sqlite:///{at_once}")
+    try:
+        for record in [load_record(name) for name in NAMES] + [
+            edited(load_record(FLAGSHIP), title="Renault et Xiaomi, la suite")
+        ]:
+            with Session(engine) as session:
+                ArchiveRepository(session).upsert_article(record)
+                session.commit()
+    finally:
+        engine.dispose()
+    assert counts(at_once) == (len(NAMES), 0)
+    assert search_rows(at_once) == search_rows(kept)
 
 
 def test_a_transaction_that_rolled_back_leaves_no_search_row(path: Path) -> None:
@@ -137,7 +155,7 @@ def test_v_articles_body_text_does_not_wait_for_the_search_row(path: Path) -> No
     with Archive(f"sqlite:///{path}") as archive:
         with archive.transaction() as repo:
             repo.upsert_article(record)
-        with sqlite3.connect(path) as connection:
+        with closing(sqlite3.connect(path)) as connection:
             (body,) = connection.execute("SELECT body_text FROM v_articles").fetchone()
         assert counts(path) == (0, 1)
     assert body == "\n".join(p for s in record["sections"] for p in s["paragraphs"])
@@ -172,7 +190,7 @@ def test_migration_0010_both_ways_with_articles_archived(tmp_path: Path) -> None
     archive._search_buffer.take_all()
     archive.close()
     assert counts(path) == (0, len(NAMES))
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         bodies = connection.execute("SELECT article_id, body_text FROM v_articles ORDER BY 1").fetchall()
     engine = create_engine(f"sqlite:///{path}")
     try:
@@ -181,7 +199,7 @@ def test_migration_0010_both_ways_with_articles_archived(tmp_path: Path) -> None
     finally:
         engine.dispose()
     assert search_rows(path) == search_rows(reference)
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         assert (
             connection.execute("SELECT article_id, body_text FROM v_articles ORDER BY 1").fetchall() == bodies
         )
@@ -197,7 +215,7 @@ def test_migration_0010_both_ways_with_articles_archived(tmp_path: Path) -> None
         behind.upgrade()
         with behind.transaction() as repo:
             repo.upsert_article(edited(load_record(APPLE), title="Apple et Rivian, la suite"))
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         assert (
             connection.execute("SELECT article_id, body_text FROM v_articles ORDER BY 1").fetchall() == bodies
         )
