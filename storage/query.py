@@ -159,6 +159,9 @@ def _stats(archive: Archive, session: Session) -> dict[str, Any]:
         "comments": _count(session, Comment),
         "related_links": _count(session, RelatedLink),
         "related_links_resolved": _count(session, RelatedLink, RelatedLink.target_article_id.is_not(None)),
+        "search_rows_waiting": session.scalar(text("SELECT count(*) FROM article_search_pending"))
+        if archive.backend == "sqlite"
+        else 0,
         "raw_captures": captures[0],
         "raw_capture_bytes": int(captures[1]),
         "raw_capture_stored_bytes": int(captures[2]),

@@ -247,3 +247,14 @@ def test_a_search_inside_a_write_unit_finds_its_own_articles(path: Path) -> None
     with Archive(f"sqlite:///{path}") as archive, archive.transaction() as repo:
         article_id = repo.upsert_article(load_record(FLAGSHIP)).article_id
         assert [hit.article_id for hit in search(repo.session, "perplexe")] == [article_id]
+
+
+def test_stats_say_how_many_search_rows_wait(path: Path) -> None:
+    from storage import archive_stats
+
+    with Archive(f"sqlite:///{path}") as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(load_record(FLAGSHIP))
+        assert archive_stats(archive)["search_rows_waiting"] == 1
+        assert archive.write_search_index() == 1
+        assert archive_stats(archive)["search_rows_waiting"] == 0
