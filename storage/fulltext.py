@@ -228,7 +228,7 @@ def _stored_row(cursor: Any, article_id: int) -> dict[str, Any] | None:
 
 def _write_pending_before_search(session: Session) -> None:
     """SQLite: write the search rows still waiting, so that the search sees every committed
-    article. A session not in a transaction yet: in a short transaction of their own, before the
+    article. A session not in a transaction yet: in a short transaction of its own, before the
     search's (skipped where the archive cannot be written: read-only, or the write lock held past
     the busy timeout). An archive's write unit of work (it holds the write lock): in it, so that
     it finds its own articles too. Any other transaction would keep the write lock as long as it
