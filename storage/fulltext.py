@@ -144,13 +144,7 @@ def index_article(
 ) -> None:
     """Write the search row of an article (its current content and all its comments); on an
     archive's SQLite connection, note it for the next batch (see the module doc)."""
-    params = {
-        "id": article_id,
-        "title": record["title"],
-        "lead": record["lead"] or "",
-        "body": record["body_text"],
-        "comments": "\n".join(comment_texts),
-    }
+    params = _search_row(article_id, record["title"], record["lead"], record["body_text"], comment_texts)
     if connection.dialect.name == "sqlite":
         buffer: SearchBuffer | None = connection.info.get(SEARCH_BUFFER)
         if buffer is not None:
@@ -217,12 +211,19 @@ def _stored_row(cursor: Any, article_id: int) -> dict[str, Any] | None:
     comments = cursor.execute(
         "SELECT text FROM comments WHERE article_id = ? ORDER BY position", (article_id,)
     ).fetchall()
+    return _search_row(article_id, title, lead, "\n".join(p for (p,) in paragraphs), [c for (c,) in comments])
+
+
+def _search_row(
+    article_id: int, title: str, lead: str | None, body: str, comment_texts: list[str]
+) -> dict[str, Any]:
+    """The search row of an article, however its parts were found."""
     return {
         "id": article_id,
         "title": title,
         "lead": lead or "",
-        "body": "\n".join(p for (p,) in paragraphs),
-        "comments": "\n".join(c for (c,) in comments),
+        "body": body,
+        "comments": "\n".join(comment_texts),
     }
 
 
@@ -242,16 +243,9 @@ def _write_pending_before_search(session: Session) -> None:
     bind = session.get_bind()
     if session.in_transaction() or not isinstance(bind, Engine):
         return
-    try:
-        with bind.connect() as connection:
-            cursor = connection.connection.cursor()
-            try:
-                waiting = cursor.execute("SELECT EXISTS (SELECT 1 FROM article_search_pending)").fetchone()[0]
-            finally:
-                cursor.close()
-            if waiting:
-                with connection.begin():
-                    write_pending_rows(connection)
+    try:  # (a deferred transaction that finds nothing waiting never takes the write lock)
+        with bind.connect() as connection, connection.begin():
+            write_pending_rows(connection)
     except (sqlite3.OperationalError, sa_exc.OperationalError):
         pass
 
