@@ -44,6 +44,12 @@ def archive_all(archive: Archive) -> None:
             repo.upsert_article(load_record(name))
 
 
+@pytest.fixture(autouse=True)
+def rows_wait_for_a_batch(monkeypatch) -> None:
+    """Only a batch writes the waiting rows here, however slow the machine (one test sets the age)."""
+    monkeypatch.setattr(storage.fulltext, "BATCH_SECONDS", 3600.0)
+
+
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
     return tmp_path / "archive.sqlite"
