@@ -126,7 +126,11 @@ def _store(archive: Archive, batch: list[tuple[str, Any]], report: IngestReport)
     outcomes: list[UpsertResult | str] = []
     try:
         with archive.transaction() as repo:
-            outcomes.extend(_upsert(repo, where, record, report.crawl_run_id) for where, record in batch)
+            touched = _touch_unchanged(repo, batch, report.crawl_run_id)
+            outcomes.extend(
+                done or _upsert(repo, where, record, report.crawl_run_id)
+                for (where, record), done in zip(batch, touched, strict=True)
+            )
     except StorageError:
         if len(batch) == 1:
             raise
@@ -140,6 +144,17 @@ def _store(archive: Archive, batch: list[tuple[str, Any]], report: IngestReport)
         setattr(report, outcome.status, getattr(report, outcome.status) + 1)
         report.comments_added += outcome.comments_added
         report.comments_updated += outcome.comments_updated
+
+
+def _touch_unchanged(
+    repo: ArchiveRepository, batch: list[tuple[str, Any]], crawl_run_id: int | None
+) -> list[UpsertResult | None]:
+    """The batch's records stored unchanged since last time, touched at once (re-imports of files
+    already imported are mostly these); None for the others. A batch of one gains nothing by it."""
+    if len(batch) < 2:
+        return [None] * len(batch)
+    records = [None if isinstance(record, _Unreadable) else record for _, record in batch]
+    return repo.touch_unchanged(records, crawl_run_id=crawl_run_id)
 
 
 def _upsert(repo: ArchiveRepository, where: str, record: Any, crawl_run_id: int | None) -> UpsertResult | str:

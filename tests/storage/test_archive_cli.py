@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from archive_helpers import APPLE, FIXTURES, FLAGSHIP, SUV, TESLA, load_record
+from archive_helpers import APPLE, FIXTURES, FLAGSHIP, SUV, TESLA, load_record, new_archive_url
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from newscrawl.cli import cli
-from storage import ArchiveRepository, StorageError, ingest, normalize_record, read_records
+from storage import Archive, ArchiveRepository, StorageError, ingest, normalize_record, read_records
 from storage.db import head_revision
 from storage.models import Article, CrawlRun
 
@@ -215,6 +215,50 @@ def test_bulk_ingest_keeps_each_record_atomic(fresh_archive, records_file) -> No
     with fresh_archive.transaction() as repo:
         run = repo.get_crawl_run(report.crawl_run_id)
         assert (run.name, run.status, run.articles_new, run.stats["rejected"]) == ("bulk", "finished", 4, 2)
+
+
+def test_bulk_ingest_gives_what_one_record_at_a_time_gives(
+    fresh_archive, records_file, tmp_path, request, backend
+) -> None:
+    # A batch recognizes the records stored unchanged at once: the reports and the archive must be
+    # those of the record-by-record import, in every mix (changed, new, repeated, rejected lines).
+    edited_flagship = load_record(FLAGSHIP)
+    edited_flagship["title"] = "Nouveau titre"
+    second = tmp_path / "second.jsonl"
+    second.write_text(
+        records_file.read_text(encoding="utf-8")
+        + "\n".join(
+            json.dumps(record, ensure_ascii=False)
+            for record in (edited_flagship, load_record(SUV), load_record(FLAGSHIP), load_record(TESLA))
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    outcomes = []
+    with Archive(new_archive_url(backend, tmp_path, request)) as one_by_one:
+        for archive, commit_every in ((one_by_one, 1), (fresh_archive, 50)):
+            reports = [
+                ingest(archive, read_records(path), commit_every=commit_every).summary()
+                for path in (records_file, records_file, second)
+            ]
+            with archive.session() as session:
+                articles = session.execute(
+                    select(Article.canonical_url, Article.last_crawl_run_id).order_by(Article.canonical_url)
+                ).all()
+                ids = session.scalars(select(Article.id).order_by(Article.canonical_url)).all()
+                records = ArchiveRepository(session).get_records(list(ids))
+                runs = session.execute(
+                    select(CrawlRun.articles_new, CrawlRun.articles_updated, CrawlRun.articles_unchanged)
+                    .order_by(CrawlRun.id)
+                ).all()
+            outcomes.append((reports, articles, runs, records))
+    assert outcomes[0] == outcomes[1]
+    reports = outcomes[1][0]
+    assert [(r["new"], r["updated"], r["unchanged"], r["rejected"]) for r in reports] == [
+        (4, 0, 0, 2),
+        (0, 0, 4, 2),
+        (0, 2, 6, 2),  # the flagship edited then back: two new versions; the SUV and Tesla again
+    ]
 
 
 def test_a_database_failure_in_a_batch_keeps_every_record_before_it(

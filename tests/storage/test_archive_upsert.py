@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from archive_helpers import edited
 from sqlalchemy import func, select
 
-from storage import InvalidRecord, normalize_record
+from storage import InvalidRecord, normalize_record, repository
 from storage.models import (
     Article,
     ArticleVersion,
@@ -22,6 +23,7 @@ from storage.models import (
     TableRow,
     Tag,
 )
+from storage.repository import record_fingerprint
 
 COUNTED = (
     Article,
@@ -71,6 +73,44 @@ def test_same_record_again_changes_nothing_but_last_seen(repo, session, flagship
     session.refresh(article)
     assert article.first_seen_at == first_seen
     assert article.last_seen_at == first_seen + timedelta(days=3)
+
+
+def test_a_batch_touches_the_records_stored_unchanged_and_leaves_the_others(
+    repo, session, all_records
+) -> None:
+    tesla, flagship, suv, apple = all_records
+    first_seen = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+    stored = [repo.upsert_article(record, seen_at=first_seen) for record in (tesla, flagship, suv)]
+    run_id = repo.start_crawl_run("import")
+    before = row_counts(session)
+    later = first_seen + timedelta(days=2)
+    batch = [
+        json.loads(json.dumps(tesla)),  # stored unchanged: touched
+        edited(flagship, title="Nouveau titre"),  # changed: left to upsert_article
+        apple,  # never stored
+        suv,  # twice in the batch: both left, their order decides
+        suv,
+        {"url": 42},  # not a record
+        None,
+    ]
+    results = repo.touch_unchanged(batch, crawl_run_id=run_id, seen_at=later)
+    assert results[1:] == [None] * 6
+    touched = results[0]
+    assert touched is not None
+    assert (touched.article_id, touched.version_id, touched.status, touched.version_number) == (
+        stored[0].article_id,
+        stored[0].version_id,
+        "unchanged",
+        1,
+    )
+    assert touched == repo.upsert_article(tesla, crawl_run_id=run_id, seen_at=later)  # as one by one
+    assert row_counts(session) == before
+    seen = dict(session.execute(select(Article.id, Article.last_seen_at)).all())
+    assert seen[stored[0].article_id] == later
+    assert seen[stored[1].article_id] == seen[stored[2].article_id] == first_seen
+    run = repo.finish_crawl_run(run_id, status="finished", stats={})
+    assert (run.articles_new, run.articles_updated, run.articles_unchanged) == (0, 0, 2)
+    assert repo.touch_unchanged([]) == []
 
 
 def test_changed_content_makes_a_new_version_and_keeps_the_old(repo, session, flagship) -> None:
@@ -150,6 +190,32 @@ def test_records_are_read_back_in_batches(repo, all_records) -> None:
     records = repo.get_records(list(reversed(ids)))
     assert [r["url"] for r in records] == [r["url"] for r in reversed(all_records)]
     assert repo.get_record(10**9) is None
+
+
+def test_a_record_fingerprint_depends_on_its_values_only(flagship) -> None:
+    # The same values built anew (JSON round trip), shared (one object for two fields), with keys
+    # interned or not, and held by other references: one fingerprint. Marshal's format 4 gave the
+    # very same record another fingerprint after it had been referenced elsewhere.
+    fingerprint = record_fingerprint(flagship)
+    rebuilt = json.loads(json.dumps(flagship))
+    assert rebuilt["canonical_url"] is not rebuilt["url"]
+    assert record_fingerprint(rebuilt) == fingerprint
+    rebuilt["canonical_url"] = rebuilt["url"]
+    interned = {sys.intern(key): value for key, value in rebuilt.items()}
+    held = [comment["text"] for comment in interned["comments"]]
+    assert record_fingerprint(interned) == fingerprint
+    assert held and record_fingerprint(edited(flagship, title="Autre titre")) != fingerprint
+
+
+def test_the_same_record_rebuilt_is_recognized_by_its_fingerprint(repo, flagship, monkeypatch) -> None:
+    repo.upsert_article(flagship)
+    rebuilt = json.loads(json.dumps(flagship))  # as a re-import reads it from a file
+
+    def reread(record):
+        raise AssertionError("the stored record was compared in full")
+
+    monkeypatch.setattr(repository, "normalize_record", reread)
+    assert repo.upsert_article(rebuilt).status == "unchanged"
 
 
 def test_the_same_record_again_is_recognized_without_being_reread(repo, session, flagship) -> None:
