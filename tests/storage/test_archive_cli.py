@@ -248,8 +248,9 @@ def test_bulk_ingest_gives_what_one_record_at_a_time_gives(
                 ids = session.scalars(select(Article.id).order_by(Article.canonical_url)).all()
                 records = ArchiveRepository(session).get_records(list(ids))
                 runs = session.execute(
-                    select(CrawlRun.articles_new, CrawlRun.articles_updated, CrawlRun.articles_unchanged)
-                    .order_by(CrawlRun.id)
+                    select(
+                        CrawlRun.articles_new, CrawlRun.articles_updated, CrawlRun.articles_unchanged
+                    ).order_by(CrawlRun.id)
                 ).all()
             outcomes.append((reports, articles, runs, records))
     assert outcomes[0] == outcomes[1]
