@@ -443,8 +443,11 @@ def search(
         )
         # Snippets come after (_postgresql_snippets): built on the folded text, where the folded query
         # finds every word it matched, then rebuilt on the text as written.
+        # q is MATERIALIZED (PostgreSQL 12+): computed once. Inlined, a generic plan (which psycopg's
+        # prepared statements get after a few searches) computed the tsquery again for every row it
+        # ranked: 'voiture' at 20,000 articles took 86 ms instead of 30.
         sql = f"""
-            WITH q AS (
+            WITH q AS MATERIALIZED (
                 SELECT websearch_to_tsquery('french', newscrawl_unaccent(:query)) AS tsq
             ),
             hits AS (
