@@ -9,7 +9,15 @@ import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
 
 from storage import Archive, search
-from storage.fulltext import accented_headline, fold_accents, fts5_query
+from storage.fulltext import (
+    PASSAGE_AFTER,
+    PASSAGE_BEFORE,
+    _passage_around,
+    _term_pattern,
+    accented_headline,
+    fold_accents,
+    fts5_query,
+)
 
 
 @pytest.fixture
@@ -149,6 +157,59 @@ def test_control_characters_in_the_text_do_not_disturb_the_snippet(repo, session
     snippet = search(session, "inedit")[0].snippet
     assert "[inédit]" in snippet
     assert snippet.count("[") == snippet.count("]")
+
+
+def test_a_long_article_is_quoted_around_its_match(repo, session) -> None:
+    # The word is in the last comment of an article of ~13,000 characters; the snippet quotes the
+    # passage around it (PostgreSQL's headline is made from that passage only).
+    filler = " ".join(f"Paragraphe {n} sur la recharge des voitures." for n in range(120))
+    record = load_record(FLAGSHIP)
+    comments = [*record["comments"], dict(record["comments"][0], id="x-1", text="Un avis sur le zorglub.")]
+    repo.upsert_article(
+        edited(record, sections=[{"heading": "Long", "paragraphs": [filler]}], comments=comments)
+    )
+    (hit,) = search(session, "zorglub")
+    assert "[zorglub]" in hit.snippet
+    assert len(hit.snippet) < 400
+
+
+def test_snippet_passages_are_whole_words_around_the_first_match() -> None:
+    starts = _term_pattern("'cheval' & 'ecolog'")
+    assert starts is not None and _term_pattern("") is None and _term_pattern(None) is None
+    short = "Un cheval écologique."
+    assert _passage_around(short, starts) is short
+    words = " ".join(f"mot{n}" for n in range(400))
+    text = f"{words} Le bonus Écologique revient. {words}"
+    passage = _passage_around(text, starts)
+    assert "bonus Écologique revient." in passage
+    assert len(passage) <= PASSAGE_BEFORE + PASSAGE_AFTER
+    assert text.startswith(passage, text.index(passage))
+    assert passage.split()[0].startswith("mot") and passage.split()[-1].startswith("mot")
+    assert set(passage.split()) <= set(text.split())  # no word cut in two
+    # œ folds to two letters: the position found in the folded text is moved back for each one
+    hearts = " ".join(["cœur"] * 300)
+    text = f"{hearts} un cheval {hearts}"
+    passage = _passage_around(text, starts)
+    assert "un cheval" in passage and set(passage.split()) <= {"cœur", "un", "cheval"}
+    assert _passage_around(words * 2, starts) == words * 2  # no match: the whole text
+
+
+@pytest.mark.postgres
+def test_postgresql_snippet_falls_back_to_the_whole_text(pg_schemas) -> None:
+    # "chevalet" starts like the lexeme of "cheval" but is another word: the passage around it gets no
+    # mark, so the headline is made from the whole text, where "cheval" is.
+    filler = " ".join(f"Paragraphe {n} sur la recharge des voitures." for n in range(60))
+    record = edited(
+        load_record(FLAGSHIP),
+        lead="Le chevalet du peintre.",
+        sections=[{"heading": "Long", "paragraphs": [filler, "Un cheval au galop."]}],
+    )
+    with Archive(pg_schemas.new()) as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(record)
+        with archive.session() as session:
+            (hit,) = search(session, "cheval")
+    assert "[cheval]" in hit.snippet and "chevalet" not in hit.snippet
 
 
 def test_accented_headline_puts_the_marks_back_on_the_text_as_written() -> None:
