@@ -23,7 +23,8 @@ current version or the comments change (created by migration 0002):
   SQLite reads the same syntax); ranking is ``ts_rank`` with the same weights (``ts_rank_cd``
   ranked no better here and cost three times as much on queries that match most articles).
   Snippets are PostgreSQL's headlines of the folded text (so that ``electrique`` marks
-  ``électrique``), put back on the text as written (:func:`accented_headline`).
+  ``électrique``), put back on the text as written (:func:`accented_headline`), made from the
+  passage around the first word of the query in a hit's text (:func:`_postgresql_snippets`).
 """
 
 from __future__ import annotations
@@ -556,9 +557,13 @@ def _passage_around(text: str, starts: re.Pattern[str] | None) -> str:
     found = starts.search(fold_accents(text))
     if found is None:
         return text
-    # folding makes œ, æ, ß two letters: the position in the text is that many characters before
+    # folding makes œ, æ, ß two letters: the position in the text is one character before for each
+    # of them before it
     position = found.start()
-    position -= sum(1 for _ in _FOLDED_TO_TWO.finditer(text, 0, position))
+    for shift, two in enumerate(_FOLDED_TO_TWO.finditer(text)):
+        if two.start() + shift >= found.start():
+            break
+        position -= 1
     begin = max(0, position - PASSAGE_BEFORE)
     if begin:  # from the start of a word
         space = text.find(" ", begin, position)

@@ -191,6 +191,7 @@ def test_snippet_passages_are_whole_words_around_the_first_match() -> None:
     text = f"{hearts} un cheval {hearts}"
     passage = _passage_around(text, starts)
     assert "un cheval" in passage and set(passage.split()) <= {"cœur", "un", "cheval"}
+    assert PASSAGE_BEFORE - len("cœur ") <= passage.index("cheval") <= PASSAGE_BEFORE
     assert _passage_around(words * 2, starts) == words * 2  # no match: the whole text
 
 
