@@ -246,30 +246,35 @@ _SINCE_HELP = (
 )
 
 
-@cli.command()
+# -word excludes a word: unknown options reach the query (a misspelled --option is refused below)
+@cli.command(context_settings={"ignore_unknown_options": True})
 @_db_option
-@click.argument("query")
+@click.argument("words", nargs=-1, required=True, metavar="QUERY...")
 @click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
 @click.option("--since", metavar="DATE", help=_SINCE_HELP)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Hits as JSON.")
-def search(db_url, query, site, since, limit, as_json) -> None:
+def search(db_url, words, site, since, limit, as_json) -> None:
     """Full-text search of titles, leads, bodies and comments, best hits first.
 
     Every word is required; "a phrase" must appear as written, -word must not appear, and or
     between two terms makes either one enough (PostgreSQL's web search syntax, on both backends).
+    The query's words may be given quoted together or one by one.
 
     \b
-      newscrawl search "xiaomi renault" --site blog-auto-info.com --since 2024-04-01
-      newscrawl search 'renault -xiaomi'
+      newscrawl search xiaomi renault --site blog-auto-info.com --since 2024-04-01
+      newscrawl search renault -xiaomi
       newscrawl search '"voiture électrique" or hydrogène'
-      newscrawl search -- '-xiaomi renault'     (a query starting with - goes after --)
     """
     from storage import StorageError
     from storage import search as search_archive
     from storage.fulltext import fts5_query
     from storage.query import jsonable
 
+    misspelled = next((word for word in words if word.startswith("--") and word != "--"), None)
+    if misspelled is not None:
+        raise click.NoSuchOption(misspelled.split("=", 1)[0])
+    query = " ".join(words)
     if not any(character.isalnum() for character in query):
         raise click.UsageError("nothing to search for: give one or more words")
     with _open_archive(db_url, must_exist=True) as archive, _storage_errors():

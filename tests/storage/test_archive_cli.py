@@ -118,6 +118,23 @@ def test_site_is_a_key_or_a_profile_name_and_an_unknown_one_is_named(run, record
     assert not (tmp_path / "none.jsonl").exists()
 
 
+def test_search_words_may_be_given_one_by_one(run, records_file) -> None:
+    run("db", "ingest", str(records_file), "--quiet")
+    quoted = run("search", "xiaomi renault", "--json")
+    assert run("search", "xiaomi", "renault", "--json").stdout == quoted.stdout
+    assert json.loads(quoted.stdout)
+    # -word is an excluded word, not an option, wherever it comes
+    urls = {hit["url"] for hit in json.loads(run("search", "électriques", "--json").stdout)}
+    without = run("search", "électriques", "-xiaomi", "--json")
+    assert without.stdout == run("search", "-xiaomi", "électriques", "--json").stdout
+    remaining = {hit["url"] for hit in json.loads(without.stdout)}
+    assert remaining and remaining == urls - {hit["url"] for hit in json.loads(quoted.stdout)}
+    # a misspelled option is not searched for
+    misspelled = run("search", "renault", "--sitex=blog-auto-info.com")
+    assert misspelled.exit_code == 2
+    assert "No such option '--sitex'" in misspelled.stderr
+
+
 def test_an_empty_search_is_refused(run, backend) -> None:
     run("db", "upgrade")
     for query in ("", "  ", '"*"'):
