@@ -388,21 +388,25 @@ class _Found(NamedTuple):
     version_number: int | None
 
 
+_FOUND_COLUMNS = (
+    _SITES.c.id,
+    _ARTICLES.c.id,
+    _ARTICLES.c.url,
+    _ARTICLES.c.comments_digest,
+    _ARTICLES.c.record_fingerprint,
+    _VERSIONS.c.id,
+    _VERSIONS.c.content_hash,
+    _VERSIONS.c.version_number,
+)
+"""What an upsert reads of the article it is given (the fields of :class:`_Found`)."""
+
+
 class _Statements:
     """Every statement of the write path, built once: building and cache-keying statements costs
     more than SQLite takes to run them, and re-ingest speed matters (see bench/archive_bench.py)."""
 
     find_article = PreparedStatement(
-        select(
-            _SITES.c.id,
-            _ARTICLES.c.id,
-            _ARTICLES.c.url,
-            _ARTICLES.c.comments_digest,
-            _ARTICLES.c.record_fingerprint,
-            _VERSIONS.c.id,
-            _VERSIONS.c.content_hash,
-            _VERSIONS.c.version_number,
-        )
+        select(*_FOUND_COLUMNS)
         .select_from(_SITES)
         .outerjoin(
             _ARTICLES,
@@ -411,20 +415,9 @@ class _Statements:
         .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
         .where(_SITES.c.key == bindparam("site"))
     )
-    # find_article's columns for many articles at once, with the key they were asked by
+    # the same for many articles at once, each with the key it was asked by
     find_articles = (
-        select(
-            _SITES.c.key,
-            _ARTICLES.c.canonical_url,
-            _SITES.c.id,
-            _ARTICLES.c.id,
-            _ARTICLES.c.url,
-            _ARTICLES.c.comments_digest,
-            _ARTICLES.c.record_fingerprint,
-            _VERSIONS.c.id,
-            _VERSIONS.c.content_hash,
-            _VERSIONS.c.version_number,
-        )
+        select(_SITES.c.key, _ARTICLES.c.canonical_url, *_FOUND_COLUMNS)
         .select_from(_ARTICLES)
         .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
         .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
