@@ -1651,8 +1651,10 @@ class _Extractor:
         times = self.times
         box = self.container
         if box is not None and len(times) > 1:
-            inside = [el for el in times if _is_ancestor(box, el)]
-            times = inside + [el for el in times if not _is_ancestor(box, el)]
+            in_box = [_is_ancestor(box, el) for el in times]
+            times = [el for el, i in zip(times, in_box, strict=True) if i] + [
+                el for el, i in zip(times, in_box, strict=True) if not i
+            ]
         for el in times:
             if self._time_kind(el) != want or _inside_comments(el) or _in_teaser(el):
                 continue
@@ -1670,15 +1672,13 @@ class _Extractor:
         label = _MOD_LABEL if modified else _PUB_LABEL
         for el in self.byline_elements:
             cls = classes_and_id(el)
-            if not _DATE_CLASS.search(cls):
+            if not _DATE_CLASS.search(cls) or _inside_comments(el):
                 continue
             t = _text(el, 200)
             if not t:
                 continue
             m = label.search(t)
             if not m:
-                continue
-            if _inside_comments(el):
                 continue
             hit = self._date_after_label(t, m, modified)
             if hit:
