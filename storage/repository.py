@@ -837,19 +837,7 @@ class ArchiveRepository:
             results[position] = UpsertResult(found.id, found.version_id, "unchanged", found.version_number)
         if touched:
             _Statements.seen_again.many(connection, touched)
-            if crawl_run_id is not None:
-                _Statements.count_in_run.one(
-                    connection,
-                    {
-                        "p_run_id": crawl_run_id,
-                        "p_articles_new": 0,
-                        "p_articles_updated": 0,
-                        "p_articles_unchanged": len(touched),
-                        "p_comments_added": 0,
-                        "p_comments_updated": 0,
-                        "p_captures_stored": 0,
-                    },
-                )
+            self._count(crawl_run_id, "unchanged", 0, 0, 0, articles=len(touched))
         return results
 
     @staticmethod
@@ -940,16 +928,20 @@ class ArchiveRepository:
         self._execute(self._ignoring_duplicates["sites"], {"key": key, "first_seen_at": now})
         return self._execute(_Statements.site_id, {"site": key}).scalar_one()
 
-    def _count(self, run_id: int | None, status: str, added: int, updated: int, captures: int) -> None:
+    def _count(
+        self, run_id: int | None, status: str, added: int, updated: int, captures: int, *, articles: int = 1
+    ) -> None:
+        """Add to the crawl run's counters: ``articles`` articles of this status, with their comments
+        and captures."""
         if run_id is None:
             return
         _Statements.count_in_run.one(
             self._connection(),
             {
                 "p_run_id": run_id,
-                "p_articles_new": int(status == "new"),
-                "p_articles_updated": int(status == "updated"),
-                "p_articles_unchanged": int(status == "unchanged"),
+                "p_articles_new": articles if status == "new" else 0,
+                "p_articles_updated": articles if status == "updated" else 0,
+                "p_articles_unchanged": articles if status == "unchanged" else 0,
                 "p_comments_added": added,
                 "p_comments_updated": updated,
                 "p_captures_stored": captures,
