@@ -503,24 +503,25 @@ def _postgresql_snippets(
     texts = [hit.snippet for hit in hits]
     starts = _term_pattern(terms)
     passages = [_passage_around(text, starts) for text in texts]
-    headlines = _headlines(session, query, passages)
+    folded = [_folded_for_headline(passage) for passage in passages]
+    headlines = _headlines(session, query, folded)
     again = [
         i
         for i, (passage, headline) in enumerate(zip(passages, headlines, strict=True))
         if passage is not texts[i] and _START not in headline
     ]
     if again:
-        for i, headline in zip(again, _headlines(session, query, [texts[i] for i in again]), strict=True):
-            passages[i], headlines[i] = texts[i], headline
+        whole = [_folded_for_headline(texts[i]) for i in again]
+        for i, folded_text, headline in zip(again, whole, _headlines(session, query, whole), strict=True):
+            passages[i], folded[i], headlines[i] = texts[i], folded_text, headline
     return [
-        replace(hit, snippet=accented_headline(headline, passage, _folded_for_headline(passage)))
-        for hit, headline, passage in zip(hits, headlines, passages, strict=True)
+        replace(hit, snippet=accented_headline(headline, passage, folded_passage))
+        for hit, headline, passage, folded_passage in zip(hits, headlines, passages, folded, strict=True)
     ]
 
 
-def _headlines(session: Session, query: str, texts: list[str]) -> list[str]:
-    """PostgreSQL's headlines of ``texts``, made from their folded form."""
-    folded = [_folded_for_headline(text) for text in texts]
+def _headlines(session: Session, query: str, folded: list[str]) -> list[str]:
+    """PostgreSQL's headlines of texts folded by :func:`_folded_for_headline`."""
     return list(
         session.execute(
             _POSTGRESQL_HEADLINES, {"query": query, "options": _HEADLINE_OPTIONS, "passages": folded}
