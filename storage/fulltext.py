@@ -112,8 +112,6 @@ class SearchBuffer:
     yet is rebuilt from the tables by the write after."""
 
     def __init__(self) -> None:
-        self.batch = BATCH_ROWS
-        self.seconds = BATCH_SECONDS
         self._rows: dict[int, tuple[int, dict[str, Any], bool]] = {}
         self._since: float | None = None
         self._lock = threading.Lock()
@@ -131,7 +129,7 @@ class SearchBuffer:
         """Should the waiting rows be written now?"""
         since = self._since
         return since is not None and (
-            len(self._rows) >= self.batch or clock.monotonic() - since >= self.seconds
+            len(self._rows) >= BATCH_ROWS or clock.monotonic() - since >= BATCH_SECONDS
         )
 
     def take_all(self) -> dict[int, tuple[int, dict[str, Any], bool]]:
