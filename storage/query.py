@@ -30,20 +30,53 @@ def run_query(archive: Archive, sql: str, *, max_rows: int | None = None) -> Que
     """Run one SQL statement on a connection that cannot write.
 
     SQLite: ``PRAGMA query_only`` (and the driver runs a single statement only); PostgreSQL: a
-    ``READ ONLY`` transaction, rolled back afterwards. A write is refused with :class:`StorageError`.
+    ``READ ONLY`` transaction, rolled back afterwards, and a single statement too. A write, or more
+    than one statement, is refused with :class:`StorageError`.
     """
     if not sql.strip():
         raise StorageError("empty SQL query")
     with archive.read_only_connection() as connection:
-        result = connection.exec_driver_sql(sql)
-        if not result.returns_rows:
-            raise StorageError("the statement returns no rows: `newscrawl query` runs SELECT queries only")
-        columns = list(result.keys())
-        rows = [
-            tuple(row) for row in (result.fetchmany(max_rows + 1) if max_rows is not None else result.all())
-        ]
+        if archive.backend == "postgresql":
+            columns, rows = _run_one_postgresql_statement(connection, sql, max_rows)
+        else:
+            result = connection.exec_driver_sql(sql)
+            if not result.returns_rows:
+                raise StorageError(_NO_ROWS)
+            columns = list(result.keys())
+            rows = [
+                tuple(row)
+                for row in (result.fetchmany(max_rows + 1) if max_rows is not None else result.all())
+            ]
     truncated = max_rows is not None and len(rows) > max_rows
     return QueryResult(columns, rows[:max_rows] if truncated else rows, truncated)
+
+
+_NO_ROWS = "the statement returns no rows: `newscrawl query` runs SELECT queries only"
+
+
+def _run_one_postgresql_statement(
+    connection: Any, sql: str, max_rows: int | None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """psycopg sends a query without parameters through the simple protocol, which runs every statement
+    of ``COMMIT; DELETE ...`` in turn, the first one ending the READ ONLY transaction. Prepared, the
+    query is parsed by the server as one statement, or refused."""
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        try:
+            cursor.execute(sql, prepare=True)
+        except Exception as error:
+            if "cannot insert multiple commands" in str(error):
+                raise StorageError(
+                    "one statement at a time: `newscrawl query` runs a single SELECT query"
+                ) from None
+            raise
+        if cursor.description is None:
+            raise StorageError(_NO_ROWS)
+        columns = [column.name for column in cursor.description]
+        fetched = cursor.fetchmany(max_rows + 1) if max_rows is not None else cursor.fetchall()
+        return columns, [tuple(row) for row in fetched]
+    finally:
+        cursor.close()
 
 
 def jsonable(value: Any) -> Any:

@@ -123,6 +123,28 @@ def test_query_refuses_writes(filled, sql: str) -> None:
     assert run_query(filled, "SELECT count(*) FROM comments").rows == [(47,)]
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COMMIT; DELETE FROM comments",
+        "END; DELETE FROM comments",
+        "ROLLBACK; SET TRANSACTION READ WRITE; DELETE FROM comments",
+        "SELECT 1; DELETE FROM comments",
+    ],
+)
+def test_query_runs_one_statement_so_a_write_cannot_follow_a_commit(filled, sql: str) -> None:
+    # PostgreSQL's simple query protocol ran each statement: "COMMIT" ended the READ ONLY transaction
+    # and the DELETE was committed.
+    with pytest.raises(StorageError, match="one statement at a time"):
+        run_query(filled, sql)
+    assert run_query(filled, "SELECT count(*) FROM comments").rows == [(47,)]
+
+
+def test_query_keeps_percent_signs_and_a_final_semicolon(filled) -> None:
+    result = run_query(filled, "SELECT count(*) AS n FROM articles WHERE url LIKE '%blog-auto-info%';")
+    assert result.rows == [(4,)]
+
+
 def test_query_reports_bad_sql_in_one_line(filled) -> None:
     with pytest.raises(StorageError) as raised:
         run_query(filled, "SELECT nope FROM articles")
