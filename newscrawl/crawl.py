@@ -8,7 +8,9 @@ are checked before Scrapy starts (:func:`check_options`), so a user's mistake is
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,6 +179,22 @@ def build_settings(options: CrawlOptions, resolve: dict[str, str]) -> Any:
     return settings
 
 
+def start_anew_after_finished_job(jobdir: Path) -> bool:
+    """Clear a job directory whose crawl ran to its end (Scrapy left its request queue empty), so that
+    the next run with it is a new crawl: Scrapy would skip every page as already seen and fetch nothing.
+    A job that was interrupted keeps its queue and resumes. Only Scrapy's own files are removed."""
+    try:
+        pending = json.loads((jobdir / "requests.queue" / "active.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # no job yet, or one that stopped before saving its queue: Scrapy decides
+    if pending:
+        return False
+    for name in ("requests.seen", "spider.state"):
+        (jobdir / name).unlink(missing_ok=True)
+    shutil.rmtree(jobdir / "requests.queue", ignore_errors=True)
+    return True
+
+
 def _level_number(level: Any) -> int | None:
     """A logging level given as a number or a name (as ``LOG_LEVEL`` may be); None if unknown."""
     if isinstance(level, int):
@@ -194,6 +212,8 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     from newscrawl.pipelines import run_status
     from newscrawl.spiders.site import SiteSpider
 
+    if options.jobdir is not None:
+        start_anew_after_finished_job(Path(options.jobdir))
     settings = build_settings(options, resolve)
     process = AsyncCrawlerProcess(settings)
     # Scrapy filters at its root handler and leaves its loggers open to DEBUG (and the root logger to

@@ -98,10 +98,20 @@ def test_jobdir_resumes_without_refetching(generated, tmp_path):
         second = crawl(f"https://{GENERATED_HOST}/", db, "--jobdir", str(jobdir), resolve=resolve)
         assert second.returncode == 0, second.output[-3000:]
         second_hits = list(server.hits)
+        # The job ran to its end: the same command again is a new crawl (it fetched nothing, and
+        # failed with "nothing could be fetched", while the finished job's state was kept).
+        server.hits.clear()
+        third = crawl(f"https://{GENERATED_HOST}/", db, "--jobdir", str(jobdir), resolve=resolve)
+        assert third.returncode == 0, third.output[-3000:]
+        third_hits = set(server.hits)
     check_archive_matches(db, generated)
     refetched = {hit for hit in second_hits if hit != "/robots.txt"} & set(first_hits)
     assert not refetched, sorted(refetched)
-    assert sql(db, "SELECT status FROM crawl_runs ORDER BY id") == [("interrupted",), ("finished",)]
+    assert {a.path for a in generated.articles} <= third_hits
+    assert sql(db, "SELECT status, articles_unchanged FROM crawl_runs ORDER BY id")[1:] == [
+        ("finished", 0),
+        ("finished", len(generated.articles)),
+    ]
 
 
 def test_incremental_revisits_recent_articles_for_new_comments(tmp_path):
