@@ -544,8 +544,13 @@ def crawl(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the record here instead of stdout.",
 )
+@click.option(
+    "--generic",
+    is_flag=True,
+    help="Ignore the site's profile: read the page as an article if it is not a listing.",
+)
 @_network_options
-def scrape(url, save, db_url, output, resolve, user_agent, overrides, verbose) -> None:
+def scrape(url, save, db_url, output, generic, resolve, user_agent, overrides, verbose) -> None:
     """Fetch one article and all its comment pages; print its record as JSON.
 
     \b
@@ -559,6 +564,7 @@ def scrape(url, save, db_url, output, resolve, user_agent, overrides, verbose) -
             mode="scrape",
             db=db_url,
             archive=save,
+            generic=generic,
             resolve=list(resolve),
             user_agent=user_agent,
             progress=False,

@@ -27,6 +27,9 @@ from newscrawl.spiders.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
+DECLARED_LISTING = frozenset({"body class", "JSON-LD type"})
+"""Reasons of :func:`page_kind` by which a page says it is a listing (the others are guesses from its
+shape, which an article with a few teasers can take)."""
 MIN_UNDECLARED_ARTICLE_CHARS = 500
 """A page with no article evidence counts as one when its body has this much text under a headline."""
 
@@ -59,15 +62,21 @@ def read_page(
     verdict: str | None,
 ) -> PageReading:
     """Read an HTML page. ``verdict`` is what the caller already knows (``article`` or ``listing``, from
-    the profile's URL rules or because it asked for an article); None lets the page's evidence decide,
-    then the extractor (a long body under a headline is an article)."""
+    the profile's URL rules or because it knows the article); None lets the page's evidence decide,
+    then the extractor (a long body under a headline is an article). ``expected``: asked for as an
+    article (``scrape``), read as one unless the page declares itself a listing."""
     scope = SiteScope(domains)
     try:
         document = parse_document(body, url, content_type)
     except NotHTMLError as error:
         return PageReading("unreadable", problem=f"unreadable page ({error})")
     root = document.root
-    if verdict is None:
+    if verdict == "expected":
+        kind, why = page_kind(root, url)
+        if kind == "listing" and why in DECLARED_LISTING:
+            return PageReading("unreadable", problem=f"not an article: the page is a listing ({why})")
+        verdict = "article"
+    elif verdict is None:
         verdict, _why = page_kind(root, url)
     if verdict == "listing":
         return PageReading("listing", links=listing_links(root, url, scope))

@@ -407,6 +407,12 @@ class SiteSpider(Spider):
             return
         content_type = _content_type(response)
         kind_of_document = sniff_document(response.body, content_type)
+        if self.mode == "scrape" and kind_of_document in ("sitemap", "feed"):
+            # asked for an article, given the site's list of them: not the first article it names
+            what = "a sitemap" if kind_of_document == "sitemap" else "an RSS/Atom feed"
+            self._count_error("not_article", f"not an article: {what}")
+            log.warning("not an article, %s: %s", what, response.url)
+            return
         if kind_of_document == "sitemap":
             for output in self.parse_sitemap(response):
                 yield output
@@ -420,7 +426,18 @@ class SiteSpider(Spider):
             log.warning("not an HTML page, skipped: %s (%s)", response.url, content_type or "no content type")
             return
         verdict = None
-        if self.mode == "scrape" or META_KNOWN in meta or meta.get(META_REVISIT):
+        if self.mode == "scrape" and not meta.get(META_KNOWN):
+            if (
+                self.profile is not None
+                and not self.generic
+                and self.profile.is_article_url(response.url) is False
+            ):
+                problem = f"not an article: the {self.profile.name} profile's URL rules say so (--generic ignores them)"
+                self._count_error("not_article", problem)
+                log.warning("%s: %s", problem, response.url)
+                return
+            verdict = "expected"
+        elif META_KNOWN in meta or meta.get(META_REVISIT):
             verdict = "article"
         elif self.profile is not None and not self.generic:
             by_url = self.profile.is_article_url(response.url)

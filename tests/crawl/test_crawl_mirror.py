@@ -327,6 +327,48 @@ def test_scrape_of_a_missing_page_is_one_error_line(mirror, db_url):
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "extra", "problem"),
+    [
+        (
+            "https://blog-auto-info.com/",
+            (),
+            "the blog-auto-info profile's URL rules say so (--generic ignores them)",
+        ),
+        (
+            "https://blog-auto-info.com/category/essais/",
+            (),
+            "the blog-auto-info profile's URL rules say so (--generic ignores them)",
+        ),
+        ("https://blog-auto-info.com/", ("--generic",), "the page is a listing (body class)"),
+        ("https://blog-auto-info.com/category/essais/", ("--generic",), "the page is a listing (body class)"),
+        ("https://blog-auto-info.com/feed/", (), "an RSS/Atom feed"),
+        ("https://blog-auto-info.com/post-sitemap.xml", (), "a sitemap"),
+    ],
+)
+def test_scrape_of_a_page_that_is_no_article_is_refused_and_saves_nothing(
+    mirror, db_url, url, extra, problem
+):
+    # They were printed (and saved) as articles: the home page as "Blog Auto Info", the feed as its
+    # first article.
+    run = newscrawl(
+        "scrape",
+        url,
+        *extra,
+        "--save",
+        "--db",
+        db_url,
+        *FAST,
+        "--resolve",
+        f"{MIRROR_HOST}={mirror.base_url}",
+    )
+    assert_clean(run)
+    assert run.returncode == 1, run.output[-3000:]
+    assert run.stderr.strip().splitlines()[-1] == f"Error: {url}: not an article: {problem}"
+    assert run.stdout == ""
+    assert sql(db_url, "SELECT count(*) FROM articles") == [(0,)]
+
+
 def test_demo_twice_duplicates_nothing(tmp_path):
     first = newscrawl("demo", cwd=tmp_path)
     assert_clean(first)
