@@ -88,6 +88,7 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
             raise CrawlSetupError(f"--since: {error}") from None
     if options.max_articles is not None and options.max_articles < 1:
         raise CrawlSetupError("--max-articles must be at least 1")
+    _check_setting_values(options.settings)
     policy = options.settings.get("NEWSCRAWL_REVISIT_POLICY")
     if policy:
         try:
@@ -115,6 +116,36 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
             except OSError as error:
                 raise CrawlSetupError(f"{name} {path}: {error.strerror}") from None
     return mapping
+
+
+def _check_setting_values(overrides: dict[str, Any]) -> None:
+    """``-s NAME=VALUE`` arrives as text (or JSON): a value Scrapy cannot read as its setting's type (a number, true or
+    false, a JSON object) stopped the crawl at start with a traceback. Checked against the type of the
+    value newscrawl or Scrapy sets by default; settings without a default are the user's own."""
+    from scrapy.settings import BaseSettings, Settings
+
+    defaults = Settings()
+    defaults.setmodule("newscrawl.settings", priority="project")
+    for name, value in overrides.items():
+        default = defaults.get(name)
+        if isinstance(default, bool):
+            expected = "true or false"
+        elif isinstance(default, int | float):
+            expected = "a number"
+        elif isinstance(default, dict | BaseSettings):
+            expected = 'a JSON object ({"name": value, ...})'
+        else:
+            continue
+        try:
+            given = Settings({name: value})
+            if isinstance(default, bool):
+                given.getbool(name)
+            elif isinstance(default, int | float):
+                given.getfloat(name)
+            else:
+                given.getdict(name)
+        except (ValueError, TypeError):
+            raise CrawlSetupError(f"-s {name}={value}: {name} takes {expected}") from None
 
 
 def _check_frontier(options: CrawlOptions) -> None:
@@ -240,7 +271,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     crawler.signals.connect(
         lambda reason, **_: outcome.setdefault("reason", reason), signal=signals.spider_closed, weak=False
     )
-    process.crawl(
+    started = process.crawl(
         crawler,
         target=options.target,
         mode=options.mode,
@@ -249,11 +280,22 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         incremental=options.incremental,
         generic=options.generic,
     )
+    start_errors: list[BaseException] = []
+
+    def note_start_error(task: Any) -> None:
+        # Taking the exception here also keeps asyncio from printing it as a traceback at exit.
+        if not task.cancelled() and task.exception() is not None:
+            start_errors.append(task.exception())
+
+    started.add_done_callback(note_start_error)
     try:
         process.start()
     finally:
         for logger, level in zip(quieted, levels, strict=True):
             logger.setLevel(level)
+    if start_errors and "reason" not in outcome:
+        error = start_errors[0]
+        raise CrawlSetupError(f"the crawl could not start: {type(error).__name__}: {error}")
     if "reason" not in outcome and crawler.spider is not None:
         # Ctrl-C while the engine was still opening the spider (or a second Ctrl-C): Scrapy stops
         # without closing it, no spider_closed. The archive pipeline closed the crawl run and released

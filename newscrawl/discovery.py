@@ -204,10 +204,13 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     match = _RELATIVE_SINCE.match(text.strip())
     if match:
         amount, unit = int(match.group(1)), match.group(2).lower()
-        delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[
-            unit
-        ]
-        return (now or datetime.now(UTC)) - delta
+        try:
+            delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[
+                unit
+            ]
+            return (now or datetime.now(UTC)) - delta
+        except OverflowError:
+            raise ValueError(f"{text!r} ago is before the year 1") from None
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -92,7 +92,26 @@ def resolve_target(target: str, generic: bool = False) -> tuple[SiteProfile | No
     url = clean_url(target)
     if url is None:
         raise TargetError(f"not an http(s) URL: {target!r}")
+    problem = _url_problem(url)
+    if problem:
+        raise TargetError(f"not a valid URL: {target!r} ({problem})")
     return (None if generic else profile_for_url(url)), [url]
+
+
+_NOT_IN_HOST_NAMES = frozenset('<>"{}|\\^`%')
+
+
+def _url_problem(url: str) -> str | None:
+    """What makes a URL given by the user unusable (which links found on pages are simply skipped for)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises for a port out of range or not a number)
+    except ValueError as error:
+        return str(error).replace("Port", "port", 1)
+    host = parts.hostname or ""
+    if any(ch.isspace() or ch in _NOT_IN_HOST_NAMES for ch in host):
+        return f"{host!r} is not a host name"
+    return None
 
 
 def _flag(value: Any) -> bool:

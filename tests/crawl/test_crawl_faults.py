@@ -465,6 +465,38 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
             ["crawl", "blog-auto-info", "--set", "NEWSCRAWL_READ_WORKERS=many"],
             "Error: NEWSCRAWL_READ_WORKERS must be 'auto' or a number of processes",
         ),
+        # Before they were checked: a traceback from Scrapy at start, then "interrupted" (exit 130).
+        (
+            ["crawl", "blog-auto-info", "-s", "AUTOTHROTTLE_TARGET_CONCURRENCY=abc"],
+            "Error: -s AUTOTHROTTLE_TARGET_CONCURRENCY=abc: AUTOTHROTTLE_TARGET_CONCURRENCY takes a number",
+        ),
+        (
+            ["crawl", "blog-auto-info", "-s", "ROBOTSTXT_OBEY=maybe"],
+            "Error: -s ROBOTSTXT_OBEY=maybe: ROBOTSTXT_OBEY takes true or false",
+        ),
+        (
+            ["crawl", "blog-auto-info", "-s", "ITEM_PIPELINES=3"],
+            "Error: -s ITEM_PIPELINES=3: ITEM_PIPELINES takes a JSON object",
+        ),
+        (
+            ["crawl", "blog-auto-info", "-s", "SCHEDULER=nope.Missing"],
+            "Error: the crawl could not start: ModuleNotFoundError: No module named 'nope'",
+        ),
+        # A traceback, and a failed run recorded against the real site.
+        (
+            ["crawl", "https://blog-auto-info.com:99999/"],
+            "Error: not a valid URL: 'https://blog-auto-info.com:99999/' (port out of range 0-65535)",
+        ),
+        # Accepted, as a site named "exa mple.com".
+        (
+            ["crawl", "https://exa mple.com/"],
+            "Error: not a valid URL: 'https://exa mple.com/' ('exa mple.com' is not a host name)",
+        ),
+        # OverflowError.
+        (
+            ["crawl", "blog-auto-info", "--since", "99999999d"],
+            "Error: --since: '99999999d' ago is before the year 1",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line_errors(args, message, tmp_path):
