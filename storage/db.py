@@ -300,6 +300,20 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def known_revisions() -> list[str]:
+    """The schema revisions of this newscrawl, oldest first."""
+    return [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()][
+        ::-1
+    ]
+
+
+def _unknown_revision(url: URL, revision: str) -> str:
+    return (
+        f"{_describe(url)} is at schema revision {revision!r}, which this newscrawl does not know "
+        f"(its revisions: {', '.join(known_revisions())}): made by a newer newscrawl, or not a newscrawl archive"
+    )
+
+
 _MIGRATION_LOCK_KEY = 0x6E657773  # any constant: the PostgreSQL advisory lock that serializes migrations
 
 
@@ -316,6 +330,19 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         before = current_revision(connection)
+        known = known_revisions()
+        if before is not None and before not in known:
+            raise StorageError(_unknown_revision(engine.url, before))
+        if revision != "head":
+            if revision not in known:
+                raise StorageError(
+                    f"no schema revision {revision!r} (known: {', '.join(known)}; default: head)"
+                )
+            if before is not None and known.index(revision) < known.index(before):
+                raise StorageError(
+                    f"{_describe(engine.url)} is at schema revision {before}, past {revision}: "
+                    "newscrawl migrates forward only (restore a backup to go back)"
+                )
         command.upgrade(alembic_config(connection), revision)
         return before, current_revision(connection)
 
@@ -374,6 +401,7 @@ class Archive:
         )
         # SQLite: the write units of work note search rows, written in batches (storage/fulltext.py).
         self._search_buffer = fulltext.SearchBuffer() if self._sqlite else None
+        self._must_exist = must_exist
         if create:
             self.ensure_schema()
 
@@ -433,10 +461,16 @@ class Archive:
             if revision == head:
                 return
             if revision is None and not has_tables:
+                if self._must_exist:  # a command that only reads: no archive here, and none made
+                    raise StorageError(
+                        f"no archive in {_describe(self.url)}: ingest records or run `newscrawl db upgrade` first"
+                    )
                 upgrade(self.engine)
                 return
             if revision is None:
                 raise StorageError(f"{_describe(self.url)} has tables but no newscrawl schema revision")
+            if revision not in known_revisions():
+                raise StorageError(_unknown_revision(self.url, revision))
             raise StorageError(
                 f"{_describe(self.url)} is at schema revision {revision}, this newscrawl needs {head}: "
                 "run `newscrawl db upgrade`"

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from archive_helpers import new_archive_url
 
 from storage import Archive, StorageError
 from storage.db import alembic_config, head_revision, include_name
@@ -90,6 +91,47 @@ def test_an_archive_behind_head_must_be_upgraded_explicitly(fresh_archive) -> No
         assert behind.upgrade() == ("0001", head_revision())
     with Archive(url) as upgraded:
         assert upgraded.current_revision() == head_revision()
+
+
+def test_upgrade_refuses_unknown_revisions_and_going_back(fresh_archive) -> None:
+    # Alembic's own errors came out as tracebacks.
+    with fresh_archive.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0005")
+    with pytest.raises(
+        StorageError, match=r"no schema revision 'bogus' \(known: 0001, 0002, .*; default: head\)"
+    ):
+        fresh_archive.upgrade("bogus")
+    with pytest.raises(
+        StorageError, match="at schema revision 0005, past 0003: newscrawl migrates forward only"
+    ):
+        fresh_archive.upgrade("0003")
+    assert fresh_archive.upgrade("0005") == ("0005", "0005")
+    assert fresh_archive.upgrade() == ("0005", head_revision())
+
+
+def test_a_schema_revision_newscrawl_does_not_know_is_named(fresh_archive) -> None:
+    with fresh_archive.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = 'deadbeef'"))
+    url = fresh_archive.url.render_as_string(hide_password=False)
+    unknown = r"schema revision 'deadbeef', which this newscrawl does not know .*: made by a newer newscrawl"
+    with pytest.raises(StorageError, match=unknown):  # it said: run `newscrawl db upgrade`
+        Archive(url)
+    with Archive(url, create=False) as opened, pytest.raises(StorageError, match=unknown):
+        opened.upgrade()  # a traceback from Alembic
+
+
+def test_a_command_that_only_reads_creates_no_archive(backend, tmp_path: Path, request) -> None:
+    url = new_archive_url(backend, tmp_path, request)
+    if backend == "sqlite":  # an empty file: SQLite's archive "exists" as soon as its file does
+        (tmp_path / "archive.sqlite").touch()
+        url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with pytest.raises(
+        StorageError, match=r"no archive in .*: ingest records or run `newscrawl db upgrade` first"
+    ):
+        Archive(url, must_exist=True)
+    with Archive(url, create=False) as opened:  # it created the whole schema on PostgreSQL
+        assert opened.current_revision() is None
+        assert sa.inspect(opened.engine).get_table_names() == []
 
 
 def test_sqlite_dates_are_the_text_sqlalchemy_datetime_stores() -> None:
