@@ -497,6 +497,7 @@ def crawl(
     site's lock in the archive), 130 interrupted.
     """
     from newscrawl.crawl import CrawlOptions
+    from newscrawl.pipelines import FINISH_STATUS, run_failure
 
     result = _run(
         CrawlOptions(
@@ -523,15 +524,12 @@ def crawl(
     if result.reason == "shutdown":
         click.echo("interrupted" + (f"; rerun with --jobdir {jobdir} to resume" if jobdir else ""), err=True)
         sys.exit(130)
+    failure = run_failure(result.stats) if result.reason in FINISH_STATUS else None
+    if failure is not None:
+        where = f" from {target}" if failure == "nothing could be fetched" else ""
+        raise click.ClickException(f"{failure}{where} (see the errors above)")
     if result.status == "failed":
         raise click.ClickException(f"crawl stopped: {result.reason.replace('_', ' ')}")
-    # A worker that joins a distributed job as it ends may have had nothing left to fetch.
-    job_finished = result.stats.get("newscrawl/frontier/job_finished")
-    if not result.stats.get("response_received_count") and not job_finished:
-        raise click.ClickException(f"nothing could be fetched from {target} (see the errors above)")
-    unsaved = result.stats.get("newscrawl/archive_errors", 0)
-    if unsaved:
-        raise click.ClickException(f"{unsaved} articles could not be archived (see the errors above)")
 
 
 @cli.command()
@@ -602,7 +600,10 @@ def demo(db_url, port, quiet) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot serve the demo site: {exc.strerror or exc}") from None
     if result.status == "failed":
-        raise click.ClickException(f"demo crawl stopped: {result.reason.replace('_', ' ')}")
+        from newscrawl.pipelines import run_failure
+
+        why = run_failure(result.stats) or result.reason.replace("_", " ")
+        raise click.ClickException(f"demo crawl stopped: {why}")
 
 
 @cli.command()

@@ -88,7 +88,6 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
             raise CrawlSetupError(f"--since: {error}") from None
     if options.max_articles is not None and options.max_articles < 1:
         raise CrawlSetupError("--max-articles must be at least 1")
-    _check_setting_values(options.settings)
     policy = options.settings.get("NEWSCRAWL_REVISIT_POLICY")
     if policy:
         try:
@@ -100,6 +99,7 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
         reader_processes(options.settings.get("NEWSCRAWL_READ_WORKERS"), mode=options.mode)
     except ValueError as error:
         raise CrawlSetupError(str(error)) from None
+    _check_setting_values(options.settings)  # after the checks of our own settings, which say more
     if options.frontier or options.job:
         _check_frontier(options)
     if options.archive:
@@ -306,4 +306,4 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     reason = outcome.get("reason") or (crawler.stats.get_value("finish_reason") if crawler.stats else None)
     reason = reason or "failed"
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
-    return CrawlResult(reason=reason, status=run_status(reason), stats=stats, items=items)
+    return CrawlResult(reason=reason, status=run_status(reason, stats), stats=stats, items=items)

@@ -80,12 +80,29 @@ def crawl_archive(crawler: Crawler) -> Archive:
     return archive
 
 
-def run_status(reason: str) -> str:
+def run_status(reason: str, stats: dict[str, Any] | None = None) -> str:
+    """The crawl run's status from Scrapy's close reason and, given them, the crawl's stats: a crawl
+    that ran to its end but fetched nothing, or could not archive some articles, failed (the command
+    exits 1 for them; monitoring reads the run's status)."""
     if reason in FINISH_STATUS:
-        return FINISH_STATUS[reason]
+        status = FINISH_STATUS[reason]
+        if stats is not None and run_failure(stats):
+            return "failed"
+        return status
     if reason == "shutdown" or reason.startswith("closespider_"):
         return "interrupted"
     return "failed"
+
+
+def run_failure(stats: dict[str, Any]) -> str | None:
+    """Why a crawl that ran to its end failed all the same, or None."""
+    # A worker that joins a distributed job as it ends may have had nothing left to fetch.
+    if not stats.get("response_received_count") and not stats.get("newscrawl/frontier/job_finished"):
+        return "nothing could be fetched"
+    unsaved = stats.get("newscrawl/archive_errors", 0)
+    if unsaved:
+        return f"{unsaved} articles could not be archived"
+    return None
 
 
 class ValidationPipeline:
@@ -181,8 +198,8 @@ class ArchivePipeline:
         self.guard.stop()
         if self.archive is None or self.run_id is None:
             return
-        status = run_status(reason)
         stats = dict(self.stats.get_stats())
+        status = run_status(reason, stats)
         stats["finish_reason"] = reason
         stats.setdefault("finish_time", datetime.now(UTC))
         try:

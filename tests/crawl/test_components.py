@@ -102,6 +102,13 @@ def test_run_status():
     assert run_status("finished") == run_status("max_articles") == "finished"
     assert run_status("shutdown") == run_status("closespider_itemcount") == "interrupted"
     assert run_status("archive_unavailable") == run_status("cancelled") == "failed"
+    fetched = {"response_received_count": 12}
+    assert run_status("finished", fetched) == run_status("max_articles", fetched) == "finished"
+    # The command exits 1 for these: the run's status agrees (monitoring reads it).
+    assert run_status("finished", {}) == "failed"  # nothing could be fetched
+    assert run_status("finished", {**fetched, "newscrawl/archive_errors": 3}) == "failed"
+    assert run_status("finished", {"newscrawl/frontier/job_finished": True}) == "finished"
+    assert run_status("shutdown", {}) == "interrupted"
 
 
 @dataclass

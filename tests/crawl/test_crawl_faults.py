@@ -509,14 +509,15 @@ def test_user_mistakes_are_one_line_errors(args, message, tmp_path):
     assert len(lines) == 1 and lines[0].startswith(message), run.stderr
 
 
-def test_a_crawl_with_everything_broken_still_ends_cleanly():
+def test_a_crawl_with_everything_broken_still_ends_cleanly(tmp_path):
     # The server vanishes: every request is refused.
     server = SiteServer(pages={})
     port = server.port
     server.stop()
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     run = crawl(
         "https://gone.test/",
-        "sqlite:///:memory:",
+        db,
         "-s",
         "RETRY_TIMES=1",
         resolve={"gone.test": f"http://127.0.0.1:{port}"},
@@ -529,3 +530,7 @@ def test_a_crawl_with_everything_broken_still_ends_cleanly():
         run.stderr.strip().splitlines()[-1]
         == "Error: nothing could be fetched from https://gone.test/ (see the errors above)"
     )
+    # The run says so too (it was "finished", and `newscrawl sites` showed the site as OK).
+    assert sql(db, "SELECT status, json_extract(stats, '$.finish_reason') FROM crawl_runs") == [
+        ("failed", "finished")
+    ]
