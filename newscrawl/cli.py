@@ -728,4 +728,14 @@ def report(db_url, site, runs, html_file) -> None:
 
 
 def main() -> None:
-    cli()
+    # Click's own ending of a Ctrl-C is "Aborted!" with status 1, which a scheduler reads as a failure:
+    # "interrupted" and 130 instead, as for a crawl stopped with Ctrl-C.
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

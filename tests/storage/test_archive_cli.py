@@ -299,3 +299,40 @@ def test_a_database_failure_in_a_batch_keeps_every_record_before_it(
         run = session.scalars(select(CrawlRun)).one()
     assert [url.rsplit("/", 2)[1] for url in urls] == [TESLA, FLAGSHIP]  # stored before the failure
     assert (run.status, run.articles_new) == ("failed", 2)
+
+
+def test_ctrl_c_during_an_export_is_interrupted_with_status_130(db, monkeypatch, capsys, tmp_path) -> None:
+    # Click ended it with "Aborted!" and status 1, which a scheduler reads as a failure.
+    import storage
+    from newscrawl.cli import main
+
+    def pressed_ctrl_c(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(storage, "export_records", pressed_ctrl_c)
+    monkeypatch.setattr("sys.argv", ["newscrawl", "export", "--db", db, "-o", str(tmp_path / "x.jsonl")])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "shown"),
+    [
+        (["stats", "--json"], 0, '"articles": 0'),
+        (["--help"], 0, "Usage: "),
+        (["export", "--nope"], 2, "Error: No such option '--nope'"),
+        (["query", "SELECT nope"], 1, "Error: "),
+    ],
+)
+def test_main_keeps_click_s_exit_statuses(db, monkeypatch, capsys, args, code, shown) -> None:
+    from newscrawl.cli import main
+
+    with_db = [] if args == ["--help"] else ["--db", db]
+    monkeypatch.setattr("sys.argv", ["newscrawl", *args, *with_db])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == code
+    output = capsys.readouterr()
+    assert shown in output.out + output.err
