@@ -157,6 +157,18 @@ def comment_page_number(url: str) -> int | None:
     return None
 
 
+def without_comment_page(url: str) -> str:
+    """The article's own URL, given one of its comment pages (``…/comment-page-3/``, ``?cpage=3``)."""
+    parts = urlsplit(url)
+    path = _COMMENT_PAGE_PATH.sub("/", parts.path)
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and pair.split("=", 1)[0].lower() not in _COMMENT_PAGE_QUERY
+    )
+    return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
 def is_comment_page_url(url: str) -> bool:
     return comment_page_number(url) is not None
 

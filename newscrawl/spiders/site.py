@@ -43,6 +43,7 @@ from newscrawl.discovery import (
     parse_sitemap,
     robots_sitemaps,
     sniff_document,
+    without_comment_page,
 )
 from newscrawl.extraction import ExtractionError
 from newscrawl.middlewares import META_ARTICLE, META_KNOWN, META_LASTMOD, META_REVISIT, SkippedUnchanged
@@ -449,7 +450,8 @@ class SiteSpider(Spider):
             if (
                 self.profile is not None
                 and not self.generic
-                and self.profile.is_article_url(response.url) is False
+                # a further comment page (.../comment-page-3/) stands for its article
+                and self.profile.is_article_url(without_comment_page(response.url)) is False
             ):
                 problem = f"not an article: the {self.profile.name} profile's URL rules say so (--generic ignores them)"
                 self._count_error("not_article", problem)
@@ -554,13 +556,22 @@ class SiteSpider(Spider):
             return None
         if self._limit_reached():
             return None
-        seen = {response.url, record.get("canonical_url") or response.url}
+        canonical = record.get("canonical_url") or response.url
+        landing = comment_page_number(response.url) or 1
+        seen = {response.url, canonical}
         queue = [url for url in reading.comment_pages if url not in seen]
+        first_page = None
+        if landing > 1 and canonical != response.url and self.scope.contains(canonical):
+            # Asked for a further comment page (scrape .../comment-page-3/): the article's own page
+            # holds the first comments.
+            first_page = canonical
+            queue.append(canonical)
         chain = {
             "url": response.url,
             "record": record,
             "captures": [_capture(response, fetched_at)],
-            "pages": [[1, record["comments"]]],
+            "pages": [[landing, record["comments"]]],
+            "first_page": first_page,
             "queue": queue,
             "seen": sorted(seen | set(queue)),
             "failed": [],
@@ -607,7 +618,9 @@ class SiteSpider(Spider):
             return
         stats.inc_value("newscrawl/comment_pages/fetched")
         chain["captures"].append(_capture(response, fetched_at))
-        number = comment_page_number(response.url) or len(chain["pages"]) + 1
+        number = comment_page_number(response.url) or (
+            1 if response.url == chain.get("first_page") else len(chain["pages"]) + 1
+        )
         chain["pages"].append([number, comments])
         seen = set(chain["seen"])
         for url in more:

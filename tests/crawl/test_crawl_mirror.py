@@ -294,6 +294,19 @@ def test_scrape_prints_one_record_with_all_comment_pages_and_writes_nothing(mirr
     assert not (tmp_path / "never.sqlite").exists()
 
 
+def test_scrape_of_a_further_comment_page_gives_the_whole_article(mirror, tmp_path):
+    # It was refused by the profile's URL rules, and without them it missed the comments of the
+    # article's own page (31 of 43).
+    resolve = ("--resolve", f"{MIRROR_HOST}={mirror.base_url}")
+    run = newscrawl("scrape", f"{FLAGSHIP}comment-page-3/", *FAST, *resolve)
+    assert run.returncode == 0, run.output[-3000:]
+    record = json.loads(run.stdout)
+    assert record["url"] == f"{FLAGSHIP}comment-page-3/"
+    assert record["canonical_url"] == FLAGSHIP
+    whole = json.loads(newscrawl("scrape", FLAGSHIP, *FAST, *resolve).stdout)
+    assert record["comments"] == whole["comments"] and len(record["comments"]) == 43
+
+
 def test_scrape_save_archives_it(mirror, db_url):
     run = newscrawl(
         "scrape", FLAGSHIP, "--save", "--db", db_url, *FAST, "--resolve", f"{MIRROR_HOST}={mirror.base_url}"

@@ -25,6 +25,7 @@ from newscrawl.discovery import (
     registered_domain,
     robots_sitemaps,
     sniff_document,
+    without_comment_page,
 )
 from newscrawl.extraction.document import parse_document
 
@@ -271,6 +272,9 @@ def test_urls():
     assert comment_page_number(BASE + "slug/comment-page-3/") == 3
     assert comment_page_number(BASE + "slug/?cpage=2") == 2
     assert comment_page_number(BASE + "slug/") is None
+    assert without_comment_page(BASE + "slug/comment-page-3/") == BASE + "slug/"
+    assert without_comment_page(BASE + "slug/?cpage=2&lang=fr") == BASE + "slug/?lang=fr"
+    assert without_comment_page(BASE + "slug/?id=7") == BASE + "slug/?id=7"
 
 
 def test_comment_pages_merge_in_page_order_each_comment_once():
