@@ -164,6 +164,7 @@ class ArchivePipeline:
             raise CloseSpider(self.guard.refused(refusal)) from None
         except StorageError as error:
             log.error("archive unavailable: %s", error)
+            self.stats.set_value("newscrawl/last_error", f"not archived: {error}")
             raise CloseSpider("archive_unavailable") from None
         self.run_id = run_id
         if is_reactor_installed():
@@ -282,6 +283,7 @@ class ArchivePipeline:
         self.consecutive_failures += 1
         self.stats.inc_value("newscrawl/errors")
         self.stats.inc_value("newscrawl/archive_errors")
+        self.stats.set_value("newscrawl/last_error", f"not archived: {error}")
         log.error("archive write failed for %s (not saved; what is archived stays): %s", url, error)
         engine = self.crawler.engine
         if self.consecutive_failures >= self.failures_to_stop and engine is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -314,6 +315,24 @@ def test_scrape_save_archives_it(mirror, db_url):
     assert run.returncode == 0, run.output[-3000:]
     assert "saved: new" in run.stderr
     assert sql(db_url, "SELECT count(*) FROM comments") == [(43,)]
+
+
+def test_scrape_save_into_a_locked_archive_says_it_was_not_archived(mirror, tmp_path):
+    path = tmp_path / "archive.sqlite"
+    resolve = ("--resolve", f"{MIRROR_HOST}={mirror.base_url}")
+    assert newscrawl("scrape", FLAGSHIP, "--save", "--db", str(path), *FAST, *resolve).returncode == 0
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # another process writes, and keeps at it
+    try:
+        run = newscrawl("scrape", FLAGSHIP, "--save", "--db", str(path), *FAST, *resolve)
+    finally:
+        locker.rollback()
+        locker.close()
+    assert_clean(run)
+    assert run.returncode == 1
+    last = run.stderr.strip().splitlines()[-1]
+    # It said "no article record", the article having been read.
+    assert last.startswith(f"Error: {FLAGSHIP}: not archived: ") and "locked" in last, run.stderr
 
 
 def test_verbosity_shows_each_level_and_nothing_below_it(mirror, db_url):
