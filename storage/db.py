@@ -182,6 +182,10 @@ def _set_page_cache(dbapi_connection: sqlite3.Connection, kib: int) -> None:
     dbapi_connection.execute(f"PRAGMA cache_size = -{int(kib)}")
 
 
+def _refuse_attach(action: int, *_args: Any) -> int:
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
+
+
 def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool, page_cache_kib: int) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
 
@@ -204,6 +208,8 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool, p
         cursor.execute("PRAGMA synchronous = NORMAL")
         if read_only:
             cursor.execute("PRAGMA query_only = ON")
+            # query_only stops writes to the archive's files, not ATTACH creating a new, empty file
+            dbapi_connection.set_authorizer(_refuse_attach)
         cursor.close()
 
     @event.listens_for(engine, "begin")

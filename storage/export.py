@@ -190,6 +190,8 @@ def _umask() -> int:
 @contextmanager
 def _replacing(path: Path) -> Iterator[Path]:
     """A temporary file next to ``path``, moved onto it only if the block succeeds."""
+    if path.is_dir():  # else the move fails at the end, naming the temporary file
+        raise StorageError(f"cannot write {path}: it is a directory")
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as error:

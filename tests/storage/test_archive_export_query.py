@@ -92,7 +92,13 @@ def test_export_mistakes_are_clear_and_leave_no_partial_file(session, tmp_path: 
         export_records(session, "parquet", "-")
     with pytest.raises(StorageError, match="cannot write"):
         export_records(session, "jsonl", tmp_path / "missing-dir" / "x.jsonl")
-    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "a-dir").mkdir()
+    with pytest.raises(
+        StorageError, match=r"cannot write .*a-dir: it is a directory"
+    ):  # it named a temp file
+        export_records(session, "jsonl", tmp_path / "a-dir")
+    assert list(tmp_path.iterdir()) == [tmp_path / "a-dir"]
+    assert list((tmp_path / "a-dir").iterdir()) == []
 
 
 def test_query_returns_columns_and_rows(filled) -> None:
@@ -138,6 +144,16 @@ def test_query_runs_one_statement_so_a_write_cannot_follow_a_commit(filled, sql:
     with pytest.raises(StorageError, match="one statement at a time"):
         run_query(filled, sql)
     assert run_query(filled, "SELECT count(*) FROM comments").rows == [(47,)]
+
+
+def test_query_cannot_create_files(filled, tmp_path: Path) -> None:
+    # SQLite's query_only let ATTACH create an empty database file wherever the query said.
+    target = tmp_path / "elsewhere.db"
+    with pytest.raises(StorageError):
+        run_query(filled, f"ATTACH DATABASE '{target}' AS elsewhere")
+    with pytest.raises(StorageError):
+        run_query(filled, f"VACUUM INTO '{target}'")
+    assert not target.exists()
 
 
 def test_query_keeps_percent_signs_and_a_final_semicolon(filled) -> None:
