@@ -625,6 +625,10 @@ def reextract(db_url, site, quiet) -> None:
     if show is not None:
         click.echo(_after_progress(""), nl=False, err=True)
     skipped = f", {report.skipped} re-crawled meanwhile (left as they are)" if report.skipped else ""
+    if report.without_captures:
+        skipped += (
+            f", {report.without_captures} without raw captures (imported records: nothing to read again)"
+        )
     click.echo(
         f"{report.articles} articles re-extracted: {report.updated} changed (new version), "
         f"{report.unchanged} unchanged, {len(report.failed)} failed{skipped}; "
@@ -632,6 +636,13 @@ def reextract(db_url, site, quiet) -> None:
     )
     for failure in report.failed[:20]:
         click.echo(f"  failed: {failure}", err=True)
+    if report.failed:
+        more = (
+            f" (the first 20 above; {len(report.failed)} in all)" if len(report.failed) > 20 else " (above)"
+        )
+        raise click.ClickException(
+            f"{len(report.failed)} articles could not be re-extracted{more}; they are left as they were"
+        )
 
 
 # ---------------------------------------------------------------- health (storage/health.py, newscrawl/report.py)

@@ -34,6 +34,8 @@ class ReextractReport:
     skipped: int = 0
     """Articles a crawl archived anew while the pass ran (their new version is the current extractor's)."""
     comments_added: int = 0
+    without_captures: int = 0
+    """Articles with no raw page to read again (records imported with ``newscrawl db ingest``)."""
     failed: list[str] = field(default_factory=list)
     """``"URL: reason"`` of articles left as they were."""
     crawl_run_id: int | None = None
@@ -113,11 +115,14 @@ def reextract_archive(
                 outcome = _reextract_one(repo, article, report.crawl_run_id)
         except (ExtractionError, InvalidRecord, ValueError) as error:
             report.failed.append(f"{article.canonical_url}: {error}")
-            log.warning("not re-extracted: %s: %s", article.canonical_url, error)
+            log.info("not re-extracted: %s: %s", article.canonical_url, error)  # listed by the command
         else:
             if outcome is None:
                 report.skipped += 1
                 log.info("re-crawled meanwhile, left as it is: %s", article.canonical_url)
+            elif outcome is NO_CAPTURES:
+                report.without_captures += 1
+                log.debug("no raw capture to read again: %s", article.canonical_url)
             else:
                 record, result = outcome
                 coverage.add(record)
@@ -136,6 +141,7 @@ def reextract_archive(
                 "articles": report.articles,
                 "updated": report.updated,
                 "skipped": report.skipped,
+                "without_captures": report.without_captures,
                 "failed": len(report.failed),
                 "newscrawl/errors": len(report.failed),
             },
@@ -144,9 +150,12 @@ def reextract_archive(
     return report
 
 
+NO_CAPTURES: Any = object()
+
+
 def _reextract_one(repo: Any, article: Any, crawl_run_id: int | None) -> tuple[dict[str, Any], Any] | None:
-    """Re-extract one listed article in the caller's transaction: ``(record, upsert result)``, or None
-    when a crawl archived it anew since it was listed."""
+    """Re-extract one listed article in the caller's transaction: ``(record, upsert result)``, None
+    when a crawl archived it anew since it was listed, :data:`NO_CAPTURES` when it has no raw page."""
     from storage.crawl_state import current_visit, restore_seen
 
     # Read again, locked: a crawl may have stored a newer version (or a visit) since the list was
@@ -155,6 +164,8 @@ def _reextract_one(repo: Any, article: Any, crawl_run_id: int | None) -> tuple[d
     if current is None or current.version_id != article.version_id:
         return None
     captures = list(repo.iter_captures(version_id=article.version_id))
+    if not captures:
+        return NO_CAPTURES
     record = build_record(captures)
     # The article keeps its identity even if the extractor now reads another canonical URL.
     record["canonical_url"] = article.canonical_url

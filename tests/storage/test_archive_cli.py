@@ -336,3 +336,29 @@ def test_main_keeps_click_s_exit_statuses(db, monkeypatch, capsys, args, code, s
     assert exited.value.code == code
     output = capsys.readouterr()
     assert shown in output.out + output.err
+
+
+def test_reextract_of_imported_records_has_nothing_to_read_again(run) -> None:
+    # Each record without captures was a "not re-extracted" warning and a failure (exit status 0).
+    assert run("db", "ingest", str(FIXTURES / f"{FLAGSHIP}.json"), "--quiet").exit_code == 0
+    result = run("reextract", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(
+        "1 articles re-extracted: 0 changed (new version), 0 unchanged, 0 failed, "
+        "1 without raw captures (imported records: nothing to read again)"
+    )
+    assert result.stderr == ""
+
+
+def test_reextract_with_pages_that_no_longer_read_exits_1(run, fresh_archive) -> None:
+    record = load_record(FLAGSHIP)
+    with fresh_archive.transaction() as repo:
+        repo.upsert_article(
+            record, captures=[{"url": record["url"], "status": 200, "body": b"\x00\x01 binary"}]
+        )
+    result = run("reextract", "--quiet")
+    assert result.exit_code == 1
+    assert f"failed: {record['canonical_url']}: binary content, not an HTML page" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: 1 articles could not be re-extracted (above); they are left as they were"
+    )
