@@ -278,8 +278,9 @@ def search(db_url, words, site, since, limit, as_json) -> None:
     if not any(character.isalnum() for character in query):
         raise click.UsageError("nothing to search for: give one or more words")
     with _open_archive(db_url, must_exist=True) as archive, _storage_errors():
-        if archive.backend == "sqlite" and fts5_query(query) is None:
-            # PostgreSQL returns every article without the excluded words; FTS5 cannot
+        if fts5_query(query) is None:
+            # FTS5 cannot list every article without the excluded words, which PostgreSQL can: the same
+            # query gives the same answer on both backends
             raise click.UsageError("nothing to search for: -word only excludes, give a word to find")
         with suppress(StorageError):  # an archive this user cannot write: search what is indexed
             archive.write_search_index()
