@@ -135,7 +135,7 @@ def test_search_words_may_be_given_one_by_one(run, records_file) -> None:
     assert "No such option '--sitex'" in misspelled.stderr
 
 
-def test_an_empty_search_is_refused(run, backend) -> None:
+def test_an_empty_search_is_refused(run) -> None:
     run("db", "upgrade")
     for query in ("", "  ", '"*"'):
         result = run("search", query)
