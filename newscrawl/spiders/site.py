@@ -413,8 +413,10 @@ class SiteSpider(Spider):
         if request.meta.get("newscrawl_guess"):
             log.debug("no %s: %s", request.url, _reason(failure))
             return
-        self.crawler.stats.inc_value("newscrawl/discovery_errors")
-        log.warning("%s %s not fetched: %s", request.meta.get(ROLE, "page"), request.url, _reason(failure))
+        # an error like any page's (the progress line's count): a sitemap or feed the site names is gone
+        message = f"{request.meta.get(ROLE, 'page')} {request.url} not fetched: {_reason(failure)}"
+        self._count_error("discovery", message)
+        log.warning("%s", message)
 
     # ------------------------------------------------------------------ pages
 

@@ -534,3 +534,21 @@ def test_a_crawl_with_everything_broken_still_ends_cleanly(tmp_path):
     assert sql(db, "SELECT status, json_extract(stats, '$.finish_reason') FROM crawl_runs") == [
         ("failed", "finished")
     ]
+
+
+def test_a_sitemap_or_feed_the_profile_names_counts_as_an_error_when_it_fails(tmp_path):
+    server = SiteServer(pages={})
+    port = server.port
+    server.stop()
+    run = crawl(
+        "blog-auto-info",
+        f"sqlite:///{tmp_path / 'archive.sqlite'}",
+        "-s",
+        "RETRY_TIMES=0",
+        resolve={"blog-auto-info.com": f"http://127.0.0.1:{port}"},
+    )
+    assert run.returncode == 1
+    assert re.search(r"WARNING sitemap https://blog-auto-info.com/sitemap_index.xml not fetched", run.stderr)
+    assert re.search(r"WARNING feed https://blog-auto-info.com/feed/ not fetched", run.stderr)
+    # The home page, its sitemap and its feed (it said "errors 1": the home page alone).
+    assert "| errors 3" in run.stderr, run.stderr
