@@ -266,15 +266,23 @@ def create_archive_engine(
         engine = create_engine(
             parsed, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(busy_timeout))}
         )
-        event.listen(engine, "connect", _configure_postgresql_connection)
+        lock_timeout_ms = max(1, int(busy_timeout * 1000))
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            _configure_postgresql_connection(dbapi_connection, lock_timeout_ms)
+
         return engine
 
 
-def _configure_postgresql_connection(dbapi_connection: Any, _record: Any) -> None:
-    # The archive's queries are short; JIT compilation of a plan with misjudged row counts cost
-    # ~250 ms on a view lookup that runs in 1 ms.
+def _configure_postgresql_connection(dbapi_connection: Any, lock_timeout_ms: int) -> None:
     with dbapi_connection.cursor() as cursor:
+        # The archive's queries are short; JIT compilation of a plan with misjudged row counts cost
+        # ~250 ms on a view lookup that runs in 1 ms.
         cursor.execute("SET jit = off")
+        # A statement waiting for a lock (another session holding a table) gives up like SQLite's
+        # busy timeout, with a clear error, instead of waiting silently for as long as it is held.
+        cursor.execute(f"SET lock_timeout = {lock_timeout_ms}")
     dbapi_connection.commit()
 
 
@@ -334,6 +342,8 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
         engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
     with translate_errors(engine.url), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
+            # a migration waits for the one running (however long it takes), not lock_timeout
+            connection.execute(text("SET LOCAL lock_timeout = 0"))
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         before = current_revision(connection)
         known = known_revisions()

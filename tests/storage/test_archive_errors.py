@@ -112,6 +112,37 @@ def test_locked_sqlite_fails_clearly_and_loses_nothing(tmp_path: Path) -> None:
             assert repo.upsert_article(load_record(FLAGSHIP)).status == "new"
 
 
+@pytest.mark.postgres
+def test_locked_postgresql_fails_clearly_after_the_busy_timeout(pg_schemas) -> None:
+    # A write waited silently for as long as another session held the table (a minute and more).
+    url = pg_schemas.new()
+    with Archive(url) as archive, archive.transaction() as repo:
+        kept = repo.upsert_article(load_record(TESLA)).article_id
+    holder = Archive(url)
+    other_session = holder.engine.raw_connection()
+    try:
+        other_session.cursor().execute("LOCK TABLE articles IN ACCESS EXCLUSIVE MODE")
+        released = threading.Timer(
+            3.0, other_session.rollback
+        )  # without a timeout, the write waited for this
+        released.start()
+        with Archive(url, busy_timeout=0.5) as archive:
+            started = time.monotonic()
+            with (
+                pytest.raises(StorageError, match="is locked by another process") as raised,
+                archive.transaction() as repo,
+            ):
+                repo.upsert_article(load_record(FLAGSHIP))
+            assert time.monotonic() - started < 2.5
+            assert "\n" not in str(raised.value)
+        released.join()
+        with Archive(url) as archive, archive.session() as session:
+            assert session.scalars(select(Article.id)).all() == [kept]
+    finally:
+        other_session.close()
+        holder.close()
+
+
 def test_a_failing_article_is_rolled_back_whole(fresh_archive, monkeypatch) -> None:
     with fresh_archive.transaction() as repo:
         repo.upsert_article(load_record(APPLE))
