@@ -627,14 +627,14 @@ def test_corpus_recent_comments_widget_is_not_this_page():
     assert "2758" not in by_id(corpus_result("trafilatura--spektrum.de.engelbart"))
 
 
-def _wordpress_comment(datetime_attr: str, shown: str) -> str:
+def _wordpress_comment(datetime_attr: str, shown: str, text: str = "Bien vu.") -> str:
     return (
         '<html lang="fr"><body><article><h1>Essai</h1><p>Texte.</p></article>'
         '<div id="comments"><ol class="comment-list"><li id="comment-7" class="comment">'
         '<article class="comment-body"><footer class="comment-meta">'
         '<div class="comment-author vcard"><b class="fn">Dédé</b></div>'
         f'<div class="comment-metadata"><a href="#comment-7"><time datetime="{datetime_attr}">{shown}</time></a></div>'
-        '</footer><div class="comment-content"><p>Bien vu.</p></div></article></li></ol></div></body></html>'
+        f'</footer><div class="comment-content"><p>{text}</p></div></article></li></ol></div></body></html>'
     )
 
 
@@ -661,3 +661,21 @@ def test_utc_marked_comment_date_against_the_visible_clock(attr, shown, publishe
     assert [(c.author, c.published_at, c.published_raw) for c in result.comments] == [
         ("Dédé", published_at, shown)
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Un petit avis : je trouve cette voiture bien trop chère pour ce qu’elle offre.",
+        "Un nouveau commentaire pour dire merci.",
+        "Trois réponses à Bea76 : oui, non, peut-être.",
+        "3 comments on this: too expensive.",
+    ],
+)
+def test_a_comment_that_starts_like_a_comment_count_is_kept(text):
+    # It was read as the count heading ("Un avis", "3 commentaires") and dropped, whole.
+    root = lxml_html.fromstring(
+        _wordpress_comment("2023-03-23T17:26:00+00:00", "23 mars 2023 à 18 h 26 min", text)
+    )
+    result = extract_comments(root, url="https://exemple.fr/a/", language="fr")
+    assert [(c.id, c.author, c.text) for c in result.comments] == [("7", "Dédé", text)]
