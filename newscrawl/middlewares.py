@@ -93,7 +93,9 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
         target = self._local_url(request.url)
         if target is None:
             return await super().download_request(request)
-        response = await super().download_request(request.replace(url=target))
+        local = request.replace(url=target)  # (a copy of its meta)
+        response = await super().download_request(local)
+        request.meta.update(local.meta)  # what the download noted: download_latency, which AutoThrottle reads
         location = response.headers.get(b"Location")
         if not location:
             return response.replace(url=request.url)

@@ -466,3 +466,22 @@ def test_a_quiet_crawl_builds_no_log_records_below_its_level(mirror, db_url):
     below = outcome["below"]
     assert below.get("newscrawl.pipelines", 0) <= 1, below
     assert not [name for name in below if name.startswith(("scrapy.core", "newscrawl.spiders"))], below
+
+
+def test_autothrottle_sees_the_latency_of_resolved_hosts(mirror, db_url):
+    # --resolve downloaded a copy of each request, whose meta got the download latency: AutoThrottle
+    # never saw one, and kept its start delay for the whole crawl.
+    run = crawl(
+        "blog-auto-info",
+        db_url,
+        "-s",
+        "AUTOTHROTTLE_ENABLED=true",
+        "-s",
+        "AUTOTHROTTLE_START_DELAY=0.2",
+        "-s",
+        "AUTOTHROTTLE_DEBUG=true",
+        "-v",
+        resolve={MIRROR_HOST: mirror.base_url},
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    assert len(re.findall(r"\| latency: *\d+ ms", run.stderr)) == 19, run.stderr[-3000:]
