@@ -8,7 +8,6 @@ are checked before Scrapy starts (:func:`check_options`), so a user's mistake is
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -210,19 +209,22 @@ def build_settings(options: CrawlOptions, resolve: dict[str, str]) -> Any:
     return settings
 
 
+FINISHED_JOB_MARK = "newscrawl.finished"
+"""Written in a ``--jobdir`` when its crawl ran to its end: the next run with it starts anew."""
+
+
 def start_anew_after_finished_job(jobdir: Path) -> bool:
-    """Clear a job directory whose crawl ran to its end (Scrapy left its request queue empty), so that
-    the next run with it is a new crawl: Scrapy would skip every page as already seen and fetch nothing.
-    A job that was interrupted keeps its queue and resumes. Only Scrapy's own files are removed."""
-    try:
-        pending = json.loads((jobdir / "requests.queue" / "active.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False  # no job yet, or one that stopped before saving its queue: Scrapy decides
-    if pending:
+    """Clear a job directory whose crawl ran to its end, so that the next run with it is a new crawl:
+    Scrapy would skip every page as already seen and fetch nothing. Only a crawl that finished marks
+    its directory (an interrupted one may have left an empty queue, its requests not made yet); only
+    Scrapy's own files and the mark are removed."""
+    mark = jobdir / FINISHED_JOB_MARK
+    if not mark.exists():
         return False
     for name in ("requests.seen", "spider.state"):
         (jobdir / name).unlink(missing_ok=True)
     shutil.rmtree(jobdir / "requests.queue", ignore_errors=True)
+    mark.unlink()
     return True
 
 
@@ -305,5 +307,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     logging.getLogger(__name__).debug("crawl done: %s", outcome)
     reason = outcome.get("reason") or (crawler.stats.get_value("finish_reason") if crawler.stats else None)
     reason = reason or "failed"
+    if options.jobdir is not None and reason == "finished":
+        (Path(options.jobdir) / FINISHED_JOB_MARK).write_text(f"{reason}\n", encoding="utf-8")
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     return CrawlResult(reason=reason, status=run_status(reason, stats), stats=stats, items=items)

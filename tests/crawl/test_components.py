@@ -425,3 +425,25 @@ def test_a_url_already_requested_is_not_requested_again_unless_forced():
     assert spider._page_request(category, hops=0, source="listing") is None
     forced = spider._article_request(article, source="revisit", force=True)
     assert forced is not None and forced.url == article
+
+
+def test_only_a_job_that_finished_starts_anew(tmp_path):
+    from newscrawl.crawl import FINISHED_JOB_MARK, start_anew_after_finished_job
+
+    def job_state(directory):
+        (directory / "requests.queue").mkdir(parents=True)
+        (directory / "requests.queue" / "active.json").write_text("{}")  # nothing queued
+        (directory / "requests.seen").write_text("a1b2\n")
+        (directory / "spider.state").write_bytes(b"\x80\x04}\x94.")
+        (directory / "notes.txt").write_text("the user's own file")
+
+    interrupted = tmp_path / "interrupted"
+    job_state(interrupted)  # stopped while its next requests were not made yet: an empty queue too
+    assert not start_anew_after_finished_job(interrupted)
+    assert (interrupted / "requests.seen").read_text() == "a1b2\n"
+    finished = tmp_path / "finished"
+    job_state(finished)
+    (finished / FINISHED_JOB_MARK).write_text("finished\n")
+    assert start_anew_after_finished_job(finished)
+    assert sorted(p.name for p in finished.iterdir()) == ["notes.txt"]
+    assert not start_anew_after_finished_job(tmp_path / "never-used")
