@@ -37,12 +37,16 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     base = path.parent
     entries = []
     for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
         try:
+            if not line.strip():  # still a line of the output: the lines stay aligned
+                raise ValueError("empty line")
             entry = json.loads(line)
             if not isinstance(entry, dict) or not entry.get("path"):
                 raise ValueError('each line needs "path" (and "url")')
+            if not isinstance(entry["path"], str) or "\x00" in entry["path"]:
+                raise ValueError(f'"path" must be a file path, not {entry["path"]!r}')
+            if entry.get("url") is not None and not isinstance(entry["url"], str):
+                raise ValueError(f'"url" must be a string, not {entry["url"]!r}')
         except ValueError as exc:
             entries.append({"url": None, "error": f"manifest line {number}: {exc}"})
             continue

@@ -59,6 +59,34 @@ def test_batch_keeps_order_and_reports_failures_per_page(tmp_path):
     assert sum("error" in line for line in lines) == 3
 
 
+def test_a_bad_manifest_line_is_an_error_line_and_the_batch_goes_on(tmp_path):
+    # A path that was no string stopped the whole batch with a traceback, and an empty line gave no
+    # output line (the lines no longer matched).
+    good = json.dumps({"path": str(FLAGSHIP), "url": FLAGSHIP_URL})
+    lines = [
+        '{"path": 42, "url": "https://x.example/a/"}',
+        good,
+        '{"path": true}',
+        "",
+        '{"path": ["x"]}',
+        json.dumps({"path": "a\u0000b"}),
+        json.dumps({"path": str(FLAGSHIP), "url": 7}),
+        good,
+    ]
+    manifest = tmp_path / "in.jsonl"
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run("extract", "--manifest", str(manifest), "--output", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(written) == len(lines)
+    assert [("error" in line) for line in written] == [True, False, True, True, True, True, True, False]
+    assert written[0]["error"] == 'manifest line 1: "path" must be a file path, not 42'
+    assert written[3]["error"] == "manifest line 4: empty line"
+    assert written[6]["error"] == 'manifest line 7: "url" must be a string, not 7'
+    assert written[7]["title"] == written[1]["title"]
+
+
 def test_manifest_paths_relative_to_the_working_directory(tmp_path, monkeypatch):
     shutil.copy(FLAGSHIP, tmp_path / "page.html")
     (tmp_path / "sub").mkdir()
