@@ -180,8 +180,15 @@ def _stats(archive: Archive, session: Session) -> dict[str, Any]:
             for suffix in ("", "-wal")
             if os.path.exists(archive.url.database + suffix)
         )
-    else:
-        size = session.scalar(text("SELECT pg_database_size(current_database())"))
+    else:  # the archive's own tables, with their indexes and TOAST, not the whole database's
+        size = session.scalar(
+            text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+            )
+        )
+        size = int(size)  # sum() of bigints is numeric
     return {
         "database": archive.url.render_as_string(hide_password=True),
         "schema_revision": current_revision(session.connection()),

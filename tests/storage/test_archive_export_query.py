@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, load_record
+from sqlalchemy import text
 
 from storage import (
     StorageError,
@@ -176,3 +177,7 @@ def test_stats_count_what_is_archived(filled) -> None:
     assert figures["per_site"][0]["site"] == "blog-auto-info.com"
     assert figures["per_site"][0]["comments"] == 47
     json.dumps(figures)  # ready for --json
+    if filled.backend == "postgresql":  # this schema's tables, not the whole (shared) database
+        with filled.session() as session:
+            database = session.scalar(text("SELECT pg_database_size(current_database())"))
+        assert 0 < figures["size_bytes"] < database
