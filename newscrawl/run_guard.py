@@ -198,11 +198,11 @@ class RunGuard:
     def _report_abandoned(self, abandoned: list[AbandonedRun]) -> None:
         for run in abandoned:
             log.warning(
-                "closed crawl run %d of %s as failed: its process %s stopped at %s UTC (no heartbeat since)",
+                "closed crawl run %d of %s as failed: its process %s was last active at %s UTC",
                 run.run_id,
                 self.site,
                 run.process or "(unknown)",
-                f"{run.heartbeat_at:%Y-%m-%d %H:%M:%S}",
+                f"{run.last_active_at or run.heartbeat_at:%Y-%m-%d %H:%M:%S}",
             )
 
     def started(self, archive: Archive) -> None:

@@ -39,16 +39,16 @@ Nothing here commits: the caller's unit of work does (``Archive.transaction()``)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, select, text, update
+from sqlalchemy import and_, case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
-from storage.models import CrawlLock, CrawlRun, Site
+from storage.models import Article, CrawlLock, CrawlRun, Site
 
 __all__ = [
     "ABANDONED_REASON",
@@ -65,6 +65,7 @@ __all__ = [
     "release_crawl_lock",
 ]
 
+_ARTICLES = Article.__table__
 _LOCKS = CrawlLock.__table__
 _RUNS = CrawlRun.__table__
 _SITES = Site.__table__
@@ -275,6 +276,8 @@ class AbandonedRun:
     process: str | None
     heartbeat_at: datetime
     lock_holder: str | None = None
+    last_active_at: datetime | None = None
+    """Its last heartbeat, or the last article it archived when that came later (its ``finished_at``)."""
 
 
 ABANDONED_REASON = "abandoned"
@@ -326,11 +329,20 @@ def close_abandoned_runs(
         for row in session.execute(query.order_by(_RUNS.c.id))
         if row.heartbeat_at < stale_before or (gone is not None and row.process and gone(row.process))
     ]
-    for run in abandoned:
+    for index, run in enumerate(abandoned):
+        # Heartbeats are a minute apart: the run's last archived article may be later than its last one.
+        last_article = session.execute(
+            select(func.max(_ARTICLES.c.last_seen_at)).where(_ARTICLES.c.last_crawl_run_id == run.run_id)
+        ).scalar_one_or_none()
+        run = abandoned[index] = replace(
+            run, last_active_at=max(run.heartbeat_at, last_article) if last_article else run.heartbeat_at
+        )
         session.execute(
             update(_RUNS)
             .where(_RUNS.c.id == run.run_id, _RUNS.c.status == "running")
-            .values(status="failed", finished_at=run.heartbeat_at, stats={"finish_reason": ABANDONED_REASON})
+            .values(
+                status="failed", finished_at=run.last_active_at, stats={"finish_reason": ABANDONED_REASON}
+            )
         )
         if run.lock_holder is not None:
             # Only a run counted in the current lock: it heartbeated since that lock was taken.

@@ -402,7 +402,7 @@ def test_the_run_of_a_killed_worker_is_closed_by_a_live_worker_of_its_job(
     assert code == 0, stderr[-3000:]
     assert re.search(
         rf"WARNING closed crawl run {dead_run} of blog-auto-info.com as failed: its process "
-        rf"{re.escape(process)} stopped at \S+ \S+ UTC",
+        rf"{re.escape(process)} was last active at \S+ \S+ UTC",
         stderr,
     )
     assert sql(db_url, "SELECT id, status FROM crawl_runs ORDER BY id") == [

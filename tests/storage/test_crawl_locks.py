@@ -220,10 +220,21 @@ def test_a_run_whose_heartbeat_went_stale_is_closed_as_failed_as_of_it(session, 
     dead = crawl_run(repo, session, heartbeat=at(120), process="web2:77:ab12cd34")
     mine = crawl_run(repo, session, heartbeat=at(TTL + 130))
     closed = close_abandoned_runs(session, SITE, ttl=TTL, keep=mine, now=at(TTL + 130))
-    assert closed == [AbandonedRun(dead, "web2:77:ab12cd34", at(120))]
+    assert closed == [AbandonedRun(dead, "web2:77:ab12cd34", at(120), last_active_at=at(120))]
     run = repo.get_crawl_run(dead)
     assert (run.status, run.finished_at, run.stats) == ("failed", at(120), {"finish_reason": "abandoned"})
     assert repo.get_crawl_run(mine).status == "running"
+
+
+def test_an_abandoned_run_ends_at_its_last_article_when_that_came_after_its_last_heartbeat(
+    session, repo, flagship
+) -> None:
+    # Heartbeats are a minute apart: a worker killed 40 s in was closed as of its start.
+    dead = crawl_run(repo, session, heartbeat=at(0), process="web2:77:ab12cd34")
+    repo.upsert_article(flagship, crawl_run_id=dead, seen_at=at(40))
+    [closed] = close_abandoned_runs(session, SITE, ttl=TTL, now=at(TTL + 130))
+    assert (closed.heartbeat_at, closed.last_active_at) == (at(0), at(40))
+    assert repo.get_crawl_run(dead).finished_at == at(40)
 
 
 def test_a_run_that_heartbeats_is_left_running(session, repo) -> None:
