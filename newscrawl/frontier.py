@@ -47,13 +47,14 @@ import re
 import secrets
 import socket
 import time
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import redis
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -421,7 +422,11 @@ class FrontierScheduler(Scheduler):
 
     def attach(self, spider: Spider) -> None:
         """Open the queue and join the job in Redis (no engine needed: the tests drive this part)."""
-        super().open(spider)
+        with warnings.catch_warnings():
+            # scrapy_redis says "Resuming crawl" through Spider.log(), which Scrapy deprecates with a
+            # warning on the terminal of every worker that joins a job; its message is logged anyway
+            warnings.filterwarnings("ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning)
+            super().open(spider)
         self.queue.bind(self.keys, self.worker, self._lease_ms)
         generation, queued, workers = self._join_script(
             keys=[

@@ -194,3 +194,14 @@ def test_addon_refuses_a_sqlite_archive_and_bad_urls():
         addon_settings(spider, NEWSCRAWL_FRONTIER=REDIS_URL, NEWSCRAWL_DB="sqlite:///archive.sqlite")
     with pytest.raises(FrontierError, match="expected a Redis URL"):
         addon_settings(spider, NEWSCRAWL_FRONTIER="http://127.0.0.1:6379/0")
+
+
+def test_a_worker_joining_a_job_with_queued_requests_prints_no_deprecation_warning(frontier_job, recwarn):
+    # scrapy_redis says "Resuming crawl" through Spider.log(), deprecated by Scrapy: the warning was
+    # printed on the terminal of each worker that joined a job already under way.
+    first = worker(frontier_job)
+    assert first.enqueue_request(Request("https://a.test/article"))
+    second = worker(frontier_job)
+    assert [str(w.message) for w in recwarn if "Spider.log" in str(w.message)] == []
+    second.close("finished")
+    first.close("finished")
