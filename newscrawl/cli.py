@@ -498,7 +498,7 @@ def crawl(
     site's lock in the archive), 130 interrupted.
     """
     from newscrawl.crawl import CrawlOptions
-    from newscrawl.pipelines import FINISH_STATUS, run_failure
+    from newscrawl.pipelines import FINISH_STATUS, NOTHING_FETCHED, run_failure
 
     result = _run(
         CrawlOptions(
@@ -527,7 +527,7 @@ def crawl(
         sys.exit(130)
     failure = run_failure(result.stats) if result.reason in FINISH_STATUS else None
     if failure is not None:
-        where = f" from {target}" if failure == "nothing could be fetched" else ""
+        where = f" from {target}" if failure == NOTHING_FETCHED else ""
         raise click.ClickException(f"{failure}{where} (see the errors above)")
     if result.status == "failed":
         raise click.ClickException(f"crawl stopped: {result.reason.replace('_', ' ')}")

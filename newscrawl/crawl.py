@@ -118,9 +118,10 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
 
 
 def _check_setting_values(overrides: dict[str, Any]) -> None:
-    """``-s NAME=VALUE`` arrives as text (or JSON): a value Scrapy cannot read as its setting's type (a number, true or
-    false, a JSON object) stopped the crawl at start with a traceback. Checked against the type of the
-    value newscrawl or Scrapy sets by default; settings without a default are the user's own."""
+    """``-s NAME=VALUE`` arrives as text (or JSON): a value Scrapy cannot read as its setting's type
+    (a number, true or false, a JSON object) stopped the crawl at start with a traceback. Checked
+    against the type of the value newscrawl or Scrapy sets by default; settings without a default
+    are the user's own."""
     from scrapy.settings import BaseSettings, Settings
 
     defaults = Settings()
@@ -295,15 +296,16 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     finally:
         for logger, level in zip(quieted, levels, strict=True):
             logger.setLevel(level)
-    if start_errors and "reason" not in outcome:
-        error = start_errors[0]
-        raise CrawlSetupError(f"the crawl could not start: {type(error).__name__}: {error}")
+    could_not_start = bool(start_errors) and "reason" not in outcome
     if "reason" not in outcome and crawler.spider is not None:
         # Ctrl-C while the engine was still opening the spider (or a second Ctrl-C): Scrapy stops
         # without closing it, no spider_closed. The archive pipeline closed the crawl run and released
         # the site's lock as the reactor shut down; the reader processes are left to close here.
         outcome["reason"] = "shutdown"
         crawler.spider.reader_done()
+    if could_not_start:
+        error = start_errors[0]
+        raise CrawlSetupError(f"the crawl could not start: {type(error).__name__}: {error}")
     logging.getLogger(__name__).debug("crawl done: %s", outcome)
     reason = outcome.get("reason") or (crawler.stats.get_value("finish_reason") if crawler.stats else None)
     reason = reason or "failed"

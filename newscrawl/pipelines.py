@@ -94,11 +94,14 @@ def run_status(reason: str, stats: dict[str, Any] | None = None) -> str:
     return "failed"
 
 
+NOTHING_FETCHED = "nothing could be fetched"
+
+
 def run_failure(stats: dict[str, Any]) -> str | None:
     """Why a crawl that ran to its end failed all the same, or None."""
     # A worker that joins a distributed job as it ends may have had nothing left to fetch.
     if not stats.get("response_received_count") and not stats.get("newscrawl/frontier/job_finished"):
-        return "nothing could be fetched"
+        return NOTHING_FETCHED
     unsaved = stats.get("newscrawl/archive_errors", 0)
     if unsaved:
         return f"{unsaved} articles could not be archived"

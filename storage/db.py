@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -314,11 +315,11 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def known_revisions() -> list[str]:
+@cache
+def known_revisions() -> tuple[str, ...]:
     """The schema revisions of this newscrawl, oldest first."""
-    return [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()][
-        ::-1
-    ]
+    scripts = ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    return tuple(script.revision for script in scripts)[::-1]
 
 
 def _unknown_revision(url: URL, revision: str) -> str:

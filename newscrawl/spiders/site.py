@@ -103,7 +103,8 @@ _NOT_IN_HOST_NAMES = frozenset('<>"{}|\\^`%')
 
 
 def _url_problem(url: str) -> str | None:
-    """What makes a URL given by the user unusable (which links found on pages are simply skipped for)."""
+    """Why a URL given on the command line cannot be crawled (a bad port, a host name with spaces); None
+    when it can."""
     parts = urlsplit(url)
     try:
         parts.port  # noqa: B018  (raises for a port out of range or not a number)
