@@ -84,6 +84,17 @@ def test_invisible_characters_are_removed_and_text_is_nfc():
     assert "Une voiture électrique qui roule bien en ville." in record.body_text
 
 
+def test_joiners_that_spell_words_and_emoji_are_kept():
+    # U+200C / U+200D were removed with the zero-width space: "می‌خواهم" became "میخواهم" and a
+    # family emoji three people.
+    persian, family = "من می\u200cخواهم این خودرو را بخرم", "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    record = extract_article(
+        PAGE.format(f"{persian} et une famille {family} qui roule bien en ville.").encode(),
+        "https://x.example/",
+    )
+    assert f"{persian} et une famille {family} qui roule" in record.body_text
+
+
 def test_valid_utf8_wins_over_a_wrong_legacy_declaration():
     data = ('<meta charset="gb2312">' + PAGE.format("腾讯网 DeepMind 新电脑")).encode("utf-8")
     text, encoding = decode_html(data)

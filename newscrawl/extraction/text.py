@@ -18,7 +18,8 @@ SKIP_TAGS = frozenset(
     "script style noscript template svg math button select textarea iframe object head".split()
 )
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Not the joiners U+200C / U+200D: they spell Persian, Hindi ... words and join emoji sequences.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
 # C0 controls but tab/newline/CR: invalid in HTML; lxml keeps them in text but refuses them when set.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
