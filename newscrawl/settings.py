@@ -96,6 +96,8 @@ NEWSCRAWL_LISTING_HOPS = 2
 NEWSCRAWL_MAX_LISTING_PAGES = 200
 """Pages followed along one listing's pagination."""
 NEWSCRAWL_MAX_COMMENT_PAGES = 200
+"""Comment pages fetched for one article beyond its own (a bound against endless comment pagination;
+an article that has more gets a warning line, and the comments of the pages left are not archived)."""
 NEWSCRAWL_READ_WORKERS = "auto"
 """Processes that read pages (extraction) beside the crawl's event loop: ``auto`` is one per CPU, at
 most 3 (none on one CPU, none for ``scrape``); 0 reads in the crawl process."""

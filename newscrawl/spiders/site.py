@@ -596,6 +596,15 @@ class SiteSpider(Spider):
                 dont_filter=True,  # only ever requested within its article's chain
                 meta={ROLE: "comments", CHAIN: chain},
             )
+        if chain["queue"]:
+            # a bound against endless comment pagination: say so, the comments past it are not archived
+            self.crawler.stats.inc_value("newscrawl/comment_pages/capped")
+            log.warning(
+                "comment pages of %s stop after %d more (NEWSCRAWL_MAX_COMMENT_PAGES): %d found, not fetched",
+                chain["url"],
+                self.max_comment_pages,
+                len(chain["queue"]),
+            )
         return self._finish(chain)
 
     async def parse_comment_page(self, response: Response):

@@ -54,6 +54,28 @@ def test_generated_site_crawls_without_a_profile(generated, tmp_path):
     assert len(comment_hits) == len(set(comment_hits)) == sum(a.comment_pages - 1 for a in generated.articles)
 
 
+def test_an_article_with_more_comment_pages_than_allowed_is_a_warning(generated, tmp_path):
+    # The comments past NEWSCRAWL_MAX_COMMENT_PAGES were left out without a word (exit 0, errors 0).
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(generated.root) as server:
+        run = crawl(
+            f"https://{GENERATED_HOST}/",
+            db,
+            "-s",
+            "NEWSCRAWL_MAX_COMMENT_PAGES=1",
+            resolve={GENERATED_HOST: server.base_url},
+        )
+    assert run.returncode == 0, run.output[-3000:]
+    capped = {a.url for a in generated.articles if a.comment_pages > 2}
+    assert capped  # the site has such articles
+    warned = set(
+        re.findall(
+            r"WARNING comment pages of (\S+) stop after 1 more \(NEWSCRAWL_MAX_COMMENT_PAGES\)", run.stderr
+        )
+    )
+    assert warned == capped
+
+
 def test_listings_and_pagination_alone_find_every_article(tmp_path):
     site = generate_site(tmp_path / "www", articles=25, now=NOW, sitemap=False, per_listing_page=4)
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
