@@ -142,7 +142,17 @@ def clean_url(href: str | None, base: str | None = None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     path = parts.path or "/"
-    return urlunsplit((parts.scheme, parts.netloc.lower(), path, parts.query, ""))
+    query = parts.query
+    if query:
+        # campaign tags (?utm_source=home) make one article many URLs: fetched and captured again each time
+        query = "&".join(pair for pair in query.split("&") if not _TRACKING_PARAMETER.match(pair))
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, query, ""))
+
+
+_TRACKING_PARAMETER = re.compile(
+    r"(?:utm_[a-z_]*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|igshid|_hsenc|_hsmi)(?:=|$)",
+    re.I,
+)
 
 
 def comment_page_number(url: str) -> int | None:

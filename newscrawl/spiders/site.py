@@ -537,7 +537,8 @@ class SiteSpider(Spider):
     def _related(self, record: dict[str, Any]):
         """Related links of an article are article candidates too."""
         for link in record.get("related_links") or ():
-            request = self._article_request(link["url"], source="related", hops=1)
+            url = clean_url(link["url"])  # the record keeps the link as written
+            request = self._article_request(url, source="related", hops=1) if url else None
             if request is not None:
                 yield request
 

@@ -264,6 +264,10 @@ def test_scope_is_the_registered_domain_and_its_subdomains():
 
 def test_urls():
     assert clean_url("../b/#frag", "https://A.example/x/y/") == "https://a.example/x/b/"
+    # campaign tags made one article many URLs, each fetched and captured again
+    assert clean_url("/a/?utm_source=home&utm_campaign=p2", BASE) == BASE + "a/"
+    assert clean_url("/a/?id=3&fbclid=x&gclid=y&q=2", BASE) == BASE + "a/?id=3&q=2"
+    assert clean_url("/a/?utmost=1", BASE) == BASE + "a/?utmost=1"
     assert clean_url("javascript:void(0)", BASE) is None
     assert clean_url("mailto:x@y", BASE) is None
     assert is_crawlable(BASE + "slug/") and not is_crawlable(BASE + "wp-admin/")
