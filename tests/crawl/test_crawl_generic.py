@@ -54,17 +54,18 @@ def test_generated_site_crawls_without_a_profile(generated, tmp_path):
     assert len(comment_hits) == len(set(comment_hits)) == sum(a.comment_pages - 1 for a in generated.articles)
 
 
+def crawl_generated(site: GeneratedSite, tmp_path, *settings: str):
+    """A crawl of the generated site with these ``-s NAME=VALUE`` settings: (run, archive URL)."""
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    extra = [argument for setting in settings for argument in ("-s", setting)]
+    with SiteServer(site.root) as server:
+        run = crawl(f"https://{GENERATED_HOST}/", db, *extra, resolve={GENERATED_HOST: server.base_url})
+    return run, db
+
+
 def test_an_article_with_more_comment_pages_than_allowed_is_a_warning(generated, tmp_path):
     # The comments past NEWSCRAWL_MAX_COMMENT_PAGES were left out without a word (exit 0, errors 0).
-    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
-    with SiteServer(generated.root) as server:
-        run = crawl(
-            f"https://{GENERATED_HOST}/",
-            db,
-            "-s",
-            "NEWSCRAWL_MAX_COMMENT_PAGES=1",
-            resolve={GENERATED_HOST: server.base_url},
-        )
+    run, _db = crawl_generated(generated, tmp_path, "NEWSCRAWL_MAX_COMMENT_PAGES=1")
     assert run.returncode == 0, run.output[-3000:]
     capped = {a.url for a in generated.articles if a.comment_pages > 2}
     assert capped  # the site has such articles
@@ -207,15 +208,7 @@ def test_max_articles_and_since(generated, tmp_path):
 
 
 def test_pages_read_in_worker_processes_give_the_same_archive(generated, tmp_path):
-    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
-    with SiteServer(generated.root) as server:
-        run = crawl(
-            f"https://{GENERATED_HOST}/",
-            db,
-            "-s",
-            "NEWSCRAWL_READ_WORKERS=2",
-            resolve={GENERATED_HOST: server.base_url},
-        )
+    run, db = crawl_generated(generated, tmp_path, "NEWSCRAWL_READ_WORKERS=2")
     assert_clean(run)
     assert run.returncode == 0, run.output[-3000:]
     check_archive_matches(db, generated)
