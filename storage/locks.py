@@ -39,7 +39,7 @@ Nothing here commits: the caller's unit of work does (``Archive.transaction()``)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -301,6 +301,15 @@ def heartbeat_crawl_run(
     session.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(**values))
 
 
+def _last_active(session: Session, run_id: int, heartbeat_at: datetime) -> datetime:
+    """A run's last heartbeat, or the last article it archived when that came later (heartbeats are a
+    minute apart: a worker killed 40 s in had not heartbeated since it started)."""
+    last_article = session.execute(
+        select(func.max(_ARTICLES.c.last_seen_at)).where(_ARTICLES.c.last_crawl_run_id == run_id)
+    ).scalar_one_or_none()
+    return max(heartbeat_at, last_article) if last_article is not None else heartbeat_at
+
+
 def close_abandoned_runs(
     session: Session,
     site: str,
@@ -310,10 +319,10 @@ def close_abandoned_runs(
     keep: int | None = None,
     now: datetime | None = None,
 ) -> list[AbandonedRun]:
-    """Close as ``failed``, as of their last heartbeat, the ``running`` runs of ``site`` whose heartbeat
-    is older than ``ttl`` seconds, or whose process ``gone(process)`` says has ended. ``keep``: the
-    caller's own run. Runs that keep no heartbeat (imports, re-extractions, runs recorded before
-    heartbeats) are left alone."""
+    """Close as ``failed``, as of their last activity (:func:`_last_active`), the ``running`` runs of
+    ``site`` whose heartbeat is older than ``ttl`` seconds, or whose process ``gone(process)`` says has
+    ended. ``keep``: the caller's own run. Runs that keep no heartbeat (imports, re-extractions, runs
+    recorded before heartbeats) are left alone."""
     now = now or database_now(session)
     site_id = session.execute(select(_SITES.c.id).where(_SITES.c.key == site)).scalar_one_or_none()
     if site_id is None:
@@ -324,19 +333,22 @@ def close_abandoned_runs(
     if keep is not None:
         query = query.where(_RUNS.c.id != keep)
     stale_before = now - timedelta(seconds=ttl)
-    abandoned = [
-        AbandonedRun(row.id, row.process, row.heartbeat_at, row.lock_holder)
+    stale = [
+        row
         for row in session.execute(query.order_by(_RUNS.c.id))
         if row.heartbeat_at < stale_before or (gone is not None and row.process and gone(row.process))
     ]
-    for index, run in enumerate(abandoned):
-        # Heartbeats are a minute apart: the run's last archived article may be later than its last one.
-        last_article = session.execute(
-            select(func.max(_ARTICLES.c.last_seen_at)).where(_ARTICLES.c.last_crawl_run_id == run.run_id)
-        ).scalar_one_or_none()
-        run = abandoned[index] = replace(
-            run, last_active_at=max(run.heartbeat_at, last_article) if last_article else run.heartbeat_at
+    abandoned = [
+        AbandonedRun(
+            row.id,
+            row.process,
+            row.heartbeat_at,
+            row.lock_holder,
+            _last_active(session, row.id, row.heartbeat_at),
         )
+        for row in stale
+    ]
+    for run in abandoned:
         session.execute(
             update(_RUNS)
             .where(_RUNS.c.id == run.run_id, _RUNS.c.status == "running")
