@@ -2273,17 +2273,13 @@ def _build_all(items: list, ctx: _Ctx, check_dates: bool = False) -> list[_Item]
             continue
         if check_dates and c.published_at is None and c.published_raw is None:
             continue
-        if c.id is None and c.author is None and c.published_at is None and c.published_raw is None:
-            continue  # a block named "comment" with nothing of a comment but text
-        if (
-            c.author is None
-            and c.published_at is None
-            and c.published_raw is None
-            and (_parse_count(c.text) is not None or _COMMENT_HEADING.match(c.text))
-        ):
-            # a title ("Kommentare", "3 comments"); a comment with its author or date is one whatever
-            # it says ("Un petit avis : ...", "Trois réponses à Paul : ...")
-            continue
+        if c.author is None and c.published_at is None and c.published_raw is None:
+            if c.id is None:
+                continue  # a block named "comment" with nothing of a comment but text
+            if _parse_count(c.text) is not None or _COMMENT_HEADING.match(c.text):
+                # a title ("Kommentare", "3 comments"); a comment with its author or date is one
+                # whatever it says ("Un petit avis : ...", "Trois réponses à Paul : ...")
+                continue
         out.append(_Item(el=el, comment=c))
     kept = {b.el for b in out}
     by_el = {b.el: b for b in out}

@@ -1651,10 +1651,8 @@ class _Extractor:
         times = self.times
         box = self.container
         if box is not None and len(times) > 1:
-            in_box = [_is_ancestor(box, el) for el in times]
-            times = [el for el, i in zip(times, in_box, strict=True) if i] + [
-                el for el, i in zip(times, in_box, strict=True) if not i
-            ]
+            # those inside the content box first, each group in page order (the sort is stable)
+            times = sorted(times, key=lambda el: not _is_ancestor(box, el))
         for el in times:
             if self._time_kind(el) != want or _inside_comments(el) or _in_teaser(el):
                 continue
