@@ -387,6 +387,15 @@ class _Found(NamedTuple):
     content_hash: str | None
     version_number: int | None
 
+    def stores(self, fingerprint: str | None) -> bool:
+        """The article's current version is this very record (the same fingerprint as last time)."""
+        return (
+            self.id is not None
+            and self.version_id is not None
+            and fingerprint is not None
+            and self.record_fingerprint == fingerprint
+        )
+
 
 _FOUND_COLUMNS = (
     _SITES.c.id,
@@ -697,13 +706,7 @@ class ArchiveRepository:
         fingerprint = record_fingerprint(record)
         key = _record_key(record)
         found = self._find(connection, *key) if key is not None else None
-        if (
-            found is not None
-            and found.id is not None
-            and found.version_id is not None
-            and fingerprint is not None
-            and found.record_fingerprint == fingerprint
-        ):
+        if found is not None and found.stores(fingerprint):
             stored = self._store_captures(
                 found.id, found.version_id, crawl_run_id, prepared, new_version=False
             )
@@ -821,14 +824,12 @@ class ArchiveRepository:
         now = seen_at or datetime.now(UTC)
         for position, (record, key) in enumerate(zip(records, keys, strict=True)):
             found = stored.get(key) if key is not None else None
+            # (the record is fingerprinted only when the article has a fingerprint to compare)
             if (
                 found is None
-                or found.id is None
-                or found.version_id is None
                 or found.record_fingerprint is None
+                or not found.stores(record_fingerprint(record))
             ):
-                continue
-            if record_fingerprint(record) != found.record_fingerprint:
                 continue
             assert found.version_number is not None
             touched.append(
