@@ -124,28 +124,22 @@ def _check_setting_values(overrides: dict[str, Any]) -> None:
     are the user's own."""
     from scrapy.settings import BaseSettings, Settings
 
+    kinds = (  # (type of the default, what to say, how Scrapy reads it); bool before int, its base class
+        (bool, "true or false", Settings.getbool),
+        (int | float, "a number", Settings.getfloat),
+        (dict | BaseSettings, 'a JSON object ({"name": value, ...})', Settings.getdict),
+    )
     defaults = Settings()
     defaults.setmodule("newscrawl.settings", priority="project")
     for name, value in overrides.items():
         default = defaults.get(name)
-        if isinstance(default, bool):
-            expected = "true or false"
-        elif isinstance(default, int | float):
-            expected = "a number"
-        elif isinstance(default, dict | BaseSettings):
-            expected = 'a JSON object ({"name": value, ...})'
-        else:
-            continue
-        try:
-            given = Settings({name: value})
-            if isinstance(default, bool):
-                given.getbool(name)
-            elif isinstance(default, int | float):
-                given.getfloat(name)
-            else:
-                given.getdict(name)
-        except (ValueError, TypeError):
-            raise CrawlSetupError(f"-s {name}={value}: {name} takes {expected}") from None
+        for kind, expected, read in kinds:
+            if isinstance(default, kind):
+                try:
+                    read(Settings({name: value}), name)
+                except (ValueError, TypeError):
+                    raise CrawlSetupError(f"-s {name}={value}: {name} takes {expected}") from None
+                break
 
 
 def _check_frontier(options: CrawlOptions) -> None:
