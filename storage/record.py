@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from storage.errors import InvalidRecord
 
@@ -454,10 +456,11 @@ def comments_digest(keys_and_hashes: list[tuple[str, str]]) -> str:
 
 
 def url_key(url: str) -> str:
-    """The form URLs are matched on to resolve related links.
+    """The form URLs are matched on to resolve related links and to recognize a known article.
 
     Scheme, ``www.``-less host case, default ports, fragments and a trailing slash do not make two
-    URLs different articles; the query string does.
+    URLs different articles; the query string does. Path and query are read as one spelling
+    (:func:`_one_spelling`): ``%c3%a9``, ``%C3%A9``, ``é`` and a decomposed ``é`` are the same.
     """
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().removeprefix("www.")
@@ -465,6 +468,32 @@ def url_key(url: str) -> str:
         port = parts.port if parts.port not in (None, 80, 443) else None
     except ValueError:  # a malformed port still gives a usable key
         port = None
-    path = parts.path.rstrip("/") or "/"
+    path = _one_spelling(parts.path).rstrip("/") or "/"
     key = f"{host}:{port}{path}" if port else f"{host}{path}"
-    return f"{key}?{parts.query}" if parts.query else key
+    return f"{key}?{_one_spelling(parts.query)}" if parts.query else key
+
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_PUNCTUATION = "!$&'()*+,;=:@/?"
+"""Written as they are in a URL (RFC 3986's delimiters but ``#``, which ends it)."""
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_NEEDS_SPELLING = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?]")
+
+
+def _one_spelling(part: str) -> str:
+    """A URL's path or query written one way: escapes of letters, digits, ``-._~`` and of non-ASCII
+    bytes decoded, Unicode composed (NFC), then escaped again in upper case; the escapes of
+    punctuation stay escapes (``%2F`` in a path or ``%26`` in a query is not ``/`` or ``&``), upper
+    case. Bytes that are not UTF-8 are kept as their escapes."""
+    if part.isascii() and "%" not in part and not _NEEDS_SPELLING.search(part):
+        return part  # nearly every URL: nothing to respell
+    held = _ESCAPE.sub(_hold_escape, part)
+    text = unicodedata.normalize("NFC", unquote(held, errors="surrogateescape"))
+    return quote(text, safe=_PUNCTUATION + "\0", errors="surrogateescape").replace("\0", "%")
+
+
+def _hold_escape(match: re.Match[str]) -> str:
+    byte = int(match[1], 16)
+    if byte >= 0x80 or byte in _UNRESERVED:
+        return match[0]  # decoded by unquote, escaped again by quote if it has to be
+    return "\0" + match[1].upper()  # kept: not an escape to unquote

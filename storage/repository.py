@@ -432,6 +432,26 @@ class _Statements:
         .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
         .where(_ARTICLES.c.canonical_url.in_(bindparam("identities", expanding=True)))
     )
+    # An article the site now declares under another canonical URL (it moved to https, dropped
+    # "www.", renamed the page...): known by the new URL's key or by the URL it was fetched from,
+    # the new canonical URL's first.
+    find_article_by_url = PreparedStatement(
+        select(*_FOUND_COLUMNS)
+        .select_from(_URLS)
+        .join(_ARTICLES, _ARTICLES.c.id == _URLS.c.article_id)
+        .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
+        .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
+        .where(
+            _URLS.c.url_key.in_((bindparam("identity_key"), bindparam("fetch_key"))),
+            _SITES.c.key == bindparam("site"),
+        )
+        .order_by((_URLS.c.url_key == bindparam("identity_key")).desc())
+    )
+    rename_article = PreparedStatement(
+        update(_ARTICLES)
+        .where(_ARTICLES.c.id == bindparam("p_article_id"))
+        .values(canonical_url=bindparam("p_canonical_url"))
+    )
     site_id = select(_SITES.c.id).where(_SITES.c.key == bindparam("site"))
     # ON CONFLICT DO NOTHING: a concurrent crawler may archive the same new article first; the
     # upsert then carries on as for an existing article instead of failing.
@@ -728,7 +748,10 @@ class ArchiveRepository:
         identity = rec["canonical_url"] or rec["url"]
         if key != (rec["site"], identity):
             found = self._find(connection, rec["site"], identity)
-        if found is None or found.id is None:
+        moved = found is not None and found.id is None and self._find_moved(connection, rec, identity)
+        if moved:
+            found = moved
+        elif found is None or found.id is None:
             site_id = found.site_id if found is not None else self._create_site(rec["site"], now)
             inserted = self._insert_article(
                 site_id,
@@ -748,7 +771,13 @@ class ArchiveRepository:
             assert found is not None and found.id is not None
 
         article_id = found.id
-        links_resolved = self._register_urls(article_id, [rec["url"]]) if rec["url"] != found.url else 0
+        if moved:
+            _Statements.rename_article.one(
+                connection, {"p_article_id": article_id, "p_canonical_url": identity}
+            )
+            links_resolved = self._register_urls(article_id, [identity, rec["url"]])
+        else:
+            links_resolved = self._register_urls(article_id, [rec["url"]]) if rec["url"] != found.url else 0
         status: Literal["updated", "unchanged"] = "unchanged"
         changed: list[str] = []
         version_id, version_number = found.version_id, found.version_number or 0
@@ -844,6 +873,15 @@ class ArchiveRepository:
     @staticmethod
     def _find(connection: Connection, site: str, identity: str) -> _Found | None:
         row, _ = _Statements.find_article.one(connection, {"site": site, "identity": identity})
+        return None if row is None else _Found(*row)
+
+    @staticmethod
+    def _find_moved(connection: Connection, rec: dict[str, Any], identity: str) -> _Found | None:
+        """The site's article this record is, archived under another canonical URL (None if none)."""
+        row, _ = _Statements.find_article_by_url.one(
+            connection,
+            {"site": rec["site"], "identity_key": url_key(identity), "fetch_key": url_key(rec["url"])},
+        )
         return None if row is None else _Found(*row)
 
     def _touch(
@@ -1397,6 +1435,7 @@ class ArchiveRepository:
                 select(
                     _ARTICLES.c.id,
                     _ARTICLES.c.url,
+                    _ARTICLES.c.canonical_url,
                     _ARTICLES.c.comment_count,
                     _ARTICLES.c.current_version_id,
                     _SITES.c.key.label("site"),
@@ -1414,14 +1453,12 @@ class ArchiveRepository:
             row = rows.get(article_id)
             if row is None or row.current_version_id not in versions:
                 continue
+            content = versions[row.current_version_id]
+            # The article's canonical URL is the latest one the site declared (it may have moved
+            # since the content last changed); None stays None: the page declared none.
+            canonical = row.canonical_url if content["canonical_url"] is not None else None
             records.append(
-                self._assemble(
-                    versions[row.current_version_id],
-                    row.url,
-                    row.site,
-                    row.comment_count,
-                    comments[article_id],
-                )
+                self._assemble(content, row.url, canonical, row.site, row.comment_count, comments[article_id])
             )
         return records
 
@@ -1437,19 +1474,22 @@ class ArchiveRepository:
             return None
         content = self._load_versions([version_id])[version_id]
         comments = self._load_comments([row.article_id])[row.article_id]
-        return self._assemble(content, content["url"], row.site, row.comment_count, comments)
+        return self._assemble(
+            content, content["url"], content["canonical_url"], row.site, row.comment_count, comments
+        )
 
     @staticmethod
     def _assemble(
         content: dict[str, Any],
         url: str,
+        canonical_url: str | None,
         site: str,
         comment_count: int | None,
         comments: list[dict[str, Any]],
     ) -> dict[str, Any]:
         return {
             "url": url,
-            "canonical_url": content["canonical_url"],
+            "canonical_url": canonical_url,
             "site": site,
             **{name: content[name] for name in CONTENT_FIELDS[:10]},
             "sections": content["sections"],

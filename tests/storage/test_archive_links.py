@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from storage.models import RelatedLink
+from storage.models import ArticleUrl, RelatedLink
 
 
 def targets(session, version_id: int) -> list[int | None]:
@@ -71,3 +71,59 @@ def test_resolve_related_links_catches_up_everything(repo, session) -> None:
     assert repo.resolve_related_links() == 4
     session.expire_all()
     assert None not in targets(session, flagship.version_id)
+
+
+def test_links_match_urls_spelled_with_other_escapes(repo, session) -> None:
+    # WordPress writes permalinks with lower-case escapes; another page may write the same URL
+    # with upper-case ones or the letters themselves.
+    tesla = load_record(TESLA)
+    spelled = "https://blog-auto-info.com/les-prix-des-tesla-baissent-%c3%a0-nouveau/"
+    target = repo.upsert_article(edited(tesla, url=spelled, canonical_url=spelled))
+    flagship = load_record(FLAGSHIP)
+    flagship["related_links"][0]["url"] = "https://blog-auto-info.com/les-prix-des-tesla-baissent-à-nouveau/"
+    flagship["related_links"][2]["url"] = (
+        "https://blog-auto-info.com/les-prix-des-tesla-baissent-%C3%A0-nouveau"
+    )
+    stored = repo.upsert_article(flagship)
+    assert targets(session, stored.version_id) == [target.article_id, None, target.article_id]
+
+
+def test_migration_0011_rewrites_url_keys_both_ways(fresh_archive) -> None:
+    """Up from 0010, the keys of URLs spelled with escapes or accents are rewritten and the links
+    they now match resolve; down, they are written as before."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    spelled = "https://blog-auto-info.com/les-prix-des-tesla-baissent-%c3%a0-nouveau/"
+    with fresh_archive.transaction() as repo:
+        target = repo.upsert_article(edited(load_record(TESLA), url=spelled, canonical_url=spelled))
+        flagship = load_record(FLAGSHIP)
+        flagship["related_links"][0]["url"] = (
+            "https://blog-auto-info.com/les-prix-des-tesla-baissent-à-nouveau/"
+        )
+        source = repo.upsert_article(flagship)
+
+    def keys() -> tuple[set[str], str, int | None]:
+        with fresh_archive.session() as session:
+            urls = set(
+                session.scalars(select(ArticleUrl.url_key).where(ArticleUrl.article_id == target.article_id))
+            )
+            link = session.execute(
+                select(RelatedLink.url_key, RelatedLink.target_article_id).where(
+                    RelatedLink.version_id == source.version_id, RelatedLink.position == 0
+                )
+            ).one()
+        return urls, link.url_key, link.target_article_id
+
+    new_key = "blog-auto-info.com/les-prix-des-tesla-baissent-%C3%A0-nouveau"
+    assert keys() == ({new_key}, new_key, target.article_id)
+    with fresh_archive.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0010")
+        # As 0010 archived it: the link spelled otherwise than its target did not resolve.
+        connection.execute(update(RelatedLink).values(target_article_id=None))
+    old_key = "blog-auto-info.com/les-prix-des-tesla-baissent-%c3%a0-nouveau"
+    assert keys() == ({old_key}, "blog-auto-info.com/les-prix-des-tesla-baissent-à-nouveau", None)
+    with fresh_archive.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+    assert keys() == ({new_key}, new_key, target.article_id)

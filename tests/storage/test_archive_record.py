@@ -178,6 +178,23 @@ def test_url_key_matches_equivalent_urls_only() -> None:
     assert url_key("https://blog-auto-info.com/renault-et-xiaomi-2/") != key
 
 
+def test_url_key_reads_percent_escapes_and_unicode_forms_alike() -> None:
+    key = url_key("https://blog-auto-info.com/voiture-%C3%A9lectrique/")
+    assert url_key("https://blog-auto-info.com/voiture-%c3%a9lectrique") == key
+    assert url_key("https://blog-auto-info.com/voiture-électrique/") == key
+    assert url_key("https://blog-auto-info.com/voiture-e\u0301lectrique/") == key  # NFD
+    assert url_key("https://blog-auto-info.com/%76oiture-électrique/") == key  # an escaped letter
+    assert url_key("https://blog-auto-info.com/?s=v%C3%A9lo") == url_key("https://blog-auto-info.com/?s=vélo")
+    # Escapes that change what the URL says stay escaped: a slash, a question mark, a percent sign...
+    assert url_key("https://a.fr/a%2Fb") != url_key("https://a.fr/a/b")
+    assert url_key("https://a.fr/a%3Fb") != url_key("https://a.fr/a?b")
+    assert url_key("https://a.fr/100%25") == url_key("https://a.fr/100%25/")
+    assert url_key("https://a.fr/?q=a%26b") != url_key("https://a.fr/?q=a&b")
+    # ...and bytes that are not UTF-8 are kept, not dropped.
+    assert url_key("https://a.fr/caf%E9") != url_key("https://a.fr/caf")
+    assert url_key("https://a.fr/caf%e9") == url_key("https://a.fr/caf%E9")
+
+
 def test_merged_comment_order_keeps_stored_comments_in_place() -> None:
     assert merged_comment_order(["a", "b", "c"], ["a", "b", "c", "d"]) == ["a", "b", "c", "d"]
     # "b" was not in this crawl (another comment page): it stays after "a".

@@ -154,6 +154,56 @@ def test_a_fetch_from_another_url_is_the_same_article(repo, flagship) -> None:
     )
 
 
+def test_an_article_whose_canonical_url_moves_to_https_stays_one_article(repo, session, flagship) -> None:
+    # A site that moves to https (or drops "www.") declares new canonical URLs: a re-crawl must find
+    # the articles it archived under the old ones, not archive each a second time with its comments.
+    before = {name: flagship[name].replace("https://", "http://www.") for name in ("url", "canonical_url")}
+    first = repo.upsert_article(edited(flagship, **before))
+    counts = row_counts(session)
+    again = repo.upsert_article(flagship)
+    assert (again.article_id, again.status, again.comments_added) == (first.article_id, "unchanged", 0)
+    assert row_counts(session) == counts
+    assert repo.get_record(first.article_id)["canonical_url"] == flagship["canonical_url"]
+    # Found by its new canonical URL from now on, and still by the old one.
+    assert repo.upsert_article(flagship).article_id == first.article_id
+    assert repo.find_article_id(before["canonical_url"]) == first.article_id
+
+
+def test_an_article_whose_canonical_url_changes_is_found_by_its_fetch_url(repo, session, flagship) -> None:
+    first = repo.upsert_article(flagship)
+    counts = row_counts(session)
+    renamed = flagship["canonical_url"].rstrip("/") + "-2024/"
+    again = repo.upsert_article(edited(flagship, canonical_url=renamed))
+    assert (again.article_id, again.comments_added) == (first.article_id, 0)
+    assert row_counts(session) == counts
+    assert repo.get_record(first.article_id)["canonical_url"] == renamed
+    assert repo.find_article_id(renamed) == first.article_id
+
+
+def test_articles_sharing_no_url_stay_apart(repo, flagship) -> None:
+    first = repo.upsert_article(flagship)
+    other = edited(
+        flagship,
+        url="https://blog-auto-info.com/un-autre-article/",
+        canonical_url="https://blog-auto-info.com/un-autre-article/",
+    )
+    assert repo.upsert_article(other).article_id != first.article_id
+
+
+def test_an_article_is_the_same_whichever_way_its_url_is_percent_encoded(repo, session, flagship) -> None:
+    encoded = "https://blog-auto-info.com/la-voiture-%c3%a9lectrique/"
+    first = repo.upsert_article(edited(flagship, url=encoded, canonical_url=encoded))
+    counts = row_counts(session)
+    for spelling in (
+        "https://blog-auto-info.com/la-voiture-%C3%A9lectrique/",
+        "https://blog-auto-info.com/la-voiture-électrique/",
+        "https://blog-auto-info.com/la-voiture-e\u0301lectrique/",  # decomposed é (NFD)
+    ):
+        again = repo.upsert_article(edited(flagship, url=spelling, canonical_url=spelling))
+        assert (again.article_id, again.comments_added) == (first.article_id, 0), spelling
+    assert row_counts(session) == counts
+
+
 def test_comment_count_is_updated_without_a_version(repo, flagship) -> None:
     first = repo.upsert_article(flagship)
     again = repo.upsert_article(edited(flagship, comment_count=44))
