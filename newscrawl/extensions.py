@@ -1,10 +1,13 @@
-"""Crawl-wide extensions: the progress line, WARC output, and log lines that stay short.
+"""Crawl-wide extensions: the progress line, WARC output, robots.txt's Crawl-delay, and log lines
+that stay short.
 
 * :class:`Progress` — a status line on stderr every few seconds (pages, articles new / updated /
   unchanged / skipped, comments, errors, pages per second) and a summary at the end; off with
   ``--quiet``.
 * :class:`WarcWriter` — ``--warc DIR``: every download (robots.txt, sitemaps, feeds, listings,
   articles, comment pages, redirects, errors) as a WARC request/response pair, one gzipped file per run.
+* :class:`CrawlDelay` and :class:`CrawlDelayAutoThrottle` — a host whose robots.txt declares a
+  ``Crawl-delay`` for us gets its requests at least that far apart, AutoThrottle included.
 * :class:`ShortLogFormatter` and :class:`TidyLogs` — Scrapy's log lines without item dumps (items carry
   page bodies) and without tracebacks for routine network failures.
 """
@@ -19,9 +22,11 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.logformatter import LogFormatter
 from scrapy.utils.asyncio import create_looping_call
 
@@ -29,8 +34,10 @@ from newscrawl import __version__
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
+    from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
     from scrapy.statscollectors import StatsCollector
 
 log = logging.getLogger(__name__)
@@ -211,6 +218,95 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+class CrawlDelay:
+    """robots.txt's ``Crawl-delay``: the least time between two requests to its host.
+
+    Scrapy's robots.txt middleware reads only the rules. This reads the delay of each robots.txt it
+    parses (for ``ROBOTSTXT_USER_AGENT`` or our user agent, else ``*``), held to
+    ``NEWSCRAWL_MAX_CRAWL_DELAY``, and raises the host's download slot to it whenever a request reaches
+    the downloader: a slot is created at the default delay, and recreated after a minute idle. A longer
+    delay (``DOWNLOAD_DELAY``, AutoThrottle's) stays. Requests to a host wait for its robots.txt, so
+    the delay is known before its first page."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.maximum = settings.getfloat("NEWSCRAWL_MAX_CRAWL_DELAY")
+        self.robots_user_agent = settings.get("ROBOTSTXT_USER_AGENT")
+        self.user_agent = settings.get("USER_AGENT")
+        self.delays: dict[str, float] = {}
+        """Seconds by host (``host[:port]``, as robots.txt files are), for the hosts that declare one."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlDelay:
+        settings = crawler.settings
+        if not settings.getbool("ROBOTSTXT_OBEY") or not settings.getbool("NEWSCRAWL_OBEY_CRAWL_DELAY"):
+            raise NotConfigured
+        extension = cls(crawler)
+        crawler.signals.connect(extension.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(
+            extension.request_reached_downloader, signal=signals.request_reached_downloader
+        )
+        return extension
+
+    def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        # The user agent Scrapy's robots.txt middleware judges the rules with.
+        user_agent = self.robots_user_agent or request.headers.get(b"User-Agent") or self.user_agent
+        declared = robotparser.crawl_delay(user_agent)
+        if declared is None or not declared > 0:  # also "nan"
+            return
+        host = urlsplit(request.url).netloc
+        delay = min(declared, self.maximum)
+        self.delays[host] = delay
+        self.crawler.stats.max_value("newscrawl/crawl_delay", delay)
+        asked = f"robots.txt of {host} asks for Crawl-delay {declared:g} s"
+        longer = self.crawler.settings.getfloat("DOWNLOAD_DELAY")
+        if declared > delay:
+            log.warning("%s: held to %g s between its requests (NEWSCRAWL_MAX_CRAWL_DELAY)", asked, delay)
+        elif longer > delay:
+            log.info("%s: DOWNLOAD_DELAY's %g s is longer and stays", asked, longer)
+        else:
+            log.info("%s: its requests go at least that far apart", asked)
+
+    def delay_for(self, url: str) -> float | None:
+        """The crawl delay of the URL's host, if its robots.txt declares one."""
+        return self.delays.get(urlsplit(url).netloc) if self.delays else None
+
+    def request_reached_downloader(self, request: Request) -> None:
+        delay = self.delay_for(request.url)
+        if delay is None:
+            return
+        slot = self.crawler.engine.downloader.slots.get(request.meta.get("download_slot"))
+        if slot is not None:
+            hold_slot(slot, delay)
+
+
+def hold_slot(slot: Slot, delay: float) -> None:
+    """Raise a download slot's delay to ``delay`` seconds if it is shorter, and narrow its random
+    variation (``DOWNLOAD_DELAY_JITTER``, ±50 %) so that no single wait falls below ``delay``."""
+    slot.delay = max(slot.delay, delay)
+    if slot.jitter:
+        slot.jitter = min(slot.jitter, 1 - delay / slot.delay)
+
+
+class CrawlDelayAutoThrottle(AutoThrottle):
+    """Scrapy's AutoThrottle, which shortens a slot's delay when its host answers fast, but never below
+    the host's robots.txt ``Crawl-delay`` (:class:`CrawlDelay`)."""
+
+    crawl_delay: CrawlDelay | None = None
+
+    def _spider_opened(self, spider: Spider) -> None:
+        super()._spider_opened(spider)
+        self.crawl_delay = self.crawler.get_extension(CrawlDelay)
+
+    def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
+        super()._adjust_delay(slot, latency, response)
+        # The response's URL is its request's (a redirect is a response of its own).
+        delay = self.crawl_delay.delay_for(response.url) if self.crawl_delay is not None else None
+        if delay is not None:
+            hold_slot(slot, delay)
 
 
 class _RobotsErrorsInOneLine(logging.Filter):

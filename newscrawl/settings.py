@@ -28,6 +28,12 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+NEWSCRAWL_OBEY_CRAWL_DELAY = True
+"""A robots.txt ``Crawl-delay`` (for our user agent, else ``*``) spaces the requests to its host at least
+that far apart, AutoThrottle included; a longer ``DOWNLOAD_DELAY`` still wins. False: ignored."""
+NEWSCRAWL_MAX_CRAWL_DELAY = 30.0
+"""Longest ``Crawl-delay`` obeyed, in seconds: a robots.txt asking for more (an hour ...) gets this,
+with a warning line, rather than stalling the crawl."""
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -65,6 +71,9 @@ CONCURRENT_ITEMS = 1
 """A callback yields at most one item and the pipelines are synchronous, so nothing runs in parallel;
 Scrapy still starts this many asyncio tasks per response (the default 100 cost ~0.6 ms a page)."""
 EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "newscrawl.extensions.CrawlDelayAutoThrottle": 0,  # Scrapy's place
+    "newscrawl.extensions.CrawlDelay": 10,
     "newscrawl.extensions.Progress": 500,
     "newscrawl.extensions.WarcWriter": 510,
     "newscrawl.extensions.TidyLogs": 520,

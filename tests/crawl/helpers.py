@@ -1,4 +1,5 @@
-"""Helpers of the crawl tests: run the CLI in a subprocess (one Scrapy reactor per process), read the archive."""
+"""Helpers of the crawl tests: run the CLI in a subprocess (one Scrapy reactor per process), read the archive,
+build article pages."""
 
 from __future__ import annotations
 
@@ -87,6 +88,54 @@ def sql(db: str, query: str) -> list[tuple]:
 
     with Archive(db) as archive, archive.session() as session:
         return [tuple(row) for row in session.execute(text(query))]
+
+
+def article_html(title: str, *, comments: str = "", charset_meta: bool = True, extra_head: str = "") -> str:
+    """A WordPress-like news article page (JSON-LD NewsArticle, six paragraphs), ``comments`` after it."""
+    paragraphs = "".join(
+        f"<p>{title} : paragraphe {i} sur la voiture électrique, son autonomie, sa recharge et son prix en "
+        "France, avec assez de texte pour un vrai article de presse automobile.</p>"
+        for i in range(6)
+    )
+    meta = '<meta charset="utf-8">' if charset_meta else ""
+    jsonld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": title,
+            "datePublished": "2024-04-29T10:00:00+02:00",
+        },
+        ensure_ascii=False,
+    )
+    return (
+        f'<!DOCTYPE html><html lang="fr"><head>{meta}<title>{title}</title>{extra_head}'
+        f'<script type="application/ld+json">{jsonld}</script></head>'
+        f'<body class="single single-post"><main><article><h1>{title}</h1>{paragraphs}</article>{comments}'
+        "</main></body></html>"
+    )
+
+
+def comment_block(first_id: int, count: int, *, page: int, pages: int, url: str, declared: int) -> str:
+    """Page ``page`` of the WordPress comments of the article at ``url``: ``count`` comments from id
+    ``first_id``, and a link to the next page unless it is the last."""
+    items = "".join(
+        f'<li id="comment-{i}" class="comment"><article id="div-comment-{i}" class="comment-body">'
+        f'<footer class="comment-meta"><div class="comment-author vcard"><b class="fn">Lecteur {i}</b></div>'
+        f'<div class="comment-metadata"><time datetime="2024-04-30T10:00:00+02:00">30 avril 2024</time></div>'
+        f'</footer><div class="comment-content"><p>Avis numéro {i} sur cet essai, plutôt convaincant.</p></div>'
+        "</article></li>"
+        for i in range(first_id, first_id + count)
+    )
+    nav = ""
+    if page < pages:
+        nav = (
+            '<nav class="navigation comment-navigation"><div class="nav-links"><div class="nav-next">'
+            f'<a href="{url}comment-page-{page + 1}/#comments">Commentaires suivants</a></div></div></nav>'
+        )
+    return (
+        f'<div id="comments" class="comments-area"><h2 class="comments-title">{declared} commentaires</h2>'
+        f'<ol class="comment-list">{items}</ol>{nav}</div>'
+    )
 
 
 class SlowSpiderOpen:

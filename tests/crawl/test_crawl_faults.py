@@ -15,57 +15,12 @@ import time
 import pytest
 
 from newscrawl.testing.server import Page, RequestContext, SiteServer
-from tests.crawl.helpers import FAST, assert_clean, crawl, newscrawl, sql
+from tests.crawl.helpers import FAST, article_html, assert_clean, comment_block, crawl, newscrawl, sql
 
 HOST = "faults.test"
 BASE = f"https://{HOST}"
 ELSEWHERE = "elsewhere.test"
 MAXSIZE = 200_000
-
-
-def article_html(title: str, *, comments: str = "", charset_meta: bool = True, extra_head: str = "") -> str:
-    paragraphs = "".join(
-        f"<p>{title} : paragraphe {i} sur la voiture électrique, son autonomie, sa recharge et son prix en "
-        "France, avec assez de texte pour un vrai article de presse automobile.</p>"
-        for i in range(6)
-    )
-    meta = '<meta charset="utf-8">' if charset_meta else ""
-    jsonld = json.dumps(
-        {
-            "@context": "https://schema.org",
-            "@type": "NewsArticle",
-            "headline": title,
-            "datePublished": "2024-04-29T10:00:00+02:00",
-        },
-        ensure_ascii=False,
-    )
-    return (
-        f'<!DOCTYPE html><html lang="fr"><head>{meta}<title>{title}</title>{extra_head}'
-        f'<script type="application/ld+json">{jsonld}</script></head>'
-        f'<body class="single single-post"><main><article><h1>{title}</h1>{paragraphs}</article>{comments}'
-        "</main></body></html>"
-    )
-
-
-def comment_block(first_id: int, count: int, *, page: int, pages: int, url: str, declared: int) -> str:
-    items = "".join(
-        f'<li id="comment-{i}" class="comment"><article id="div-comment-{i}" class="comment-body">'
-        f'<footer class="comment-meta"><div class="comment-author vcard"><b class="fn">Lecteur {i}</b></div>'
-        f'<div class="comment-metadata"><time datetime="2024-04-30T10:00:00+02:00">30 avril 2024</time></div>'
-        f'</footer><div class="comment-content"><p>Avis numéro {i} sur cet essai, plutôt convaincant.</p></div>'
-        "</article></li>"
-        for i in range(first_id, first_id + count)
-    )
-    nav = ""
-    if page < pages:
-        nav = (
-            '<nav class="navigation comment-navigation"><div class="nav-links"><div class="nav-next">'
-            f'<a href="{url}comment-page-{page + 1}/#comments">Commentaires suivants</a></div></div></nav>'
-        )
-    return (
-        f'<div id="comments" class="comments-area"><h2 class="comments-title">{declared} commentaires</h2>'
-        f'<ol class="comment-list">{items}</ol>{nav}</div>'
-    )
 
 
 CASES = {
