@@ -2,7 +2,7 @@
 that stay short.
 
 * :class:`Progress` — a status line on stderr every few seconds (pages, articles new / updated /
-  unchanged / skipped, comments, errors, pages per second) and a summary at the end; off with
+  unchanged / skipped, comments, pages redirected off-site, errors, pages per second) and a summary at the end; off with
   ``--quiet``.
 * :class:`WarcWriter` — ``--warc DIR``: every download (robots.txt, sitemaps, feeds, listings,
   articles, comment pages, redirects, errors) as a WARC request/response pair, one gzipped file per run.
@@ -57,6 +57,7 @@ def crawl_counts(stats: StatsCollector | dict[str, Any]) -> dict[str, int]:
         "comment_pages": "newscrawl/comment_pages/fetched",
         "comment_pages_failed": "newscrawl/comment_pages/failed",
         "errors": "newscrawl/errors",
+        "redirected_offsite": "newscrawl/redirected_offsite",
         "links_resolved": "newscrawl/links_resolved",
     }
     return {key: int(get(name, 0) or 0) for key, name in names.items()}
@@ -73,6 +74,8 @@ def format_counts(counts: dict[str, int], elapsed: float) -> str:
     line += f" | comments {counts['comments']:,} (+{counts['comments_added']:,})"
     if counts["comment_pages_failed"]:
         line += f" | {counts['comment_pages_failed']} comment pages failed"
+    if counts["redirected_offsite"]:  # not errors: the site sent them out of the crawl's domains
+        line += f" | {counts['redirected_offsite']:,} redirected off-site"
     return line + f" | errors {counts['errors']:,}"
 
 

@@ -1,4 +1,5 @@
-"""Downloader-side pieces: host mapping (``--resolve``), retries with backoff, incremental requests.
+"""Downloader-side pieces: host mapping (``--resolve``), retries with backoff, redirects that keep to the
+site, incremental requests.
 
 * :class:`ResolvingDownloadHandler` — the HTTP download handler, fetching the URLs of a mapped host
   from another server (``--resolve blog-auto-info.com=http://127.0.0.1:8000``). The mapping happens
@@ -6,7 +7,9 @@
   and the archive only ever see the real URLs; the local server is what answers.
 * :class:`BackoffRetryMiddleware` — Scrapy's retries, each after an exponential pause (``Retry-After``
   honoured), without holding a download slot.
-* :class:`MetaRefreshMiddleware` — Scrapy's, without decoding pages that hold no "refresh" at all.
+* :class:`RedirectMiddleware` and :class:`MetaRefreshMiddleware` — Scrapy's redirects, except to a host
+  outside the crawl's domains (:class:`RedirectedOffsite`); the latter without decoding pages that
+  hold no "refresh" at all.
 * :class:`IncrementalMiddleware` — ``--incremental``: skips archived articles whose sitemap lastmod
   did not move, makes the other requests conditional (``If-None-Match``/``If-Modified-Since``) and
   lets the comment revisit policy through.
@@ -25,11 +28,12 @@ from urllib.parse import urlsplit, urlunsplit
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefreshMiddleware
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware as ScrapyRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
 
-from newscrawl.discovery import RevisitPolicy, parse_date
+from newscrawl.discovery import RevisitPolicy, SiteScope, parse_date
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -166,14 +170,51 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await asyncio.sleep(wait)
 
 
+class RedirectedOffsite(IgnoreRequest):
+    """The page redirects to a host outside the crawl's domains: not followed."""
+
+    def __init__(self, url: str, target: str) -> None:
+        super().__init__(f"redirected off-site to {target}")
+        self.url = url
+        self.target = target
+
+
+class _KeepToTheSite:
+    """A redirect out of the spider's ``allowed_domains`` fails its request with :class:`RedirectedOffsite`,
+    for the request's errback to report. Scrapy would schedule the new request for its offsite filter to
+    drop with a debug line, or, for a request that skips that filter (``dont_filter``: comment pages),
+    fetch the other site's page and read it as the article's. ``allow_offsite`` in a request's meta
+    lets it go, as it does through Scrapy's filter."""
+
+    crawler: Crawler
+
+    def _keep_to_the_site(self, request: Request, result: Request | Response) -> Request | Response:
+        if not isinstance(result, Request) or result.meta.get("allow_offsite"):
+            return result
+        domains = getattr(self.crawler.spider, "allowed_domains", None)
+        if domains and not SiteScope(tuple(domains)).contains(result.url):
+            self.crawler.stats.inc_value("newscrawl/redirected_offsite")
+            raise RedirectedOffsite(request.url, result.url)
+        return result
+
+
+class RedirectMiddleware(_KeepToTheSite, ScrapyRedirectMiddleware):
+    """Scrapy's HTTP redirects (3xx with a ``Location``), within the crawl's domains."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: object = None
+    ) -> Request | Response:
+        return self._keep_to_the_site(request, super().process_response(request, response))
+
+
 META_REFRESH_HEAD_BYTES = 4 * 4096
 """Scrapy reads a meta refresh in the first 4,096 characters of the text: at most this many bytes."""
 
 
-class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
-    """Scrapy's meta refresh redirects, with a quick look at the bytes first: Scrapy's check decodes
-    the whole page, which nothing else in the crawl process needs (the readers parse the bytes), and
-    a page whose head does not hold the word "refresh" has no meta refresh to find."""
+class MetaRefreshMiddleware(_KeepToTheSite, ScrapyMetaRefreshMiddleware):
+    """Scrapy's meta refresh redirects, within the crawl's domains, with a quick look at the bytes first:
+    Scrapy's check decodes the whole page, which nothing else in the crawl process needs (the readers
+    parse the bytes), and a page whose head does not hold the word "refresh" has no meta refresh to find."""
 
     def process_response(
         self, request: Request, response: Response, spider: object = None
@@ -185,7 +226,7 @@ class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
             and not head.startswith((b"\xff\xfe", b"\xfe\xff"))  # UTF-16 spells the word otherwise
         ):
             return response
-        return super().process_response(request, response)
+        return self._keep_to_the_site(request, super().process_response(request, response))
 
 
 class SkippedUnchanged(IgnoreRequest):

@@ -62,6 +62,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "newscrawl.middlewares.MetaRefreshMiddleware": 580,  # Scrapy's place
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "newscrawl.middlewares.RedirectMiddleware": 600,  # Scrapy's place
 }
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidationPipeline": 100,

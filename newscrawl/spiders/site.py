@@ -46,7 +46,14 @@ from newscrawl.discovery import (
     without_comment_page,
 )
 from newscrawl.extraction import ExtractionError
-from newscrawl.middlewares import META_ARTICLE, META_KNOWN, META_LASTMOD, META_REVISIT, SkippedUnchanged
+from newscrawl.middlewares import (
+    META_ARTICLE,
+    META_KNOWN,
+    META_LASTMOD,
+    META_REVISIT,
+    RedirectedOffsite,
+    SkippedUnchanged,
+)
 from newscrawl.sites import SiteProfile, UnknownSiteError, get_profile, profile_for_url
 from newscrawl.spiders.items import ArticleItem, NotModifiedItem
 from newscrawl.spiders.reading import (
@@ -690,6 +697,21 @@ class SiteSpider(Spider):
         if failure.check(SkippedUnchanged):
             log.debug("unchanged, skipped: %s (%s)", request.url, failure.value)
             return
+        if failure.check(RedirectedOffsite):
+            # Not an error of the crawl: the site sent the page elsewhere. Worth a warning for an article
+            # or a start page, routine for a link of a listing.
+            level = (
+                logging.WARNING if role == "article" or request.meta.get(SOURCE) == "start" else logging.INFO
+            )
+            log.log(
+                level,
+                "%s %s redirected off-site to %s: not followed (the crawl keeps to %s)",
+                role,
+                " -> ".join([*request.meta.get("redirect_urls", ()), request.url]),
+                failure.value.target,
+                ", ".join(self.scope.domains),
+            )
+            return
         reason = _reason(failure)
         if failure.check(IgnoreRequest) and not failure.check(HttpError) and "redirection" not in reason:
             self.crawler.stats.inc_value("newscrawl/ignored")
@@ -759,6 +781,8 @@ def _reason(failure: Failure) -> str:
         except ValueError:
             phrase = "HTTP error"
         return f"HTTP {status} {phrase}"
+    if isinstance(error, RedirectedOffsite):
+        return str(error)
     name = type(error).__name__
     text = " ".join(str(error).split())
     if name == "DownloadTimeoutError" or "took longer than" in text:

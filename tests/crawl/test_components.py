@@ -15,6 +15,8 @@ from newscrawl.demo_site import demo_site_dir
 from newscrawl.middlewares import (
     BackoffRetryMiddleware,
     MetaRefreshMiddleware,
+    RedirectedOffsite,
+    RedirectMiddleware,
     ResolveError,
     ResolvingDownloadHandler,
     parse_resolve,
@@ -85,6 +87,40 @@ def test_meta_refresh_is_followed_and_other_pages_are_not_decoded():
     assert middleware.process_response(request, worded) is worded
     utf16 = '<meta http-equiv="refresh" content="0; url=/new/">'.encode("utf-16")
     assert isinstance(middleware.process_response(request, moved.replace(body=utf16)), Request)
+
+
+def test_a_redirect_out_of_the_crawls_domains_fails_its_request():
+    from types import SimpleNamespace
+
+    from scrapy import Request
+    from scrapy.http import HtmlResponse, Response
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(allowed_domains=["blog-auto-info.com"])
+    redirects, refreshes = (
+        RedirectMiddleware.from_crawler(crawler),
+        MetaRefreshMiddleware.from_crawler(crawler),
+    )
+    request = Request("https://blog-auto-info.com/old/")
+
+    def moved(location: str) -> Response:
+        return Response(request.url, status=301, headers={"Location": location}, request=request)
+
+    inside = redirects.process_response(request, moved("https://www.blog-auto-info.com/new/"))
+    assert inside.url == "https://www.blog-auto-info.com/new/"  # a subdomain is the site
+    with pytest.raises(RedirectedOffsite) as refused:
+        redirects.process_response(request, moved("https://elsewhere.fr/new/"))
+    assert (refused.value.url, refused.value.target) == (request.url, "https://elsewhere.fr/new/")
+    allowed = request.replace(meta={"allow_offsite": True})
+    assert (
+        redirects.process_response(allowed, moved("https://elsewhere.fr/new/")).url
+        == "https://elsewhere.fr/new/"
+    )
+    refresh = b'<html><head><meta http-equiv="refresh" content="0; url=https://elsewhere.fr/"></head></html>'
+    with pytest.raises(RedirectedOffsite):
+        refreshes.process_response(request, HtmlResponse(request.url, body=refresh, request=request))
+    assert crawler.stats.get_value("newscrawl/redirected_offsite") == 2
 
 
 def test_backoff_grows_caps_and_honours_retry_after():

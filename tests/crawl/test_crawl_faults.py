@@ -43,6 +43,7 @@ CASES = {
     "/away/": "redirect off-site",
     "/private/secret/": "disallowed by robots.txt",
     "/with-comments/": "comment page 2 of 3 is 404",
+    "/comments-away/": "comment page 2 redirected off-site",
     "/stable/": "fine the first time, 500 later",
 }
 
@@ -79,6 +80,14 @@ class FaultSite:
                     comments=comment_block(100, 5, page=1, pages=3, url=url, declared=15),
                 ).encode()
             ),
+            "/comments-away/": Page(
+                article_html(
+                    "Des commentaires partis ailleurs",
+                    comments=comment_block(
+                        200, 5, page=1, pages=2, url=BASE + "/comments-away/", declared=10
+                    ),
+                ).encode()
+            ),
             "/with-comments/comment-page-3/": Page(
                 article_html(
                     "Les avis partagés sur le SUV",
@@ -100,6 +109,9 @@ class FaultSite:
             "/away/": lambda c: c.send(301, headers={"Location": f"https://{ELSEWHERE}/article/"}),
             "/private/secret/": lambda c: c.send(200, article_html("Secret")),
             "/with-comments/comment-page-2/": lambda c: c.send(404, "<html><body>Not found</body></html>"),
+            "/comments-away/comment-page-2/": lambda c: c.send(
+                301, headers={"Location": f"https://{ELSEWHERE}/article/"}
+            ),
             "/stable/": self._stable,
         }
         self.server = SiteServer(pages=pages, routes=routes)
@@ -284,6 +296,27 @@ def test_off_site_links_and_redirects_are_not_followed(faults):
     assert json.loads(stats)["newscrawl/offsite_links"] >= 1
 
 
+def test_a_page_redirected_off_site_is_one_warning_and_counted(faults):
+    elsewhere = f"https://{ELSEWHERE}/article/"
+    (line,) = log_lines(faults["run"], "/away/")
+    assert line.endswith(
+        f" WARNING article {BASE}/away/ redirected off-site to {elsewhere}: not followed (the crawl keeps to {HOST})"
+    )
+    # A comment page goes past Scrapy's offsite filter (dont_filter): the other site's page was fetched
+    # and read as a page of the article's comments.
+    (line,) = log_lines(faults["run"], "/comments-away/comment-page-2/")
+    assert (
+        f" WARNING comment page {BASE}/comments-away/comment-page-2/ not fetched (redirected off-site to {elsewhere}); {BASE}/comments-away/ is archived"
+        in line
+    )
+    record = archived(faults["db"])["/comments-away/"]
+    assert [c["id"] for c in record["comments"]] == [str(i) for i in range(200, 205)]
+    for run_id, run in ((1, faults["run"]), (2, faults["second"])):
+        (stats,) = sql(faults["db"], f"SELECT stats FROM crawl_runs WHERE id = {run_id}")[0]
+        assert json.loads(stats)["newscrawl/redirected_offsite"] == 2
+        assert "| 2 redirected off-site | errors" in run.stderr
+
+
 def archive_records_urls(db: str) -> list[str]:
     return [row[0] for row in sql(db, "SELECT url FROM articles")]
 
@@ -293,12 +326,14 @@ def test_a_comment_page_that_404s_keeps_the_article(faults):
     # Page 3 is only linked from page 2: the archive has page 1's comments, the declared count says more exist.
     assert record["comment_count"] == 15
     assert [c["id"] for c in record["comments"]] == [str(i) for i in range(100, 105)]
-    (line,) = [text for text in faults["run"].stderr.splitlines() if "comment-page-2" in text]
+    (line,) = [text for text in faults["run"].stderr.splitlines() if "with-comments/comment-page-2" in text]
     assert (
         "WARNING comment page" in line and "HTTP 404" in line and f"{BASE}/with-comments/ is archived" in line
     )
     (stats,) = sql(faults["db"], "SELECT stats FROM crawl_runs WHERE id = 1")[0]
-    assert json.loads(stats)["newscrawl/comment_pages/failed"] == 1
+    assert (
+        json.loads(stats)["newscrawl/comment_pages/failed"] == 2
+    )  # with /comments-away/'s page 2 (off-site)
 
 
 def test_what_is_archived_survives_a_later_failure(faults):
