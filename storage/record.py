@@ -175,19 +175,25 @@ def _fast_optional_datetime(value: Any) -> Any:
     if type(value) is not str or _NUL in value:
         return _BAD
     try:
-        return parse_datetime(value).isoformat()
+        return parse_datetime(value, zone_required=False).isoformat()
     except InvalidRecord:
         return _BAD
 
 
-def parse_datetime(value: str, path: str = "") -> datetime:
-    """Parse an ISO 8601 date-time that states its UTC offset (whole minutes), else InvalidRecord."""
+def parse_datetime(value: str, path: str = "", *, zone_required: bool = True) -> datetime:
+    """Parse an ISO 8601 date-time that states its UTC offset (whole minutes), else InvalidRecord.
+
+    ``zone_required=False``: a date-time without offset is accepted as it is (naive): a page that
+    states or implies no time zone (an English page with ``2024-05-02T10:00:00``) gives one, and
+    the schema allows it."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidRecord(path, f"expected ISO 8601 date-time, got {value!r}") from None
     offset = parsed.utcoffset()
     if offset is None:
+        if not zone_required:
+            return parsed
         raise InvalidRecord(path, f"expected ISO 8601 date-time with UTC offset, got {value!r}")
     if offset.total_seconds() % 60:
         raise InvalidRecord(path, f"UTC offset must be whole minutes, got {value!r}")
@@ -197,7 +203,7 @@ def parse_datetime(value: str, path: str = "") -> datetime:
 def _optional_datetime(value: Any, path: str) -> str | None:
     """The canonical ``isoformat()`` of a date-time field, so equal instants compare equal as text."""
     text = _optional_string(value, path)
-    return None if text is None else parse_datetime(text, path).isoformat()
+    return None if text is None else parse_datetime(text, path, zone_required=False).isoformat()
 
 
 # --------------------------------------------------------------------------- record normalization

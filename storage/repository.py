@@ -196,20 +196,25 @@ class _CommentMerge:
 
 
 def _split_datetime(iso: str | None) -> tuple[datetime | None, int | None]:
-    """(aware datetime, UTC offset in minutes) of a normalized ISO string."""
+    """(aware datetime, UTC offset in minutes) of a normalized ISO string. A date-time given without
+    its zone is stored as written, read as UTC, with no offset (NULL): nothing else stores one."""
     if iso is None:
         return None, None
     parsed = datetime.fromisoformat(iso)
     offset = parsed.utcoffset()
-    assert offset is not None  # normalize_record refuses naive date-times
+    if offset is None:
+        return parsed.replace(tzinfo=UTC), None
     return parsed, int(offset.total_seconds()) // 60
 
 
 def _join_datetime(value: datetime | None, offset_minutes: int | None) -> str | None:
-    """The ISO string a record carried, from the stored instant and the page's UTC offset."""
+    """The ISO string a record carried, from the stored instant and the page's UTC offset (none: the
+    record gave the date-time without its zone)."""
     if value is None:
         return None
-    return value.astimezone(timezone(timedelta(minutes=offset_minutes or 0))).isoformat()
+    if offset_minutes is None:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return value.astimezone(timezone(timedelta(minutes=offset_minutes))).isoformat()
 
 
 def _header_text(value: Any) -> str:

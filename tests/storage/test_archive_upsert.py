@@ -204,6 +204,29 @@ def test_an_article_is_the_same_whichever_way_its_url_is_percent_encoded(repo, s
     assert row_counts(session) == counts
 
 
+def test_dates_given_without_a_time_zone_are_archived_as_written(repo, session, flagship) -> None:
+    # A page that states or implies no time zone (an English page, a .com site) gives date-times
+    # without offset; the schema allows them and the article must not be lost for it.
+    record = edited(flagship, published_at="2024-05-02T10:00:00", modified_at="2024-05-03T08:30:00.250000")
+    record["comments"][0]["published_at"] = "2024-05-02T18:22:00"
+    first = repo.upsert_article(record)
+    assert first.status == "new"
+    back = repo.get_record(first.article_id)
+    assert back == normalize_record(record)
+    assert (back["published_at"], back["comments"][0]["published_at"]) == (
+        "2024-05-02T10:00:00",
+        "2024-05-02T18:22:00",
+    )
+    assert repo.upsert_article(edited(record)).status == "unchanged"
+    # Read as UTC where a column holds instants (the views, --since), the offset unknown (NULL).
+    stored = session.execute(
+        select(ArticleVersion.published_at, ArticleVersion.published_offset).where(
+            ArticleVersion.id == first.version_id
+        )
+    ).one()
+    assert stored == (datetime(2024, 5, 2, 10, tzinfo=UTC), None)
+
+
 def test_comment_count_is_updated_without_a_version(repo, flagship) -> None:
     first = repo.upsert_article(flagship)
     again = repo.upsert_article(edited(flagship, comment_count=44))
