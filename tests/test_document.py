@@ -60,6 +60,15 @@ def test_control_characters_and_nul_never_reach_the_record():
     assert "Une voiture ABC qui roule bien en ville." in record.body_text
 
 
+@pytest.mark.parametrize("character", ["\ufffe", "\uffff", "&#xFFFE;", "&#xffff;"])
+def test_characters_xml_refuses_never_stop_the_extraction(character):
+    # U+FFFE / U+FFFF are not characters at all (XML refuses them): a page carrying one, raw or as
+    # an entity, still gives its record, without it.
+    html = PAGE.format(f"Une voiture A{character}B qui roule bien en ville.").encode()
+    record = extract_article(html, "https://x.example/")
+    assert "Une voiture AB qui roule bien en ville." in record.body_text
+
+
 def test_truncated_html_still_gives_a_record():
     html = PAGE.format(FRENCH).removesuffix("</p></body></html>").encode()  # cut off mid-document
     record = extract_article(html, "https://x.example/a/")

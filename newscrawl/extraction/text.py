@@ -20,8 +20,9 @@ SKIP_TAGS = frozenset(
 
 # Not the joiners U+200C / U+200D: they spell Persian, Hindi ... words and join emoji sequences.
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
-# C0 controls but tab/newline/CR: invalid in HTML; lxml keeps them in text but refuses them when set.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What XML does not allow in text (C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF):
+# lxml keeps them in the text a page gave but refuses them when text is set.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def normalize_space(text: str | None) -> str:
