@@ -180,6 +180,10 @@ def _fast_optional_datetime(value: Any) -> Any:
         return _BAD
 
 
+MAX_COMMENT_COUNT = 2**31 - 1
+"""What an INTEGER column holds on every backend (PostgreSQL's is 32-bit)."""
+
+
 def parse_datetime(value: str, path: str = "", *, zone_required: bool = True) -> datetime:
     """Parse an ISO 8601 date-time that states its UTC offset (whole minutes), else InvalidRecord.
 
@@ -382,8 +386,8 @@ def normalize_record(record: Any) -> dict[str, Any]:
         "comment_count": _optional_integer(record.get("comment_count"), "comment_count"),
         "comments": _items(record, "comments", _fast_comment, _comment),
     }
-    if normalized["comment_count"] is not None and normalized["comment_count"] < 0:
-        raise InvalidRecord("comment_count", "must not be negative")
+    if normalized["comment_count"] is not None and not 0 <= normalized["comment_count"] <= MAX_COMMENT_COUNT:
+        raise InvalidRecord("comment_count", f"must be between 0 and {MAX_COMMENT_COUNT:,}")
     return normalized
 
 

@@ -69,6 +69,17 @@ def test_characters_xml_refuses_never_stop_the_extraction(character):
     assert "Une voiture AB qui roule bien en ville." in record.body_text
 
 
+@pytest.mark.parametrize(
+    ("declared", "kept"),
+    [("42", 42), ("1000000", 1_000_000), ("1000001", None), ("99999999999999999999", None)],
+)
+def test_a_comment_count_no_article_has_is_not_believed(declared, kept):
+    # A JSON-LD commentCount past 2**63 lost the article at the archive (an SQLite overflow).
+    ld = f'<script type="application/ld+json">{{"@type": "NewsArticle", "commentCount": {declared}}}</script>'
+    html = PAGE.format(FRENCH).replace("</head>", ld + "</head>").encode()
+    assert extract_article(html, "https://x.example/a/").comment_count == kept
+
+
 def test_truncated_html_still_gives_a_record():
     html = PAGE.format(FRENCH).removesuffix("</p></body></html>").encode()  # cut off mid-document
     record = extract_article(html, "https://x.example/a/")

@@ -130,7 +130,9 @@ def extract_parsed_article(
         related_links=body.related_links,
         key_points=body.key_points,
         tables=body.tables,
-        comment_count=comments.declared_count if comments.declared_count is not None else meta.comment_count,
+        comment_count=_believable_count(
+            comments.declared_count if comments.declared_count is not None else meta.comment_count
+        ),
         comments=comments.comments,
     )
     _apply_overrides(article, overrides)
@@ -274,3 +276,12 @@ __all__ = [
     "extract_parsed_comments",
     "parse_fetched_at",
 ]
+
+
+MAX_DECLARED_COMMENTS = 1_000_000
+"""A page declaring more comments than this is wrong (a view count, a corrupt JSON-LD field): no
+article has a million comments, and a 64-bit overflow would lose the article at the archive."""
+
+
+def _believable_count(count: int | None) -> int | None:
+    return count if count is not None and 0 <= count <= MAX_DECLARED_COMMENTS else None

@@ -49,6 +49,8 @@ SCHEMA = Path(__file__).resolve().parents[2] / "newscrawl" / "article.schema.jso
             "tables[0].rows[2][2]",
             "expected string, got null",
         ),
+        (lambda r: r.__setitem__("comment_count", -1), "comment_count", "between 0 and 2,147,483,647"),
+        (lambda r: r.__setitem__("comment_count", 2**63), "comment_count", "between 0 and 2,147,483,647"),
         (
             lambda r: r.__setitem__("comment_count", True),
             "comment_count",
