@@ -102,9 +102,11 @@ def run_failure(stats: dict[str, Any]) -> str | None:
     # A worker that joins a distributed job as it ends may have had nothing left to fetch.
     if not stats.get("response_received_count") and not stats.get("newscrawl/frontier/job_finished"):
         return NOTHING_FETCHED
-    unsaved = stats.get("newscrawl/archive_errors", 0)
+    # Articles the archive refused (a record the schema does not allow) are lost as surely as ones
+    # a database error kept out.
+    unsaved = stats.get("newscrawl/archive_errors", 0) + stats.get("newscrawl/articles/invalid", 0)
     if unsaved:
-        return f"{unsaved} articles could not be archived"
+        return f"{unsaved} article{'s' if unsaved > 1 else ''} could not be archived"
     return None
 
 
@@ -246,6 +248,10 @@ class ArchivePipeline:
         except StorageError as error:
             self._failed(item.url, error)
             raise DropItem(f"not archived: {item.url}", log_level="DEBUG") from None
+        except Exception as error:  # a bug on the archive's side: counted like a failed write, traceback kept
+            log.error("archive write of %s raised %s", item.url, type(error).__name__, exc_info=True)
+            self._failed(item.url, error)
+            raise DropItem(f"not archived: {item.url}", log_level="DEBUG") from None
         self.consecutive_failures = 0
         self.guard.count(item.record)
         stats = self.stats
@@ -282,14 +288,16 @@ class ArchivePipeline:
         self.stats.inc_value("newscrawl/articles/not_modified")
         return item
 
-    def _failed(self, url: str, error: StorageError) -> None:
+    def _failed(self, url: str, error: Exception) -> None:
         self.consecutive_failures += 1
         self.stats.inc_value("newscrawl/errors")
         self.stats.inc_value("newscrawl/archive_errors")
         self.stats.set_value("newscrawl/last_error", f"not archived: {error}")
         log.error("archive write failed for %s (not saved; what is archived stays): %s", url, error)
+        if self.consecutive_failures < self.failures_to_stop:
+            return
         engine = self.crawler.engine
-        if self.consecutive_failures >= self.failures_to_stop and engine is not None:
+        if engine is not None:
             log.error("stopping the crawl: %d archive writes failed in a row", self.consecutive_failures)
             self.crawler.stats.set_value("newscrawl/stopped_by", "archive_unavailable")
             from scrapy.utils.defer import deferred_from_coro

@@ -21,7 +21,7 @@ from newscrawl.middlewares import (
     ResolvingDownloadHandler,
     parse_resolve,
 )
-from newscrawl.pipelines import run_status
+from newscrawl.pipelines import run_failure, run_status
 from newscrawl.reextract import build_record
 from newscrawl.testing.server import Page, SiteServer, static_pages
 from tests.crawl.helpers import expected_record
@@ -143,6 +143,10 @@ def test_run_status():
     # The command exits 1 for these: the run's status agrees (monitoring reads it).
     assert run_status("finished", {}) == "failed"  # nothing could be fetched
     assert run_status("finished", {**fetched, "newscrawl/archive_errors": 3}) == "failed"
+    assert run_status("finished", {**fetched, "newscrawl/articles/invalid": 1}) == "failed"
+    assert run_failure({**fetched, "newscrawl/articles/invalid": 1, "newscrawl/archive_errors": 2}) == (
+        "3 articles could not be archived"
+    )
     assert run_status("finished", {"newscrawl/frontier/job_finished": True}) == "finished"
     assert run_status("shutdown", {}) == "interrupted"
 
@@ -436,6 +440,34 @@ def test_an_invalid_record_is_dropped_naming_the_field_and_counted_once(tmp_path
 
             assert session.execute(text("SELECT count(*) FROM articles")).scalar_one() == 0
         archive_.close()
+
+
+def test_an_unexpected_error_of_the_archive_is_a_failed_write_not_a_silent_loss(
+    tmp_path, monkeypatch, caplog
+):
+    from scrapy.exceptions import DropItem
+
+    from newscrawl.pipelines import run_failure
+    from newscrawl.spiders.items import ArticleItem
+    from storage import ArchiveRepository
+
+    crawler, (pipeline,) = _pipelines_for(tmp_path, archive=True)
+    pipeline.open_spider()
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr(ArchiveRepository, "upsert_article", overflow)
+    record = expected_record(FLAGSHIP.rstrip("/").rsplit("/", 1)[1])
+    item = ArticleItem(url=FLAGSHIP, record=record, captures=[], fetched_at=datetime.now(UTC))
+    with pytest.raises(DropItem, match="not archived"):
+        pipeline.process_item(item)
+    assert crawler.stats.get_value("newscrawl/archive_errors") == 1
+    assert run_failure({"response_received_count": 1, **crawler.stats.get_stats()}) == (
+        "1 article could not be archived"
+    )
+    assert any("OverflowError" in r.getMessage() and r.exc_info for r in caplog.records)
+    pipeline.spider_closed(crawler.spider, "finished")
 
 
 def test_a_url_already_requested_is_not_requested_again_unless_forced():
