@@ -108,12 +108,20 @@ def _optional_string(value: Any, path: str) -> str | None:
     return value
 
 
-def _optional_integer(value: Any, path: str) -> int | None:
+def _optional_integer(value: Any, path: str, maximum: int | None = None) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRecord(path, f"expected integer or null, got {_type_name(value)}")
+    maximum = MAX_INTEGER if maximum is None else maximum
+    if not 0 <= value <= maximum:
+        raise InvalidRecord(path, f"must be between 0 and {maximum:,}, got {value}")
     return value
+
+
+MAX_INTEGER = 32_767
+"""Bound of the record's small integers (heading levels, section indexes): what the smallest integer
+column of every backend holds (PostgreSQL's smallint), far beyond any page."""
 
 
 def _array(value: Any, path: str) -> list[Any]:
@@ -157,7 +165,7 @@ def _fast_optional_text(value: Any) -> bool:
 
 
 def _fast_optional_integer(value: Any) -> bool:
-    return value is None or type(value) is int
+    return value is None or (type(value) is int and 0 <= value <= MAX_INTEGER)
 
 
 def _fast_string_list(value: Any) -> Any:
@@ -383,11 +391,9 @@ def normalize_record(record: Any) -> dict[str, Any]:
         "related_links": _items(record, "related_links", _fast_related_link, _related_link),
         "key_points": _string_list(record["key_points"], "key_points"),
         "tables": _items(record, "tables", _fast_table, _table),
-        "comment_count": _optional_integer(record.get("comment_count"), "comment_count"),
+        "comment_count": _optional_integer(record.get("comment_count"), "comment_count", MAX_COMMENT_COUNT),
         "comments": _items(record, "comments", _fast_comment, _comment),
     }
-    if normalized["comment_count"] is not None and not 0 <= normalized["comment_count"] <= MAX_COMMENT_COUNT:
-        raise InvalidRecord("comment_count", f"must be between 0 and {MAX_COMMENT_COUNT:,}")
     return normalized
 
 

@@ -50,6 +50,12 @@ SCHEMA = Path(__file__).resolve().parents[2] / "newscrawl" / "article.schema.jso
             "expected string, got null",
         ),
         (lambda r: r.__setitem__("comment_count", -1), "comment_count", "between 0 and 2,147,483,647"),
+        (lambda r: r["sections"][1].__setitem__("level", 2**63), "sections[1].level", "between 0 and 32,767"),
+        (
+            lambda r: r["related_links"][0].__setitem__("section_index", 40_000),
+            "related_links[0].section_index",
+            "between 0 and 32,767",
+        ),
         (lambda r: r.__setitem__("comment_count", 2**63), "comment_count", "between 0 and 2,147,483,647"),
         (
             lambda r: r.__setitem__("comment_count", True),
