@@ -91,7 +91,7 @@ def reextract_archive(
     from newscrawl.run_guard import extractor_version
     from storage import InvalidRecord
     from storage.crawl_state import articles_for_reextraction
-    from storage.health import CoverageTally, store_coverage, tag_crawl_run
+    from storage.health import REEXTRACT_RUN, CoverageTally, store_coverage, tag_crawl_run
 
     report = ReextractReport()
     coverage = CoverageTally()
@@ -99,7 +99,7 @@ def reextract_archive(
         todo = articles_for_reextraction(session, site)
     with archive.transaction() as repo:
         report.crawl_run_id = repo.start_crawl_run(
-            "reextract", settings={"mode": "reextract", "site": site, "newscrawl": __version__}
+            REEXTRACT_RUN, settings={"mode": "reextract", "site": site, "newscrawl": __version__}
         )
         # A site with nothing archived is not created by tagging the run with it.
         tag_crawl_run(

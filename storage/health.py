@@ -41,6 +41,7 @@ from storage.record import site_from_url
 
 __all__ = [
     "COVERAGE_FIELDS",
+    "REEXTRACT_RUN",
     "CoverageDrop",
     "CoverageTally",
     "DropRule",
@@ -372,6 +373,10 @@ class SiteSummary:
     lock: HeldLock | None
 
 
+REEXTRACT_RUN = "reextract"
+"""The name of the runs of ``newscrawl reextract``: they re-read archived pages offline, their coverage
+counts in a site's history but they are not crawls (a site's last run, its run count)."""
+
 HISTORY_FOR_HEALTH = 30
 """Runs per site read to judge its health (the latest judged run and the window before it)."""
 
@@ -395,13 +400,14 @@ def site_summaries(session: Session, rule: DropRule = DropRule()) -> list[SiteSu
         drops = coverage_drops(runs, rule)
         standing = [drop for drop in drops if judged and drop.run_id == judged[-1].id]
         with_coverage = [run for run in runs if run.coverage]
+        crawls = [run for run in runs if run.name != REEXTRACT_RUN]
         summaries.append(
             SiteSummary(
                 site=key,
                 articles=articles.get(key, 0),
                 comments=comments.get(key, 0),
                 runs=_count_runs(session, key),
-                last_run=runs[-1] if runs else None,
+                last_run=crawls[-1] if crawls else None,
                 last_coverage=with_coverage[-1] if with_coverage else None,
                 drops=standing,
                 lock=locks.get(key),
@@ -420,7 +426,8 @@ def _count_runs(session: Session, site: str) -> int:
                 or_(
                     _RUNS.c.site_id == site_id,
                     _RUNS.c.id.in_(select(_COVERAGE.c.crawl_run_id).where(_COVERAGE.c.site_id == site_id)),
-                )
+                ),
+                _RUNS.c.name != REEXTRACT_RUN,
             )
         )
         or 0

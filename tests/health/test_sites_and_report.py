@@ -88,6 +88,17 @@ def test_sites_says_when_the_last_run_failed_because_its_process_died(history: H
     )
 
 
+def test_a_reextract_does_not_hide_the_failed_crawl_before_it(history: History) -> None:
+    # reextract re-reads archived pages offline: its coverage counts, but the site's last crawl failed.
+    result = newscrawl("reextract", "--db", history.db, "--site", OTHER, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    sites = newscrawl("sites", "--db", history.db)
+    other = next(line for line in sites.stdout.splitlines() if line.startswith(OTHER))
+    assert re.search(rf"^{OTHER} +— +— +#{history.other_runs[-1]} 2026-11-06 05:30 +failed ", other)
+    assert f" {len(history.other_runs)} " in other  # the crawls: the re-reading is not one
+    assert other.endswith(f"WARNING last run #{history.other_runs[-1]} failed")
+
+
 def test_sites_shows_who_holds_a_lock(history: History) -> None:
     with Archive(history.db) as archive, archive.transaction() as repo:
         acquire_crawl_lock(
