@@ -430,23 +430,38 @@ class CommentEntry:
     comment: dict[str, Any]
 
 
-def comment_key(comment: dict[str, Any]) -> str:
-    """Stable identity of a comment within its article."""
+def comment_key(comment: dict[str, Any], repeat: int = 0) -> str:
+    """Stable identity of a comment within its article: the site's id, else ``h:`` + a hash of its
+    author and text and ``repeat``, how many comments of the same author and text come before it in
+    the record. Not of its date: a page that dates comments "il y a 2 jours" gives another date at
+    every crawl, and the comment must stay one comment."""
     if comment["id"] is not None:
         return comment["id"]
-    seed = "\x1f".join((comment["author"] or "", comment["published_at"] or "", comment["text"]))
+    seed = "\x1f".join((comment["author"] or "", comment["text"], str(repeat)))
     return "h:" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
 
 
 def comment_entries(record: dict[str, Any]) -> list[CommentEntry]:
-    """The record's comments with their keys, first occurrence kept when a key repeats."""
+    """The record's comments with their keys. A comment repeated whole (same id; or same author, date
+    and text: a page that shows it twice) is kept once, at its first place."""
     entries: list[CommentEntry] = []
-    seen: set[str] = set()
+    seen: set[Any] = set()
+    repeats: dict[tuple[str, str], int] = {}
     for comment in record["comments"]:
-        key = comment_key(comment)
-        if key in seen:
-            continue
-        seen.add(key)
+        if comment["id"] is not None:
+            key = comment["id"]
+            if key in seen:
+                continue
+            seen.add(key)
+        else:
+            whole = (comment["author"], comment["published_at"], comment["text"])
+            if whole in seen:
+                continue
+            seen.add(whole)
+            said = (comment["author"] or "", comment["text"])
+            repeat = repeats.get(said, 0)
+            repeats[said] = repeat + 1
+            key = comment_key(comment, repeat)
         # Fields joined by a separator that whitespace-normalized text cannot hold; None differs from "".
         fields = "\x1f".join(
             "\x00" if value is None else value

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 from archive_helpers import edited
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage import normalize_record
 from storage.models import Comment
@@ -97,3 +99,76 @@ def test_recrawl_of_every_page_duplicates_nothing(repo, session, flagship) -> No
         result = repo.upsert_article(edited(flagship, comments=flagship["comments"][start : start + 11]))
         assert (result.status, result.comments_added, result.comments_updated) == ("unchanged", 0, 0)
     assert len(session.scalars(select(Comment.id)).all()) == 43
+
+
+def test_comments_without_id_dated_relatively_are_not_stored_again_at_the_next_crawl(
+    repo, session, flagship
+) -> None:
+    # A page that dates its id-less comments "il y a 2 jours": each crawl resolves them to another second.
+    def crawled_at(seconds: int) -> dict:
+        record = copy.deepcopy(flagship)
+        for i, comment in enumerate(record["comments"][:3]):
+            comment.update(
+                id=None,
+                parent_id=None,
+                published_raw="il y a 2 jours",
+                published_at=f"2024-05-01T10:0{i}:{seconds:02d}+02:00",
+            )
+        for comment in record["comments"][3:]:
+            if comment["parent_id"] in {c["id"] for c in flagship["comments"][:3]}:
+                comment["parent_id"] = None
+        return record
+
+    first = repo.upsert_article(crawled_at(0))
+    count = session.scalar(select(func.count()).select_from(Comment))
+    again = repo.upsert_article(crawled_at(8))
+    assert (again.article_id, again.comments_added) == (first.article_id, 0)
+    assert session.scalar(select(func.count()).select_from(Comment)) == count
+
+
+def test_migration_0012_rewrites_the_keys_of_comments_without_id_both_ways(fresh_archive, flagship) -> None:
+    import hashlib
+
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    record = copy.deepcopy(flagship)
+    merci = {"id": None, "parent_id": None, "author": "Paul", "published_raw": None, "text": "Merci"}
+    record["comments"] += [
+        {**merci, "published_at": "2024-05-01T10:00:00+02:00"},
+        {**merci, "published_at": "2024-05-03T09:30:00+02:00"},
+        {**merci, "author": None, "published_at": None, "text": "Anonyme et sans date"},
+    ]
+    with fresh_archive.transaction() as repo:
+        article_id = repo.upsert_article(record).article_id
+
+    def keys() -> list[str]:
+        with fresh_archive.session() as session:
+            return list(
+                session.scalars(
+                    select(Comment.comment_key)
+                    .where(Comment.article_id == article_id, Comment.site_comment_id.is_(None))
+                    .order_by(Comment.position)
+                )
+            )
+
+    def old_key(author: str, published_at: str, text: str) -> str:
+        return "h:" + hashlib.sha256("\x1f".join((author, published_at, text)).encode()).hexdigest()[:32]
+
+    new = keys()
+    assert len(set(new)) == 3
+    with fresh_archive.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0011")
+    assert keys() == [
+        old_key("Paul", "2024-05-01T10:00:00+02:00", "Merci"),
+        old_key("Paul", "2024-05-03T09:30:00+02:00", "Merci"),
+        old_key("", "", "Anonyme et sans date"),
+    ]
+    with fresh_archive.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+    assert keys() == new
+    # The next crawl, its relative dates read again later, adds nothing.
+    record["comments"][-3]["published_at"] = "2024-05-01T10:00:09+02:00"
+    with fresh_archive.transaction() as repo:
+        assert repo.upsert_article(record).comments_added == 0

@@ -170,6 +170,27 @@ def test_comment_keys_are_site_ids_or_stable_hashes() -> None:
     assert derived != comment_key({**comment, "author": "Pierre"})
 
 
+def test_a_comment_without_id_keeps_its_key_when_its_relative_date_moves() -> None:
+    # "il y a 2 jours" read at two crawls gives two dates: still the same comment.
+    def comment(text: str, published_at: str) -> dict:
+        return {
+            "id": None,
+            "parent_id": None,
+            "author": "Paul",
+            "published_at": published_at,
+            "published_raw": "il y a 2 jours",
+            "text": text,
+        }
+
+    first = comment_entries({"comments": [comment("Bravo", "2024-05-01T10:00:00+02:00")]})
+    later = comment_entries({"comments": [comment("Bravo", "2024-05-01T10:00:08+02:00")]})
+    assert [e.key for e in first] == [e.key for e in later]
+    # The same words twice (two days, two "Merci"): two comments; shown twice whole: one.
+    merci = [comment("Merci", "2024-05-01T10:00:00+02:00"), comment("Merci", "2024-05-03T09:00:00+02:00")]
+    assert len({e.key for e in comment_entries({"comments": merci})}) == 2
+    assert len(comment_entries({"comments": [merci[0], dict(merci[0])]})) == 1
+
+
 def test_comment_entries_keep_the_first_of_repeated_comments() -> None:
     record = normalize_record(load_record(FLAGSHIP))
     record["comments"].append(dict(record["comments"][0], text="doublon"))
