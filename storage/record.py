@@ -9,7 +9,7 @@ versioning and comment merging:
   ``site`` and ``canonical_url`` (the article's identity), ``body_text`` (derived from sections) and
   ``comments`` / ``comment_count`` (they merge into the article without creating versions);
 * a **comment key** identifies a comment within its article: the site's id, or for comments without
-  one a hash of author, date and text;
+  one a hash of author and text (and how many of the same come before it);
 * the **comments digest** summarizes the article's comment list (keys, contents, order) so that a
   re-crawl with unchanged comments is detected without reading the comments back.
 """
@@ -424,7 +424,7 @@ class CommentEntry:
     """One comment of a record with the keys the archive merges on."""
 
     key: str
-    """``id`` when the site gives one, else ``h:`` + a hash of author, date and text."""
+    """``id`` when the site gives one, else ``h:`` + a hash of author, text and repeat count."""
     content_hash: str
     """Hash of everything the comment says (parent, author, dates, text): a change means an edit."""
     comment: dict[str, Any]
