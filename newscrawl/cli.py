@@ -258,8 +258,9 @@ def search(db_url, words, site, since, limit, as_json) -> None:
     """Full-text search of titles, leads, bodies and comments, best hits first.
 
     Every word is required; "a phrase" must appear as written, -word must not appear, and or
-    between two terms makes either one enough (PostgreSQL's web search syntax, on both backends).
-    The query's words may be given quoted together or one by one.
+    between two terms makes either one enough (PostgreSQL's web search syntax, on both backends); a
+    - followed by a space is punctuation. The query's words may be given quoted together or one by
+    one.
 
     \b
       newscrawl search xiaomi renault --site blog-auto-info.com --since 2024-04-01
@@ -268,7 +269,7 @@ def search(db_url, words, site, since, limit, as_json) -> None:
     """
     from storage import StorageError
     from storage import search as search_archive
-    from storage.fulltext import fts5_query
+    from storage.fulltext import parse_query
     from storage.query import jsonable
 
     misspelled = next((word for word in words if word.startswith("--") and word != "--"), None)
@@ -278,7 +279,7 @@ def search(db_url, words, site, since, limit, as_json) -> None:
     if not any(character.isalnum() for character in query):
         raise click.UsageError("nothing to search for: give one or more words")
     with _open_archive(db_url, must_exist=True) as archive, _storage_errors():
-        if fts5_query(query) is None:
+        if not parse_query(query):
             # FTS5 cannot list every article without the excluded words, which PostgreSQL can: the same
             # query gives the same answer on both backends
             raise click.UsageError("nothing to search for: -word only excludes, give a word to find")

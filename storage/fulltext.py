@@ -5,7 +5,8 @@ current version or the comments change (created by migration 0002):
 
 * SQLite: an FTS5 table (``unicode61 remove_diacritics 2``: case- and accent-insensitive words).
   Each word of a query matches words that start with it (``électrique`` finds ``électriques``);
-  the query's syntax is PostgreSQL's (:func:`fts5_query`); ranking is bm25 with title > lead >
+  the query, read by :func:`parse_query`, is made an FTS5 expression (:func:`fts5_expression`);
+  ranking is bm25 with title > lead >
   body > comments. FTS5 writes a new segment of its index at every commit, which cost ~0.1 ms of
   an article committed alone (a tenth of it) and far less in batches. So an :class:`Archive`'s
   writers only note the article in ``article_search_pending`` (with a stamp) and keep the row in the
@@ -19,8 +20,9 @@ current version or the comments change (created by migration 0002):
   text with its accents folded, kept in the row (migration 0006) with a GIN index. The archive folds
   the text (:func:`fold_accents`, migration 0007: folding in SQL cost more than the tsvector); the
   query is folded by ``newscrawl_unaccent`` (migration 0004), the same characters the same way.
-  Queries use ``websearch_to_tsquery`` (words all required, ``"exact phrase"``, ``or``, ``-word``:
-  SQLite reads the same syntax); ranking is ``ts_rank`` with the same weights (``ts_rank_cd``
+  Queries use ``websearch_to_tsquery`` (words all required, ``"exact phrase"``, ``or``, ``-word``)
+  on the query as :func:`parse_query` read it (:func:`websearch_text`), so that both backends read
+  it the same way; ranking is ``ts_rank`` with the same weights (``ts_rank_cd``
   ranked no better here and cost three times as much on queries that match most articles).
   Snippets are PostgreSQL's headlines of the folded text (so that ``electrique`` marks
   ``électrique``), put back on the text as written (:func:`accented_headline`), made from the
@@ -249,52 +251,91 @@ def _write_pending_before_search(session: Session) -> None:
         pass
 
 
-# A query's pieces, as PostgreSQL's websearch_to_tsquery reads them: an optionally negated quoted
-# phrase (its closing quote may be missing), or an optionally negated run of anything but spaces.
-_QUERY_PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
+# A query's pieces: an optionally negated quoted phrase (its closing quote may be missing), or an
+# optionally negated run of anything but spaces and quotes. A "-" alone is no piece (its run has no
+# word): "renault - xiaomi" asks for both words, "- renault" for renault; "--word" is "-word".
+_QUERY_PIECE = re.compile(r'(-*)"([^"]*)"?|(-*)([^\s"]+)')
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """A piece of a query that names at least one word."""
+
+    excluded: bool
+    quoted: bool
+    """A phrase: its words in that order. Otherwise each word is required (or, excluded, refused
+    together), as ``l’avenir`` or ``renault-xiaomi`` typed as one piece."""
+    words: tuple[str, ...]
+    typed: str
+    """The piece as typed, without its ``-`` and quotes (what PostgreSQL's parser reads)."""
+
+
+def parse_query(query: str) -> list[list[QueryTerm]]:
+    """The branches of a user query (``or`` between two terms starts the next one), each a list of
+    terms all required or refused; [] if it names no word to find.
+
+    The syntax is PostgreSQL's ``websearch_to_tsquery``, read the same way for both backends: words
+    are all required, ``"a phrase"`` must appear as written, ``-word`` or ``-"a phrase"`` must not
+    appear, and ``or`` between two terms makes either one enough (``a b or c``: a and b, or c; first or
+    last, ``or`` is a word). A branch that only refuses words is dropped (FTS5 can only exclude
+    from what something else found, and PostgreSQL is given the same query, see
+    :func:`websearch_text`); so is anything without a word (a lone ``-``, punctuation)."""
+    terms: list[QueryTerm] = []
+    for minus, phrase, plain_minus, plain in _QUERY_PIECE.findall(query):
+        quoted = not plain
+        typed = phrase if quoted else plain
+        words = tuple(re.findall(r"\w+", typed))
+        if words:
+            terms.append(QueryTerm(bool(minus if quoted else plain_minus), quoted, words, typed))
+    branches: list[list[QueryTerm]] = [[]]
+    for index, term in enumerate(terms):
+        if _is_or(term) and 0 < index < len(terms) - 1 and branches[-1]:
+            branches.append([])
+            continue
+        branches[-1].append(term)
+    return [branch for branch in branches if any(not term.excluded for term in branch)]
+
+
+def _is_or(term: QueryTerm) -> bool:
+    return not term.excluded and not term.quoted and [w.lower() for w in term.words] == ["or"]
+
+
+def websearch_text(branches: list[list[QueryTerm]]) -> str:
+    """The query PostgreSQL's ``websearch_to_tsquery`` is given: the terms of :func:`parse_query`
+    written again, so that it reads what SQLite's :func:`fts5_query` reads (a lone ``-`` would
+    negate the next word there, and a branch of excluded words alone would find every other
+    article)."""
+
+    def written(term: QueryTerm) -> str:
+        if term.quoted or _is_or(term):  # (a word "or" inside a branch is not the operator)
+            text = '"' + (term.typed if term.quoted else term.words[0]) + '"'
+        else:
+            text = term.typed
+        return "-" + text if term.excluded else text
+
+    return " or ".join(" ".join(written(term) for term in branch) for branch in branches)
 
 
 def fts5_query(query: str) -> str | None:
-    """The FTS5 MATCH expression for a user query; None if it names no word to find.
+    """The FTS5 MATCH expression for a user query (:func:`parse_query`); None if it names no word
+    to find."""
+    return fts5_expression(parse_query(query)) or None
 
-    The syntax is PostgreSQL's ``websearch_to_tsquery`` (what the other backend runs), on words
-    matched as prefixes: words are all required, ``"a phrase"`` must appear as written, ``-word``
-    or ``-"a phrase"`` must not appear, and ``or`` between two terms makes either one enough
-    (``a b or c``: a and b, or c). Unlike PostgreSQL, excluded words alone find nothing (FTS5 only
-    excludes from what something else found): a query, or an ``or`` branch, without a word to find
-    is dropped. Everything else is text: FTS5's own syntax never reaches FTS5."""
-    pieces: list[tuple[bool, list[str], bool]] = []  # (excluded, words, a quoted phrase)
-    for minus, phrase, plain_minus, plain in _QUERY_PIECE.findall(query):
-        if plain:
-            if plain == "-":
-                continue
-            excluded = plain_minus == "-"
-            words = re.findall(r"\w+", plain)
-            pieces.append((excluded, words, False))
-        else:
-            pieces.append((minus == "-", re.findall(r"\w+", phrase), True))
-    branches: list[list[tuple[bool, list[str], bool]]] = [[]]
-    for index, piece in enumerate(pieces):
-        excluded, words, quoted = piece
-        is_or = not excluded and not quoted and [w.lower() for w in words] == ["or"]
-        if is_or and 0 < index < len(pieces) - 1 and branches[-1]:
-            branches.append([])  # "or" between two terms; first or last, it is a word
-            continue
-        branches[-1].append(piece)
+
+def fts5_expression(branches: list[list[QueryTerm]]) -> str:
+    """The FTS5 MATCH expression of parsed branches: words matched as prefixes, a phrase as a phrase
+    of prefixes. Everything else is text: FTS5's own syntax never reaches FTS5."""
     expressions = []
     for branch in branches:
         # one-letter words (l’, d’) count only in a branch that asks for nothing longer
-        longer = any(len(w) > 1 for excluded, words, _ in branch if not excluded for w in words)
+        longer = any(len(w) > 1 for term in branch if not term.excluded for w in term.words)
         required, refused = [], []
-        for excluded, words, quoted in branch:
-            if not quoted and not excluded:  # separate words, each a prefix
-                required += [f'"{w}"*' for w in words if len(w) > 1 or not longer]
-            elif words:  # a phrase of prefixes ("a"* + "b"*: in FTS5's "a b"* only b is one)
-                (refused if excluded else required).append(" + ".join(f'"{w}"*' for w in words))
-        if required:
-            expressions.append(" ".join(required) + "".join(f" NOT {term}" for term in refused))
-    if not expressions:
-        return None
+        for term in branch:
+            if not term.quoted and not term.excluded:  # separate words, each a prefix
+                required += [f'"{w}"*' for w in term.words if len(w) > 1 or not longer]
+            else:  # a phrase of prefixes ("a"* + "b"*: in FTS5's "a b"* only b is one)
+                (refused if term.excluded else required).append(" + ".join(f'"{w}"*' for w in term.words))
+        expressions.append(" ".join(required) + "".join(f" NOT {term}" for term in refused))
     if len(expressions) == 1:
         return expressions[0]
     return " OR ".join(f"({expression})" for expression in expressions)
@@ -391,12 +432,12 @@ def search(
         params["since"] = since_datetime(since)
     dialect = session.get_bind().dialect
     sqlite = dialect.name == "sqlite"
+    branches = parse_query(query)
+    if not branches:  # nothing to find, whatever it refuses: the same answer on both backends
+        return []
     if sqlite:
-        match = fts5_query(query)
-        if match is None:
-            return []
         _write_pending_before_search(session)
-        params["query"] = match
+        params["query"] = fts5_expression(branches)
         # Rank first, then build snippets for the hits only (a snippet costs more than a rank).
         joins = (
             " JOIN articles a ON a.id = article_search.rowid JOIN sites s ON s.id = a.site_id"
@@ -430,9 +471,7 @@ def search(
             JOIN article_versions v ON v.id = a.current_version_id
             ORDER BY q.rank, q.article_id"""
     else:
-        if not query.strip():
-            return []
-        params["query"] = query
+        query = params["query"] = websearch_text(branches)
         # Rank first on the narrow search rows only; fetch text and build snippets for the hits.
         joins = (
             " JOIN articles a ON a.id = st.article_id JOIN sites s ON s.id = a.site_id"

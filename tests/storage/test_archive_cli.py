@@ -129,6 +129,8 @@ def test_search_words_may_be_given_one_by_one(run, records_file) -> None:
     assert without.stdout == run("search", "-xiaomi", "électriques", "--json").stdout
     remaining = {hit["url"] for hit in json.loads(without.stdout)}
     assert remaining and remaining == urls - {hit["url"] for hit in json.loads(quoted.stdout)}
+    # a "-" given alone is punctuation, not the exclusion of the next word
+    assert run("search", "-", "renault", "--json").stdout == run("search", "renault", "--json").stdout
     # a misspelled option is not searched for
     misspelled = run("search", "renault", "--sitex=blog-auto-info.com")
     assert misspelled.exit_code == 2
@@ -142,9 +144,10 @@ def test_an_empty_search_is_refused(run) -> None:
         assert result.exit_code == 2
         assert "nothing to search for: give one or more words" in result.stderr
     # The same answer on both backends (PostgreSQL listed every article without them; FTS5 cannot).
-    result = run("search", " -xiaomi -tesla")
-    assert result.exit_code == 2
-    assert "nothing to search for: -word only excludes, give a word to find" in result.stderr
+    for query in (" -xiaomi -tesla", "- -xiaomi", "-xiaomi or -tesla"):
+        result = run("search", query)
+        assert result.exit_code == 2
+        assert "nothing to search for: -word only excludes, give a word to find" in result.stderr
 
 
 def test_progress_is_not_drawn_into_a_log(run, records_file, tmp_path) -> None:

@@ -17,6 +17,8 @@ from storage.fulltext import (
     accented_headline,
     fold_accents,
     fts5_query,
+    parse_query,
+    websearch_text,
 )
 
 
@@ -70,6 +72,46 @@ def test_the_query_syntax_is_postgresqls_websearch_on_both_backends(backend, ses
     assert found('"électriques voitures"') == set()
     # first or last, "or" is a word like any other (French: gold, now): here one no article has
     assert found("xiaomi") and found("xiaomi or") == found("or xiaomi") == set()
+
+
+def test_a_dash_followed_by_a_space_is_punctuation_on_both_backends(session, stored) -> None:
+    # PostgreSQL's own parser reads "- word" as "-word": it is given the query as read here
+    def found(query: str) -> list[int]:
+        return [h.article_id for h in search(session, query)]
+
+    assert found("renault - xiaomi") == found("renault xiaomi") == [stored[FLAGSHIP]]
+    assert found("tesla - baisse") == found("tesla baisse") == [stored[TESLA]]
+    assert found("- renault") == found("renault -") == found("renault") == [stored[FLAGSHIP]]
+    # "--word" refuses the word as "-word" does (PostgreSQL read two negations: the word required)
+    assert (
+        set(found("électriques --xiaomi"))
+        == set(found("électriques -xiaomi"))
+        == {stored[SUV], stored[APPLE]}
+    )
+
+
+def test_a_query_that_only_refuses_words_finds_nothing_on_both_backends(session, stored) -> None:
+    # PostgreSQL listed every article without them, FTS5 cannot: neither does
+    for query in ("-xiaomi", "- -xiaomi", "-xiaomi -tesla", '-"xiaomi su7"', "-xiaomi or -tesla"):
+        assert search(session, query) == [], query
+    # an "or" branch that only refuses is dropped too
+    assert [h.article_id for h in search(session, "renault or -xiaomi")] == [stored[FLAGSHIP]]
+
+
+def test_postgresql_is_given_the_query_as_read_here() -> None:
+    def given(query: str) -> str:
+        return websearch_text(parse_query(query))
+
+    assert given('a b or "c d" -e -"f g"') == 'a b or "c d" -e -"f g"'
+    assert given("renault - xiaomi") == given("- renault xiaomi") == "renault xiaomi"
+    assert given("renault --xiaomi") == "renault -xiaomi"
+    assert given("renault or -xiaomi") == "renault"
+    assert parse_query("-xiaomi or -tesla") == parse_query("- . -") == []
+    # "or" first, last or twice is a word, written so that PostgreSQL does not take it for the operator
+    assert given("or xiaomi or") == '"or" xiaomi "or"'
+    assert given("a or or b") == 'a or "or" b'
+    # a quote inside a run of letters starts a phrase (PostgreSQL dropped the words after it)
+    assert given('a"b c" d') == 'a "b c" d'
 
 
 def test_sqlite_queries_turn_into_fts5_expressions_without_its_own_syntax() -> None:
