@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
 
 from storage import Archive, search
 from storage.fulltext import (
+    _FOLDED,
     PASSAGE_AFTER,
     PASSAGE_BEFORE,
     _passage_around,
@@ -17,6 +20,7 @@ from storage.fulltext import (
     accented_headline,
     fold_accents,
     fts5_query,
+    fts5_text,
     parse_query,
     websearch_text,
 )
@@ -191,6 +195,36 @@ def test_neither_case_nor_accents_matter(session, stored) -> None:
     }
 
 
+def test_ligatures_are_found_however_typed_on_both_backends(repo, session) -> None:
+    # French readers type "oe" for "œ": both backends read œ, æ, ß and ø as oe, ae, ss and o
+    record = edited(
+        load_record(FLAGSHIP),  # its body: "au cœur des préoccupations de Renault"
+        lead="Ex æquo : l’Œuvre d’Ørsted à la Straße de Berlin.",
+        comments=[{"id": "x-1", "text": "Ma soeur a adoré."}],
+    )
+    article_id = repo.upsert_article(record).article_id
+    for query in ("coeur", "COEUR", "cœur", '"au coeur des"', "oeuvre", "ŒUVRE", "aequo", "æquo"):
+        assert [h.article_id for h in search(session, query)] == [article_id], query
+    for query in ("orsted", "Ørsted", "strasse", "straße", "soeur", "sœur", "soeur -coeur"):
+        assert [h.article_id for h in search(session, query)] == ([] if "-" in query else [article_id]), query
+    # snippets quote the text as written
+    assert "[cœur]" in search(session, "coeur")[0].snippet
+    assert "[Straße]" in search(session, "strasse")[0].snippet
+    assert "[Œuvre]" in search(session, "oeuvre")[0].snippet
+    assert "[soeur]" in search(session, "sœur")[0].snippet
+
+
+def test_sqlite_and_its_tokenizer_fold_what_postgresql_folds() -> None:
+    # FTS5's tokenizer removes accents itself; fts5_text folds the letters it keeps (œ → oe, ø → o)
+    with closing(sqlite3.connect(":memory:")) as connection:
+        connection.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'unicode61 remove_diacritics 2')")
+        connection.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(t, 'row')")
+        connection.executemany("INSERT INTO t VALUES (?)", [(fts5_text(f"a{c}z"),) for c in _FOLDED])
+        tokens = {term for (term,) in connection.execute("SELECT term FROM terms")}
+    assert tokens == {f"a{fold_accents(c).lower()}z" for c in _FOLDED}
+    assert fts5_query("Cœur -Ørsted") == '"Coeur"* NOT "Orsted"*'
+
+
 def test_snippets_are_one_line(session, stored) -> None:
     # the search row joins comments with line breaks; a snippet spanning two reads as one passage
     snippets = [
@@ -347,6 +381,27 @@ def test_upgrading_to_0004_reindexes_existing_articles_without_accents(fresh_arc
         command.upgrade(alembic_config(connection), "head")
     with fresh_archive.session() as session:
         assert [h.article_id for h in search(session, "pekin")] == [article_id]
+
+
+def test_upgrading_to_0012_folds_the_ligatures_of_articles_archived(backend, fresh_archive) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+
+    with fresh_archive.transaction() as repo:
+        article_id = repo.upsert_article(load_record(FLAGSHIP)).article_id  # "au cœur des préoccupations"
+    fresh_archive.write_search_index()
+    with fresh_archive.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0011")
+        if backend == "sqlite":  # the row as 0011 wrote it
+            written = text("SELECT count(*) FROM article_search WHERE article_search MATCH 'cœur'")
+            assert connection.scalar(written) == 1
+        command.upgrade(alembic_config(connection), "head")
+    with fresh_archive.session() as session:
+        (hit,) = search(session, "coeur")
+        assert hit.article_id == article_id and "[cœur]" in hit.snippet
+        assert [h.article_id for h in search(session, "cœur")] == [article_id]
 
 
 @pytest.mark.postgres
