@@ -5,7 +5,7 @@ current version or the comments change (created by migration 0002):
 
 * SQLite: an FTS5 table (``unicode61 remove_diacritics 2``: case- and accent-insensitive words).
   The tokenizer keeps œ, æ, ß and ø as letters of their own: the rows and the queries' words hold
-  them as PostgreSQL folds them (:func:`fts5_text`, migration 0012: ``coeur`` finds ``cœur``), and
+  them as PostgreSQL folds them (:func:`fts5_text`, migration 0013: ``coeur`` finds ``cœur``), and
   the column ``written`` (``UNINDEXED``) the text as written where that changed it, on which
   snippets are quoted (:func:`_fts5_snippet_as_written`).
   Each word of a query matches words that start with it (``électrique`` finds ``électriques``);

@@ -383,7 +383,7 @@ def test_upgrading_to_0004_reindexes_existing_articles_without_accents(fresh_arc
         assert [h.article_id for h in search(session, "pekin")] == [article_id]
 
 
-def test_upgrading_to_0012_folds_the_ligatures_of_articles_archived(backend, fresh_archive) -> None:
+def test_upgrading_to_0013_folds_the_ligatures_of_articles_archived(backend, fresh_archive) -> None:
     from alembic import command
     from sqlalchemy import text
 
@@ -393,8 +393,8 @@ def test_upgrading_to_0012_folds_the_ligatures_of_articles_archived(backend, fre
         article_id = repo.upsert_article(load_record(FLAGSHIP)).article_id  # "au cœur des préoccupations"
     fresh_archive.write_search_index()
     with fresh_archive.engine.begin() as connection:
-        command.downgrade(alembic_config(connection), "0011")
-        if backend == "sqlite":  # the row as 0011 wrote it
+        command.downgrade(alembic_config(connection), "0012")
+        if backend == "sqlite":  # the row as 0012 wrote it
             written = text("SELECT count(*) FROM article_search WHERE article_search MATCH 'cœur'")
             assert connection.scalar(written) == 1
         command.upgrade(alembic_config(connection), "head")

@@ -40,7 +40,7 @@ def search_rows(path: Path) -> list[tuple]:
 
 
 def search_rows_as_written(path: Path) -> list[tuple]:
-    """The search rows with their text as written, at any revision (from 0012 the row holds œ, æ, ß
+    """The search rows with their text as written, at any revision (from 0013 the row holds œ, æ, ß
     and ø folded, and the text as written in ``written`` where that changed it)."""
     with closing(sqlite3.connect(path)) as connection:
         columns = {row[1] for row in connection.execute("PRAGMA table_info(article_search)")}

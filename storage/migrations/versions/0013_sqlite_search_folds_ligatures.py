@@ -6,12 +6,12 @@ FTS5's ``unicode61 remove_diacritics 2`` tokenizer removes accents one letter fo
 letters folded (``storage.fulltext.fts5_text``; queries are folded the same way) and keeps the text
 as written, where folding changed it, in a new column ``written`` (``UNINDEXED``, a JSON list of
 the four columns), from which snippets are quoted. This migration rebuilds the FTS5 table with that
-column, every row folded; down to 0011, the table is rebuilt with the text as written. Rows still
+column, every row folded; down to 0012, the table is rebuilt with the text as written. Rows still
 waiting in ``article_search_pending`` are written later, the new way. PostgreSQL: nothing to do.
 
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-08
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-07
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from alembic import op
 
 from storage.fulltext import fts5_row
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
