@@ -8,26 +8,26 @@ current version or the comments change (created by migration 0002):
   them as PostgreSQL folds them (:func:`fts5_text`, migration 0013: ``coeur`` finds ``cœur``), and
   the column ``written`` (``UNINDEXED``) the text as written where that changed it, on which
   snippets are quoted (:func:`_fts5_snippet_as_written`).
-  Each word of a query matches words that start with it (``électrique`` finds ``électriques``);
-  the query, read by :func:`parse_query`, is made an FTS5 expression (:func:`fts5_expression`);
-  ranking is bm25 with title > lead >
-  body > comments. FTS5 writes a new segment of its index at every commit, which cost ~0.1 ms of
-  an article committed alone (a tenth of it) and far less in batches. So an :class:`Archive`'s
-  writers only note the article in ``article_search_pending`` (with a stamp) and keep the row in the
-  archive's :class:`SearchBuffer`; :func:`write_pending_rows` writes the rows waiting, a batch at a
-  time: after a write once :data:`BATCH_ROWS` wait or the oldest has waited :data:`BATCH_SECONDS`,
-  when the archive closes, and before a :func:`search` that begins its session's transaction (so
-  it sees every committed article; see :func:`_write_pending_before_search`). A row waiting for a
-  process that ended is rebuilt from the archive's tables by the next writer. Other connections
-  than an archive's write units of work write the row at once, as before.
+  Each word of a query matches words that start with it (``électrique`` finds ``électriques``); the
+  query, read by :func:`parse_query`, is made an FTS5 expression (:func:`fts5_expression`); ranking
+  is bm25 with title > lead > body > comments. FTS5 writes a new segment of its index at every
+  commit, which cost ~0.1 ms of an article committed alone (a tenth of it) and far less in batches.
+  So an :class:`Archive`'s writers only note the article in ``article_search_pending`` (with a
+  stamp) and keep the row in the archive's :class:`SearchBuffer`; :func:`write_pending_rows` writes
+  the rows waiting, a batch at a time: after a write once :data:`BATCH_ROWS` wait or the oldest has
+  waited :data:`BATCH_SECONDS`, when the archive closes, and before a :func:`search` that begins its
+  session's transaction (so it sees every committed article; see
+  :func:`_write_pending_before_search`). A row waiting for a process that ended is rebuilt from the
+  archive's tables by the next writer. Other connections than an archive's write units of work write
+  the row at once, as before.
 * PostgreSQL: a ``tsvector`` with the French configuration (stemming, French stop words) over the
   text with its accents folded, kept in the row (migration 0006) with a GIN index. The archive folds
   the text (:func:`fold_accents`, migration 0007: folding in SQL cost more than the tsvector); the
   query is folded by ``newscrawl_unaccent`` (migration 0004), the same characters the same way.
   Queries use ``websearch_to_tsquery`` (words all required, ``"exact phrase"``, ``or``, ``-word``)
   on the query as :func:`parse_query` read it (:func:`websearch_text`), so that both backends read
-  it the same way; ranking is ``ts_rank`` with the same weights (``ts_rank_cd``
-  ranked no better here and cost three times as much on queries that match most articles).
+  it the same way; ranking is ``ts_rank`` with the same weights (``ts_rank_cd`` ranked no better
+  here and cost three times as much on queries that match most articles).
   Snippets are PostgreSQL's headlines of the folded text (so that ``electrique`` marks
   ``électrique``), put back on the text as written (:func:`accented_headline`), made from the
   passage around the first word of the query in a hit's text (:func:`_postgresql_snippets`).
@@ -617,7 +617,8 @@ def _postgresql_snippets(
     6 KB with their comments, as much as ranking 20,000 of them. So it is given the passage around
     the first word that starts like one of the query's ``terms`` (its tsquery as text); a hit with
     no such word, or whose passage gets no mark (a phrase cut by the window, a stem that is not a
-    prefix of its words), gets the headline of its whole text, as before."""
+    prefix of its words), gets the headline of its whole text, as before; one whose text gets no
+    mark, the headline of its title."""
     texts = [hit.snippet for hit in hits]
     starts = _term_pattern(terms)
     passages = [_passage_around(text, starts) for text in texts]
@@ -632,6 +633,14 @@ def _postgresql_snippets(
         whole = [_folded_for_headline(texts[i]) for i in again]
         for i, folded_text, headline in zip(again, whole, _headlines(session, query, whole), strict=True):
             passages[i], folded[i], headlines[i] = texts[i], folded_text, headline
+    # No mark in the text either: the hit matched in its title alone, quoted then, as SQLite does
+    # (FTS5 quotes the column that matched). Searches without such hits never make this query.
+    again = [i for i, headline in enumerate(headlines) if _START not in headline]
+    if again:
+        titles = [_folded_for_headline(hits[i].title) for i in again]
+        for i, folded_title, headline in zip(again, titles, _headlines(session, query, titles), strict=True):
+            if _START in headline:
+                passages[i], folded[i], headlines[i] = hits[i].title, folded_title, headline
     return [
         replace(hit, snippet=accented_headline(headline, passage, folded_passage))
         for hit, headline, passage, folded_passage in zip(hits, headlines, passages, folded, strict=True)

@@ -240,6 +240,16 @@ def test_snippets_keep_the_accents_and_mark_the_words_however_typed(session, sto
     assert "[Pékin]" in search(session, "PEKIN")[0].snippet
 
 
+def test_a_hit_matching_in_its_title_alone_is_quoted_from_its_title(session, stored) -> None:
+    # "avenir" is in two titles and in neither text: PostgreSQL quoted an unmarked piece of the lead
+    assert {h.article_id: h.snippet for h in search(session, "avenir")} == {
+        stored[FLAGSHIP]: "Renault et Xiaomi redéfinissent l’[avenir] des voitures électriques",
+        stored[
+            APPLE
+        ]: "Voici pourquoi l’alliance entre Apple et Rivian pourrait redéfinir l’[avenir] de la mobilité",
+    }
+
+
 def test_control_characters_in_the_text_do_not_disturb_the_snippet(repo, session) -> None:
     # PostgreSQL's headline marks words with control characters: the text's own are blanked first.
     record = edited(
