@@ -715,18 +715,24 @@ def report(db_url, site, runs, html_file) -> None:
       newscrawl report --html report.html    # one self-contained file, open it in any browser
     """
     from newscrawl.report import ReportError, build_reports, render_html, render_text
+    from storage import StorageError
+    from storage.output import output_file
 
     with _open_archive(db_url, must_exist=True) as archive, _storage_errors(), archive.session() as session:
         try:
             reports = build_reports(session, site=site, runs=runs)
         except ReportError as exc:
             raise click.ClickException(str(exc)) from None
-        database = archive.url.render_as_string(hide_password=True)
+        archive_url = archive.url
     if html_file is None:
         click.echo(render_text(reports), nl=False)
         return
+    page = render_html(reports, database=archive_url.render_as_string(hide_password=True))
     try:
-        html_file.write_text(render_html(reports, database=database), encoding="utf-8")
+        with output_file(html_file, archive_url=archive_url) as destination:
+            destination.write_text(page, encoding="utf-8")
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {html_file}: {exc.strerror}") from None
     counts = {

@@ -1,19 +1,17 @@
 """Exports of the current records: JSONL (schema records), CSV (one flat row per article), Parquet.
 
 Records are read back in batches (:meth:`ArchiveRepository.get_records`, a fixed number of queries per
-batch whatever its size) and written to a temporary file renamed into place at the end, so a
-failed export never leaves a truncated file behind. Parquet needs pyarrow, imported only then.
+batch whatever its size) and written through :func:`storage.output.output_file`: a regular file is
+replaced only when the export succeeded, and the archive's own files are refused. Parquet needs
+pyarrow, imported only then.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +22,7 @@ from sqlalchemy.orm import Session
 from storage.errors import StorageError
 from storage.fulltext import since_datetime
 from storage.models import Article, ArticleVersion, Site
+from storage.output import output_file
 from storage.record import RECORD_FIELDS
 from storage.repository import ArchiveRepository
 
@@ -167,7 +166,8 @@ def write_parquet(records: Iterator[dict[str, Any]], path: Path, *, rows_per_gro
         raise StorageError("Parquet export needs pyarrow: pip install pyarrow") from None
     schema = parquet_schema()
     count = 0
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+    # Opened here: pyarrow opening the path itself seeks in it, which a FIFO cannot do.
+    with path.open("wb") as sink, pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         batch: list[dict[str, Any]] = []
         for record in records:
             batch.append(record)
@@ -179,31 +179,6 @@ def write_parquet(records: Iterator[dict[str, Any]], path: Path, *, rows_per_gro
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
             count += len(batch)
     return count
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A temporary file next to ``path``, moved onto it only if the block succeeds."""
-    if path.is_dir():  # else the move fails at the end, naming the temporary file
-        raise StorageError(f"cannot write {path}: it is a directory")
-    try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as error:
-        raise StorageError(f"cannot write {path}: {error.strerror or error}") from None
-    os.close(descriptor)
-    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; an export is an ordinary file
-    try:
-        yield Path(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def export_records(
@@ -224,16 +199,17 @@ def export_records(
         raise StorageError(f"unknown export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
     records = iter_records(session, site=site, since=since, progress=progress)
     to_stdout = output is None or str(output) == "-"
+    archive_url = session.get_bind().engine.url  # the archive read, whose files an export must not overwrite
     if fmt == "parquet":
         if to_stdout:
             raise StorageError("Parquet is a binary file format: give an output file with -o FILE")
-        with _replacing(Path(str(output))) as temporary:
-            return write_parquet(records, temporary)
+        with output_file(str(output), archive_url=archive_url) as destination:
+            return write_parquet(records, destination)
     writer = write_jsonl if fmt == "jsonl" else write_csv
     if to_stdout:
         return writer(records, stdout or sys.stdout)
     with (
-        _replacing(Path(str(output))) as temporary,
-        temporary.open("w", encoding="utf-8", newline="") as stream,
+        output_file(str(output), archive_url=archive_url) as destination,
+        destination.open("w", encoding="utf-8", newline="") as stream,
     ):
         return writer(records, stream)

@@ -256,6 +256,19 @@ def test_report_errors_are_one_line(history: History, tmp_path: Path) -> None:
     assert bad_runs.exit_code == 2 and "Invalid value for '--runs'" in bad_runs.stderr
 
 
+def test_the_html_report_refuses_to_overwrite_the_archive(history: History) -> None:
+    # It wrote the page over the archive and exited 0.
+    archive_file = Path(history.db.removeprefix("sqlite:///"))
+    before = archive_file.read_bytes()
+    for output in (archive_file, Path(f"{archive_file}-wal")):
+        one_line_error(
+            newscrawl("report", "--db", history.db, "--html", str(output)),
+            f"Error: cannot write {output}: it would overwrite the archive ({output}); choose another output file",
+        )
+    assert archive_file.read_bytes() == before
+    assert newscrawl("report", "--db", history.db).exit_code == 0
+
+
 def test_an_archive_behind_the_schema_is_one_line(tmp_path: Path) -> None:
     from alembic import command
 

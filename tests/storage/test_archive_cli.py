@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,9 +16,18 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from newscrawl.cli import cli
-from storage import Archive, ArchiveRepository, StorageError, ingest, normalize_record, read_records
+from storage import (
+    Archive,
+    ArchiveRepository,
+    StorageError,
+    archive_stats,
+    ingest,
+    normalize_record,
+    read_records,
+)
 from storage.db import head_revision
 from storage.models import Article, CrawlRun
+from storage.output import output_file
 
 
 @pytest.fixture
@@ -155,6 +168,82 @@ def test_progress_is_not_drawn_into_a_log(run, records_file, tmp_path) -> None:
     run("db", "ingest", str(records_file), "--quiet")
     result = run("export", "-o", str(tmp_path / "all.jsonl"))
     assert result.stderr == f"4 records exported -> {tmp_path / 'all.jsonl'}\n"
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Path:
+    """An SQLite archive of four records, by its path."""
+    path = tmp_path / "news.sqlite"
+    with Archive(f"sqlite:///{path}") as archive:
+        ingest(archive, ((name, load_record(name)) for name in (TESLA, FLAGSHIP, SUV, APPLE)))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+@pytest.mark.parametrize(
+    ("output_name", "archive_file_name", "link"),
+    [
+        ("news.sqlite", "news.sqlite", None),
+        ("news.sqlite-wal", "news.sqlite-wal", None),
+        ("news.sqlite-shm", "news.sqlite-shm", None),
+        ("link.sqlite", "news.sqlite", "symlink"),
+        ("hard.sqlite", "news.sqlite", "hard link"),
+    ],
+)
+def test_export_refuses_to_overwrite_the_sqlite_archive(
+    sqlite_file: Path, fmt: str, output_name: str, archive_file_name: str, link: str | None
+) -> None:
+    # It wrote the export over the archive itself, said "4 records exported" and exited 0.
+    output = sqlite_file.with_name(output_name)
+    if link == "symlink":
+        output.symlink_to(sqlite_file)
+    elif link == "hard link":
+        output.hardlink_to(sqlite_file)
+    archive_before = sqlite_file.read_bytes()
+    result = CliRunner().invoke(cli, ["export", "--db", str(sqlite_file), "--format", fmt, "-o", str(output)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: cannot write {output}: it would overwrite the archive "
+        f"({sqlite_file.with_name(archive_file_name)}); choose another output file\n"
+    )
+    assert sqlite_file.read_bytes() == archive_before
+    with Archive(f"sqlite:///{sqlite_file}", must_exist=True) as archive:
+        assert archive_stats(archive)["articles"] == 4
+
+
+def test_export_writes_into_a_fifo_a_device_and_through_a_symlink(sqlite_file: Path, tmp_path: Path) -> None:
+    # Each was replaced by a regular file (the temporary file renamed over it), /dev/null too as root.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    piped = CliRunner().invoke(
+        cli, ["export", "--db", str(sqlite_file), "--format", "parquet", "-o", str(fifo)]
+    )
+    reader.join(timeout=30)
+    assert piped.exit_code == 0, piped.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert pq.read_table(io.BytesIO(received[0])).num_rows == 4  # pyarrow seeked in the file it opened
+
+    with output_file(os.devnull) as destination:
+        # checked inside the block: were it a temporary file, the failure would remove it, not
+        # rename it over /dev/null
+        assert destination == Path(os.devnull)
+    discarded = CliRunner().invoke(cli, ["export", "--db", str(sqlite_file), "-o", os.devnull])
+    assert discarded.exit_code == 0, discarded.stderr
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+
+    target = tmp_path / "exports" / "latest.jsonl"
+    target.parent.mkdir()
+    target.write_text("the previous export\n", encoding="utf-8")
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(target)
+    followed = CliRunner().invoke(cli, ["export", "--db", str(sqlite_file), "-o", str(link)])
+    assert followed.exit_code == 0, followed.stderr
+    assert link.is_symlink() and link.readlink() == target
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 4
+    assert sorted(path.name for path in target.parent.iterdir()) == ["latest.jsonl"]  # no temporary left
 
 
 @pytest.mark.parametrize(
