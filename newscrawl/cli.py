@@ -20,6 +20,15 @@ def cli() -> None:
     """Crawl news sites into a SQL archive of clean article records."""
 
 
+# Upper bounds of the counts given as options: far above any real use, and within what SQL's
+# integers and C's take (an unbounded --limit was an OverflowError traceback, not a usage error).
+MAX_JOBS = 256
+MAX_COMMIT_EVERY = 100_000
+MAX_SEARCH_HITS = 10_000
+MAX_QUERY_ROWS = 1_000_000
+MAX_ARTICLES = 10_000_000
+MAX_REPORT_RUNS = 10_000
+
 # ---------------------------------------------------------------- extraction
 
 
@@ -38,7 +47,7 @@ def cli() -> None:
 @click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_JOBS),
     default=0,
     help="Worker processes for --manifest (0: one per CPU).",
 )
@@ -207,7 +216,7 @@ def db_current(db_url) -> None:
 )
 @click.option(
     "--commit-every",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_COMMIT_EVERY),
     default=1,
     show_default=True,
     help="Records per transaction: faster bulk imports; on a database error the batch is replayed record by record.",
@@ -252,7 +261,7 @@ _SINCE_HELP = (
 @click.argument("words", nargs=-1, required=True, metavar="QUERY...")
 @click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
 @click.option("--since", metavar="DATE", help=_SINCE_HELP)
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_SEARCH_HITS), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Hits as JSON.")
 def search(db_url, words, site, since, limit, as_json) -> None:
     """Full-text search of titles, leads, bodies and comments, best hits first.
@@ -329,7 +338,12 @@ def export(db_url, fmt, site, since, output, quiet) -> None:
 @_db_option
 @click.argument("sql")
 @click.option("--json", "as_json", is_flag=True, help="Rows as a JSON array of objects.")
-@click.option("--max-rows", type=click.IntRange(min=1), default=None, help="Stop after this many rows.")
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1, max=MAX_QUERY_ROWS),
+    default=None,
+    help="Stop after this many rows.",
+)
 def query(db_url, sql, as_json, max_rows) -> None:
     """Run a read-only SQL query on the archive (writes are refused).
 
@@ -437,7 +451,9 @@ def _run(options):
 @cli.command()
 @click.argument("target")
 @_db_option
-@click.option("--max-articles", type=click.IntRange(min=1), help="Stop after this many articles.")
+@click.option(
+    "--max-articles", type=click.IntRange(min=1, max=MAX_ARTICLES), help="Stop after this many articles."
+)
 @click.option("--since", metavar="DATE", help="Skip articles published before DATE (2024-04-01, or 7d, 48h).")
 @click.option(
     "--incremental",
@@ -698,7 +714,11 @@ def sites(db_url, as_json) -> None:
 @_db_option
 @click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
 @click.option(
-    "--runs", type=click.IntRange(min=1), default=10, show_default=True, help="Latest runs shown per site."
+    "--runs",
+    type=click.IntRange(min=1, max=MAX_REPORT_RUNS),
+    default=10,
+    show_default=True,
+    help="Latest runs shown per site.",
 )
 @click.option(
     "--html",

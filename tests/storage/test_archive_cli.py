@@ -15,7 +15,15 @@ from archive_helpers import APPLE, FIXTURES, FLAGSHIP, SUV, TESLA, load_record, 
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from newscrawl.cli import cli
+from newscrawl.cli import (
+    MAX_ARTICLES,
+    MAX_COMMIT_EVERY,
+    MAX_JOBS,
+    MAX_QUERY_ROWS,
+    MAX_REPORT_RUNS,
+    MAX_SEARCH_HITS,
+    cli,
+)
 from storage import (
     Archive,
     ArchiveRepository,
@@ -426,6 +434,32 @@ def test_main_keeps_click_s_exit_statuses(db, monkeypatch, capsys, args, code, s
     assert exited.value.code == code
     output = capsys.readouterr()
     assert shown in output.out + output.err
+
+
+@pytest.mark.parametrize(
+    ("args", "shown_option", "maximum"),
+    [
+        (["search", "renault", "--limit"], "'--limit'", MAX_SEARCH_HITS),
+        (["query", "SELECT 1", "--max-rows"], "'--max-rows'", MAX_QUERY_ROWS),
+        (["report", "--runs"], "'--runs'", MAX_REPORT_RUNS),
+        (["db", "ingest", "-", "--commit-every"], "'--commit-every'", MAX_COMMIT_EVERY),
+        (["crawl", "no-such-profile", "--max-articles"], "'--max-articles'", MAX_ARTICLES),
+        (["extract", "no-such-page.html", "--jobs"], "'--jobs' / '-j'", MAX_JOBS),
+    ],
+)
+@pytest.mark.parametrize("too_big", ["maximum + 1", "2**63"])
+def test_counts_beyond_their_maximum_are_usage_errors(
+    run, args: list[str], shown_option: str, maximum: int, too_big: str
+) -> None:
+    # 2**63 was an OverflowError traceback from SQLite (--limit, --runs) or from C (--max-rows).
+    value = maximum + 1 if too_big == "maximum + 1" else 2**63
+    result = run(*args, str(value), with_db=args[0] != "extract", input="")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    minimum = 0 if args[0] == "extract" else 1  # --jobs 0: one per CPU
+    assert result.stderr.startswith("Usage: ")
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: Invalid value for {shown_option}: {value} is not in the range {minimum}<=x<={maximum}."
+    )
 
 
 def test_reextract_of_imported_records_has_nothing_to_read_again(run) -> None:
