@@ -312,7 +312,14 @@ def search(db_url, words, site, since, limit, as_json) -> None:
 
 @cli.command()
 @_db_option
-@click.option("--format", "fmt", metavar="jsonl|csv|parquet", default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    # storage.EXPORT_FORMATS, spelled out: importing storage here would slow every command's start
+    type=click.Choice(["jsonl", "csv", "parquet"], case_sensitive=False),
+    default="jsonl",
+    show_default=True,
+)
 @click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
 @click.option("--since", metavar="DATE", help=_SINCE_HELP)
 @click.option(

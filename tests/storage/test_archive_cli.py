@@ -25,6 +25,7 @@ from newscrawl.cli import (
     cli,
 )
 from storage import (
+    EXPORT_FORMATS,
     Archive,
     ArchiveRepository,
     StorageError,
@@ -261,10 +262,6 @@ def test_export_writes_into_a_fifo_a_device_and_through_a_symlink(sqlite_file: P
         (["query", "SELEC 1"], "Error: SQL error:"),
         (["export", "--format", "parquet"], "Error: Parquet is a binary file format"),
         (["export", "-o", "/nonexistent-dir/out.jsonl"], "Error: cannot write /nonexistent-dir/out.jsonl"),
-        (
-            ["export", "--format", "xml"],
-            "Error: unknown export format 'xml': choose one of jsonl, csv, parquet",
-        ),
         (["search", "renault", "--since", "hier"], "Error: invalid date 'hier': expected YYYY-MM-DD"),
     ],
 )
@@ -421,6 +418,11 @@ def test_ctrl_c_during_an_export_is_interrupted_with_status_130(db, monkeypatch,
         (["stats", "--json"], 0, '"articles": 0'),
         (["--help"], 0, "Usage: "),
         (["export", "--nope"], 2, "Error: No such option '--nope'"),
+        (
+            ["export", "--format", "xml"],
+            2,
+            "Error: Invalid value for '--format': 'xml' is not one of 'jsonl', 'csv', 'parquet'.",
+        ),
         (["query", "SELECT nope"], 1, "Error: "),
     ],
 )
@@ -460,6 +462,14 @@ def test_counts_beyond_their_maximum_are_usage_errors(
     assert result.stderr.strip().splitlines()[-1] == (
         f"Error: Invalid value for {shown_option}: {value} is not in the range {minimum}<=x<={maximum}."
     )
+
+
+def test_the_export_formats_offered_are_storage_s(run, tmp_path: Path) -> None:
+    format_option = next(option for option in cli.commands["export"].params if option.name == "fmt")
+    assert tuple(format_option.type.choices) == EXPORT_FORMATS
+    result = run("export", "--format", "CSV", "-o", str(tmp_path / "a.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8").startswith("url,canonical_url,")
 
 
 def test_reextract_of_imported_records_has_nothing_to_read_again(run) -> None:
