@@ -97,6 +97,9 @@ def parquet_schema() -> Any:
     import pyarrow as pa
 
     text = pa.string()
+    # 64-bit integers: SQLite keeps any of them whatever its column's declared type, and one value
+    # beyond 32 bits (a comment_count of 3,000,000,000) failed the whole export
+    integer = pa.int64()
     return pa.schema(
         [
             ("url", text),
@@ -114,17 +117,13 @@ def parquet_schema() -> Any:
             ("tags", pa.list_(text)),
             (
                 "sections",
-                pa.list_(
-                    pa.struct([("heading", text), ("level", pa.int32()), ("paragraphs", pa.list_(text))])
-                ),
+                pa.list_(pa.struct([("heading", text), ("level", integer), ("paragraphs", pa.list_(text))])),
             ),
             ("body_text", text),
             (
                 "related_links",
                 pa.list_(
-                    pa.struct(
-                        [("label", text), ("title", text), ("url", text), ("section_index", pa.int32())]
-                    )
+                    pa.struct([("label", text), ("title", text), ("url", text), ("section_index", integer)])
                 ),
             ),
             ("key_points", pa.list_(text)),
@@ -136,7 +135,7 @@ def parquet_schema() -> Any:
                     )
                 ),
             ),
-            ("comment_count", pa.int32()),
+            ("comment_count", integer),
             (
                 "comments",
                 pa.list_(

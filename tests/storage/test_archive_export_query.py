@@ -14,6 +14,7 @@ from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, load_record
 from sqlalchemy import text
 
 from storage import (
+    Archive,
     StorageError,
     archive_stats,
     export_records,
@@ -84,6 +85,26 @@ def test_parquet_export_reads_back_with_pyarrow(repo, session, records, tmp_path
     table = pq.read_table(target)
     assert table.num_rows == 4
     assert table.to_pylist() == [normalize_record(record) for record in records]
+
+
+def test_parquet_export_keeps_integers_beyond_32_bits(tmp_path: Path) -> None:
+    # SQLite stores them whatever the column's type; the Parquet schema's int32 failed the whole
+    # export ("Value 3000000000 too large to fit in C integer type").
+    huge = 3_000_000_000
+    record = load_record(FLAGSHIP)
+    record["comment_count"] = huge
+    record["sections"][0]["level"] = huge
+    record["related_links"][0]["section_index"] = huge
+    target = tmp_path / "articles.parquet"
+    with Archive(f"sqlite:///{tmp_path / 'news.sqlite'}") as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(record)
+            repo.upsert_article(load_record(TESLA))
+        with archive.session() as session:
+            assert export_records(session, "parquet", target) == 2
+    exported = pq.read_table(target).to_pylist()
+    assert exported == [normalize_record(record), normalize_record(load_record(TESLA))]
+    assert exported[0]["comment_count"] == huge
 
 
 def test_export_mistakes_are_clear_and_leave_no_partial_file(session, tmp_path: Path) -> None:
