@@ -88,23 +88,32 @@ def test_parquet_export_reads_back_with_pyarrow(repo, session, records, tmp_path
 
 
 def test_parquet_export_keeps_integers_beyond_32_bits(tmp_path: Path) -> None:
-    # SQLite stores them whatever the column's type; the Parquet schema's int32 failed the whole
-    # export ("Value 3000000000 too large to fit in C integer type").
+    # An archive written before records' integers were bounded may hold them (SQLite stores them
+    # whatever the column's type); the Parquet schema's int32 failed the whole export ("Value
+    # 3000000000 too large to fit in C integer type").
+    from sqlalchemy import text
+
     huge = 3_000_000_000
-    record = load_record(FLAGSHIP)
-    record["comment_count"] = huge
-    record["sections"][0]["level"] = huge
-    record["related_links"][0]["section_index"] = huge
     target = tmp_path / "articles.parquet"
     with Archive(f"sqlite:///{tmp_path / 'news.sqlite'}") as archive:
         with archive.transaction() as repo:
-            repo.upsert_article(record)
+            flagship = repo.upsert_article(load_record(FLAGSHIP))
             repo.upsert_article(load_record(TESLA))
+            for sql in (
+                "UPDATE articles SET comment_count = :huge WHERE id = :article",
+                "UPDATE sections SET level = :huge WHERE version_id = :version AND position = 0",
+                "UPDATE related_links SET section_index = :huge WHERE version_id = :version AND position = 0",
+            ):
+                repo.session.execute(
+                    text(sql), {"huge": huge, "article": flagship.article_id, "version": flagship.version_id}
+                )
         with archive.session() as session:
             assert export_records(session, "parquet", target) == 2
+    expected = normalize_record(load_record(FLAGSHIP))
+    expected["comment_count"] = expected["sections"][0]["level"] = huge
+    expected["related_links"][0]["section_index"] = huge
     exported = pq.read_table(target).to_pylist()
-    assert exported == [normalize_record(record), normalize_record(load_record(TESLA))]
-    assert exported[0]["comment_count"] == huge
+    assert exported == [expected, normalize_record(load_record(TESLA))]
 
 
 def test_export_mistakes_are_clear_and_leave_no_partial_file(session, tmp_path: Path) -> None:
