@@ -753,8 +753,11 @@ class ArchiveRepository:
         identity = rec["canonical_url"] or rec["url"]
         if key != (rec["site"], identity):
             found = self._find(connection, rec["site"], identity)
-        moved = found is not None and found.id is None and self._find_moved(connection, rec, identity)
-        if moved:
+        # Not found by its canonical URL on a site that has articles: maybe archived under another one.
+        moved = (
+            self._find_moved(connection, rec, identity) if found is not None and found.id is None else None
+        )
+        if moved is not None:
             found = moved
         elif found is None or found.id is None:
             site_id = found.site_id if found is not None else self._create_site(rec["site"], now)
@@ -776,7 +779,7 @@ class ArchiveRepository:
             assert found is not None and found.id is not None
 
         article_id = found.id
-        if moved:
+        if moved is not None:
             _Statements.rename_article.one(
                 connection, {"p_article_id": article_id, "p_canonical_url": identity}
             )
