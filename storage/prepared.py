@@ -59,6 +59,16 @@ class PreparedStatement:
         finally:
             cursor.close()
 
+    def all(self, connection: Connection, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute once; returns every result row."""
+        prepared = self._prepare(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(prepared.sql, prepared.parameters(values))
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     def one(self, connection: Connection, values: dict[str, Any]) -> tuple[tuple[Any, ...] | None, int]:
         """Execute once; returns (first result row or None, rowcount)."""
         prepared = self._prepare(connection.dialect)

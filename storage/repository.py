@@ -437,11 +437,9 @@ class _Statements:
         .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
         .where(_ARTICLES.c.canonical_url.in_(bindparam("identities", expanding=True)))
     )
-    # An article the site now declares under another canonical URL (it moved to https, dropped
-    # "www.", renamed the page...): known by the new URL's key or by the URL it was fetched from,
-    # the new canonical URL's first.
-    find_article_by_url = PreparedStatement(
-        select(*_FOUND_COLUMNS)
+    # The articles known by either of two URL keys, with their canonical URL (see _find_moved).
+    find_articles_by_url = PreparedStatement(
+        select(*_FOUND_COLUMNS, _URLS.c.url_key, _ARTICLES.c.canonical_url)
         .select_from(_URLS)
         .join(_ARTICLES, _ARTICLES.c.id == _URLS.c.article_id)
         .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
@@ -885,12 +883,22 @@ class ArchiveRepository:
 
     @staticmethod
     def _find_moved(connection: Connection, rec: dict[str, Any], identity: str) -> _Found | None:
-        """The site's article this record is, archived under another canonical URL (None if none)."""
-        row, _ = _Statements.find_article_by_url.one(
-            connection,
-            {"site": rec["site"], "identity_key": url_key(identity), "fetch_key": url_key(rec["url"])},
+        """The site's article this record is, archived under another canonical URL (None if none).
+
+        The article's own canonical URL decides, not any URL it was fetched from: it is the record's
+        canonical URL spelled otherwise (moved to https, "www." dropped, other escapes), or the
+        address the record was fetched from (the page there now declares another canonical URL: a
+        renamed page still served at its old address). A URL that only served the article (an
+        "article du jour" page, a reused slug) serves other articles later: those stay apart."""
+        identity_key, fetch_key = url_key(identity), url_key(rec["url"])
+        rows = _Statements.find_articles_by_url.all(
+            connection, {"site": rec["site"], "identity_key": identity_key, "fetch_key": fetch_key}
         )
-        return None if row is None else _Found(*row)
+        for row in rows:  # the new canonical URL's key first
+            *found, key, canonical_url = row
+            if url_key(canonical_url) == key:
+                return _Found(*found)
+        return None
 
     def _touch(
         self,

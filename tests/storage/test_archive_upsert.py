@@ -190,6 +190,30 @@ def test_articles_sharing_no_url_stay_apart(repo, flagship) -> None:
     assert repo.upsert_article(other).article_id != first.article_id
 
 
+def test_two_articles_fetched_at_one_url_stay_two(repo, session, flagship) -> None:
+    # An "article du jour" page (or a reused slug) serves one article, then another, each declaring
+    # its own canonical URL: the URL that only served the first one does not make them one.
+    daily = "https://blog-auto-info.com/article-du-jour/"
+    clio = repo.upsert_article(
+        edited(
+            flagship,
+            url=daily,
+            canonical_url="https://blog-auto-info.com/2024/essai-clio/",
+            title="Essai Clio",
+        )
+    )
+    other = edited(
+        flagship, url=daily, canonical_url="https://blog-auto-info.com/2024/essai-208/", title="Essai 208"
+    )
+    other["comments"] = []
+    peugeot = repo.upsert_article(other)
+    assert peugeot.status == "new" and peugeot.article_id != clio.article_id
+    assert repo.get_record(clio.article_id)["title"] == "Essai Clio"
+    # A later record that declares the daily page itself canonical is a third article too.
+    third = repo.upsert_article(edited(other, canonical_url=daily, title="Le direct du jour"))
+    assert third.article_id not in (clio.article_id, peugeot.article_id)
+
+
 def test_an_article_is_the_same_whichever_way_its_url_is_percent_encoded(repo, session, flagship) -> None:
     encoded = "https://blog-auto-info.com/la-voiture-%c3%a9lectrique/"
     first = repo.upsert_article(edited(flagship, url=encoded, canonical_url=encoded))
