@@ -9,6 +9,7 @@ are checked before Scrapy starts (:func:`check_options`), so a user's mistake is
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,10 +137,23 @@ def _check_setting_values(overrides: dict[str, Any]) -> None:
         for kind, expected, read in kinds:
             if isinstance(default, kind):
                 try:
-                    read(Settings({name: value}), name)
+                    read_value = read(Settings({name: value}), name)
                 except (ValueError, TypeError):
                     raise CrawlSetupError(f"-s {name}={value}: {name} takes {expected}") from None
+                if kind is not bool and isinstance(read_value, float):
+                    _check_number(name, value, read_value)
                 break
+
+
+POSITIVE_SETTINGS = frozenset({"NEWSCRAWL_MAX_CRAWL_DELAY"})
+"""Numbers that mean nothing at 0 or below (a maximum delay of 0 s divided by zero at every request)."""
+
+
+def _check_number(name: str, value: Any, number: float) -> None:
+    if not math.isfinite(number):
+        raise CrawlSetupError(f"-s {name}={value}: {name} takes a finite number")
+    if name in POSITIVE_SETTINGS and number <= 0:
+        raise CrawlSetupError(f"-s {name}={value}: {name} takes a number above 0")
 
 
 def _check_frontier(options: CrawlOptions) -> None:

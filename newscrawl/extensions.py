@@ -290,7 +290,7 @@ def hold_slot(slot: Slot, delay: float) -> None:
     """Raise a download slot's delay to ``delay`` seconds if it is shorter, and narrow its random
     variation (``DOWNLOAD_DELAY_JITTER``, ±50 %) so that no single wait falls below ``delay``."""
     slot.delay = max(slot.delay, delay)
-    if slot.jitter:
+    if slot.jitter and slot.delay > 0:
         slot.jitter = min(slot.jitter, 1 - delay / slot.delay)
 
 

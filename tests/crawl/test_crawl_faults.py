@@ -460,6 +460,19 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
             ["crawl", "blog-auto-info", "-s", "AUTOTHROTTLE_TARGET_CONCURRENCY=abc"],
             "Error: -s AUTOTHROTTLE_TARGET_CONCURRENCY=abc: AUTOTHROTTLE_TARGET_CONCURRENCY takes a number",
         ),
+        # A ZeroDivisionError traceback at every request; nan held nothing.
+        (
+            ["crawl", "blog-auto-info", "-s", "NEWSCRAWL_MAX_CRAWL_DELAY=0"],
+            "Error: -s NEWSCRAWL_MAX_CRAWL_DELAY=0: NEWSCRAWL_MAX_CRAWL_DELAY takes a number above 0",
+        ),
+        (
+            ["crawl", "blog-auto-info", "-s", "NEWSCRAWL_MAX_CRAWL_DELAY=nan"],
+            "Error: -s NEWSCRAWL_MAX_CRAWL_DELAY=nan: NEWSCRAWL_MAX_CRAWL_DELAY takes a finite number",
+        ),
+        (
+            ["crawl", "blog-auto-info", "-s", "AUTOTHROTTLE_MAX_DELAY=inf"],
+            "Error: -s AUTOTHROTTLE_MAX_DELAY=inf: AUTOTHROTTLE_MAX_DELAY takes a finite number",
+        ),
         (
             ["crawl", "blog-auto-info", "-s", "ROBOTSTXT_OBEY=maybe"],
             "Error: -s ROBOTSTXT_OBEY=maybe: ROBOTSTXT_OBEY takes true or false",
