@@ -31,7 +31,9 @@ def archive_files(url: URL) -> tuple[Path, ...]:
     database = url.database
     if url.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
         return ()
-    return (Path(database), *(Path(database + suffix) for suffix in SQLITE_COMPANION_SUFFIXES))
+    # SQLite names its companion files after the database's real path when it is a symbolic link.
+    names = dict.fromkeys((database, os.path.realpath(database)))
+    return tuple(Path(name + suffix) for name in names for suffix in ("", *SQLITE_COMPANION_SUFFIXES))
 
 
 def _same_file(first: Path, second: Path) -> bool:

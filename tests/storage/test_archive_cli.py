@@ -220,6 +220,18 @@ def test_export_refuses_to_overwrite_the_sqlite_archive(
         assert archive_stats(archive)["articles"] == 4
 
 
+def test_export_refuses_the_real_companions_of_an_archive_given_by_a_symbolic_link(sqlite_file: Path) -> None:
+    # SQLite names -wal and -shm after the database's real path: those are the files to protect.
+    link = sqlite_file.with_name("link.sqlite")
+    link.symlink_to(sqlite_file)
+    wal = sqlite_file.with_name(sqlite_file.name + "-wal")
+    result = CliRunner().invoke(cli, ["export", "--db", str(link), "-o", str(wal)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: cannot write {wal}: it would overwrite the archive ({wal}); choose another output file\n"
+    )
+
+
 def test_export_writes_into_a_fifo_a_device_and_through_a_symlink(sqlite_file: Path, tmp_path: Path) -> None:
     # Each was replaced by a regular file (the temporary file renamed over it), /dev/null too as root.
     fifo = tmp_path / "pipe"
