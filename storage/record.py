@@ -9,7 +9,7 @@ versioning and comment merging:
   ``site`` and ``canonical_url`` (the article's identity), ``body_text`` (derived from sections) and
   ``comments`` / ``comment_count`` (they merge into the article without creating versions);
 * a **comment key** identifies a comment within its article: the site's id, or for comments without
-  one a hash of author and text (and how many of the same come before it);
+  one a hash of author and text (and how many of the same are older);
 * the **comments digest** summarizes the article's comment list (keys, contents, order) so that a
   re-crawl with unchanged comments is detected without reading the comments back.
 """
@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -432,36 +432,75 @@ class CommentEntry:
 
 def comment_key(comment: dict[str, Any], repeat: int = 0) -> str:
     """Stable identity of a comment within its article: the site's id, else ``h:`` + a hash of its
-    author and text and ``repeat``, how many comments of the same author and text come before it in
-    the record. Not of its date: a page that dates comments "il y a 2 jours" gives another date at
-    every crawl, and the comment must stay one comment."""
+    author and text and ``repeat`` (:func:`repeat_numbers`). Not of its date: a page that dates
+    comments "il y a 2 jours" gives another date at every crawl, and the comment must stay one."""
     if comment["id"] is not None:
         return comment["id"]
     seed = "\x1f".join((comment["author"] or "", comment["text"], str(repeat)))
     return "h:" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
 
 
+def repeat_numbers(comments: list[tuple[str | None, str, datetime | None]]) -> list[int]:
+    """For comments without id given as (author, text, date) in page order: how many comments of the
+    same author and text are older (by date; undated ones after the dated, in page order). Counted
+    by date, not by place, so that a comment added above (pages that list the newest first) or a
+    later one removed leaves the others' numbers alone; relative dates keep their order too."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, (author, text, _) in enumerate(comments):
+        groups.setdefault((author or "", text), []).append(index)
+    numbers = [0] * len(comments)
+    for members in groups.values():
+        if len(members) > 1:
+            members.sort(key=lambda i: (comments[i][2] is None, _instant(comments[i][2]), i))
+            for number, index in enumerate(members):
+                numbers[index] = number
+    return numbers
+
+
+def _instant(value: datetime | None) -> float:
+    if value is None:
+        return 0.0
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
+
+
 def comment_entries(record: dict[str, Any]) -> list[CommentEntry]:
     """The record's comments with their keys. A comment repeated whole (same id; or same author, date
     and text: a page that shows it twice) is kept once, at its first place."""
-    entries: list[CommentEntry] = []
+    kept: list[dict[str, Any]] = []
     seen: set[Any] = set()
-    repeats: dict[tuple[str, str], int] = {}
     for comment in record["comments"]:
-        if comment["id"] is not None:
-            key = comment["id"]
-            if key in seen:
-                continue
-            seen.add(key)
-        else:
-            whole = (comment["author"], comment["published_at"], comment["text"])
-            if whole in seen:
-                continue
+        whole = (
+            comment["id"]
+            if comment["id"] is not None
+            else (comment["author"], comment["published_at"], comment["text"])
+        )
+        if whole not in seen:
             seen.add(whole)
-            said = (comment["author"] or "", comment["text"])
-            repeat = repeats.get(said, 0)
-            repeats[said] = repeat + 1
-            key = comment_key(comment, repeat)
+            kept.append(comment)
+    without_id = [comment for comment in kept if comment["id"] is None]
+    repeats = (
+        dict(
+            zip(
+                map(id, without_id),
+                repeat_numbers(
+                    [
+                        (
+                            c["author"],
+                            c["text"],
+                            datetime.fromisoformat(c["published_at"]) if c["published_at"] else None,
+                        )
+                        for c in without_id
+                    ]
+                ),
+                strict=True,
+            )
+        )
+        if without_id
+        else {}
+    )
+    entries: list[CommentEntry] = []
+    for comment in kept:
+        key = comment_key(comment, repeats.get(id(comment), 0))
         # Fields joined by a separator that whitespace-normalized text cannot hold; None differs from "".
         fields = "\x1f".join(
             "\x00" if value is None else value

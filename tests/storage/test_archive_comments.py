@@ -135,9 +135,9 @@ def test_migration_0012_rewrites_the_keys_of_comments_without_id_both_ways(fresh
 
     record = copy.deepcopy(flagship)
     merci = {"id": None, "parent_id": None, "author": "Paul", "published_raw": None, "text": "Merci"}
-    record["comments"] += [
-        {**merci, "published_at": "2024-05-01T10:00:00+02:00"},
+    record["comments"] += [  # the newer first, as pages listing the newest first show them
         {**merci, "published_at": "2024-05-03T09:30:00+02:00"},
+        {**merci, "published_at": "2024-05-01T10:00:00+02:00"},
         {**merci, "author": None, "published_at": None, "text": "Anonyme et sans date"},
     ]
     with fresh_archive.transaction() as repo:
@@ -161,14 +161,32 @@ def test_migration_0012_rewrites_the_keys_of_comments_without_id_both_ways(fresh
     with fresh_archive.engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0011")
     assert keys() == [
-        old_key("Paul", "2024-05-01T10:00:00+02:00", "Merci"),
         old_key("Paul", "2024-05-03T09:30:00+02:00", "Merci"),
+        old_key("Paul", "2024-05-01T10:00:00+02:00", "Merci"),
         old_key("", "", "Anonyme et sans date"),
     ]
     with fresh_archive.engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
     assert keys() == new
     # The next crawl, its relative dates read again later, adds nothing.
-    record["comments"][-3]["published_at"] = "2024-05-01T10:00:09+02:00"
+    record["comments"][-2]["published_at"] = "2024-05-01T10:00:09+02:00"
     with fresh_archive.transaction() as repo:
         assert repo.upsert_article(record).comments_added == 0
+
+
+def test_comments_without_id_keep_their_rows_when_a_newer_one_is_listed_above(
+    repo, session, flagship
+) -> None:
+    # Pages that list the newest comments first: Paul's new "Merci" comes above his older one.
+    merci = {"id": None, "parent_id": None, "author": "Paul", "published_raw": None, "text": "Merci"}
+    older = {**merci, "published_at": "2024-05-01T10:00:00+02:00"}
+    newer = {**merci, "published_at": "2024-05-09T10:00:00+02:00"}
+    first = repo.upsert_article(edited(flagship, comments=[older]))
+    again = repo.upsert_article(edited(flagship, comments=[newer, older]))
+    assert (again.comments_added, again.comments_updated) == (1, 0)
+    rows = session.execute(
+        select(Comment.published_at, Comment.first_crawl_run_id, Comment.updated_at)
+        .where(Comment.article_id == first.article_id)
+        .order_by(Comment.id)
+    ).all()
+    assert [(row.published_at.day, row.updated_at) for row in rows] == [(1, None), (9, None)]

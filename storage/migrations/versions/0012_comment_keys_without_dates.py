@@ -3,7 +3,7 @@
 A page that dates its comments "il y a 2 jours" gives another date at every crawl, and the key of a
 comment without id (``h:`` + a hash of author, date and text) changed with it: every re-crawl stored
 such comments again. ``storage.record.comment_key`` now hashes author, text and how many comments of
-the same author and text come before it in the article (two "Merci" of one reader stay two). This
+the same author and text are older (two "Merci" of one reader stay two). This
 migration rewrites the stored keys of comments without id; down to 0011 they are written the old
 way again. Copies a re-crawl already stored stay (nothing tells them from a reader repeating
 himself).
@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from storage.record import comment_key
+from storage.record import comment_key, repeat_numbers
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -34,16 +34,20 @@ BATCH = 5_000
 
 
 def upgrade() -> None:
-    repeats: dict[tuple[int, str, str], int] = {}
     changes = []
-    for row in _comments_without_id():
-        said = (row.article_id, row.author or "", row.text)
-        repeat = repeats.get(said, 0)
-        repeats[said] = repeat + 1
-        # The running comment_key on purpose: the stored keys must be the ones the archive computes.
-        key = comment_key({"id": None, "author": row.author, "text": row.text}, repeat)
-        if key != row.comment_key:
-            changes.append({"id": row.id, "key": key})
+    article: list[Any] = []  # the comments without id of one article, in page order
+    for row in [*_comments_without_id(), None]:
+        if article and (row is None or row.article_id != article[0].article_id):
+            # The running comment_key and repeat_numbers on purpose: the stored keys must be the
+            # ones the archive computes.
+            dated = [(r.author, r.text, _stored_instant(r.published_at)) for r in article]
+            for stored, repeat in zip(article, repeat_numbers(dated), strict=True):
+                key = comment_key({"id": None, "author": stored.author, "text": stored.text}, repeat)
+                if key != stored.comment_key:
+                    changes.append({"id": stored.id, "key": key})
+            article = []
+        if row is not None:
+            article.append(row)
     _rewrite(changes)
 
 
@@ -71,6 +75,15 @@ def _comments_without_id() -> Iterator[Any]:
 def _rewrite(changes: list[dict[str, Any]]) -> None:
     if changes:
         op.get_bind().execute(sa.text("UPDATE comments SET comment_key = :key WHERE id = :id"), changes)
+
+
+def _stored_instant(value: Any) -> datetime | None:
+    """The stored date as an aware UTC datetime (SQLite keeps UTC as text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _record_date(value: Any, offset_minutes: int | None) -> str | None:
