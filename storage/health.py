@@ -374,8 +374,8 @@ class SiteSummary:
 
 
 REEXTRACT_RUN = "reextract"
-"""The name of the runs of ``newscrawl reextract``: they re-read archived pages offline, their coverage
-counts in a site's history but they are not crawls (a site's last run, its run count)."""
+"""The name of the runs of ``newscrawl reextract``: they re-read archived pages offline; they count
+among a site's runs, with their coverage, but a site's last run is its last crawl."""
 
 HISTORY_FOR_HEALTH = 30
 """Runs per site read to judge its health (the latest judged run and the window before it)."""
@@ -426,8 +426,7 @@ def _count_runs(session: Session, site: str) -> int:
                 or_(
                     _RUNS.c.site_id == site_id,
                     _RUNS.c.id.in_(select(_COVERAGE.c.crawl_run_id).where(_COVERAGE.c.site_id == site_id)),
-                ),
-                _RUNS.c.name != REEXTRACT_RUN,
+                )
             )
         )
         or 0

@@ -95,7 +95,9 @@ def test_a_reextract_does_not_hide_the_failed_crawl_before_it(history: History) 
     sites = newscrawl("sites", "--db", history.db)
     other = next(line for line in sites.stdout.splitlines() if line.startswith(OTHER))
     assert re.search(rf"^{OTHER} +— +— +#{history.other_runs[-1]} 2026-11-06 05:30 +failed ", other)
-    assert f" {len(history.other_runs)} " in other  # the crawls: the re-reading is not one
+    assert f" {len(history.other_runs) + 1} " in other  # a run, but not the last crawl
+    report = newscrawl("report", "--db", history.db, "--site", OTHER).stdout
+    assert report.startswith(f"{OTHER} — {len(history.other_runs) + 1} runs")
     assert other.endswith(f"WARNING last run #{history.other_runs[-1]} failed")
 
 
