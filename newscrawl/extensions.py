@@ -124,7 +124,13 @@ class Progress:
             self.stream.write("\r" + " " * self.width + "\r")
         if reason == "crawl_locked":  # skipped before fetching anything: the command says why, in one line
             return
-        self.stream.write(f"done ({reason}) in {elapsed:.1f} s: {format_counts(counts, elapsed)}\n")
+        from newscrawl.pipelines import FINISH_STATUS, run_failure
+
+        # A crawl that ran to its end can still have failed (nothing fetched, articles not archived):
+        # the summary says so, as the run's status and the exit status do.
+        failure = run_failure(self.crawler.stats.get_stats()) if reason in FINISH_STATUS else None
+        ending = f"failed: {failure}" if failure else reason
+        self.stream.write(f"done ({ending}) in {elapsed:.1f} s: {format_counts(counts, elapsed)}\n")
         self.stream.flush()
 
 

@@ -533,6 +533,7 @@ def test_a_crawl_with_everything_broken_still_ends_cleanly(tmp_path):
         run.stderr.strip().splitlines()[-1]
         == "Error: nothing could be fetched from https://gone.test/ (see the errors above)"
     )
+    assert "done (failed: nothing could be fetched) in " in run.stderr  # it said "done (finished)"
     # The run says so too (it was "finished", and `newscrawl sites` showed the site as OK).
     assert sql(db, "SELECT status, json_extract(stats, '$.finish_reason') FROM crawl_runs") == [
         ("failed", "finished")
