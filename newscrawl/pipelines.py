@@ -239,7 +239,11 @@ class ArchivePipeline:
         try:
             with self.archive.transaction() as repo:
                 result = repo.upsert_article(
-                    item.record, crawl_run_id=self.run_id, captures=item.captures, seen_at=item.fetched_at
+                    item.record,
+                    crawl_run_id=self.run_id,
+                    captures=item.captures,
+                    seen_at=item.fetched_at,
+                    redirected_from=item.redirected_from,
                 )
         except InvalidRecord as error:
             self.stats.inc_value("newscrawl/errors")

@@ -289,6 +289,13 @@ that the very same record received again got another fingerprint about a third o
 full comparison then found it unchanged, at several times the cost)."""
 
 
+def _former_urls(urls: Sequence[str]) -> list[str]:
+    """The checked ``redirected_from`` URLs of an upsert."""
+    if isinstance(urls, str) or not all(isinstance(url, str) and url.strip() for url in urls):
+        raise InvalidRecord("redirected_from", "expected a list of URLs")
+    return list(urls)
+
+
 def _record_key(record: Any) -> tuple[str, str] | None:
     """(site, identity URL) of a raw record as normalize_record would give them, None if malformed."""
     if not isinstance(record, Mapping):
@@ -706,6 +713,7 @@ class ArchiveRepository:
         crawl_run_id: int | None = None,
         captures: Iterable[Mapping[str, Any]] = (),
         seen_at: datetime | None = None,
+        redirected_from: Sequence[str] = (),
     ) -> UpsertResult:
         """Store one record (and the raw pages it came from); idempotent.
 
@@ -716,14 +724,17 @@ class ArchiveRepository:
 
         ``captures`` are the raw responses the record was extracted from: dicts with ``url``,
         ``status``, ``headers`` (only :data:`SELECTED_HEADERS` are kept), ``fetched_at`` (aware
-        datetime or ISO string, default now) and ``body`` (bytes). Raises :class:`InvalidRecord`
-        (naming the field) before touching the database.
+        datetime or ISO string, default now) and ``body`` (bytes). ``redirected_from``: the URLs that
+        redirected to the record's ``url`` (a renamed page answers its old address with a 301): the
+        article is known by them too, and found by them when its canonical URL was one. Raises
+        :class:`InvalidRecord` (naming the field) before touching the database.
 
         Re-crawls are cheap: the very record stored last time (same fingerprint) only updates
         ``last_seen_at``; otherwise the current version's content hash and the comments digest are
         compared before anything else is read.
         """
         prepared = [prepare_capture(c, f"captures[{i}]") for i, c in enumerate(captures)]
+        former = _former_urls(redirected_from)
         now = seen_at or datetime.now(UTC)
         connection = self._connection()
         fingerprint = record_fingerprint(record)
@@ -753,7 +764,9 @@ class ArchiveRepository:
             found = self._find(connection, rec["site"], identity)
         # Not found by its canonical URL on a site that has articles: maybe archived under another one.
         moved = (
-            self._find_moved(connection, rec, identity) if found is not None and found.id is None else None
+            self._find_moved(connection, rec, identity, former)
+            if found is not None and found.id is None
+            else None
         )
         if moved is not None:
             found = moved
@@ -770,6 +783,7 @@ class ArchiveRepository:
                 now,
                 crawl_run_id,
                 fingerprint,
+                former,
             )
             if inserted is not None:
                 return inserted
@@ -781,9 +795,10 @@ class ArchiveRepository:
             _Statements.rename_article.one(
                 connection, {"p_article_id": article_id, "p_canonical_url": identity}
             )
-            links_resolved = self._register_urls(article_id, [identity, rec["url"]])
+            links_resolved = self._register_urls(article_id, [identity, rec["url"], *former])
         else:
-            links_resolved = self._register_urls(article_id, [rec["url"]]) if rec["url"] != found.url else 0
+            known = [rec["url"]] if rec["url"] != found.url else []
+            links_resolved = self._register_urls(article_id, [*known, *former]) if known or former else 0
         status: Literal["updated", "unchanged"] = "unchanged"
         changed: list[str] = []
         version_id, version_number = found.version_id, found.version_number or 0
@@ -882,7 +897,9 @@ class ArchiveRepository:
         return None if row is None else _Found(*row)
 
     @staticmethod
-    def _find_moved(connection: Connection, rec: dict[str, Any], identity: str) -> _Found | None:
+    def _find_moved(
+        connection: Connection, rec: dict[str, Any], identity: str, former: Sequence[str] = ()
+    ) -> _Found | None:
         """The site's article this record is, archived under another canonical URL (None if none).
 
         The article's own canonical URL decides, not any URL it was fetched from: it is the record's
@@ -894,6 +911,10 @@ class ArchiveRepository:
         rows = _Statements.find_articles_by_url.all(
             connection, {"site": rec["site"], "identity_key": identity_key, "fetch_key": fetch_key}
         )
+        for key in dict.fromkeys(url_key(url) for url in former):  # a page renamed with a redirect
+            rows += _Statements.find_articles_by_url.all(
+                connection, {"site": rec["site"], "identity_key": key, "fetch_key": key}
+            )
         for row in rows:  # the new canonical URL's key first
             *found, key, canonical_url = row
             if url_key(canonical_url) == key:
@@ -936,6 +957,7 @@ class ArchiveRepository:
         now: datetime,
         crawl_run_id: int | None,
         fingerprint: str | None,
+        former: list[str],
     ) -> UpsertResult | None:
         """Create the article with version 1; None if another writer created it first."""
         row, _ = _Statements.insert_article[self.dialect].one(
@@ -958,7 +980,7 @@ class ArchiveRepository:
             return None
         article_id = row[0]
         # URLs first, so that the article's own version resolves self-links like any other.
-        links_resolved = self._register_urls(article_id, [identity, rec["url"]])
+        links_resolved = self._register_urls(article_id, [identity, rec["url"], *former])
         filled = [name for name in CONTENT_FIELDS if rec[name] not in (None, [], "")]
         version_id = self._insert_version(article_id, 1, rec, digest, filled, now, crawl_run_id)
         with self._without_waiting():

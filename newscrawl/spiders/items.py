@@ -23,6 +23,8 @@ class ArticleItem:
     """``"URL: reason"`` of comment pages that could not be fetched (the article is archived anyway)."""
     source: str | None = None
     """How the article was found: sitemap, feed, listing, related, revisit, start."""
+    redirected_from: list[str] = field(default_factory=list)
+    """The URLs that redirected to the article's page (a renamed page's old address)."""
     status: str | None = None
     """Set by the archive pipeline: new, updated or unchanged."""
     article_id: int | None = None

@@ -588,6 +588,7 @@ class SiteSpider(Spider):
             "failed": [],
             "fetched_at": fetched_at.isoformat(),
             "source": response.meta.get(SOURCE),
+            "redirected_from": [url for url in response.meta.get("redirect_urls", ()) if url != response.url],
         }
         return self._next_comment_page(chain)
 
@@ -678,6 +679,7 @@ class SiteSpider(Spider):
             comment_pages=len(chain["pages"]) - 1,
             comment_pages_failed=list(chain["failed"]),
             source=chain.get("source"),
+            redirected_from=chain.get("redirected_from", []),
         )
         if self._limit_reached() and self.mode == "crawl":
             log.info("--max-articles %d reached, stopping", self.max_articles)

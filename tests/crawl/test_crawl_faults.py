@@ -556,3 +556,36 @@ def test_a_sitemap_or_feed_the_profile_names_counts_as_an_error_when_it_fails(tm
     assert re.search(r"WARNING feed https://blog-auto-info.com/feed/ not fetched", run.stderr)
     # The home page, its sitemap and its feed (it said "errors 1": the home page alone).
     assert "| errors 3" in run.stderr, run.stderr
+
+
+def test_a_page_renamed_with_a_301_stays_one_article(tmp_path):
+    # The site renames a page and answers its old address with a 301; the crawler asks for the old
+    # address again (a revisit, an old link): the article it gets is the one it archived.
+    host = "renomme.test"
+
+    def page(title: str, path: str) -> Page:
+        canonical = f'<link rel="canonical" href="https://{host}{path}">'
+        return Page(article_html(title, extra_head=canonical).encode())
+
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages={"/ancien-nom/": page("Essai de la Clio", "/ancien-nom/")}) as server:
+        scrape = (
+            "scrape",
+            f"https://{host}/ancien-nom/",
+            "--save",
+            "--db",
+            db,
+            "--resolve",
+            f"{host}={server.base_url}",
+        )
+        first = newscrawl(*scrape, *FAST)
+        assert first.returncode == 0, first.output[-3000:]
+        server.pages["/nouveau-nom/"] = page("Essai de la Clio", "/nouveau-nom/")
+        server.routes["/ancien-nom/"] = lambda c: c.send(
+            301, headers={"Location": f"https://{host}/nouveau-nom/"}
+        )
+        second = newscrawl(*scrape, *FAST)
+        assert second.returncode == 0, second.output[-3000:]
+    assert sql(db, "SELECT count(*), min(canonical_url) FROM articles") == [
+        (1, f"https://{host}/nouveau-nom/")
+    ]

@@ -190,6 +190,27 @@ def test_articles_sharing_no_url_stay_apart(repo, flagship) -> None:
     assert repo.upsert_article(other).article_id != first.article_id
 
 
+def test_a_page_renamed_with_a_redirect_stays_one_article(repo, session, flagship) -> None:
+    # The site renames the page and answers its old address with a 301: the crawler asked for the
+    # old URL (a revisit, an old link) and got the record of the new one.
+    old = "https://blog-auto-info.com/ancien-nom/"
+    new = "https://blog-auto-info.com/nouveau-nom/"
+    first = repo.upsert_article(edited(flagship, url=old, canonical_url=old))
+    counts = row_counts(session)
+    again = repo.upsert_article(edited(flagship, url=new, canonical_url=new), redirected_from=[old])
+    assert (again.article_id, again.comments_added) == (first.article_id, 0)
+    assert row_counts(session) == counts
+    assert repo.get_record(first.article_id)["canonical_url"] == new
+    assert repo.find_article_id(old) == repo.find_article_id(new) == first.article_id
+
+
+def test_the_urls_that_redirected_to_an_article_find_it(repo, flagship) -> None:
+    stored = repo.upsert_article(flagship, redirected_from=["https://blog-auto-info.com/?p=5012"])
+    assert repo.find_article_id("https://blog-auto-info.com/?p=5012") == stored.article_id
+    with pytest.raises(InvalidRecord, match="redirected_from"):
+        repo.upsert_article(flagship, redirected_from="https://blog-auto-info.com/?p=5012")
+
+
 def test_two_articles_fetched_at_one_url_stay_two(repo, session, flagship) -> None:
     # An "article du jour" page (or a reused slug) serves one article, then another, each declaring
     # its own canonical URL: the URL that only served the first one does not make them one.
