@@ -209,6 +209,11 @@ def parse_datetime(value: str, path: str = "", *, zone_required: bool = True) ->
         raise InvalidRecord(path, f"expected ISO 8601 date-time with UTC offset, got {value!r}")
     if offset.total_seconds() % 60:
         raise InvalidRecord(path, f"UTC offset must be whole minutes, got {value!r}")
+    if parsed.year in (1, 9999):  # the archive stores UTC: the offset may take it out of range
+        try:
+            parsed.astimezone(UTC)
+        except OverflowError:
+            raise InvalidRecord(path, f"date-time out of range in UTC, got {value!r}") from None
     return parsed
 
 

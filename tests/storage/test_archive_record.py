@@ -43,6 +43,11 @@ SCHEMA = Path(__file__).resolve().parents[2] / "newscrawl" / "article.schema.jso
             "comments[0].published_at",
             "whole minutes",
         ),
+        (
+            lambda r: r.__setitem__("published_at", "0001-01-01T00:30:00+01:00"),
+            "published_at",
+            "out of range in UTC",
+        ),
         (lambda r: r["related_links"][1].pop("url"), "related_links[1].url", "required field missing"),
         (
             lambda r: r["tables"][0]["rows"][2].append(None),
