@@ -108,20 +108,21 @@ def _optional_string(value: Any, path: str) -> str | None:
     return value
 
 
-def _optional_integer(value: Any, path: str, maximum: int | None = None) -> int | None:
+MAX_INTEGER = 32_767
+"""Bound of the record's small integers (heading levels, section indexes): what the smallest integer
+column of every backend holds (PostgreSQL's smallint), far beyond any page."""
+MAX_COMMENT_COUNT = 2**31 - 1
+"""What an INTEGER column holds on every backend (PostgreSQL's is 32-bit)."""
+
+
+def _optional_integer(value: Any, path: str, maximum: int = MAX_INTEGER) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRecord(path, f"expected integer or null, got {_type_name(value)}")
-    maximum = MAX_INTEGER if maximum is None else maximum
     if not 0 <= value <= maximum:
         raise InvalidRecord(path, f"must be between 0 and {maximum:,}, got {value}")
     return value
-
-
-MAX_INTEGER = 32_767
-"""Bound of the record's small integers (heading levels, section indexes): what the smallest integer
-column of every backend holds (PostgreSQL's smallint), far beyond any page."""
 
 
 def _array(value: Any, path: str) -> list[Any]:
@@ -186,10 +187,6 @@ def _fast_optional_datetime(value: Any) -> Any:
         return parse_datetime(value, zone_required=False).isoformat()
     except InvalidRecord:
         return _BAD
-
-
-MAX_COMMENT_COUNT = 2**31 - 1
-"""What an INTEGER column holds on every backend (PostgreSQL's is 32-bit)."""
 
 
 def parse_datetime(value: str, path: str = "", *, zone_required: bool = True) -> datetime:
@@ -482,30 +479,23 @@ def comment_entries(record: dict[str, Any]) -> list[CommentEntry]:
         if whole not in seen:
             seen.add(whole)
             kept.append(comment)
-    without_id = [comment for comment in kept if comment["id"] is None]
-    repeats = (
-        dict(
-            zip(
-                map(id, without_id),
-                repeat_numbers(
-                    [
-                        (
-                            c["author"],
-                            c["text"],
-                            datetime.fromisoformat(c["published_at"]) if c["published_at"] else None,
-                        )
-                        for c in without_id
-                    ]
-                ),
-                strict=True,
-            )
+    # the repeat numbers of the comments without id, in their order in ``kept``
+    repeats = iter(
+        repeat_numbers(
+            [
+                (
+                    c["author"],
+                    c["text"],
+                    datetime.fromisoformat(c["published_at"]) if c["published_at"] else None,
+                )
+                for c in kept
+                if c["id"] is None
+            ]
         )
-        if without_id
-        else {}
     )
     entries: list[CommentEntry] = []
     for comment in kept:
-        key = comment_key(comment, repeats.get(id(comment), 0))
+        key = comment_key(comment, next(repeats) if comment["id"] is None else 0)
         # Fields joined by a separator that whitespace-normalized text cannot hold; None differs from "".
         fields = "\x1f".join(
             "\x00" if value is None else value
