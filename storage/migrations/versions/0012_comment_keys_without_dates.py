@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,19 +37,16 @@ BATCH = 5_000
 
 def upgrade() -> None:
     changes = []
-    article: list[Any] = []  # the comments without id of one article, in page order
-    for row in [*_comments_without_id(), None]:
-        if article and (row is None or row.article_id != article[0].article_id):
-            # The running comment_key and repeat_numbers on purpose: the stored keys must be the
-            # ones the archive computes.
-            dated = [(r.author, r.text, _stored_instant(r.published_at)) for r in article]
-            for stored, repeat in zip(article, repeat_numbers(dated), strict=True):
-                key = comment_key({"id": None, "author": stored.author, "text": stored.text}, repeat)
-                if key != stored.comment_key:
-                    changes.append({"id": stored.id, "key": key})
-            article = []
-        if row is not None:
-            article.append(row)
+    # The rows come in article order: each article's comments without id, in page order.
+    for _article, rows in groupby(_comments_without_id(), key=attrgetter("article_id")):
+        article = list(rows)
+        # The running comment_key and repeat_numbers on purpose: the stored keys must be the ones
+        # the archive computes.
+        dated = [(r.author, r.text, _stored_instant(r.published_at)) for r in article]
+        for stored, repeat in zip(article, repeat_numbers(dated), strict=True):
+            key = comment_key({"id": None, "author": stored.author, "text": stored.text}, repeat)
+            if key != stored.comment_key:
+                changes.append({"id": stored.id, "key": key})
     _rewrite(changes)
 
 
@@ -88,12 +87,9 @@ def _stored_instant(value: Any) -> datetime | None:
 
 def _record_date(value: Any, offset_minutes: int | None) -> str | None:
     """The ISO string the record gave, from the stored UTC instant and offset (as of 0011)."""
+    value = _stored_instant(value)
     if value is None:
         return None
-    if isinstance(value, str):  # SQLite: UTC as text
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
     if offset_minutes is None:
         return value.astimezone(UTC).replace(tzinfo=None).isoformat()
     return value.astimezone(timezone(timedelta(minutes=offset_minutes))).isoformat()
