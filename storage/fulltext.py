@@ -624,23 +624,28 @@ def _postgresql_snippets(
     passages = [_passage_around(text, starts) for text in texts]
     folded = [_folded_for_headline(passage) for passage in passages]
     headlines = _headlines(session, query, folded)
+
+    def quote_instead(again: list[int], sources: list[str], *, only_marked: bool) -> None:
+        """The headlines of hits ``again`` made from ``sources`` instead (one query for them all)."""
+        if not again:  # (no query)
+            return
+        folded_sources = [_folded_for_headline(source) for source in sources]
+        for i, source, folded_source, headline in zip(
+            again, sources, folded_sources, _headlines(session, query, folded_sources), strict=True
+        ):
+            if not only_marked or _START in headline:
+                passages[i], folded[i], headlines[i] = source, folded_source, headline
+
     again = [
         i
         for i, (passage, headline) in enumerate(zip(passages, headlines, strict=True))
         if passage is not texts[i] and _START not in headline
     ]
-    if again:
-        whole = [_folded_for_headline(texts[i]) for i in again]
-        for i, folded_text, headline in zip(again, whole, _headlines(session, query, whole), strict=True):
-            passages[i], folded[i], headlines[i] = texts[i], folded_text, headline
+    quote_instead(again, [texts[i] for i in again], only_marked=False)
     # No mark in the text either: the hit matched in its title alone, quoted then, as SQLite does
     # (FTS5 quotes the column that matched). Searches without such hits never make this query.
     again = [i for i, headline in enumerate(headlines) if _START not in headline]
-    if again:
-        titles = [_folded_for_headline(hits[i].title) for i in again]
-        for i, folded_title, headline in zip(again, titles, _headlines(session, query, titles), strict=True):
-            if _START in headline:
-                passages[i], folded[i], headlines[i] = hits[i].title, folded_title, headline
+    quote_instead(again, [hits[i].title for i in again], only_marked=True)
     return [
         replace(hit, snippet=accented_headline(headline, passage, folded_passage))
         for hit, headline, passage, folded_passage in zip(hits, headlines, passages, folded, strict=True)
