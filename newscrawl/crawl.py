@@ -140,7 +140,7 @@ def _check_setting_values(overrides: dict[str, Any]) -> None:
                     read_value = read(Settings({name: value}), name)
                 except (ValueError, TypeError):
                     raise CrawlSetupError(f"-s {name}={value}: {name} takes {expected}") from None
-                if kind is not bool and isinstance(read_value, float):
+                if isinstance(read_value, float):  # (getfloat's: a number)
                     _check_number(name, value, read_value)
                 break
 
