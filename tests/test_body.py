@@ -295,3 +295,40 @@ def test_forum_thread_posts_are_all_read():
     html = f"<html><body><h1>Thread</h1><div class='block-body'>{posts}</div></body></html>"
     body = extract_body(parse_document(html, URL).root, url=URL, title="Thread")
     assert sum(p.startswith("Post number") for p in paragraphs(body)) == 4
+
+
+def _whole_page(form_attributes: str, inside: str) -> str:
+    return f"""<html><head><title>t</title></head><body>
+    <form {form_attributes}>
+    <nav><a href="/">Accueil</a> <a href="/essais/">Essais</a></nav>
+    <div class="story"><h1>Essai de la citadine</h1>{inside}</div>
+    <div class="links"><a href="/a/">Un autre article</a></div>
+    </form></body></html>"""
+
+
+def read_page(html: str):
+    return extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
+
+
+def test_an_aspnet_page_wrapped_in_one_form_is_read():
+    inside = f"<div class='text'>{PROSE}<br><br>{PROSE} Deux.</div>"
+    html = _whole_page(
+        'method="post" action="./article.aspx" id="aspnetForm"',
+        f'<input type="hidden" name="__VIEWSTATE" value="dDwtMTA4">{inside}',
+    )
+    assert paragraphs(read_page(html)) == [PROSE, f"{PROSE} Deux."]
+
+
+def test_text_between_line_breaks_inside_a_form_counts_as_paragraphs():
+    numbers = ("Un", "Deux", "Trois", "Quatre")
+    runs = "<br><br>".join(f"{PROSE} {n}." for n in numbers)
+    html = _whole_page('method="post" action="/article"', f"<div class='text'>{runs}</div>")
+    assert paragraphs(read_page(html)) == [f"{PROSE} {n}." for n in numbers]
+
+
+def test_a_comment_form_beside_the_article_is_still_not_read():
+    body = read(
+        f"<p>{PROSE}</p><form action='/comment'><p>Votre commentaire sera relu avant publication.</p>"
+        "<textarea></textarea></form>"
+    )
+    assert paragraphs(body) == [PROSE]

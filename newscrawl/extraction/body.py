@@ -793,7 +793,12 @@ def _wraps_article(el) -> bool:
     or a framework wraps it in a form (ASP.NET pages, forum moderation forms)."""
     if el.tag not in ("header", "footer", "aside", "form"):
         return False
-    return sum(1 for p in el.iter("p") if _text_length(p) > 100) >= 3
+    if el.tag == "form" and el.find(".//input[@name='__VIEWSTATE']") is not None:
+        return True  # ASP.NET WebForms: the whole page is one form
+    # paragraphs, as <p> or as text between line breaks (old CMSs write "text<br><br>text")
+    long_runs = sum(1 for p in el.iter("p") if _text_length(p) > 100)
+    long_runs += sum(1 for br in el.iter("br") if len((br.tail or "").strip()) > 100)
+    return long_runs >= 3
 
 
 def _is_prose(el, min_chars: int = 600) -> bool:
