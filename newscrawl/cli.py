@@ -228,6 +228,7 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
     Invalid records are reported (file:line: field: problem) and skipped; the exit status is 1 if
     any was rejected.
     """
+    from newscrawl.extraction.dates import relative_precision
     from storage import ingest, read_records
 
     def sources():
@@ -239,7 +240,14 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
 
     show = None if quiet or not _progress_shown() else draw
     with _open_archive(db_url) as archive, _storage_errors():
-        report = ingest(archive, sources(), crawl_name=crawl_name, commit_every=commit_every, progress=show)
+        report = ingest(
+            archive,
+            sources(),
+            crawl_name=crawl_name,
+            commit_every=commit_every,
+            progress=show,
+            date_precision=relative_precision,
+        )
     if show is not None:
         click.echo(_after_progress(""), nl=False, err=True)
     for line in report.rejected:

@@ -25,6 +25,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 from scrapy.utils.reactor import is_reactor_installed
 
+from newscrawl.extraction.dates import relative_precision
 from newscrawl.run_guard import RunGuard
 from newscrawl.spiders.items import ArticleItem, NotModifiedItem
 from storage import Archive, InvalidRecord, StorageError, normalize_record
@@ -244,6 +245,7 @@ class ArchivePipeline:
                     captures=item.captures,
                     seen_at=item.fetched_at,
                     redirected_from=item.redirected_from,
+                    date_precision=relative_precision,
                 )
         except InvalidRecord as error:
             self.stats.inc_value("newscrawl/errors")

@@ -21,6 +21,7 @@ from typing import Any
 from newscrawl import __version__
 from newscrawl.discovery import comment_page_number, merge_comment_pages
 from newscrawl.extraction import ExtractionError, extract_article, extract_comment_page
+from newscrawl.extraction.dates import relative_precision
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,7 @@ def _reextract_one(repo: Any, article: Any, crawl_run_id: int | None) -> tuple[d
         crawl_run_id=crawl_run_id,
         captures=[_capture_dict(c) for c in captures],
         seen_at=max(c.fetched_at for c in captures),
+        date_precision=relative_precision,
     )
     restore_seen(repo.session, article.article_id, current.last_seen_at, current.last_crawl_run_id)
     return record, result

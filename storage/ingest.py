@@ -19,6 +19,7 @@ from typing import Any
 
 from storage.db import Archive
 from storage.errors import InvalidRecord, StorageError
+from storage.record import DatePrecision
 from storage.repository import ArchiveRepository, UpsertResult
 
 
@@ -97,8 +98,10 @@ def ingest(
     settings: dict[str, Any] | None = None,
     commit_every: int = 1,
     progress: Callable[[IngestReport], None] | None = None,
+    date_precision: DatePrecision | None = None,
 ) -> IngestReport:
-    """Upsert ``(where, record)`` pairs as one crawl run; returns what happened to each."""
+    """Upsert ``(where, record)`` pairs as one crawl run; returns what happened to each.
+    ``date_precision``: see :meth:`ArchiveRepository.upsert_article`."""
     report = IngestReport()
     with archive.transaction() as repo:
         report.crawl_run_id = repo.start_crawl_run(crawl_name, settings=settings or {})
@@ -106,7 +109,7 @@ def ingest(
     try:
         pending = iter(records)
         while batch := [item for _, item in zip(range(max(1, commit_every)), pending, strict=False)]:
-            _store(archive, batch, report)
+            _store(archive, batch, report, date_precision)
             if progress is not None:
                 progress(report)
         if report.new + report.updated >= ANALYZE_AFTER:
@@ -121,21 +124,28 @@ def ingest(
     return report
 
 
-def _store(archive: Archive, batch: list[tuple[str, Any]], report: IngestReport) -> None:
+def _store(
+    archive: Archive,
+    batch: list[tuple[str, Any]],
+    report: IngestReport,
+    date_precision: DatePrecision | None = None,
+) -> None:
     """Store a batch in one transaction; on a database error, replay it one record at a time."""
     outcomes: list[UpsertResult | str] = []
     try:
         with archive.transaction() as repo:
             touched = _touch_unchanged(repo, batch, report.crawl_run_id)
             outcomes.extend(
-                done or _upsert(repo, where, record, report.crawl_run_id)
+                done or _upsert(repo, where, record, report.crawl_run_id, date_precision)
                 for (where, record), done in zip(batch, touched, strict=True)
             )
     except StorageError:
         if len(batch) == 1:
             raise
         for item in batch:
-            _store(archive, [item], report)  # commits each good record, raises at the failing one
+            _store(
+                archive, [item], report, date_precision
+            )  # commits each good record, raises at the failing one
         return
     for outcome in outcomes:
         if isinstance(outcome, str):
@@ -157,11 +167,17 @@ def _touch_unchanged(
     return repo.touch_unchanged(records, crawl_run_id=crawl_run_id)
 
 
-def _upsert(repo: ArchiveRepository, where: str, record: Any, crawl_run_id: int | None) -> UpsertResult | str:
+def _upsert(
+    repo: ArchiveRepository,
+    where: str,
+    record: Any,
+    crawl_run_id: int | None,
+    date_precision: DatePrecision | None = None,
+) -> UpsertResult | str:
     """The upsert's result, or the line reporting why the record was rejected."""
     if isinstance(record, _Unreadable):
         return f"{where}: {record.problem}"
     try:
-        return repo.upsert_article(record, crawl_run_id=crawl_run_id)
+        return repo.upsert_article(record, crawl_run_id=crawl_run_id, date_precision=date_precision)
     except InvalidRecord as error:  # raised before anything is written
         return f"{where}: {error}"

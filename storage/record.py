@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -496,20 +496,56 @@ def comment_entries(record: dict[str, Any]) -> list[CommentEntry]:
     entries: list[CommentEntry] = []
     for comment in kept:
         key = comment_key(comment, next(repeats) if comment["id"] is None else 0)
-        # Fields joined by a separator that whitespace-normalized text cannot hold; None differs from "".
-        fields = "\x1f".join(
-            "\x00" if value is None else value
-            for value in (
-                comment["parent_id"],
-                comment["author"],
-                comment["published_at"],
-                comment["published_raw"],
-                comment["text"],
-            )
-        )
-        digest = hashlib.sha256(fields.encode("utf-8")).hexdigest()[:32]
-        entries.append(CommentEntry(key, digest, comment))
+        entries.append(CommentEntry(key, comment_content_hash(comment), comment))
     return entries
+
+
+def comment_content_hash(comment: dict[str, Any]) -> str:
+    """Hash of everything a normalized comment says (parent, author, dates, text)."""
+    # Fields joined by a separator that whitespace-normalized text cannot hold; None differs from "".
+    fields = "\x1f".join(
+        "\x00" if value is None else value
+        for value in (
+            comment["parent_id"],
+            comment["author"],
+            comment["published_at"],
+            comment["published_raw"],
+            comment["text"],
+        )
+    )
+    return hashlib.sha256(fields.encode("utf-8")).hexdigest()[:32]
+
+
+DatePrecision = Callable[[str | None], timedelta | None]
+"""How precise the date a page's raw text gives is, when the text gives it as an age ("il y a 3
+heures": an hour, "2 days ago": a day); None for any other text (an absolute date). Such a date is
+resolved against the time the page was read, so each reading moves it: the archive keeps the date
+it has when a new reading agrees with it within this precision (see :func:`same_relative_date`).
+The archive cannot tell an age from a date by itself (it reads no language): the crawler passes
+its date reader's answer (``newscrawl.extraction.dates.relative_precision``)."""
+
+
+def same_relative_date(
+    precision: DatePrecision,
+    new_iso: str | None,
+    new_raw: str | None,
+    old_iso: str | None,
+    old_raw: str | None,
+) -> bool:
+    """Whether a new reading of a date says nothing new: both texts give the date as an age and the
+    two resolved instants lie within the coarser precision of the two (an age of "3 hours" means 3
+    to 4 hours, so two honest readings of one instant are less than an hour apart). A date given
+    absolutely on either side never qualifies: a real change, or a date parser fixed, shows."""
+    if new_iso is None or old_iso is None or (new_iso == old_iso and new_raw == old_raw):
+        return False
+    new_precision = precision(new_raw)
+    if new_precision is None:
+        return False
+    old_precision = new_precision if old_raw == new_raw else precision(old_raw)
+    if old_precision is None:
+        return False
+    gap = abs(_instant(datetime.fromisoformat(new_iso)) - _instant(datetime.fromisoformat(old_iso)))
+    return gap <= max(new_precision, old_precision).total_seconds()
 
 
 def comments_digest(keys_and_hashes: list[tuple[str, str]]) -> str:

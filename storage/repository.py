@@ -69,12 +69,15 @@ from storage.prepared import PreparedStatement
 from storage.record import (
     CONTENT_FIELDS,
     CommentEntry,
+    DatePrecision,
     changed_fields,
+    comment_content_hash,
     comment_entries,
     comments_digest,
     content_hash,
     normalize_record,
     parse_datetime,
+    same_relative_date,
     site_from_url,
     url_key,
 )
@@ -539,10 +542,21 @@ class _Statements:
             _COMMENTS.c.position,
             _COMMENTS.c.text,
             _COMMENTS.c.parent_key,
+            _COMMENTS.c.published_at,
+            _COMMENTS.c.published_offset,
+            _COMMENTS.c.published_raw,
         )
         .where(_COMMENTS.c.article_id == bindparam("article_id"))
         .order_by(_COMMENTS.c.position)
     )
+    version_dates = select(
+        _VERSIONS.c.published_at,
+        _VERSIONS.c.published_offset,
+        _VERSIONS.c.published_raw,
+        _VERSIONS.c.modified_at,
+        _VERSIONS.c.modified_offset,
+        _VERSIONS.c.modified_raw,
+    ).where(_VERSIONS.c.id == bindparam("version_id"))
     comment_texts = (
         select(_COMMENTS.c.text)
         .where(_COMMENTS.c.article_id == bindparam("article_id"))
@@ -714,6 +728,7 @@ class ArchiveRepository:
         captures: Iterable[Mapping[str, Any]] = (),
         seen_at: datetime | None = None,
         redirected_from: Sequence[str] = (),
+        date_precision: DatePrecision | None = None,
     ) -> UpsertResult:
         """Store one record (and the raw pages it came from); idempotent.
 
@@ -726,8 +741,12 @@ class ArchiveRepository:
         ``status``, ``headers`` (only :data:`SELECTED_HEADERS` are kept), ``fetched_at`` (aware
         datetime or ISO string, default now) and ``body`` (bytes). ``redirected_from``: the URLs that
         redirected to the record's ``url`` (a renamed page answers its old address with a 301): the
-        article is known by them too, and found by them when its canonical URL was one. Raises
-        :class:`InvalidRecord` (naming the field) before touching the database.
+        article is known by them too, and found by them when its canonical URL was one.
+        ``date_precision``: how precise a date given as an age is (see
+        :data:`~storage.record.DatePrecision`); with it, a re-crawl that reads "il y a 5 heures" where
+        the archive has "il y a 3 heures" of the same instant keeps the archived date (of the article
+        and of each comment) instead of making a version or an edit of a date that did not change.
+        Raises :class:`InvalidRecord` (naming the field) before touching the database.
 
         Re-crawls are cheap: the very record stored last time (same fingerprint) only updates
         ``last_seen_at``; otherwise the current version's content hash and the comments digest are
@@ -802,6 +821,13 @@ class ArchiveRepository:
         status: Literal["updated", "unchanged"] = "unchanged"
         changed: list[str] = []
         version_id, version_number = found.version_id, found.version_number or 0
+        if (
+            found.content_hash != digest
+            and date_precision is not None
+            and found.version_id is not None
+            and self._keep_archived_dates(found.version_id, rec, date_precision)
+        ):
+            digest = content_hash(rec)
         if found.content_hash != digest:
             status = "updated"
             previous = self._load_versions([found.version_id])[found.version_id] if found.version_id else None
@@ -816,7 +842,9 @@ class ArchiveRepository:
 
         merge = _CommentMerge(digest=found.comments_digest)
         if found.comments_digest != incoming_comments:
-            merge = self._merge_comments(article_id, entries, now, crawl_run_id, new_article=False)
+            merge = self._merge_comments(
+                article_id, entries, now, crawl_run_id, new_article=False, date_precision=date_precision
+            )
         self._touch(article_id, rec, now, crawl_run_id, version_id, merge.digest, fingerprint)
         if status == "updated" or merge.added or merge.updated:
             texts = merge.texts if merge.texts is not None else self._comment_texts(article_id)
@@ -1027,6 +1055,20 @@ class ArchiveRepository:
 
     # ----------------------------------------------------------------------- versions
 
+    def _keep_archived_dates(self, version_id: int, rec: dict[str, Any], precision: DatePrecision) -> bool:
+        """Put the archived version's publication and update dates into ``rec`` where ``rec`` reads the
+        same dates as ages, again (:func:`~storage.record.same_relative_date`); True if it changed."""
+        if precision(rec["published_raw"]) is None and precision(rec["modified_raw"]) is None:
+            return False  # the usual case: no date given as an age, nothing to read back
+        row = self._execute(_Statements.version_dates, {"version_id": version_id}).one()
+        kept = False
+        for name, (value, offset, raw) in (("published", row[0:3]), ("modified", row[3:6])):
+            archived = _join_datetime(value, offset)
+            if same_relative_date(precision, rec[f"{name}_at"], rec[f"{name}_raw"], archived, raw):
+                rec[f"{name}_at"], rec[f"{name}_raw"] = archived, raw
+                kept = True
+        return kept
+
     def _insert_version(
         self,
         article_id: int,
@@ -1176,6 +1218,7 @@ class ArchiveRepository:
         crawl_run_id: int | None,
         *,
         new_article: bool,
+        date_precision: DatePrecision | None = None,
     ) -> _CommentMerge:
         stored = (
             []
@@ -1183,6 +1226,8 @@ class ArchiveRepository:
             else self._execute(_Statements.stored_comments, {"article_id": article_id}).all()
         )
         by_key = {row.comment_key: row for row in stored}
+        if date_precision is not None and stored:
+            entries = [_with_archived_date(entry, by_key.get(entry.key), date_precision) for entry in entries]
         parent_of = {row.comment_key: row.parent_key for row in stored}
         parent_of.update((entry.key, entry.comment["parent_id"]) for entry in entries)
         order = merged_comment_order(
@@ -1670,6 +1715,22 @@ class ArchiveRepository:
                 }
             )
         return comments
+
+
+def _with_archived_date(entry: CommentEntry, stored: Any, precision: DatePrecision) -> CommentEntry:
+    """The entry with the archived comment's date where it reads that date again as an age, within
+    its precision (see :func:`~storage.record.same_relative_date`); else the entry. (An edited
+    comment keeps its date too.)"""
+    if stored is None or stored.content_hash == entry.content_hash:
+        return entry
+    comment = entry.comment
+    archived = _join_datetime(stored.published_at, stored.published_offset)
+    if not same_relative_date(
+        precision, comment["published_at"], comment["published_raw"], archived, stored.published_raw
+    ):
+        return entry
+    comment = {**comment, "published_at": archived, "published_raw": stored.published_raw}
+    return CommentEntry(entry.key, comment_content_hash(comment), comment)
 
 
 def _json_safe(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newscrawl.extraction.dates import default_timezone, parse_date, search_date, to_iso
+from newscrawl.extraction.dates import default_timezone, parse_date, relative_precision, search_date, to_iso
 
 PARIS = ZoneInfo("Europe/Paris")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -608,3 +608,42 @@ def test_a_bounded_rule_search_finds_what_a_search_finds_up_to_the_bound(text: s
                     start,
                     bound,
                 )
+
+
+# --------------------------------------------------------------------------------------------------
+# how precise a date given as an age is (the archive keeps its date when a re-crawl reads it again)
+
+
+@pytest.mark.parametrize(
+    ("text", "precision"),
+    [
+        ("Publié il y a 3 heures", timedelta(hours=1)),
+        ("il y a 3 jours", timedelta(days=1)),
+        ("Il y a 1 heure et 20 minutes", timedelta(minutes=1)),
+        ("il y a un instant", timedelta(minutes=1)),
+        ("vor 2 Tagen", timedelta(days=1)),
+        ("hace 2 meses", timedelta(days=31)),
+        ("2 weeks ago", timedelta(weeks=1)),
+        ("3 anni fa", timedelta(days=366)),
+        ("29 avril 2024 (il y a 3 jours)", timedelta(days=1)),
+    ],
+)
+def test_relative_precision_is_the_smallest_unit_of_an_age(text: str, precision: timedelta) -> None:
+    assert relative_precision(text) == precision
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Publié le 29 avril 2024 à 14h05",
+        "hier à 14h05",
+        "yesterday",
+        "2024-04-29T14:05:00+02:00",
+        "",
+        None,
+        "il y a la nécessité de collaborer",
+        "x" * 10_000,
+    ],
+)
+def test_relative_precision_is_none_for_anything_but_an_age(text: str | None) -> None:
+    assert relative_precision(text) is None

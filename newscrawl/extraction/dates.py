@@ -1217,6 +1217,45 @@ def search_date(
         return None
 
 
+_UNIT_LENGTH = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "moment": timedelta(minutes=1),  # "il y a un instant"
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+    "month": timedelta(days=31),
+    "year": timedelta(days=366),
+}
+
+
+def relative_precision(text: str | None) -> timedelta | None:
+    """How precise a date is that ``text`` gives as an age: the length of its smallest unit ("il y a
+    3 heures": an hour; "vor 2 Tagen und 5 Stunden": an hour; "3 days ago": a day). None when the text
+    gives no age (an absolute date, "hier à 14h05", a language only dateparser reads).
+
+    Such a date moves with the time the page is read: read again later ("il y a 5 heures"), it
+    resolves to another instant of the same precision. The archive uses this to keep the date it
+    has (``storage.record.DatePrecision``). Never raises."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 4 * _PARSE_MAX_CHARS:
+        return None
+    try:
+        clean, _ = _clean(text)
+        for pattern in (_RELATIVE_BEFORE, _RELATIVE_AFTER):
+            match = pattern.search(clean)
+            if match is None:
+                continue
+            units = [
+                _UNITS.get(_fold(part.group(2))) for part in _QUANTITY_PARTS.finditer(match.group("chain"))
+            ]
+            lengths = [_UNIT_LENGTH[unit] for unit in units if unit is not None]
+            if lengths:
+                return min(lengths)
+    except Exception:  # see parse_date
+        return None
+    return None
+
+
 @functools.lru_cache(maxsize=128)
 def _zone_for(language: str | None) -> ZoneInfo | None:
     lang, region = _primary_language(language)

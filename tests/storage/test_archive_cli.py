@@ -81,6 +81,18 @@ def test_ingest_reports_rejected_lines_and_stores_the_rest(run, records_file) ->
     assert "0 new, 0 updated, 1 unchanged" in again.stderr
 
 
+def test_ingest_keeps_a_date_read_again_as_an_age(run, tmp_path: Path) -> None:
+    # The same article extracted an hour apart: "il y a 3 heures", then "il y a 4 heures".
+    early, late = load_record(FLAGSHIP), load_record(FLAGSHIP)
+    early.update(published_at="2026-12-07T09:00:00+01:00", published_raw="Publié il y a 3 heures")
+    late.update(published_at="2026-12-07T09:20:00+01:00", published_raw="Publié il y a 4 heures")
+    for name, record in (("early", early), ("late", late)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    assert run("db", "ingest", str(tmp_path / "early.json"), "--quiet").exit_code == 0
+    result = run("db", "ingest", str(tmp_path / "late.json"), "--quiet")
+    assert "0 new, 0 updated, 1 unchanged" in result.stderr
+
+
 def test_search_export_query_stats(run, records_file, tmp_path: Path) -> None:
     run("db", "ingest", str(records_file), "--quiet")
 

@@ -1,0 +1,186 @@
+"""Dates a page gives as ages ("il y a 3 heures"): read again later, they resolve to another instant
+of the same precision; the archive keeps the date it has instead of versioning a date that did not
+change (both backends). The archive reads no language: tests give it a small precision function."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from archive_helpers import edited
+from sqlalchemy import func, select
+
+from storage import normalize_record
+from storage.models import ArticleVersion, Comment
+from storage.record import same_relative_date
+
+_AGE = re.compile(r"il y a (\d+) (heure|jour)s?")
+
+
+def precision(raw: str | None) -> timedelta | None:
+    match = _AGE.search(raw or "")
+    if match is None:
+        return None
+    return timedelta(hours=1) if match.group(2) == "heure" else timedelta(days=1)
+
+
+def dated(record: dict, published_at: str, published_raw: str) -> dict:
+    return edited(record, published_at=published_at, published_raw=published_raw)
+
+
+def version_count(session, article_id: int) -> int:
+    return session.scalar(select(func.count()).where(ArticleVersion.article_id == article_id))
+
+
+def test_an_age_read_again_within_its_precision_keeps_the_archived_date(repo, session, flagship) -> None:
+    first = repo.upsert_article(
+        dated(flagship, "2026-12-07T09:30:00+01:00", "Publié il y a 3 heures"), date_precision=precision
+    )
+    # Read two hours and twenty minutes later: "5 heures", resolved 20 minutes off the first reading.
+    again = repo.upsert_article(
+        dated(flagship, "2026-12-07T09:10:00+01:00", "Publié il y a 5 heures"), date_precision=precision
+    )
+    assert (again.status, again.version_id) == ("unchanged", first.version_id)
+    stored = repo.get_record(first.article_id)
+    assert (stored["published_at"], stored["published_raw"]) == (
+        "2026-12-07T09:30:00+01:00",
+        "Publié il y a 3 heures",
+    )
+    assert version_count(session, first.article_id) == 1
+
+
+def test_without_a_precision_function_the_new_reading_is_a_version(repo, flagship) -> None:
+    first = repo.upsert_article(dated(flagship, "2026-12-07T09:30:00+01:00", "Publié il y a 3 heures"))
+    again = repo.upsert_article(dated(flagship, "2026-12-07T09:10:00+01:00", "Publié il y a 5 heures"))
+    assert (again.status, again.changed_fields) == ("updated", ("published_at", "published_raw"))
+    assert again.version_id != first.version_id
+
+
+def test_an_age_that_disagrees_beyond_its_precision_is_a_new_version(repo, flagship) -> None:
+    repo.upsert_article(
+        dated(flagship, "2026-12-07T09:30:00+01:00", "Publié il y a 3 heures"), date_precision=precision
+    )
+    later = repo.upsert_article(
+        dated(flagship, "2026-12-07T07:00:00+01:00", "Publié il y a 5 heures"), date_precision=precision
+    )
+    assert (later.status, later.changed_fields) == ("updated", ("published_at", "published_raw"))
+
+
+def test_an_absolute_date_on_either_side_is_never_replaced(repo, flagship) -> None:
+    repo.upsert_article(
+        dated(flagship, "2026-12-07T09:30:00+01:00", "Publié il y a 3 heures"), date_precision=precision
+    )
+    # The page now prints the date itself: more precise, archived as a version.
+    exact = repo.upsert_article(
+        dated(flagship, "2026-12-07T09:12:00+01:00", "Publié le 7 décembre 2026 à 9h12"),
+        date_precision=precision,
+    )
+    assert exact.status == "updated"
+    # An absolute date read differently (a date parser fixed by reextract) is a change too.
+    fixed = repo.upsert_article(
+        dated(flagship, "2026-12-07T09:13:00+01:00", "Publié le 7 décembre 2026 à 9h12"),
+        date_precision=precision,
+    )
+    assert fixed.status == "updated"
+
+
+def test_a_real_edit_keeps_the_archived_date_and_lists_only_what_changed(repo, flagship) -> None:
+    repo.upsert_article(
+        dated(flagship, "2026-12-07T09:30:00+01:00", "Publié il y a 3 heures"), date_precision=precision
+    )
+    retitled = edited(
+        dated(flagship, "2026-12-07T09:10:00+01:00", "Publié il y a 5 heures"), title="Un nouveau titre"
+    )
+    result = repo.upsert_article(retitled, date_precision=precision)
+    assert (result.status, result.changed_fields) == ("updated", ("title",))
+    assert repo.get_record(result.article_id)["published_at"] == "2026-12-07T09:30:00+01:00"
+
+
+def test_a_comment_dated_by_its_age_is_not_edited_by_a_later_reading(repo, session, flagship) -> None:
+    comments = [dict(c) for c in flagship["comments"]]
+    comments[0].update(published_at="2026-12-04T12:00:00+01:00", published_raw="il y a 3 jours")
+    article_id = repo.upsert_article(edited(flagship, comments=comments), date_precision=precision).article_id
+    later = [dict(c) for c in comments]
+    later[0].update(published_at="2026-12-04T20:00:00+01:00", published_raw="il y a 2 jours")
+    later.append({"id": "9001", "parent_id": None, "author": "Zoé", "text": "Et la version break ?"})
+    result = repo.upsert_article(edited(flagship, comments=later), date_precision=precision)
+    assert (result.comments_added, result.comments_updated) == (1, 0)
+    stored = repo.get_record(article_id)["comments"][0]
+    assert (stored["published_at"], stored["published_raw"]) == (
+        "2026-12-04T12:00:00+01:00",
+        "il y a 3 jours",
+    )
+    row = session.scalars(
+        select(Comment).where(Comment.article_id == article_id, Comment.comment_key == comments[0]["id"])
+    ).one()
+    assert row.updated_at is None
+    # the next reading compares against the same digest: still nothing to update
+    again = repo.upsert_article(edited(flagship, comments=later), date_precision=precision)
+    assert (again.comments_added, again.comments_updated) == (0, 0)
+
+
+def test_an_edited_comment_dated_by_its_age_keeps_its_date(repo, flagship) -> None:
+    comments = [dict(c) for c in flagship["comments"]]
+    comments[0].update(published_at="2026-12-04T12:00:00+01:00", published_raw="il y a 3 jours")
+    article_id = repo.upsert_article(edited(flagship, comments=comments), date_precision=precision).article_id
+    later = [dict(c) for c in comments]
+    later[0].update(
+        published_at="2026-12-04T20:00:00+01:00", published_raw="il y a 2 jours", text="Texte corrigé."
+    )
+    assert (
+        repo.upsert_article(edited(flagship, comments=later), date_precision=precision).comments_updated == 1
+    )
+    stored = repo.get_record(article_id)["comments"][0]
+    assert (stored["text"], stored["published_at"]) == ("Texte corrigé.", "2026-12-04T12:00:00+01:00")
+
+
+def test_same_relative_date() -> None:
+    hours = normalize_record(dated(_minimal(), "2026-12-07T09:30:00+01:00", "il y a 3 heures"))
+    assert same_relative_date(
+        precision, "2026-12-07T09:10:00+01:00", "il y a 5 heures", hours["published_at"], "il y a 3 heures"
+    )
+    # an hour apart at most, across zones too
+    assert same_relative_date(
+        precision,
+        "2026-12-07T09:30:00+00:00",
+        "il y a 5 heures",
+        "2026-12-07T10:30:00+01:00",
+        "il y a 3 heures",
+    )
+    assert not same_relative_date(
+        precision,
+        "2026-12-07T08:29:00+01:00",
+        "il y a 5 heures",
+        "2026-12-07T09:30:00+01:00",
+        "il y a 3 heures",
+    )
+    # days are as precise as a day, whichever side says it
+    assert same_relative_date(
+        precision,
+        "2026-12-06T10:00:00+01:00",
+        "il y a 1 jour",
+        "2026-12-06T22:00:00+01:00",
+        "il y a 3 heures",
+    )
+    assert not same_relative_date(
+        precision, None, "il y a 5 heures", "2026-12-07T09:30:00+01:00", "il y a 3 heures"
+    )
+    assert not same_relative_date(
+        precision,
+        "2026-12-07T09:30:00+01:00",
+        "il y a 3 heures",
+        "2026-12-07T09:30:00+01:00",
+        "il y a 3 heures",
+    )
+
+
+def _minimal() -> dict:
+    return {
+        "url": "https://site.example/a/",
+        "title": "Titre",
+        "sections": [],
+        "related_links": [],
+        "key_points": [],
+        "tables": [],
+        "comments": [],
+    }
