@@ -332,3 +332,34 @@ def test_a_comment_form_beside_the_article_is_still_not_read():
         "<textarea></textarea></form>"
     )
     assert paragraphs(body) == [PROSE]
+
+
+def _card(path: str, title: str, excerpt: str) -> str:
+    return f'<article class="post"><h2><a href="{path}">{title}</a></h2><p>{excerpt}</p></article>'
+
+
+def test_cards_presenting_other_articles_are_not_read():
+    cards = _card(
+        "/essais/suv-familial/", "Le SUV familial à l'essai", "Sept places et un grand coffre."
+    ) + _card(
+        "https://autos.example.fr/actu/prix-en-baisse/",
+        "Les prix baissent encore",
+        "Jusqu'à 5 000 euros de remise.",
+    )
+    body = read(f"<p>{PROSE}</p><h3>Plus d'articles</h3><div class='more-posts'>{cards}</div>")
+    assert paragraphs(body) == [PROSE]
+    assert "Le SUV familial à l'essai" not in [s.heading for s in body.sections]
+
+
+def test_an_article_element_headed_by_a_link_elsewhere_is_read():
+    # a post signed by its author's page, a card linking to another site, a long nested article
+    signed = (
+        '<article class="message"><h4><a href="/members/jean-claude-dupont.12/">Jean Claude Dupont</a></h4>'
+    )
+    signed += f"<p>{PROSE} Signé.</p></article>"
+    foreign = _card(
+        "https://autre-site.example.com/essai/", "Un essai ailleurs sur le web", f"{PROSE} Ailleurs."
+    )
+    long_nested = _card("/live/minute-par-minute/", "Le salon minute par minute", " ".join([PROSE] * 5))
+    body = read(f"<p>{PROSE}</p>{signed}{foreign}{long_nested}")
+    assert paragraphs(body) == [PROSE, f"{PROSE} Signé.", f"{PROSE} Ailleurs.", " ".join([PROSE] * 5)]

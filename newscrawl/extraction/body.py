@@ -541,6 +541,8 @@ class _Walker:
             return
         if (tag in ("aside", "footer", "header") and not _wraps_article(el)) or self._boilerplate(el):
             return
+        if tag == "article" and self._teaser(el):
+            return
         if tag in HEADINGS:
             text = text_of(el)
             if text:
@@ -762,6 +764,29 @@ class _Walker:
             links.append(RelatedLink(title=title, url=absolute))
         return links
 
+    def _teaser(self, el) -> bool:
+        """An ``<article>`` inside the content that presents another article of the site: a short
+        block headed by a link to that article (the "more posts" cards after a blog post)."""
+        heading = next(el.iter("h1", "h2", "h3", "h4", "h5", "h6"), None)
+        if heading is None or _text_length(el) > TEASER_MAX_CHARS:
+            return False
+        anchors = list(heading.iter("a"))
+        title = text_of(heading)
+        # an article's title, not a name (a forum post's heading links to its author's page)
+        if len(anchors) != 1 or text_of(anchors[0]) != title or len(title.split()) < 3:
+            return False
+        href = (anchors[0].get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            return False
+        target = urljoin(self.url, href)
+        path = urlsplit(target).path or "/"
+        return (
+            _registered_host(target) == self.host
+            and _same_page(target) != _same_page(self.url)
+            and not _NON_ARTICLE_PATH.match(path)
+            and not _PROFILE_PATH.search(path)
+        )
+
     def _standalone_link(self, el) -> RelatedLink | None:
         anchors = list(el.iter("a"))
         if len(anchors) != 1:
@@ -786,6 +811,16 @@ class _Walker:
         if absolute.split("#")[0].rstrip("/") == self.url.split("#")[0].rstrip("/"):
             return None
         return RelatedLink(title=title, url=absolute)
+
+
+_PROFILE_PATH = re.compile(r"/(?:members?|users?|profiles?|u|people|authors?|auteurs?|membres?)/", re.I)
+"""A person's page (a forum post's heading names its author with a link there)."""
+TEASER_MAX_CHARS = 800
+"""Longer than a card's title and excerpt: a nested article of its own (a live blog's post)."""
+
+
+def _same_page(url: str) -> str:
+    return url.split("#")[0].rstrip("/")
 
 
 def _wraps_article(el) -> bool:
