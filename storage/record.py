@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unicodedata import is_normalized, normalize
 from urllib.parse import quote, unquote, urlsplit
 
 from storage.errors import InvalidRecord
@@ -95,7 +96,13 @@ def _string(value: Any, path: str) -> str:
         raise InvalidRecord(path, f"expected string, got {_type_name(value)}")
     if _NUL in value:  # refused on every backend, so that an archive can move between them
         raise InvalidRecord(path, _NUL_PROBLEM)
-    return value
+    return _nfc(value)
+
+
+def _nfc(value: str) -> str:
+    """Text is archived composed (NFC), as the extractor gives it: an ``é`` written as ``e`` and a
+    combining accent (macOS file names, some CMSs) would not match ``LIKE '%é%'`` or ``=``."""
+    return value if is_normalized("NFC", value) else normalize("NFC", value)
 
 
 def _optional_string(value: Any, path: str) -> str | None:
@@ -105,7 +112,7 @@ def _optional_string(value: Any, path: str) -> str | None:
         raise InvalidRecord(path, f"expected string or null, got {_type_name(value)}")
     if _NUL in value:
         raise InvalidRecord(path, _NUL_PROBLEM)
-    return value
+    return _nfc(value)
 
 
 MAX_INTEGER = 32_767
@@ -158,11 +165,11 @@ _BAD: Any = object()
 
 
 def _fast_text(value: Any) -> bool:
-    return type(value) is str and _NUL not in value
+    return type(value) is str and _NUL not in value and is_normalized("NFC", value)
 
 
 def _fast_optional_text(value: Any) -> bool:
-    return value is None or (type(value) is str and _NUL not in value)
+    return value is None or (type(value) is str and _NUL not in value and is_normalized("NFC", value))
 
 
 def _fast_optional_integer(value: Any) -> bool:
@@ -173,7 +180,7 @@ def _fast_string_list(value: Any) -> Any:
     if type(value) is not list:
         return _BAD
     for item in value:
-        if type(item) is not str or _NUL in item:
+        if type(item) is not str or _NUL in item or not is_normalized("NFC", item):
             return _BAD
     return list(value)
 
@@ -312,10 +319,12 @@ def _fast_comment(value: Any) -> Any:
     if type(value) is not dict or not value.keys() <= _COMMENT_ALLOWED:
         return _BAD
     id_, parent_id, author, raw, text = map(value.get, ("id", "parent_id", "author", "published_raw", "text"))
-    if type(text) is not str or _NUL in text:
+    if type(text) is not str or _NUL in text or not is_normalized("NFC", text):
         return _BAD
     for optional in (id_, parent_id, author, raw):  # inline: twenty comments an article
-        if optional is not None and (type(optional) is not str or _NUL in optional):
+        if optional is not None and (
+            type(optional) is not str or _NUL in optional or not is_normalized("NFC", optional)
+        ):
             return _BAD
     published_at = _fast_optional_datetime(value.get("published_at"))
     if published_at is _BAD:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,25 @@ def test_values_the_quick_checks_decline_normalize_like_plain_ones() -> None:
     record["tables"][0]["rows"][0][0] = Text(record["tables"][0]["rows"][0][0])
     record["sections"][0]["paragraphs"][0] = Text(record["sections"][0]["paragraphs"][0])
     assert normalize_record(record) == plain
+
+
+def _decomposed(value):
+    if isinstance(value, str):
+        return unicodedata.normalize("NFD", value)
+    if isinstance(value, list):
+        return [_decomposed(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _decomposed(item) for key, item in value.items()}
+    return value
+
+
+def test_text_is_normalized_to_composed_characters() -> None:
+    # a record whose accents are decomposed (e + U+0301) is archived as the extractor writes text
+    plain = normalize_record(load_record(FLAGSHIP))
+    decomposed = _decomposed(load_record(FLAGSHIP))
+    assert decomposed["title"] != load_record(FLAGSHIP)["title"]
+    assert normalize_record(decomposed) == plain
+    assert content_hash(normalize_record(decomposed)) == content_hash(plain)
 
 
 def test_a_record_must_be_an_object() -> None:
