@@ -626,6 +626,11 @@ def test_a_bounded_rule_search_finds_what_a_search_finds_up_to_the_bound(text: s
         ("2 weeks ago", timedelta(weeks=1)),
         ("3 anni fa", timedelta(days=366)),
         ("29 avril 2024 (il y a 3 jours)", timedelta(days=1)),
+        # an age of nothing, resolved to the fetch time: read again later it is "il y a 2 heures"
+        ("à l'instant", timedelta(minutes=1)),
+        ("Mis à jour à l’instant", timedelta(minutes=1)),
+        ("just now", timedelta(minutes=1)),
+        ("gerade eben", timedelta(minutes=1)),
     ],
 )
 def test_relative_precision_is_the_smallest_unit_of_an_age(text: str, precision: timedelta) -> None:

@@ -1231,7 +1231,8 @@ _UNIT_LENGTH = {
 
 def relative_precision(text: str | None) -> timedelta | None:
     """How precise a date is that ``text`` gives as an age: the length of its smallest unit ("il y a
-    3 heures": an hour; "vor 2 Tagen und 5 Stunden": an hour; "3 days ago": a day). None when the text
+    3 heures": an hour; "vor 2 Tagen und 5 Stunden": an hour; "3 days ago": a day; "à l'instant",
+    "just now": a minute, like "il y a un instant"). None when the text
     gives no age (an absolute date, "hier à 14h05", a language only dateparser reads).
 
     Such a date moves with the time the page is read: read again later ("il y a 5 heures"), it
@@ -1251,6 +1252,10 @@ def relative_precision(text: str | None) -> timedelta | None:
             lengths = [_UNIT_LENGTH[unit] for unit in units if unit is not None]
             if lengths:
                 return min(lengths)
+        # "à l'instant", "just now": an age of nothing, read as the fetch time (like "il y a un instant")
+        for match in _DAY_WORD.finditer(clean):
+            if _ALL_VOCABULARY.day_words.get(_fold(match.group("word"))) == "now":
+                return _UNIT_LENGTH["moment"]
     except Exception:  # see parse_date
         return None
     return None

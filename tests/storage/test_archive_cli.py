@@ -93,6 +93,18 @@ def test_ingest_keeps_a_date_read_again_as_an_age(run, tmp_path: Path) -> None:
     assert "0 new, 0 updated, 1 unchanged" in result.stderr
 
 
+def test_ingest_keeps_a_date_read_just_after_publication(run, tmp_path: Path) -> None:
+    # "à l'instant" is the fetch time; two hours and a half later the page says "il y a 2 heures".
+    early, late = load_record(FLAGSHIP), load_record(FLAGSHIP)
+    early.update(published_at="2026-12-07T12:00:00+01:00", published_raw="Publié à l'instant")
+    late.update(published_at="2026-12-07T12:30:00+01:00", published_raw="Publié il y a 2 heures")
+    for name, record in (("early", early), ("late", late)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    assert run("db", "ingest", str(tmp_path / "early.json"), "--quiet").exit_code == 0
+    result = run("db", "ingest", str(tmp_path / "late.json"), "--quiet")
+    assert "0 new, 0 updated, 1 unchanged" in result.stderr
+
+
 def test_search_export_query_stats(run, records_file, tmp_path: Path) -> None:
     run("db", "ingest", str(records_file), "--quiet")
 
