@@ -103,10 +103,16 @@ def result_as_json(result: QueryResult) -> str:
 
 
 def render_table(columns: list[str], rows: list[tuple[Any, ...]], *, max_width: int = 60) -> str:
-    """A plain-text table with aligned columns; long cells are cut with an ellipsis, NULL shows as ∅."""
+    """A plain-text table with aligned columns; long cells are cut with an ellipsis, NULL shows as ∅,
+    JSON columns as JSON on both backends."""
 
     def cell(value: Any) -> str:
-        shown = "∅" if value is None else str(jsonable(value))
+        if value is None:
+            shown = "∅"
+        elif isinstance(value, dict | list):  # PostgreSQL's JSONB, read as Python objects: shown as JSON
+            shown = json.dumps(value, ensure_ascii=False, default=str)
+        else:
+            shown = str(jsonable(value))
         shown = " ".join(shown.split())
         return shown if len(shown) <= max_width else shown[: max_width - 1] + "…"
 

@@ -144,6 +144,13 @@ def test_query_returns_columns_and_rows(filled) -> None:
     assert len(limited.rows) == 5 and limited.truncated
 
 
+def test_query_shows_json_columns_as_json_on_both_backends(filled) -> None:
+    # PostgreSQL hands JSONB over as Python lists and dicts: the table showed ['title', 'lead'].
+    result = run_query(filled, "SELECT changed_fields FROM article_versions ORDER BY id LIMIT 1")
+    shown = render_table(result.columns, result.rows, max_width=1000).splitlines()[2]
+    assert json.loads(shown)[:2] == ["language", "title"]
+
+
 @pytest.mark.parametrize(
     "sql",
     [
