@@ -541,20 +541,21 @@ def same_relative_date(
     old_iso: str | None,
     old_raw: str | None,
 ) -> bool:
-    """Whether a new reading of a date says nothing new: both texts give the date as an age and the
+    """Whether a new reading of a date says nothing new: the new text gives the date as an age and the
     two resolved instants lie within the coarser precision of the two (an age of "3 hours" means 3
-    to 4 hours, so two honest readings of one instant are less than an hour apart). A date given
-    absolutely on either side never qualifies: a real change, or a date parser fixed, shows."""
+    to 4 hours, so two honest readings of one instant are less than an hour apart). An archived date
+    given absolutely is as precise as can be: an age that agrees with it within the age's precision
+    says nothing new either (a page showing the date itself on one visit and its age on the next, or
+    records imported out of order), and the archive keeps its more precise date. A new reading given
+    absolutely never qualifies: a real change, or a date parser fixed, shows."""
     if new_iso is None or old_iso is None or (new_iso == old_iso and new_raw == old_raw):
         return False
     new_precision = precision(new_raw)
     if new_precision is None:
         return False
     old_precision = new_precision if old_raw == new_raw else precision(old_raw)
-    if old_precision is None:
-        return False
     gap = abs(_instant(datetime.fromisoformat(new_iso)) - _instant(datetime.fromisoformat(old_iso)))
-    return gap <= max(new_precision, old_precision).total_seconds()
+    return gap <= max(new_precision, old_precision or new_precision).total_seconds()
 
 
 def comments_digest(keys_and_hashes: list[tuple[str, str]]) -> str:

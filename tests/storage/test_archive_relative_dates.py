@@ -84,6 +84,45 @@ def test_an_absolute_date_on_either_side_is_never_replaced(repo, flagship) -> No
     assert fixed.status == "updated"
 
 
+def test_an_age_agreeing_with_an_archived_absolute_date_keeps_it(repo, session, flagship) -> None:
+    # The page showed the date itself, then its age again (another template, or records imported
+    # out of order): the precise date stays, no version replaces it with an approximate one.
+    first = repo.upsert_article(
+        dated(flagship, "2026-12-07T09:12:00+01:00", "Publié le 7 décembre 2026 à 9h12"),
+        date_precision=precision,
+    )
+    again = repo.upsert_article(
+        dated(flagship, "2026-12-07T09:30:00+01:00", "Publié il y a 3 heures"), date_precision=precision
+    )
+    assert (again.status, again.version_id) == ("unchanged", first.version_id)
+    stored = repo.get_record(first.article_id)
+    assert (stored["published_at"], stored["published_raw"]) == (
+        "2026-12-07T09:12:00+01:00",
+        "Publié le 7 décembre 2026 à 9h12",
+    )
+    # beyond the age's precision it is a change
+    moved = repo.upsert_article(
+        dated(flagship, "2026-12-07T07:30:00+01:00", "Publié il y a 5 heures"), date_precision=precision
+    )
+    assert (moved.status, moved.changed_fields) == ("updated", ("published_at", "published_raw"))
+    assert version_count(session, first.article_id) == 2
+
+
+def test_a_comment_age_agreeing_with_its_archived_absolute_date_is_no_edit(repo, flagship) -> None:
+    comments = [dict(c) for c in flagship["comments"]]
+    comments[0].update(published_at="2026-12-04T12:07:00+01:00", published_raw="4 décembre 2026 à 12h07")
+    article_id = repo.upsert_article(edited(flagship, comments=comments), date_precision=precision).article_id
+    later = [dict(c) for c in comments]
+    later[0].update(published_at="2026-12-04T20:00:00+01:00", published_raw="il y a 2 jours")
+    result = repo.upsert_article(edited(flagship, comments=later), date_precision=precision)
+    assert (result.comments_added, result.comments_updated) == (0, 0)
+    stored = repo.get_record(article_id)["comments"][0]
+    assert (stored["published_at"], stored["published_raw"]) == (
+        "2026-12-04T12:07:00+01:00",
+        "4 décembre 2026 à 12h07",
+    )
+
+
 def test_a_real_edit_keeps_the_archived_date_and_lists_only_what_changed(repo, flagship) -> None:
     repo.upsert_article(
         dated(flagship, "2026-12-07T09:30:00+01:00", "Publié il y a 3 heures"), date_precision=precision
@@ -164,6 +203,19 @@ def test_same_relative_date() -> None:
     )
     assert not same_relative_date(
         precision, None, "il y a 5 heures", "2026-12-07T09:30:00+01:00", "il y a 3 heures"
+    )
+    # an archived absolute date: within the new age's precision, not within another's
+    assert same_relative_date(
+        precision, "2026-12-07T09:30:00+01:00", "il y a 3 heures", "2026-12-07T09:12:00+01:00", "à 9h12"
+    )
+    assert same_relative_date(
+        precision, "2026-12-07T09:30:00+01:00", "il y a 3 heures", "2026-12-07T09:12:00+01:00", None
+    )
+    assert not same_relative_date(
+        precision, "2026-12-07T09:30:00+01:00", "il y a 3 heures", "2026-12-07T08:12:00+01:00", "à 8h12"
+    )
+    assert not same_relative_date(
+        precision, "2026-12-07T09:12:00+01:00", "à 9h12", "2026-12-07T09:30:00+01:00", "il y a 3 heures"
     )
     assert not same_relative_date(
         precision,
