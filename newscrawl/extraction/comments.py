@@ -50,7 +50,7 @@ from newscrawl.extraction.dates import default_timezone, parse_date, search_date
 from newscrawl.extraction.text import BLOCK_TAGS, SKIP_TAGS, normalize_space
 from newscrawl.items import Comment
 
-__all__ = ["CommentsResult", "comment_page_urls", "extract_comments"]
+__all__ = ["CommentsResult", "comment_page_urls", "extract_comments", "is_first_comment_page"]
 
 log = logging.getLogger(__name__)
 
@@ -2398,17 +2398,30 @@ def _doc_position(el) -> tuple:
     return tuple(reversed(path))
 
 
-def comment_page_urls(root, url: str) -> list[str]:
+def comment_page_urls(root, url: str, *, keep_first: bool = False) -> list[str]:
     """Absolute URLs of the article's other comment pages (WordPress comment-page-N/, ?cpage=N, the
-    comment navigation / pagination links, SPIP debut_forum= ...), deduplicated, in page order."""
+    comment navigation / pagination links, SPIP debut_forum= ...), deduplicated, in page order.
+
+    A link to the first comment page (``comment-page-1/``, ``?cpage=1``) is taken for the article's own
+    URL, which shows the first page on most sites; ``keep_first`` returns it as written instead (a
+    WordPress site set to show the *newest* comment page with the article has its oldest comments
+    there): :func:`is_first_comment_page` tells those links apart."""
     try:
-        return _comment_page_urls(root, url)
+        return _comment_page_urls(root, url, keep_first)
     except Exception:
         log.warning("comment page links failed on %s", url, exc_info=True)
         return []
 
 
-def _normalize_page_url(href: str, base: str) -> str | None:
+def is_first_comment_page(url: str) -> bool:
+    """``…/comment-page-1/``, ``?cpage=1`` and their cousins: a link to an article's first comment page."""
+    parts = urlsplit(url)
+    return _FIRST_COMMENT_PAGE_PATH.search(parts.path) is not None or any(
+        _FIRST_COMMENT_PAGE_QUERY.fullmatch(q) for q in parts.query.split("&")
+    )
+
+
+def _normalize_page_url(href: str, base: str, keep_first: bool = False) -> str | None:
     try:
         absolute = urljoin(base, href.strip())
         parts = urlsplit(absolute)
@@ -2416,6 +2429,8 @@ def _normalize_page_url(href: str, base: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https"):
         return None
+    if keep_first:
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
     path = _FIRST_COMMENT_PAGE_PATH.sub("/", parts.path)
     # the first comment page is the article itself: drop cpage=1 / debut_forum=0, keep the rest verbatim
     query = parts.query
@@ -2431,10 +2446,10 @@ _WITH_CLASS_OR_ID = etree.XPath("descendant-or-self::*[@class or @id]")
 """Elements with a class or an id, found by libxml2 rather than by visiting every element in Python."""
 
 
-def _comment_page_urls(root, url: str) -> list[str]:
+def _comment_page_urls(root, url: str, keep_first: bool = False) -> list[str]:
     if root is None or not isinstance(getattr(root, "tag", None), str):
         return []
-    here = _normalize_page_url(url, url)
+    here = _normalize_page_url(url, url, keep_first)
     here_parts = urlsplit(here or url)
     # navigation blocks of the comment area ("comment-navigation", a pager inside #comments ...)
     nav_set = set()
@@ -2469,7 +2484,7 @@ def _comment_page_urls(root, url: str) -> list[str]:
         paged = _PAGE_HREF.search(href) is not None
         if not paged and a not in in_nav:
             continue
-        target = _normalize_page_url(href, url)
+        target = _normalize_page_url(href, url, keep_first)
         if target is None or target in seen:
             continue
         parts = urlsplit(target)

@@ -40,7 +40,8 @@ class PageReading:
     """``article``, ``listing`` or ``unreadable``."""
     record: dict[str, Any] | None = None
     comment_pages: list[str] = field(default_factory=list)
-    """The article's other comment pages its page links to (on the site's domains)."""
+    """The article's other comment pages its page links to (on the site's domains), a link to its first
+    comment page (``comment-page-1/``) as written: :func:`is_first_comment_page`."""
     links: ListingLinks | None = None
     problem: str | None = None
     """Why an article page gave no record (``unreadable``: not HTML, or no article where one was expected)."""
@@ -80,7 +81,7 @@ def read_page(
         verdict, _why = page_kind(root, url)
     if verdict == "listing":
         return PageReading("listing", links=listing_links(root, url, scope))
-    comment_pages = [u for u in comment_page_urls(root, url) if scope.contains(u)]
+    comment_pages = [u for u in comment_page_urls(root, url, keep_first=True) if scope.contains(u)]
     try:
         # One parse for both: the links above are read first, since extraction prunes the tree.
         article = extract_parsed_article(document, fetched_at=fetched_at, profile=_profile(profile))
@@ -110,13 +111,15 @@ def read_comment_page(
     domains: tuple[str, ...],
     language: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The comments of one further comment page of an article and the comment pages it links to;
-    ExtractionError if unreadable. Only the comment area is read; ``language`` is the article's."""
+    """The comments of one further comment page of an article and the comment pages it links to (a first
+    comment page as written, like :func:`read_page`); ExtractionError if unreadable. Only the comment area is read; ``language`` is the article's."""
     try:
         document = parse_document(body, url, content_type)
     except NotHTMLError as error:
         raise ExtractionError(str(error)) from None
-    more = [u for u in comment_page_urls(document.root, url) if SiteScope(domains).contains(u)]
+    more = [
+        u for u in comment_page_urls(document.root, url, keep_first=True) if SiteScope(domains).contains(u)
+    ]
     comments = extract_parsed_comments(
         document, fetched_at=fetched_at, profile=_profile(profile), language=language
     )

@@ -46,6 +46,7 @@ from newscrawl.discovery import (
     without_comment_page,
 )
 from newscrawl.extraction import ExtractionError
+from newscrawl.extraction.comments import is_first_comment_page
 from newscrawl.middlewares import (
     META_ARTICLE,
     META_KNOWN,
@@ -570,7 +571,14 @@ class SiteSpider(Spider):
         canonical = record.get("canonical_url") or response.url
         landing = comment_page_number(response.url) or 1
         seen = {response.url, canonical}
-        queue = [url for url in reading.comment_pages if url not in seen]
+        links = [url for url in reading.comment_pages if url not in seen]
+        # A link to the first comment page (comment-page-1/) is the article's own page on most sites: held
+        # back unless the article's page shows a later comment page (WordPress set to show the newest
+        # one first). It does when it links to the first page itself, or holds later comments than the
+        # numbered pages (see _next_comment_page).
+        landing_last = comment_page_number(response.url) is None and any(map(is_first_comment_page, links))
+        queue = [url for url in links if landing_last or not is_first_comment_page(url)]
+        held = [url for url in links if url not in queue]
         first_page = None
         if landing > 1 and canonical != response.url and self.scope.contains(canonical):
             # Asked for a further comment page (scrape .../comment-page-3/): the article's own page
@@ -584,7 +592,9 @@ class SiteSpider(Spider):
             "pages": [[landing, record["comments"]]],
             "first_page": first_page,
             "queue": queue,
-            "seen": sorted(seen | set(queue)),
+            "held": held,
+            "landing_last": landing_last,
+            "seen": sorted(seen | set(links)),
             "failed": [],
             "fetched_at": fetched_at.isoformat(),
             "source": response.meta.get(SOURCE),
@@ -593,6 +603,15 @@ class SiteSpider(Spider):
         return self._next_comment_page(chain)
 
     def _next_comment_page(self, chain: dict[str, Any]):
+        if (
+            not chain["queue"]
+            and chain.get("held")
+            and comment_page_number(chain["url"]) is None  # not when scraping comment-page-3/
+            and _landing_is_later(chain["pages"])
+        ):
+            # the article's page is the last comment page: the first one holds the oldest comments
+            chain["landing_last"] = True
+            chain["queue"], chain["held"] = chain["held"], []
         fetched = len(chain["pages"]) + len(chain["failed"])
         if chain["queue"] and fetched <= self.max_comment_pages:
             chain["queue"].sort(key=lambda url: comment_page_number(url) or 0)
@@ -647,7 +666,8 @@ class SiteSpider(Spider):
         for url in more:
             if url not in seen:
                 seen.add(url)
-                chain["queue"].append(url)
+                held = is_first_comment_page(url) and not chain.get("landing_last", True)
+                chain["held" if held else "queue"].append(url)
         chain["seen"] = sorted(seen)
         yield self._next_comment_page(chain)
 
@@ -669,7 +689,11 @@ class SiteSpider(Spider):
         if self._limit_reached():
             return None
         record = chain["record"]
-        record["comments"] = merge_comment_pages([(number, comments) for number, comments in chain["pages"]])
+        pages = [(number, comments) for number, comments in chain["pages"]]
+        if chain.get("landing_last"):
+            # the article's own page goes after the numbered pages, the newest comments last
+            pages[0] = (max(number for number, _ in pages) + 1, pages[0][1])
+        record["comments"] = merge_comment_pages(pages)
         self.articles_emitted += 1
         item = ArticleItem(
             url=chain["url"],
@@ -750,6 +774,29 @@ class SiteSpider(Spider):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _landing_is_later(pages: list) -> bool:
+    """The article's own page (``pages[0]``, unnumbered) holds later comments than the lowest numbered
+    comment page fetched: the site shows its newest comment page with the article."""
+    numbered = [page for page in pages[1:] if page[0] >= 2 and page[1]]
+    if not pages[0][1] or not numbered:
+        return False
+    lowest = min(numbered, key=lambda page: page[0])[1]
+    for key in (_comment_date, _comment_number):
+        here, there = [key(c) for c in pages[0][1]], [key(c) for c in lowest]
+        if None not in here and None not in there:
+            return min(here) > min(there)
+    return False
+
+
+def _comment_date(comment: dict[str, Any]) -> datetime | None:
+    return parse_date(comment.get("published_at"))
+
+
+def _comment_number(comment: dict[str, Any]) -> int | None:
+    ident = str(comment.get("id") or "")
+    return int(ident) if ident.isdigit() else None
 
 
 def _content_type(response: Response) -> str | None:

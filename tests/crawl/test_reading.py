@@ -42,7 +42,7 @@ def reference_read_page(body: bytes, verdict: str | None) -> tuple:
         verdict, _why = page_kind(root, URL)
     if verdict == "listing":
         return ("listing", listing_links(root, URL, scope))
-    comment_pages = [u for u in comment_page_urls(root, URL) if scope.contains(u)]
+    comment_pages = [u for u in comment_page_urls(root, URL, keep_first=True) if scope.contains(u)]
     try:
         article = extract_article(body, URL, fetched_at=FETCHED_AT, content_type=CONTENT_TYPE)
     except ExtractionError:
@@ -109,7 +109,9 @@ def test_read_comment_page_gives_the_comments_a_full_extraction_gives(page: Path
     else:
         assert comments == full
     root = parse_document(body, URL, CONTENT_TYPE).root
-    assert more == [u for u in comment_page_urls(root, URL) if SiteScope(DOMAINS).contains(u)]
+    assert more == [
+        u for u in comment_page_urls(root, URL, keep_first=True) if SiteScope(DOMAINS).contains(u)
+    ]
 
 
 def test_a_comment_page_of_a_thread_keeps_its_posts_as_comments() -> None:

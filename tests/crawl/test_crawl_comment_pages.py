@@ -1,0 +1,81 @@
+"""Comment pages of sites without a profile, paged otherwise than the reference mirror."""
+
+from __future__ import annotations
+
+from newscrawl.testing.server import Page, SiteServer
+from tests.crawl.helpers import archive_records, article_html, assert_clean, crawl
+
+HOST = "commentaires.test"
+BASE = f"https://{HOST}"
+
+
+def _comments(ids: list[int], *, older: str | None = None, newer: str | None = None) -> str:
+    """A WordPress comment area with these comments (one hour apart by id) and its navigation."""
+    items = "".join(
+        f'<li id="comment-{i}" class="comment"><article id="div-comment-{i}" class="comment-body">'
+        f'<footer class="comment-meta"><div class="comment-author vcard"><b class="fn">Lecteur {i}</b></div>'
+        f'<div class="comment-metadata"><time datetime="2024-04-30T{i:02d}:00:00+02:00">30 avril 2024</time>'
+        f'</div></footer><div class="comment-content"><p>Avis numéro {i} sur cet essai.</p></div></article></li>'
+        for i in ids
+    )
+    links = ""
+    if older:
+        links += f'<div class="nav-previous"><a href="{older}#comments">Commentaires plus anciens</a></div>'
+    if newer:
+        links += f'<div class="nav-next"><a href="{newer}#comments">Commentaires plus récents</a></div>'
+    return (
+        f'<div id="comments" class="comments-area"><ol class="comment-list">{items}</ol>'
+        f'<nav class="navigation comment-navigation"><div class="nav-links">{links}</div></nav></div>'
+    )
+
+
+def _article(title: str, comments: str) -> Page:
+    return Page(article_html(title, comments=comments).encode(), "text/html; charset=utf-8")
+
+
+def test_newest_comment_page_first_keeps_the_oldest_comments(tmp_path):
+    # WordPress "show the last comment page by default": the article's URL shows the newest comments,
+    # comment-page-1/ the oldest. That link was taken for the article itself: its comments were lost.
+    three, two, oldest = f"{BASE}/trois/", f"{BASE}/deux/", f"{BASE}/ancien/"
+    pages = {
+        "/robots.txt": Page(b"User-agent: *\n", "text/plain"),
+        "/": Page(
+            f'<html><body class="home"><h2><a href="{three}">Trois</a></h2><h2><a href="{two}">Deux</a></h2>'
+            f'<h2><a href="{oldest}">Ancien</a></h2></body></html>'.encode(),
+            "text/html; charset=utf-8",
+        ),
+        # three pages, previous / next links only: page 3 at the article's URL
+        "/trois/": _article("Trois pages", _comments([7, 8, 9], older=f"{three}comment-page-2/")),
+        "/trois/comment-page-2/": _article(
+            "Trois pages", _comments([4, 5, 6], older=f"{three}comment-page-1/", newer=three)
+        ),
+        "/trois/comment-page-1/": _article(
+            "Trois pages", _comments([1, 2, 3], newer=f"{three}comment-page-2/")
+        ),
+        # two pages: the article's page links to the first one
+        "/deux/": _article("Deux pages", _comments([13, 14], older=f"{two}?cpage=1")),
+        "/deux/?cpage=1": _article("Deux pages", _comments([11, 12], newer=two)),
+        # the oldest comments first (the mirror's way): its page 2 links to comment-page-1/, which is the
+        # article itself and is not fetched (it does not exist)
+        "/ancien/": _article("Ancien ordre", _comments([1, 2], newer=f"{oldest}comment-page-2/")),
+        "/ancien/comment-page-2/": _article(
+            "Ancien ordre",
+            _comments([3, 4], older=f"{oldest}comment-page-1/", newer=f"{oldest}comment-page-3/"),
+        ),
+        "/ancien/comment-page-3/": _article("Ancien ordre", _comments([5], older=f"{oldest}comment-page-2/")),
+    }
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        run = crawl(f"{BASE}/", db, resolve={HOST: server.base_url})
+        hits = list(server.hits)
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    records = archive_records(db)
+    comments = {url: [c["id"] for c in record["comments"]] for url, record in records.items()}
+    assert comments == {
+        three: [str(i) for i in range(1, 10)],
+        two: ["11", "12", "13", "14"],
+        oldest: ["1", "2", "3", "4", "5"],
+    }
+    assert "/ancien/comment-page-1/" not in hits
+    assert "WARNING" not in run.stderr, run.stderr
