@@ -72,10 +72,13 @@ def read_page(
     except NotHTMLError as error:
         return PageReading("unreadable", problem=f"unreadable page ({error})")
     root = document.root
-    if verdict == "expected":
+    guessed_listing = None
+    expected = verdict == "expected"
+    if expected:
         kind, why = page_kind(root, url)
         if kind == "listing" and why in DECLARED_LISTING:
             return PageReading("unreadable", problem=f"not an article: the page is a listing ({why})")
+        guessed_listing = why if kind == "listing" else None
         verdict = "article"
     elif verdict is None:
         verdict, _why = page_kind(root, url)
@@ -91,6 +94,11 @@ def read_page(
         return _listing_after_all(body, url, content_type, scope)
     if verdict is None and (not article.title or len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS):
         return _listing_after_all(body, url, content_type, scope)
+    if guessed_listing and len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS:
+        # shaped like a listing and with next to no text of its own: a listing after all
+        return PageReading("unreadable", problem=f"not an article: the page is a listing ({guessed_listing})")
+    if expected and not article.body_text and not article.comments:
+        return PageReading("unreadable", problem="not an article: no text on the page")
     return PageReading("article", record=article.to_dict(), comment_pages=comment_pages)
 
 

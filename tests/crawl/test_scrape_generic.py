@@ -1,0 +1,68 @@
+"""`scrape` of pages of a site without a profile that say nothing of what they are."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from newscrawl.testing.server import Page, SiteServer
+from tests.crawl.helpers import FAST, article_html, assert_clean, newscrawl, sql
+
+HOST = "sans-profil.test"
+BASE = f"https://{HOST}"
+
+TEASERS = "".join(
+    f'<article class="post"><h2><a href="/a{i}/">Titre {i}</a></h2><p>Résumé {i}.</p></article>'
+    for i in range(8)
+)
+RELATED = "".join(
+    f'<article class="card"><h3><a href="/b{i}/">Voir aussi {i}</a></h3></article>' for i in range(3)
+)
+PAGES = {
+    "/robots.txt": Page(b"User-agent: *\n", "text/plain"),
+    # a home page built by JavaScript: nothing but a title
+    "/": Page(
+        b'<html><head><title>Journal</title></head><body><div id="app"></div><script>start()</script></body></html>',
+        "text/html; charset=utf-8",
+    ),
+    # a listing without body classes or JSON-LD: eight teasers
+    "/rubrique/": Page(
+        f"<html><head><title>Rubrique</title></head><body><main><h1>Rubrique</h1>{TEASERS}</main></body></html>".encode(),
+        "text/html; charset=utf-8",
+    ),
+    # an article followed by three cards of other articles, nothing declared: still an article
+    "/article/": Page(
+        re.sub(r'<script type="application/ld\+json">.*?</script>', "", article_html("Essai de la Zoé"))
+        .replace(' class="single single-post"', "")
+        .replace("</main>", f"{RELATED}</main>")
+        .encode(),
+        "text/html; charset=utf-8",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [("/", "no text on the page"), ("/rubrique/", "the page is a listing (several <article> blocks)")],
+)
+def test_scrape_of_a_page_without_article_text_is_refused(tmp_path, path, problem):
+    # They were printed, and saved with --save, as articles with an empty body.
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=PAGES) as server:
+        run = newscrawl(
+            "scrape", BASE + path, "--save", "--db", db, *FAST, "--resolve", f"{HOST}={server.base_url}"
+        )
+    assert_clean(run)
+    assert run.returncode == 1, run.output[-3000:]
+    assert run.stderr.strip().splitlines()[-1] == f"Error: {BASE}{path}: not an article: {problem}"
+    assert run.stdout == ""
+    assert sql(db, "SELECT count(*) FROM articles") == [(0,)]
+
+
+def test_scrape_of_an_article_with_cards_of_other_articles(tmp_path):
+    with SiteServer(pages=PAGES) as server:
+        run = newscrawl("scrape", f"{BASE}/article/", *FAST, "--resolve", f"{HOST}={server.base_url}")
+    assert run.returncode == 0, run.output[-3000:]
+    assert json.loads(run.stdout)["title"] == "Essai de la Zoé"
