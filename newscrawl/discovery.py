@@ -497,6 +497,13 @@ _NEXT_CLASS = re.compile(
 _PAGINATION_CONTAINER = re.compile(
     r"pagination|pager|page-numbers|nav-links|paging|wp-pagenavi|posts-navigation", re.I
 )
+_NEXT_TEXT = re.compile(
+    r"^(?:page\s+)?(?:suivante?|next(?:\s+page)?|nächste(?:\s+seite)?|weiter|siguiente|successiva|volgende"
+    r"|(?:articles?\s+)?plus\s+anciens|older(?:\s+(?:posts|entries|articles))?)?\s*[»›>]*$",
+    re.I,
+)
+"""The text of a link to a listing's next page ("Suivant »", "Page suivante", "Next", "»"), also with no
+class or rel saying so."""
 _CHROME_TAGS = frozenset(("header", "nav", "footer"))
 _TEASER_HEADINGS = frozenset(("h1", "h2", "h3", "h4"))
 
@@ -522,13 +529,19 @@ def _is_pagination_url(url: str, listing_url: str) -> bool:
         base = _PAGINATION_PATH.sub("/", target.path)
         return base.rstrip("/") == _PAGINATION_PATH.sub("/", here.path).rstrip("/")
     keys = {k.lower() for k, v in parse_qsl(target.query) if v.isdigit()}
-    if keys & set(_PAGINATION_QUERY_KEYS):
+    if keys & set(_PAGINATION_QUERY_KEYS) or any(
+        k.startswith("debut_") for k in keys
+    ):  # SPIP: ?debut_articles=10
         return target.path.rstrip("/") == here.path.rstrip("/")
     return False
 
 
+_PAGE_NUMBER_PATH = re.compile(r"/\d+/?$")
+
+
 def _section_path(path: str) -> str:
-    return _PAGINATION_PATH.sub("/", path).rstrip("/") + "/"
+    """The listing a page of it belongs to: ``/actu/page/3/`` and ``/actu/3`` → ``/actu/``."""
+    return _PAGE_NUMBER_PATH.sub("/", _PAGINATION_PATH.sub("/", path)).rstrip("/") + "/"
 
 
 def _same_section(url: str, listing_url: str) -> bool:
@@ -564,7 +577,12 @@ def listing_links(root, url: str, scope: SiteScope) -> ListingLinks:
             continue
         rel = (anchor.get("rel") or "").lower().split()
         ancestors = list(_ancestors(anchor))
-        next_like = "next" in rel or bool(_NEXT_CLASS.search(anchor.get("class") or ""))
+        text = " ".join("".join(anchor.itertext()).split())
+        next_like = (
+            "next" in rel
+            or bool(_NEXT_CLASS.search(anchor.get("class") or ""))
+            or (bool(text) and _NEXT_TEXT.match(text) is not None)
+        )
         in_pagination = any(_PAGINATION_CONTAINER.search(a.get("class") or "") for a in ancestors[:4])
         if _is_pagination_url(target, url) or ((next_like or in_pagination) and _same_section(target, url)):
             pagination.append(target)

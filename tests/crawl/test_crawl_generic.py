@@ -212,3 +212,26 @@ def test_pages_read_in_worker_processes_give_the_same_archive(generated, tmp_pat
     assert_clean(run)
     assert run.returncode == 0, run.output[-3000:]
     check_archive_matches(db, generated)
+
+
+def test_a_listing_paged_by_plain_next_links_is_followed_to_its_end(tmp_path):
+    # "/actu/N" pages linked by a bare "Suivant »": 9 of the 36 articles were found (two hops of pages).
+    from newscrawl.testing.server import Page
+    from tests.crawl.helpers import article_html
+
+    host = "pager.test"
+    pages = {"/robots.txt": Page(b"User-agent: *\n", "text/plain")}
+    for n in range(1, 13):
+        teasers = "".join(f'<article><h2><a href="/art/{n}-{k}/">T</a></h2></article>' for k in range(3))
+        pager = f'<p><a href="/actu/{n + 1}">Suivant »</a></p>' if n < 12 else ""
+        html = f"<html><head><title>Actu {n}</title></head><body><main>{teasers}{pager}</main></body></html>"
+        pages["/actu/" if n == 1 else f"/actu/{n}"] = Page(html.encode(), "text/html; charset=utf-8")
+        for k in range(3):
+            pages[f"/art/{n}-{k}/"] = Page(
+                article_html(f"Article {n}-{k}").encode(), "text/html; charset=utf-8"
+            )
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        run = crawl(f"https://{host}/actu/", db, resolve={host: server.base_url})
+    assert run.returncode == 0, run.output[-3000:]
+    assert sql(db, "SELECT count(*) FROM articles") == [(36,)]

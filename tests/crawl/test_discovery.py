@@ -316,3 +316,25 @@ def test_since():
     assert parse_since("2024-04-01T10:00:00+02:00") == datetime(2024, 4, 1, 8, tzinfo=UTC)
     with pytest.raises(ValueError, match="not a date"):
         parse_since("yesterday")
+
+
+def test_pagination_said_by_the_link_text_or_spip_debut():
+    # A pager of plain links ("Suivant »" to /actu/3, SPIP's ?debut_articles=N) was not seen as one: each
+    # next page was an ordinary page one hop further, and the listing stopped being followed after two.
+    url = "https://journal.example/actu/2"
+    html = (
+        "<html><body><main><h2><a href='/actu/un.html'>Un</a></h2><h2><a href='/actu/deux.html'>Deux</a></h2>"
+        "<p><a href='/actu/1'>« Précédent</a> <a href='/actu/3'>Suivant »</a></p>"
+        "<p><a href='/sport/'>Suivant</a></p></main></body></html>"
+    )
+    links = listing_links(parse_document(html.encode(), url).root, url, SiteScope.for_url(url))
+    assert links.pagination == ["https://journal.example/actu/3"]  # « Précédent » is a page like any other
+    assert "https://journal.example/sport/" in links.pages  # "next", but another part of the site
+    assert links.articles == [
+        "https://journal.example/actu/un.html",
+        "https://journal.example/actu/deux.html",
+    ]
+    spip = "https://journal.example/spip.php?page=rubrique&id_rubrique=3"
+    html = f"<html><body><p><a href='{spip}&amp;debut_articles=10'>10</a></p></body></html>"
+    links = listing_links(parse_document(html.encode(), spip).root, spip, SiteScope.for_url(spip))
+    assert links.pagination == [spip + "&debut_articles=10"]
