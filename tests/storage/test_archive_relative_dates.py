@@ -14,14 +14,15 @@ from storage import normalize_record
 from storage.models import ArticleVersion, Comment
 from storage.record import same_relative_date
 
-_AGE = re.compile(r"il y a (\d+) (heure|jour)s?")
+_AGE = re.compile(r"il y a (\d+) (minute|heure|jour)s?")
+_UNIT = {"minute": timedelta(minutes=1), "heure": timedelta(hours=1), "jour": timedelta(days=1)}
 
 
 def precision(raw: str | None) -> timedelta | None:
     match = _AGE.search(raw or "")
     if match is None:
         return None
-    return timedelta(hours=1) if match.group(2) == "heure" else timedelta(days=1)
+    return _UNIT[match.group(2)]
 
 
 def dated(record: dict, published_at: str, published_raw: str) -> dict:
@@ -188,10 +189,25 @@ def test_same_relative_date() -> None:
     )
     assert not same_relative_date(
         precision,
-        "2026-12-07T08:29:00+01:00",
+        "2026-12-07T08:24:00+01:00",
         "il y a 5 heures",
         "2026-12-07T09:30:00+01:00",
         "il y a 3 heures",
+    )
+    # with a few minutes for a page served from a cache: minutes are not held to one minute
+    assert same_relative_date(
+        precision,
+        "2026-12-07T10:45:00+01:00",
+        "il y a 40 minutes",
+        "2026-12-07T10:48:00+01:00",
+        "il y a 12 minutes",
+    )
+    assert not same_relative_date(
+        precision,
+        "2026-12-07T10:41:00+01:00",
+        "il y a 40 minutes",
+        "2026-12-07T10:48:00+01:00",
+        "il y a 12 minutes",
     )
     # days are as precise as a day, whichever side says it
     assert same_relative_date(
