@@ -81,24 +81,25 @@ def test_ingest_reports_rejected_lines_and_stores_the_rest(run, records_file) ->
     assert "0 new, 0 updated, 1 unchanged" in again.stderr
 
 
-def test_ingest_keeps_a_date_read_again_as_an_age(run, tmp_path: Path) -> None:
-    # The same article extracted an hour apart: "il y a 3 heures", then "il y a 4 heures".
-    early, late = load_record(FLAGSHIP), load_record(FLAGSHIP)
-    early.update(published_at="2026-12-07T09:00:00+01:00", published_raw="Publié il y a 3 heures")
-    late.update(published_at="2026-12-07T09:20:00+01:00", published_raw="Publié il y a 4 heures")
-    for name, record in (("early", early), ("late", late)):
-        (tmp_path / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    assert run("db", "ingest", str(tmp_path / "early.json"), "--quiet").exit_code == 0
-    result = run("db", "ingest", str(tmp_path / "late.json"), "--quiet")
-    assert "0 new, 0 updated, 1 unchanged" in result.stderr
-
-
-def test_ingest_keeps_a_date_read_just_after_publication(run, tmp_path: Path) -> None:
-    # "à l'instant" is the fetch time; two hours and a half later the page says "il y a 2 heures".
-    early, late = load_record(FLAGSHIP), load_record(FLAGSHIP)
-    early.update(published_at="2026-12-07T12:00:00+01:00", published_raw="Publié à l'instant")
-    late.update(published_at="2026-12-07T12:30:00+01:00", published_raw="Publié il y a 2 heures")
-    for name, record in (("early", early), ("late", late)):
+@pytest.mark.parametrize(
+    ("early", "late"),
+    [
+        # the same article extracted an hour apart
+        (
+            ("2026-12-07T09:00:00+01:00", "Publié il y a 3 heures"),
+            ("2026-12-07T09:20:00+01:00", "Publié il y a 4 heures"),
+        ),
+        # "à l'instant" is the fetch time; two hours and a half later the page says "il y a 2 heures"
+        (
+            ("2026-12-07T12:00:00+01:00", "Publié à l'instant"),
+            ("2026-12-07T12:30:00+01:00", "Publié il y a 2 heures"),
+        ),
+    ],
+)
+def test_ingest_keeps_a_date_read_again_as_an_age(run, tmp_path: Path, early, late) -> None:
+    for name, (published_at, published_raw) in (("early", early), ("late", late)):
+        record = load_record(FLAGSHIP)
+        record.update(published_at=published_at, published_raw=published_raw)
         (tmp_path / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     assert run("db", "ingest", str(tmp_path / "early.json"), "--quiet").exit_code == 0
     result = run("db", "ingest", str(tmp_path / "late.json"), "--quiet")

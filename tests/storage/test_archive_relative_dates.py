@@ -29,6 +29,11 @@ def dated(record: dict, published_at: str, published_raw: str) -> dict:
     return edited(record, published_at=published_at, published_raw=published_raw)
 
 
+def archived_date(repo, article_id: int) -> tuple[str, str]:
+    stored = repo.get_record(article_id)
+    return stored["published_at"], stored["published_raw"]
+
+
 def version_count(session, article_id: int) -> int:
     return session.scalar(select(func.count()).where(ArticleVersion.article_id == article_id))
 
@@ -42,11 +47,7 @@ def test_an_age_read_again_within_its_precision_keeps_the_archived_date(repo, se
         dated(flagship, "2026-12-07T09:10:00+01:00", "Publié il y a 5 heures"), date_precision=precision
     )
     assert (again.status, again.version_id) == ("unchanged", first.version_id)
-    stored = repo.get_record(first.article_id)
-    assert (stored["published_at"], stored["published_raw"]) == (
-        "2026-12-07T09:30:00+01:00",
-        "Publié il y a 3 heures",
-    )
+    assert archived_date(repo, first.article_id) == ("2026-12-07T09:30:00+01:00", "Publié il y a 3 heures")
     assert version_count(session, first.article_id) == 1
 
 
@@ -96,8 +97,7 @@ def test_an_age_agreeing_with_an_archived_absolute_date_keeps_it(repo, session, 
         dated(flagship, "2026-12-07T09:30:00+01:00", "Publié il y a 3 heures"), date_precision=precision
     )
     assert (again.status, again.version_id) == ("unchanged", first.version_id)
-    stored = repo.get_record(first.article_id)
-    assert (stored["published_at"], stored["published_raw"]) == (
+    assert archived_date(repo, first.article_id) == (
         "2026-12-07T09:12:00+01:00",
         "Publié le 7 décembre 2026 à 9h12",
     )
@@ -109,19 +109,29 @@ def test_an_age_agreeing_with_an_archived_absolute_date_keeps_it(repo, session, 
     assert version_count(session, first.article_id) == 2
 
 
+def first_comment_dated(record: dict, published_at: str, published_raw: str, **changes) -> dict:
+    """``record`` whose first comment says this date (and ``changes``)."""
+    comments = [dict(c) for c in record["comments"]]
+    comments[0].update(published_at=published_at, published_raw=published_raw, **changes)
+    return edited(record, comments=comments)
+
+
+def first_comment(repo, article_id: int) -> dict:
+    return repo.get_record(article_id)["comments"][0]
+
+
+def first_comment_date(repo, article_id: int) -> tuple[str, str]:
+    stored = first_comment(repo, article_id)
+    return stored["published_at"], stored["published_raw"]
+
+
 def test_a_comment_age_agreeing_with_its_archived_absolute_date_is_no_edit(repo, flagship) -> None:
-    comments = [dict(c) for c in flagship["comments"]]
-    comments[0].update(published_at="2026-12-04T12:07:00+01:00", published_raw="4 décembre 2026 à 12h07")
-    article_id = repo.upsert_article(edited(flagship, comments=comments), date_precision=precision).article_id
-    later = [dict(c) for c in comments]
-    later[0].update(published_at="2026-12-04T20:00:00+01:00", published_raw="il y a 2 jours")
-    result = repo.upsert_article(edited(flagship, comments=later), date_precision=precision)
+    first = first_comment_dated(flagship, "2026-12-04T12:07:00+01:00", "4 décembre 2026 à 12h07")
+    article_id = repo.upsert_article(first, date_precision=precision).article_id
+    later = first_comment_dated(first, "2026-12-04T20:00:00+01:00", "il y a 2 jours")
+    result = repo.upsert_article(later, date_precision=precision)
     assert (result.comments_added, result.comments_updated) == (0, 0)
-    stored = repo.get_record(article_id)["comments"][0]
-    assert (stored["published_at"], stored["published_raw"]) == (
-        "2026-12-04T12:07:00+01:00",
-        "4 décembre 2026 à 12h07",
-    )
+    assert first_comment_date(repo, article_id) == ("2026-12-04T12:07:00+01:00", "4 décembre 2026 à 12h07")
 
 
 def test_a_real_edit_keeps_the_archived_date_and_lists_only_what_changed(repo, flagship) -> None:
@@ -137,40 +147,32 @@ def test_a_real_edit_keeps_the_archived_date_and_lists_only_what_changed(repo, f
 
 
 def test_a_comment_dated_by_its_age_is_not_edited_by_a_later_reading(repo, session, flagship) -> None:
-    comments = [dict(c) for c in flagship["comments"]]
-    comments[0].update(published_at="2026-12-04T12:00:00+01:00", published_raw="il y a 3 jours")
-    article_id = repo.upsert_article(edited(flagship, comments=comments), date_precision=precision).article_id
-    later = [dict(c) for c in comments]
-    later[0].update(published_at="2026-12-04T20:00:00+01:00", published_raw="il y a 2 jours")
-    later.append({"id": "9001", "parent_id": None, "author": "Zoé", "text": "Et la version break ?"})
-    result = repo.upsert_article(edited(flagship, comments=later), date_precision=precision)
-    assert (result.comments_added, result.comments_updated) == (1, 0)
-    stored = repo.get_record(article_id)["comments"][0]
-    assert (stored["published_at"], stored["published_raw"]) == (
-        "2026-12-04T12:00:00+01:00",
-        "il y a 3 jours",
+    first = first_comment_dated(flagship, "2026-12-04T12:00:00+01:00", "il y a 3 jours")
+    article_id = repo.upsert_article(first, date_precision=precision).article_id
+    later = first_comment_dated(first, "2026-12-04T20:00:00+01:00", "il y a 2 jours")
+    later["comments"].append(
+        {"id": "9001", "parent_id": None, "author": "Zoé", "text": "Et la version break ?"}
     )
+    result = repo.upsert_article(later, date_precision=precision)
+    assert (result.comments_added, result.comments_updated) == (1, 0)
+    assert first_comment_date(repo, article_id) == ("2026-12-04T12:00:00+01:00", "il y a 3 jours")
     row = session.scalars(
-        select(Comment).where(Comment.article_id == article_id, Comment.comment_key == comments[0]["id"])
+        select(Comment).where(
+            Comment.article_id == article_id, Comment.comment_key == first["comments"][0]["id"]
+        )
     ).one()
     assert row.updated_at is None
     # the next reading compares against the same digest: still nothing to update
-    again = repo.upsert_article(edited(flagship, comments=later), date_precision=precision)
+    again = repo.upsert_article(later, date_precision=precision)
     assert (again.comments_added, again.comments_updated) == (0, 0)
 
 
 def test_an_edited_comment_dated_by_its_age_keeps_its_date(repo, flagship) -> None:
-    comments = [dict(c) for c in flagship["comments"]]
-    comments[0].update(published_at="2026-12-04T12:00:00+01:00", published_raw="il y a 3 jours")
-    article_id = repo.upsert_article(edited(flagship, comments=comments), date_precision=precision).article_id
-    later = [dict(c) for c in comments]
-    later[0].update(
-        published_at="2026-12-04T20:00:00+01:00", published_raw="il y a 2 jours", text="Texte corrigé."
-    )
-    assert (
-        repo.upsert_article(edited(flagship, comments=later), date_precision=precision).comments_updated == 1
-    )
-    stored = repo.get_record(article_id)["comments"][0]
+    first = first_comment_dated(flagship, "2026-12-04T12:00:00+01:00", "il y a 3 jours")
+    article_id = repo.upsert_article(first, date_precision=precision).article_id
+    later = first_comment_dated(first, "2026-12-04T20:00:00+01:00", "il y a 2 jours", text="Texte corrigé.")
+    assert repo.upsert_article(later, date_precision=precision).comments_updated == 1
+    stored = first_comment(repo, article_id)
     assert (stored["text"], stored["published_at"]) == ("Texte corrigé.", "2026-12-04T12:00:00+01:00")
 
 
