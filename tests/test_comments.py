@@ -679,3 +679,26 @@ def test_a_comment_that_starts_like_a_comment_count_is_kept(text):
     )
     result = extract_comments(root, url="https://exemple.fr/a/", language="fr")
     assert [(c.id, c.author, c.text) for c in result.comments] == [("7", "Dédé", text)]
+
+
+@pytest.mark.parametrize("layout", ["container penci_sidebar right-sidebar", "site-content has-sidebar"])
+def test_comments_in_a_wrapper_named_for_its_sidebar_layout(layout):
+    # The page's wrapper says it has a sidebar ("right-sidebar"): everything in it, the article and
+    # its comments, was taken for a sidebar, and the comment items were dropped (replies lost their parent).
+    page = (
+        f'<html lang="fr"><body><div class="{layout}"><article><h1>Essai</h1><p>Texte.</p>'
+        '<div id="comments"><ol class="comment-list">'
+        '<li id="comment-7" class="comment"><div class="comment-body"><b class="fn">Dédé</b>'
+        '<div class="comment-content"><p>Bien vu.</p></div></div>'
+        '<ol class="children"><li id="comment-8" class="comment"><div class="comment-body">'
+        '<b class="fn">Zoé</b><div class="comment-content"><p>Pas d’accord.</p></div></div></li></ol>'
+        "</li></ol></div></article></div>"
+        '<div class="sidebar"><ul class="recent-comments"><li class="comment" id="comment-99">'
+        '<b class="fn">Max</b><div class="comment-content"><p>Ailleurs.</p></div></li></ul></div>'
+        "</body></html>"
+    )
+    result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a/", language="fr")
+    assert [(c.id, c.parent_id, c.author) for c in result.comments] == [
+        ("7", None, "Dédé"),
+        ("8", "7", "Zoé"),
+    ]

@@ -1896,6 +1896,9 @@ def _sidebar_verdict(a) -> bool | None:
         tokens
         and _matches(tokens, _SIDEBAR)
         and not (_matches(tokens, _AREA_TOKEN) and not _matches(tokens, _LISTING_TOKEN))
+        # a layout wrapper named for the sidebar beside it ("right-sidebar", "has-sidebar") holds the
+        # page's headline; a sidebar never does
+        and next(a.iter("h1"), None) is None
     ):
         return True
     return None
