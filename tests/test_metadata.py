@@ -335,3 +335,18 @@ def test_never_raises(markup):
 
 def test_none_root():
     assert extract_metadata(None, url="https://x.org/") == Metadata()
+
+
+def test_published_raw_is_not_a_comment_time_of_the_same_day():
+    # The article shows no <time>; a reader's comment of the same day does: its clock was given as
+    # the article's own raw date ('28 février 2024 à 10 h 14 min' for a 08:30 article).
+    md = page(
+        "<article><h1>Genève 2024</h1><p>Le salon rouvre ses portes.</p></article>"
+        '<div id="comments"><ol class="comment-list"><li id="comment-31" class="comment">'
+        '<div class="comment-metadata"><a href="#comment-31"><time datetime="2024-02-28T10:14:22+01:00">'
+        "28 février 2024 à 10 h 14 min</time></a></div><p>Triste.</p></li></ol></div>",
+        '<meta property="article:published_time" content="2024-02-28T07:30:00+00:00">',
+        "https://example.fr/geneve-2024/",
+    )
+    assert md.published_at == "2024-02-28T07:30:00+00:00"
+    assert md.published_raw == "2024-02-28T07:30:00+00:00"

@@ -1751,7 +1751,7 @@ class _Extractor:
         """The page's visible rendering of a date taken from machine metadata, with its label."""
         for el in self.times:
             v = el.get("datetime") or el.get("title")
-            if not v:
+            if not v or _in_comment_thread(el):  # a reader's comment of the same day
                 continue
             hit = self.dates.parse(v)
             if hit is None or not _same_day(hit.dt, dt):
@@ -2039,6 +2039,25 @@ def _inside_comments(el) -> bool:
                 return True
         p = p.getparent()
         depth += 1
+    return False
+
+
+_COMMENT_THREAD_TOKEN = re.compile(
+    r"^(?:comments?|comment[-_].+|comments[-_].+|commentlist|commentmetadata|respond|"
+    r"(?:li|div)-comment-\d+|wpd-comm.*|wpd-comment.*)$"
+)
+
+
+def _in_comment_thread(el) -> bool:
+    """Inside a reader comment or the comment list, by a class or id token that says so exactly
+    ('comment-metadata', 'comments-area', id 'comment-12'): a page-wide flag ('unfollowComments-on')
+    or a 'date-and-comments' line is no comment."""
+    p = el.getparent()
+    while p is not None and isinstance(p.tag, str) and p.tag not in ("body", "html"):
+        tokens = f"{p.get('class') or ''} {p.get('id') or ''}".lower().split()
+        if any(_COMMENT_THREAD_TOKEN.match(t) for t in tokens):
+            return True
+        p = p.getparent()
     return False
 
 
