@@ -363,3 +363,32 @@ def test_an_article_element_headed_by_a_link_elsewhere_is_read():
     long_nested = _card("/live/minute-par-minute/", "Le salon minute par minute", " ".join([PROSE] * 5))
     body = read(f"<p>{PROSE}</p>{signed}{foreign}{long_nested}")
     assert paragraphs(body) == [PROSE, f"{PROSE} Signé.", f"{PROSE} Ailleurs.", " ".join([PROSE] * 5)]
+
+
+def _page(article: str) -> str:
+    return f"""<html><head><title>t</title></head><body>
+    <div class="container right-sidebar"><article class="post">{article}</article></div>
+    <aside class="sidebar"><h2>Les plus lus</h2><ul><li><a href="/a/">Un autre article</a></li></ul></aside>
+    </body></html>"""
+
+
+def test_a_div_header_around_the_headline_is_not_body_text():
+    # Themes write the article header as a <div> (Soledad's 'single-header', tagDiv's
+    # 'td-post-header'): its category, byline, date and counters were read as the first paragraphs.
+    html = _page(
+        '<div class="header-standard single-header"><div class="penci-standard-cat"><a href="/category/occasion/">'
+        'Occasion</a></div><h1>Essai de la citadine</h1><div class="post-box-meta-single"><span>par Paul '
+        "Girard</span> <span>5 mars 2024</span> <span>4 commentaires</span> <span>3 214 vues</span></div></div>"
+        f'<div class="inner-post-entry"><p>{PROSE}</p><p>{PROSE} Deux.</p><p>{PROSE} Trois.</p></div>'
+    )
+    body = extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
+    assert paragraphs(body) == [PROSE, f"{PROSE} Deux.", f"{PROSE} Trois."]
+
+
+def test_a_header_named_block_holding_the_whole_article_is_read():
+    html = _page(
+        f'<div class="page-header-wrap"><h1>Essai de la citadine</h1><p>{PROSE}</p><p>{PROSE} Deux.</p>'
+        f"<p>{PROSE} Trois.</p></div>"
+    )
+    body = extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
+    assert paragraphs(body) == [PROSE, f"{PROSE} Deux.", f"{PROSE} Trois."]

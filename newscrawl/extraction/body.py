@@ -541,6 +541,8 @@ class _Walker:
             return
         if (tag in ("aside", "footer", "header") and not _wraps_article(el)) or self._boilerplate(el):
             return
+        if tag in ("div", "section") and _is_headline_header(el):
+            return
         if tag == "article" and self._teaser(el):
             return
         if tag in HEADINGS:
@@ -823,10 +825,23 @@ def _same_page(url: str) -> str:
     return url.split("#")[0].rstrip("/")
 
 
-def _wraps_article(el) -> bool:
+_HEADER_TOKEN = re.compile(r"(?:^|[-_])header(?:$|[-_])")
+
+
+def _is_headline_header(el) -> bool:
+    """A block named a header ('entry-header', 'td-post-header', 'single-header') that holds the
+    headline: the article's header as a <div>, with its kicker, byline, date and counters, none of
+    it body text (the standfirst in it is read as the lead)."""
+    cls = el.get("class")
+    if not cls or not any(_HEADER_TOKEN.search(t) for t in cls.lower().split()):
+        return False
+    return next(el.iter("h1"), None) is not None and not _wraps_article(el, any_tag=True)
+
+
+def _wraps_article(el, any_tag: bool = False) -> bool:
     """A header/footer/aside/form that holds the article itself: an unclosed tag swallowed the page,
     or a framework wraps it in a form (ASP.NET pages, forum moderation forms)."""
-    if el.tag not in ("header", "footer", "aside", "form"):
+    if el.tag not in ("header", "footer", "aside", "form") and not any_tag:
         return False
     if el.tag == "form" and el.find(".//input[@name='__VIEWSTATE']") is not None:
         return True  # ASP.NET WebForms: the whole page is one form
