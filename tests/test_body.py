@@ -392,3 +392,12 @@ def test_a_header_named_block_holding_the_whole_article_is_read():
     )
     body = extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
     assert paragraphs(body) == [PROSE, f"{PROSE} Deux.", f"{PROSE} Trois."]
+
+
+def test_a_byline_block_named_bem_style_never_leaks():
+    # Drupal's 'node__meta' (BEM element), 'post-box-meta-single': the byline and date were a paragraph.
+    body = read(
+        '<div class="node__meta"><span>Par Nathalie Roux</span> <span>Le 12/03/2024 à 8h30</span></div>'
+        f'<div class="post-box-meta-single"><span>par Paul Girard</span> <span>4 commentaires</span></div><p>{PROSE}</p>'
+    )
+    assert paragraphs(body) == [PROSE]

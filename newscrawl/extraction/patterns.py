@@ -158,6 +158,7 @@ BOILERPLATE_TOKEN = re.compile(
       popup.*|modal|modal-.*|cookie.*|.*-cookie.*|gdpr.*|paywall-(?:prompt|banner|message|cta|overlay|offer).*|
       wp-caption.*|caption|.*-caption|image-credit|.*-credit|credits?|
       byline.*|.*-byline|dateline|entry-meta|post-meta|article-meta|.*-meta|meta|posted-on|post-date|
+      .*__meta|.*__meta-.*|.*-meta-(?:single|info|data|wrap|wrapper|container|inner|top|bottom|line)|
       screen-reader-text|visually-hidden|sr-only|skip-link|d-none|
       signature|wpcnt|jp-post-flair|sd-.*|sharedaddy|
       toc|ez-toc.*|table-of-contents|lwptoc.*|
