@@ -401,3 +401,14 @@ def test_a_byline_block_named_bem_style_never_leaks():
         f'<div class="post-box-meta-single"><span>par Paul Girard</span> <span>4 commentaires</span></div><p>{PROSE}</p>'
     )
     assert paragraphs(body) == [PROSE]
+
+
+def test_a_sub_title_under_the_headline_is_the_lead():
+    # tagDiv's 'td-post-sub-title' was not read as the standfirst: the meta description stood in for it.
+    html = _page(
+        '<div class="td-post-header"><header class="td-post-title"><h1>Essai de la citadine</h1>'
+        '<p class="td-post-sub-title">Rétro dehors, moderne dedans : la citadine promet 410 km.</p></header></div>'
+        f'<div class="td-post-content"><p>{PROSE}</p><p>{PROSE} Deux.</p></div>'
+    )
+    body = extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
+    assert body.lead == "Rétro dehors, moderne dedans : la citadine promet 410 km."

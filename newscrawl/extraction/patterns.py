@@ -220,6 +220,6 @@ CONTENT_SELECTORS = (
 # Standfirst / chapo containers.
 LEAD_CLASS = re.compile(
     r"(?:^|[\s_-])(?:chap[oô]|chapeau|standfirst|lead|lede|intro|introduction|teaser-text|article-summary|"
-    r"summary|excerpt|sous-titre|subtitle|subheadline|sub-headline|deck|description|kicker-text|abstract)(?:$|[\s_-])",
+    r"summary|excerpt|sous-titre|sub-?title|subheadline|sub-headline|deck|description|kicker-text|abstract)(?:$|[\s_-])",
     re.I,
 )
