@@ -412,3 +412,13 @@ def test_a_sub_title_under_the_headline_is_the_lead():
     )
     body = extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
     assert body.lead == "Rétro dehors, moderne dedans : la citadine promet 410 km."
+
+
+def test_a_caption_classed_legende_never_leaks():
+    # French CMSs name the caption block 'legende' / 'image-legende': it was read as a paragraph.
+    body = read(
+        '<div class="field--name-field-image"><img src="a.jpg" alt="">'
+        '<div class="image-legende">Le Toyota C-HR PHEV en finition GR Sport. Photo : Toyota</div></div>'
+        f'<p>{PROSE}</p><p class="legende">Jean-Marc Ayrault, le 27 octobre 2012 à Toulouse (Photo AFP)</p>'
+    )
+    assert paragraphs(body) == [PROSE]

@@ -156,7 +156,7 @@ BOILERPLATE_TOKEN = re.compile(
       pagination|pager|.*-pagination|nav-links|post-navigation|
       widget|widgets|widget-.*|.*-widget|sidebar.*|
       popup.*|modal|modal-.*|cookie.*|.*-cookie.*|gdpr.*|paywall-(?:prompt|banner|message|cta|overlay|offer).*|
-      wp-caption.*|caption|.*-caption|image-credit|.*-credit|credits?|
+      wp-caption.*|caption|.*-caption|image-credit|.*-credit|credits?|(?:.*[-_])?l[ée]gende(?:[-_].*)?|
       byline.*|.*-byline|dateline|entry-meta|post-meta|article-meta|.*-meta|meta|posted-on|post-date|
       .*__meta|.*__meta-.*|.*-meta-(?:single|info|data|wrap|wrapper|container|inner|top|bottom|line)|
       screen-reader-text|visually-hidden|sr-only|skip-link|d-none|
