@@ -350,3 +350,23 @@ def test_published_raw_is_not_a_comment_time_of_the_same_day():
     )
     assert md.published_at == "2024-02-28T07:30:00+00:00"
     assert md.published_raw == "2024-02-28T07:30:00+00:00"
+
+
+def test_published_and_updated_in_one_line_each_get_their_part_as_raw():
+    # One dateline holds both dates: it was passed over (it names the other label too), and the raw
+    # dates stayed the machine ones ('2024-04-29T12:05:00+00:00').
+    md = page(
+        '<article><h1>Tesla baisse ses prix</h1><div class="jeg_meta_date"><a href="/tesla/">Publié le 29 avril '
+        "2024 à 14h05, mis à jour le 30 avril 2024 à 09h12</a></div><p>Texte.</p></article>",
+        '<meta property="article:published_time" content="2024-04-29T12:05:00+00:00">'
+        '<meta property="article:modified_time" content="2024-04-30T07:12:00+00:00">',
+        "https://example.fr/tesla/",
+    )
+    assert (md.published_at, md.published_raw) == (
+        "2024-04-29T12:05:00+00:00",
+        "Publié le 29 avril 2024 à 14h05",
+    )
+    assert (md.modified_at, md.modified_raw) == (
+        "2024-04-30T07:12:00+00:00",
+        "mis à jour le 30 avril 2024 à 09h12",
+    )

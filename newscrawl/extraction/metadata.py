@@ -1780,8 +1780,22 @@ class _Extractor:
         for el in self.byline_elements:
             if not _DATE_CLASS.search(classes_and_id(el)) or len(el) > 3:
                 continue
-            text = _text(el, 80)
-            if not text or not any(ch.isdigit() for ch in text) or other.search(text):
+            text = _text(el, 120)
+            if not text or not any(ch.isdigit() for ch in text):
+                continue
+            if other.search(text):
+                # 'Publié le 29 avril 2024 à 14h05, mis à jour le 30 avril 2024 à 09h12': each its part
+                own_label = (_MOD_LABEL if modified else _PUB_LABEL).search(text)
+                hit = self._date_after_label(text, own_label, modified) if own_label else None
+                if (
+                    hit is not None
+                    and _same_day(hit.dt, dt)
+                    and not _inside_comments(el)
+                    and not _in_teaser(el)
+                ):
+                    return hit.raw
+                continue
+            if len(text) > 80:
                 continue
             hit = self.dates.search(text)
             if hit is not None and _same_day(hit.dt, dt) and not _inside_comments(el) and not _in_teaser(el):
