@@ -580,9 +580,10 @@ class SiteSpider(Spider):
         queue = [url for url in links if landing_last or not is_first_comment_page(url)]
         held = [url for url in links if url not in queue]
         first_page = None
-        if landing > 1 and canonical != response.url and self.scope.contains(canonical):
-            # Asked for a further comment page (scrape .../comment-page-3/): the article's own page
-            # holds the first comments.
+        numbered = comment_page_number(response.url) is not None
+        if numbered and canonical != response.url and self.scope.contains(canonical):
+            # Asked for a comment page (scrape .../comment-page-3/): the article's own page holds the
+            # first comments, or the newest ones on a site showing its newest comment page first.
             first_page = canonical
             queue.append(canonical)
         chain = {
@@ -594,6 +595,7 @@ class SiteSpider(Spider):
             "queue": queue,
             "held": held,
             "landing_last": landing_last,
+            "home": None if numbered else 0,  # index in pages of the article's own page, once fetched
             "seen": sorted(seen | set(links)),
             "failed": [],
             "fetched_at": fetched_at.isoformat(),
@@ -603,12 +605,7 @@ class SiteSpider(Spider):
         return self._next_comment_page(chain)
 
     def _next_comment_page(self, chain: dict[str, Any]):
-        if (
-            not chain["queue"]
-            and chain.get("held")
-            and comment_page_number(chain["url"]) is None  # not when scraping comment-page-3/
-            and _landing_is_later(chain["pages"])
-        ):
+        if not chain["queue"] and chain.get("held") and _home_is_later(chain):
             # the article's page is the last comment page: the first one holds the oldest comments
             chain["landing_last"] = True
             chain["queue"], chain["held"] = chain["held"], []
@@ -658,10 +655,11 @@ class SiteSpider(Spider):
             return
         stats.inc_value("newscrawl/comment_pages/fetched")
         chain["captures"].append(_capture(response, fetched_at))
-        number = comment_page_number(response.url) or (
-            1 if response.url == chain.get("first_page") else len(chain["pages"]) + 1
-        )
-        chain["pages"].append([number, comments])
+        number = comment_page_number(response.url)
+        if number is None and response.url == chain.get("first_page"):
+            number = 1  # the article's own page: after the other pages if it holds later comments
+            chain["home"] = len(chain["pages"])
+        chain["pages"].append([number or len(chain["pages"]) + 1, comments])
         seen = set(chain["seen"])
         for url in more:
             if url not in seen:
@@ -690,9 +688,15 @@ class SiteSpider(Spider):
             return None
         record = chain["record"]
         pages = [(number, comments) for number, comments in chain["pages"]]
-        if chain.get("landing_last"):
+        home = chain.get("home", 0 if comment_page_number(chain["url"]) is None else None)
+        if (
+            home is not None
+            and len(pages) > 1
+            and _home_is_later(chain, decided=bool(chain.get("landing_last")))
+        ):
             # the article's own page goes after the numbered pages, the newest comments last
-            pages[0] = (max(number for number, _ in pages) + 1, pages[0][1])
+            others = [number for index, (number, _) in enumerate(pages) if index != home]
+            pages[home] = (max(others) + 1, pages[home][1])
         record["comments"] = merge_comment_pages(pages)
         self.articles_emitted += 1
         item = ArticleItem(
@@ -776,18 +780,24 @@ class SiteSpider(Spider):
 # ---------------------------------------------------------------------- helpers
 
 
-def _landing_is_later(pages: list) -> bool:
-    """The article's own page (``pages[0]``, unnumbered) holds later comments than the lowest numbered
-    comment page fetched: the site shows its newest comment page with the article."""
-    numbered = [page for page in pages[1:] if page[0] >= 2 and page[1]]
-    if not pages[0][1] or not numbered:
+def _home_is_later(chain: dict[str, Any], *, decided: bool = False) -> bool:
+    """The article's own page (unnumbered) holds later comments than the lowest numbered comment page
+    fetched: the site shows its newest comment page with the article. The comments' dates, else their
+    numeric ids, tell; when they cannot (none, or the same first comment), ``decided`` is the answer
+    (the article's page linked to comment-page-1/)."""
+    home = chain.get("home", 0 if comment_page_number(chain["url"]) is None else None)
+    pages = chain["pages"]
+    if home is None or home >= len(pages):
         return False
-    lowest = min(numbered, key=lambda page: page[0])[1]
+    others = [page for index, page in enumerate(pages) if index != home and page[1]]
+    if not pages[home][1] or not others:
+        return decided
+    lowest = min(others, key=lambda page: page[0])[1]
     for key in (_comment_date, _comment_number):
-        here, there = [key(c) for c in pages[0][1]], [key(c) for c in lowest]
-        if None not in here and None not in there:
+        here, there = [key(c) for c in pages[home][1]], [key(c) for c in lowest]
+        if None not in here and None not in there and min(here) != min(there):
             return min(here) > min(there)
-    return False
+    return decided
 
 
 def _comment_date(comment: dict[str, Any]) -> datetime | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from newscrawl.testing.server import Page, SiteServer
-from tests.crawl.helpers import archive_records, article_html, assert_clean, crawl
+from tests.crawl.helpers import FAST, archive_records, article_html, assert_clean, crawl, newscrawl
 
 HOST = "commentaires.test"
 BASE = f"https://{HOST}"
@@ -79,3 +81,64 @@ def test_newest_comment_page_first_keeps_the_oldest_comments(tmp_path):
     }
     assert "/ancien/comment-page-1/" not in hits
     assert "WARNING" not in run.stderr, run.stderr
+
+
+def _newest_first(slug: str, pages: int) -> tuple[str, dict[str, Page]]:
+    """An article with ``pages`` comment pages of three comments, the newest at its own URL, previous /
+    next links only."""
+    url = f"{BASE}/{slug}/"
+
+    def page_url(number: int) -> str:
+        return url if number == pages else f"{url}comment-page-{number}/"
+
+    served = {}
+    for number in range(1, pages + 1):
+        ids = list(range(3 * number - 2, 3 * number + 1))
+        older = page_url(number - 1) if number > 1 else None
+        newer = page_url(number + 1) if number < pages else None
+        served[page_url(number)[len(BASE) :]] = _article(slug, _comments(ids, older=older, newer=newer))
+    return url, served
+
+
+def test_scrape_of_a_comment_page_of_a_site_showing_the_newest_first(tmp_path):
+    # scrape .../comment-page-2/: the article's own page holds the newest comments, comment-page-1/ the
+    # oldest; they were merged first and never fetched (9 of 12 comments, out of order)
+    url, pages = _newest_first("quatre", 4)
+    pages["/robots.txt"] = Page(b"User-agent: *\n", "text/plain")
+    for asked in (f"{url}comment-page-2/", f"{url}comment-page-1/"):
+        with SiteServer(pages=pages) as server:
+            run = newscrawl("scrape", asked, *FAST, "--resolve", f"{HOST}={server.base_url}")
+        assert_clean(run)
+        assert run.returncode == 0, run.output[-3000:]
+        record = json.loads(run.stdout)
+        assert [c["id"] for c in record["comments"]] == [str(i) for i in range(1, 13)], asked
+
+
+def test_comment_order_of_an_incomplete_chain(tmp_path):
+    # the comments say which page is the newest when the chain stops short: capped by
+    # NEWSCRAWL_MAX_COMMENT_PAGES (newest-first), or a pager linking comment-page-1/ from the article's
+    # page that holds the oldest comments, where that link fails
+    capped, pages = _newest_first("plafond", 6)
+    oldest = f"{BASE}/pager/"
+    numbers = '<div class="nav-links">' + "".join(
+        f'<a class="page-numbers" href="{oldest}comment-page-{n}/">{n}</a>' for n in (1, 2)
+    )
+    pages |= {
+        "/robots.txt": Page(b"User-agent: *\n", "text/plain"),
+        "/": Page(
+            f'<html><body class="home"><h2><a href="{capped}">Plafond</a></h2>'
+            f'<h2><a href="{oldest}">Pager</a></h2></body></html>'.encode()
+        ),
+        "/pager/": _article("Pager", _comments([1, 2]).replace('<div class="nav-links">', numbers)),
+        "/pager/comment-page-2/": _article(
+            "Pager", _comments([3, 4, 5]).replace('<div class="nav-links">', numbers)
+        ),
+        "/pager/comment-page-1/": Page(b"gone", "text/plain", status=404),
+    }
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        run = crawl(f"{BASE}/", db, "-s", "NEWSCRAWL_MAX_COMMENT_PAGES=2", resolve={HOST: server.base_url})
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    comments = {url: [c["id"] for c in record["comments"]] for url, record in archive_records(db).items()}
+    assert comments == {capped: [str(i) for i in range(10, 19)], oldest: ["1", "2", "3", "4", "5"]}
