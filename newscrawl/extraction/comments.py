@@ -2408,7 +2408,8 @@ def comment_page_urls(root, url: str, *, keep_first: bool = False) -> list[str]:
     A link to the first comment page (``comment-page-1/``, ``?cpage=1``) is taken for the article's own
     URL, which shows the first page on most sites; ``keep_first`` returns it as written instead (a
     WordPress site set to show the *newest* comment page with the article has its oldest comments
-    there): :func:`is_first_comment_page` tells those links apart."""
+    there): :func:`is_first_comment_page` tells those links apart. A link to one comment on the first page
+    (``comment-page-1/#comment-42``) is still taken for the article's URL."""
     try:
         return _comment_page_urls(root, url, keep_first)
     except Exception:
@@ -2445,6 +2446,9 @@ def _normalize_page_url(href: str, base: str, keep_first: bool = False) -> str |
 _FIRST_COMMENT_PAGE_PATH = re.compile(r"/comment-page-1/?$")
 _FIRST_COMMENT_PAGE_QUERY = re.compile(r"(?:cpage|comment-page|commentpage)=1|debut_[a-z_]*=0|page=0", re.I)
 _NAV_HINT = re.compile(r"nav|pag", re.I)
+_COMMENT_ANCHOR = re.compile(r"#(?:div-)?comment-?\d+$", re.I)
+"""A link to one comment (``comment-page-1/#comment-42``: its permalink, a recent-comments widget): not a
+sign that the first comment page is another page than the article's, as a pager's link would be."""
 _WITH_CLASS_OR_ID = etree.XPath("descendant-or-self::*[@class or @id]")
 """Elements with a class or an id, found by libxml2 rather than by visiting every element in Python."""
 
@@ -2487,7 +2491,7 @@ def _comment_page_urls(root, url: str, keep_first: bool = False) -> list[str]:
         paged = _PAGE_HREF.search(href) is not None
         if not paged and a not in in_nav:
             continue
-        target = _normalize_page_url(href, url, keep_first)
+        target = _normalize_page_url(href, url, keep_first and not _COMMENT_ANCHOR.search(href))
         if target is None or target in seen:
             continue
         parts = urlsplit(target)

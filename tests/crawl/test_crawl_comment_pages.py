@@ -142,3 +142,34 @@ def test_comment_order_of_an_incomplete_chain(tmp_path):
     assert run.returncode == 0, run.output[-3000:]
     comments = {url: [c["id"] for c in record["comments"]] for url, record in archive_records(db).items()}
     assert comments == {capped: [str(i) for i in range(10, 19)], oldest: ["1", "2", "3", "4", "5"]}
+
+
+def test_a_link_to_one_comment_of_the_first_page_is_no_comment_page(tmp_path):
+    # WordPress before 4.4 (or a plugin) writes each comment's permalink, and the recent-comments widget
+    # its links, as .../comment-page-1/#comment-N even on a site showing its oldest comments first: that
+    # link is the article's own page, fetched again (and redirected back) for every article
+    url = f"{BASE}/permaliens/"
+    area = _comments([1, 2, 3]).replace(
+        '<div class="comment-metadata">',
+        f'<div class="comment-metadata"><a href="{url}comment-page-1/#comment-2">#</a>',
+    )
+    widget = (
+        '<aside class="widget widget_recent_comments"><ul id="recentcomments"><li class="recentcomments">'
+        f'Lecteur 3 dans <a href="{url}comment-page-1/#comment-3">Permaliens</a></li></ul></aside>'
+    )
+    pages = {
+        "/robots.txt": Page(b"User-agent: *\n", "text/plain"),
+        "/": Page(f'<html><body class="home"><h2><a href="{url}">Permaliens</a></h2></body></html>'.encode()),
+        "/permaliens/": Page(
+            article_html("Permaliens", comments=area).replace("</main>", f"</main>{widget}").encode()
+        ),
+        "/permaliens/comment-page-1/": Page(b"", status=301, headers={"Location": url}),
+    }
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        run = crawl(f"{BASE}/", db, resolve={HOST: server.base_url})
+        hits = list(server.hits)
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    assert [c["id"] for c in archive_records(db)[url]["comments"]] == ["1", "2", "3"]
+    assert "/permaliens/comment-page-1/" not in hits
