@@ -22,6 +22,8 @@ from newscrawl.extraction import ExtractionError
 from newscrawl.extraction.article import extract_parsed_article, extract_parsed_comments
 from newscrawl.extraction.comments import comment_page_urls
 from newscrawl.extraction.document import NotHTMLError, parse_document
+from newscrawl.extraction.text import normalize_space
+from newscrawl.items import Section
 from newscrawl.sites import SiteProfile, get_profile
 from newscrawl.spiders.workers import WorkerPool
 
@@ -73,12 +75,17 @@ def read_page(
         return PageReading("unreadable", problem=f"unreadable page ({error})")
     root = document.root
     guessed_listing = None
+    declared = False
+    teasers: set[str] = set()
     expected = verdict == "expected"
     if expected:
         kind, why = page_kind(root, url)
         if kind == "listing" and why in DECLARED_LISTING:
             return PageReading("unreadable", problem=f"not an article: the page is a listing ({why})")
         guessed_listing = why if kind == "listing" else None
+        declared = kind == "article"
+        if guessed_listing:
+            teasers = _teaser_headings(root)  # read before extraction prunes the tree
         verdict = "article"
     elif verdict is None:
         verdict, _why = page_kind(root, url)
@@ -94,12 +101,44 @@ def read_page(
         return _listing_after_all(body, url, content_type, scope)
     if verdict is None and (not article.title or len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS):
         return _listing_after_all(body, url, content_type, scope)
-    if guessed_listing and len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS:
-        # shaped like a listing and with next to no text of its own: a listing after all
+    if (
+        guessed_listing
+        and len(article.body_text) < MIN_UNDECLARED_ARTICLE_CHARS
+        and not _mostly_its_own_text(article.sections, teasers)
+    ):
+        # shaped like a listing, with little text, most of it under the headings of teasers: a listing
+        # after all (a short article followed by cards of other articles has its text to itself)
         return PageReading("unreadable", problem=f"not an article: the page is a listing ({guessed_listing})")
-    if expected and not article.body_text and not article.comments:
+    if expected and not declared and not article.body_text and not article.comments:
+        # (a page saying it is an article, a video or a photo gallery with no paragraph, still is one)
         return PageReading("unreadable", problem="not an article: no text on the page")
     return PageReading("article", record=article.to_dict(), comment_pages=comment_pages)
+
+
+def _teaser_headings(root) -> set[str]:
+    """Texts of the headings that present other pages: a heading holding a link, or the heading of an
+    ``<article>`` block that holds no ``<h1>`` (a teaser of a listing, a card after an article)."""
+    out = set()
+    for heading in root.iter("h2", "h3", "h4"):
+        teaser = heading.find(".//a[@href]") is not None
+        if not teaser:
+            block = next((a for a in heading.iterancestors("article")), None)
+            teaser = block is not None and block.find(".//h1") is None
+        if teaser:
+            out.add(normalize_space("".join(heading.itertext())))
+    return out
+
+
+def _mostly_its_own_text(sections: list[Section], teasers: set[str]) -> bool:
+    """More of the body's text is the page's own than under the headings of teasers."""
+    own = under_teasers = 0
+    for section in sections:
+        size = sum(len(p) for p in section.paragraphs)
+        if normalize_space(section.heading or "") in teasers:
+            under_teasers += size
+        else:
+            own += size
+    return own > under_teasers
 
 
 def _listing_after_all(body: bytes, url: str, content_type: str | None, scope: SiteScope) -> PageReading:
