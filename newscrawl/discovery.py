@@ -597,7 +597,12 @@ def listing_links(root, url: str, scope: SiteScope) -> ListingLinks:
             out.articles.append(target)
         else:
             out.pages.append(target)
-    out.pagination = [u for u in dict.fromkeys(pagination) if u != here]
+    # a link the page also gives as a teaser ('»' to read /actu/12345, whose headline links there too) is
+    # an article, not the listing's next page
+    teasers = set(out.articles)
+    out.pagination = [
+        u for u in dict.fromkeys(pagination) if u != here and (u not in teasers or _is_pagination_url(u, url))
+    ]
     return out
 
 

@@ -338,3 +338,20 @@ def test_pagination_said_by_the_link_text_or_spip_debut():
     html = f"<html><body><p><a href='{spip}&amp;debut_articles=10'>10</a></p></body></html>"
     links = listing_links(parse_document(html.encode(), spip).root, spip, SiteScope.for_url(spip))
     assert links.pagination == [spip + "&debut_articles=10"]
+
+
+def test_a_read_more_arrow_to_a_numbered_article_is_no_pagination():
+    # '»' after each teaser, to an article at /actu/12345 (a page of /actu/ by its shape): it was taken for
+    # the listing's next page, and the article fetched as one (no incremental check, no conditional request)
+    url = "https://journal.example/actu/"
+    html = (
+        "<html><body><main>"
+        + "".join(
+            f"<div class='card'><h2><a href='/actu/{n}'>Titre {n}</a></h2><a href='/actu/{n}'>»</a></div>"
+            for n in (12345, 12344)
+        )
+        + "<p><a href='/actu/2'>Suivant »</a></p></main></body></html>"
+    )
+    links = listing_links(parse_document(html.encode(), url).root, url, SiteScope.for_url(url))
+    assert links.pagination == ["https://journal.example/actu/2"]
+    assert links.articles == ["https://journal.example/actu/12345", "https://journal.example/actu/12344"]
