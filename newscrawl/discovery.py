@@ -720,6 +720,26 @@ def merge_comment_pages(pages: Sequence[tuple[int, Sequence[dict]]]) -> list[dic
     return merged
 
 
+def holds_later_comments(page: Sequence[dict], other: Sequence[dict]) -> bool | None:
+    """Whether a comment page's comments come after another page's (a site showing its newest
+    comment page with the article): by their dates, else by their numeric ids; None when neither
+    tells (missing on some comment, or the same first comment)."""
+    for key in (_comment_instant, _comment_number):
+        here, there = [key(c) for c in page], [key(c) for c in other]
+        if here and there and None not in here and None not in there and min(here) != min(there):
+            return min(here) > min(there)
+    return None
+
+
+def _comment_instant(comment: dict) -> datetime | None:
+    return parse_date(comment.get("published_at"))
+
+
+def _comment_number(comment: dict) -> int | None:
+    ident = str(comment.get("id") or "")
+    return int(ident) if ident.isdigit() else None
+
+
 # --------------------------------------------------------------------------- incremental crawling
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$", re.I)

@@ -35,6 +35,7 @@ from newscrawl.discovery import (
     SiteScope,
     clean_url,
     comment_page_number,
+    holds_later_comments,
     is_crawlable,
     merge_comment_pages,
     parse_date,
@@ -793,20 +794,8 @@ def _home_is_later(chain: dict[str, Any], *, decided: bool = False) -> bool:
     if not pages[home][1] or not others:
         return decided
     lowest = min(others, key=lambda page: page[0])[1]
-    for key in (_comment_date, _comment_number):
-        here, there = [key(c) for c in pages[home][1]], [key(c) for c in lowest]
-        if None not in here and None not in there and min(here) != min(there):
-            return min(here) > min(there)
-    return decided
-
-
-def _comment_date(comment: dict[str, Any]) -> datetime | None:
-    return parse_date(comment.get("published_at"))
-
-
-def _comment_number(comment: dict[str, Any]) -> int | None:
-    ident = str(comment.get("id") or "")
-    return int(ident) if ident.isdigit() else None
+    later = holds_later_comments(pages[home][1], lowest)
+    return decided if later is None else later
 
 
 def _content_type(response: Response) -> str | None:

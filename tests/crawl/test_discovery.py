@@ -15,6 +15,7 @@ from newscrawl.discovery import (
     clean_url,
     comment_page_number,
     feed_links,
+    holds_later_comments,
     is_crawlable,
     listing_links,
     merge_comment_pages,
@@ -355,3 +356,29 @@ def test_a_read_more_arrow_to_a_numbered_article_is_no_pagination():
     links = listing_links(parse_document(html.encode(), url).root, url, SiteScope.for_url(url))
     assert links.pagination == ["https://journal.example/actu/2"]
     assert links.articles == ["https://journal.example/actu/12345", "https://journal.example/actu/12344"]
+
+
+def _comment(ident: str | None, at: str | None) -> dict:
+    return {
+        "id": ident,
+        "parent_id": None,
+        "author": "A",
+        "published_at": at,
+        "published_raw": None,
+        "text": "t",
+    }
+
+
+def test_holds_later_comments_by_dates_else_ids():
+    newest = [_comment("31", "2024-05-02T10:00:00+02:00"), _comment("32", "2024-05-02T11:00:00+02:00")]
+    oldest = [_comment("1", "2024-04-29T10:00:00+02:00"), _comment("2", "2024-04-29T12:00:00+02:00")]
+    assert holds_later_comments(newest, oldest) is True
+    assert holds_later_comments(oldest, newest) is False
+    # without dates, the site's increasing comment ids tell
+    undated_newest = [_comment("31", None), _comment("32", None)]
+    undated_oldest = [_comment("1", None)]
+    assert holds_later_comments(undated_newest, undated_oldest) is True
+    # nothing to tell by: no dates nor numeric ids, an empty page, the same first comment
+    assert holds_later_comments([_comment(None, None)], [_comment("x", None)]) is None
+    assert holds_later_comments([], oldest) is None
+    assert holds_later_comments(oldest, oldest) is None
