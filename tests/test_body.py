@@ -422,3 +422,54 @@ def test_a_caption_classed_legende_never_leaks():
         f'<p>{PROSE}</p><p class="legende">Jean-Marc Ayrault, le 27 octobre 2012 à Toulouse (Photo AFP)</p>'
     )
     assert paragraphs(body) == [PROSE]
+
+
+def _elementor_widget(kind: str, inner: str) -> str:
+    return (
+        f'<div class="elementor-element elementor-widget elementor-widget-{kind}">'
+        f'<div class="elementor-widget-container">{inner}</div></div>'
+    )
+
+
+def test_a_short_elementor_post_is_read_and_not_a_sidebar_card():
+    # Elementor marks every block as a widget (a negative hint, and a boilerplate token) while a sidebar
+    # post card is classed 'post' and 'elementor-post__excerpt': a short post lost its whole body to the
+    # card's excerpt, and the post-excerpt widget was not taken for the lead.
+    short = "Genève est de retour, avec une trentaine d'exposants seulement."
+    card = (
+        '<article class="elementor-post post-400 post"><h3 class="elementor-post__title">'
+        '<a href="/mondial-auto-2024/">Mondial de l’Auto 2024 : les dates</a></h3>'
+        '<div class="elementor-post__excerpt"><p>Le Mondial de Paris revient en octobre, avec de nombreux '
+        "constructeurs chinois, et la moto.</p></div></article>"
+    )
+    html = f"""<html><head><title>t</title></head><body>
+    <div class="elementor elementor-location-single post-456 post hentry">
+     <div class="elementor-column elementor-col-66"><div class="elementor-widget-wrap">
+      {_elementor_widget("theme-post-title", "<h1>Essai de la citadine</h1>")}
+      {_elementor_widget("theme-post-excerpt", "Le salon suisse fait son retour, dans un format réduit.")}
+      {_elementor_widget("post-info", '<ul><li><a href="/author/marc/">Par Marc Petit</a></li></ul>')}
+      {_elementor_widget("theme-post-content", f"<p>{short}</p><h2>Renault 5</h2><p>La vedette du salon.</p>")}
+      {_elementor_widget("text-editor", f"<p>{PROSE[:150]}.</p>")}
+      {_elementor_widget("text-editor", "<p>Dernière mise à jour :</p>")}
+     </div></div>
+     <div class="elementor-column elementor-col-33"><div class="elementor-widget-wrap">
+      {_elementor_widget("posts", card)}
+     </div></div>
+    </div></body></html>"""
+    body = extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
+    assert body.lead == "Le salon suisse fait son retour, dans un format réduit."
+    assert paragraphs(body) == [body.lead, short, "La vedette du salon.", PROSE[:150] + "."]
+    assert [s.heading for s in body.sections] == [None, "Renault 5"]
+
+
+def test_the_excerpt_of_a_card_for_another_article_is_no_lead():
+    # a card classed 'post' beside the headline's block presents another article of the site: its
+    # 'post-excerpt' was taken for the standfirst (and read as the first paragraph)
+    html = f"""<html><head><title>t</title></head><body>
+    <div class="col-a"><h1>Essai de la citadine</h1><div class="txt"><p>{PROSE[:140]}.</p>
+    <p>La vedette du salon, présentée en version définitive.</p></div></div>
+    <div class="col-b"><article class="post-card-400 post"><h3><a href="/mondial-auto-2024/">Mondial de
+    l’Auto 2024 : les dates</a></h3><div class="post-excerpt"><p>Le Mondial de Paris revient en octobre, avec
+    de nombreux constructeurs chinois, et la moto.</p></div></article></div></body></html>"""
+    body = extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
+    assert paragraphs(body) == [PROSE[:140] + ".", "La vedette du salon, présentée en version définitive."]

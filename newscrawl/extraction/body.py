@@ -186,7 +186,7 @@ def _read(content: list, url: str, title: str | None, skip: frozenset, relaxed: 
         walker.container(element, top=True)
     body = _assemble(walker.blocks, title)
     if content:
-        body.lead = _find_lead(content[0], title)
+        body.lead = _find_lead(content[0], title, url)
     if body.lead and not any(body.lead[:60] in p for p in body_paragraphs(body)):
         # a standfirst set apart from the text block is still the article's opening paragraph
         if not body.sections or body.sections[0].heading is not None:
@@ -201,13 +201,40 @@ def _read(content: list, url: str, title: str | None, skip: frozenset, relaxed: 
 # ---------------------------------------------------------------- content container
 
 
+# A page builder's marking of every block as a "widget" (Elementor: "elementor-widget
+# elementor-widget-theme-post-content", "elementor-widget-container") names the builder, not a sidebar
+# widget: the block's type after the prefix is its hint.
+_BUILDER_WIDGET = re.compile(r"\belementor-widget(?:-container|-wrap)?(?=\s|$)|\belementor-widget-(?=\S)")
+
+
+def _class_hint(value: str) -> str:
+    """Lower-cased class or id text for the hint patterns, without page-builder widget prefixes."""
+    value = value.lower()
+    if "elementor-widget" in value:
+        value = _BUILDER_WIDGET.sub("", value)
+    return value
+
+
+def _builder_content_widget(el, tokens: list[str]) -> bool:
+    """An Elementor widget that holds the post itself: its content or excerpt, or a text block of
+    sentences (the builder's text widget also carries labels such as 'Last updated:', 'Shares')."""
+    if "elementor-widget-theme-post-content" in tokens or "elementor-widget-theme-post-excerpt" in tokens:
+        return True
+    if "elementor-widget-text-editor" not in tokens:
+        return False
+    length = _text_length(el)
+    if length < 80 or _link_density(el, length) >= 0.25:
+        return False
+    return any(len(text) >= 80 and text[-1] in _SENTENCE_END for text in (text_of(p) for p in el.iter("p")))
+
+
 def _class_weight(element, relaxed: bool) -> int:
     if relaxed:
         return 0
     weight = 0
     for value in (element.get("class"), element.get("id")):
         if value:
-            value = value.lower()
+            value = _class_hint(value)
             if NEGATIVE_HINT.search(value):
                 weight -= 25
             if POSITIVE_HINT.search(value):
@@ -695,6 +722,8 @@ class _Walker:
             return False
         # BEM modifiers ("section--ads") describe a variant of a block, not what the block is.
         tokens = [t for t in f"{value or ''} {ident or ''}".lower().split() if "--" not in t]
+        if "elementor-widget" in tokens and _builder_content_widget(el, tokens):
+            tokens.remove("elementor-widget")
         if any(MEDIA_TOKEN.match(t) for t in tokens):
             return True
         matched = [t for t in tokens if BOILERPLATE_TOKEN.match(t)]
@@ -767,27 +796,7 @@ class _Walker:
         return links
 
     def _teaser(self, el) -> bool:
-        """An ``<article>`` inside the content that presents another article of the site: a short
-        block headed by a link to that article (the "more posts" cards after a blog post)."""
-        heading = next(el.iter("h1", "h2", "h3", "h4", "h5", "h6"), None)
-        if heading is None or _text_length(el) > TEASER_MAX_CHARS:
-            return False
-        anchors = list(heading.iter("a"))
-        title = text_of(heading)
-        # an article's title, not a name (a forum post's heading links to its author's page)
-        if len(anchors) != 1 or text_of(anchors[0]) != title or len(title.split()) < 3:
-            return False
-        href = (anchors[0].get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:")):
-            return False
-        target = urljoin(self.url, href)
-        path = urlsplit(target).path or "/"
-        return (
-            _registered_host(target) == self.host
-            and _same_page(target) != _same_page(self.url)
-            and not _NON_ARTICLE_PATH.match(path)
-            and not _PROFILE_PATH.search(path)
-        )
+        return _is_teaser(el, self.url, self.host)
 
     def _standalone_link(self, el) -> RelatedLink | None:
         anchors = list(el.iter("a"))
@@ -819,6 +828,30 @@ _PROFILE_PATH = re.compile(r"/(?:members?|users?|profiles?|u|people|authors?|aut
 """A person's page (a forum post's heading names its author with a link there)."""
 TEASER_MAX_CHARS = 800
 """Longer than a card's title and excerpt: a nested article of its own (a live blog's post)."""
+
+
+def _is_teaser(el, url: str, host: str) -> bool:
+    """An ``<article>`` that presents another article of the site: a short block headed by a link to
+    that article (the "more posts" cards after a blog post, a sidebar's post cards)."""
+    heading = next(el.iter("h1", "h2", "h3", "h4", "h5", "h6"), None)
+    if heading is None or _text_length(el) > TEASER_MAX_CHARS:
+        return False
+    anchors = list(heading.iter("a"))
+    title = text_of(heading)
+    # an article's title, not a name (a forum post's heading links to its author's page)
+    if len(anchors) != 1 or text_of(anchors[0]) != title or len(title.split()) < 3:
+        return False
+    href = (anchors[0].get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:")):
+        return False
+    target = urljoin(url, href)
+    path = urlsplit(target).path or "/"
+    return (
+        _registered_host(target) == host
+        and _same_page(target) != _same_page(url)
+        and not _NON_ARTICLE_PATH.match(path)
+        and not _PROFILE_PATH.search(path)
+    )
 
 
 def _same_page(url: str) -> str:
@@ -1024,7 +1057,7 @@ def _prune_sections(sections: list[Section], owners: dict[int, int]) -> list[Sec
     return kept
 
 
-def _find_lead(content, title: str | None) -> str | None:
+def _find_lead(content, title: str | None, url: str = "") -> str | None:
     """A standfirst (class chapo / lead / standfirst / intro ...) right after the headline, or at the
     very start of the content block when the page has no headline element."""
     root = content.getroottree().getroot()
@@ -1038,9 +1071,21 @@ def _find_lead(content, title: str | None) -> str | None:
             if title_key is None or text_of(h1).casefold() == title_key:
                 break
     if headline is not None:
-        places = list(headline.itersiblings())[:6]
+        # page builders wrap each block twice or more (Elementor's widget and its container): the
+        # standfirst is a sibling of the outermost wrapper holding the headline alone
+        wrapper = headline
+        for _ in range(3):
+            parent = wrapper.getparent()
+            if (
+                parent is None
+                or parent.tag in ("body", "html", "header", "article", "main")
+                or sum(1 for child in parent if isinstance(child.tag, str)) != 1
+            ):
+                break
+            wrapper = parent
+        places = list(wrapper.itersiblings())[:6]
         parent = headline.getparent()
-        if parent is not None and parent.tag not in ("body", "html"):
+        if wrapper is headline and parent is not None and parent.tag not in ("body", "html"):
             places += list(parent.itersiblings())[:4]
     else:
         places = [child for child in content if isinstance(child.tag, str)][:3]
@@ -1057,9 +1102,23 @@ def _find_lead(content, title: str | None) -> str | None:
                 and not _has_many_links(el)
                 and el.find(".//img") is None
                 and not _out_of_sight(el)
+                and not _in_card(el, place, url)
             ):
                 return text
     return None
+
+
+def _in_card(el, place, url: str) -> bool:
+    """Inside an ``<article>`` card presenting another article of the site (its excerpt is no lead)."""
+    if not url:
+        return False
+    host = _registered_host(url)
+    for node in (el, *el.iterancestors()):
+        if node.tag == "article" and _is_teaser(node, url, host):
+            return True
+        if node is place:
+            return False
+    return False
 
 
 def _out_of_sight(el) -> bool:
