@@ -245,6 +245,27 @@ def test_title_prefers_h1_text_agreeing_with_og_title():
     assert md.title == "Headline “quoted” here"
 
 
+def test_title_is_the_h1_declared_as_headline_in_microdata():
+    # A custom CMS without JSON-LD or Open Graph marks its h1 itemprop="headline": the title came from
+    # <title> (a shorter SEO form with the site's name) and the h1 became the body's first heading.
+    from newscrawl.extraction.article import extract_article
+
+    html = (
+        "<html><head><title>Kia EV3 : prix, autonomie, équipements - Auto Journal Pro</title></head><body>"
+        '<article itemscope itemtype="https://schema.org/NewsArticle">'
+        '<h1 itemprop="headline">Kia EV3 : prix, autonomie et équipements du SUV électrique</h1>'
+        '<div itemprop="articleBody"><p>Kia élargit sa gamme électrique par le bas. Le nouvel EV3, qui '
+        "reprend le style de l'EV9 dans un format compact, sera commercialisé à partir de septembre.</p>"
+        "<h2>Deux batteries</h2><p>Deux batteries seront proposées : 58,3 kWh pour 436 km, et 81,4 kWh "
+        "pour 605 km. La recharge rapide de 10 à 80 % prend 31 minutes.</p></div></article>"
+        '<aside class="related"><div itemscope itemtype="https://schema.org/NewsArticle">'
+        '<h3 itemprop="headline">Kia EV9 : essai</h3></div></aside></body></html>'
+    )
+    article = extract_article(html, "https://www.example-auto.fr/kia-ev3/")
+    assert article.title == "Kia EV3 : prix, autonomie et équipements du SUV électrique"
+    assert [s.heading for s in article.sections] == [None, "Deux batteries"]
+
+
 def test_title_skips_banner_h1():
     md = page(
         '<h1 class="site-title"><a href="/">My Blog</a></h1><h2>Post</h2>',

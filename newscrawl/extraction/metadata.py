@@ -1195,7 +1195,7 @@ class _Extractor:
                 "title",
             )
         ]
-        refs = [r for r in [ld, *metas] if r]
+        refs = [r for r in [ld, *metas, self._microdata_headline()] if r]
         h1_texts: list[str] = []
         h1_elements = []
         for h in self.h1s[:8]:
@@ -1251,6 +1251,18 @@ class _Extractor:
             return primary
         if h1_texts:
             return h1_texts[0]
+        return None
+
+    def _microdata_headline(self) -> str | None:
+        """The headline the page declares in microdata (``itemprop="headline"``, often on the h1 of a
+        custom CMS without JSON-LD or Open Graph), outside the comments and teaser blocks."""
+        for el in self.micro.get("headline", []):
+            if _inside_comments(el) or _in_teaser(el):
+                continue
+            value = el.get("content") if el.tag == "meta" else text_of(el)
+            value = normalize_space(value or "")
+            if value and len(value) <= 400:
+                return value
         return None
 
     def _headline_on_page(self, title: str) -> str | None:
