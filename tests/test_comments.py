@@ -702,3 +702,35 @@ def test_comments_in_a_wrapper_named_for_its_sidebar_layout(layout):
         ("7", None, "Dédé"),
         ("8", "7", "Zoé"),
     ]
+
+
+def test_comment_ids_in_the_sites_own_words_give_the_threading():
+    # 'li.avis-item#avis-901' with its replies in a nested list: ids and reply parents were null
+    def avis(ident: str, author: str, when: str, text: str, replies: str = "") -> str:
+        return (
+            f'<li class="avis-item" id="{ident}" itemscope itemtype="https://schema.org/Comment">'
+            f'<div class="avis-entete"><span class="avis-auteur" itemprop="author">{author}</span> '
+            f'<time itemprop="dateCreated" datetime="{when}">le {when[:10]}</time></div>'
+            f'<div class="avis-texte" itemprop="text"><p>{text}</p></div>{replies}</li>'
+        )
+
+    reply = avis("avis-905", "Mimi", "2024-04-30T09:40:00+02:00", "Oui mais 36 000 euros…")
+    page = (
+        '<html lang="fr"><body><article><h1>Kia EV3</h1><p>Texte.</p></article>'
+        '<section id="avis" class="avis"><ul class="liste-avis">'
+        + avis(
+            "avis-901",
+            "Fred34",
+            "2024-04-30T08:12:00+02:00",
+            "Enfin un SUV compact.",
+            f'<ul class="reponses">{reply}</ul>',
+        )
+        + avis("avis-910", "Patrick", "2024-05-01T18:00:00+02:00", "J'attends les essais.")
+        + "</ul></section></body></html>"
+    )
+    result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a/", language="fr")
+    assert [(c.id, c.parent_id, c.author) for c in result.comments] == [
+        ("901", None, "Fred34"),
+        ("905", "901", "Mimi"),
+        ("910", None, "Patrick"),
+    ]

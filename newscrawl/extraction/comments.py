@@ -96,6 +96,7 @@ _ITEM_ID = re.compile(
     r"|^c(\d{6,})$|^(\d+)$"
 )
 _BODY_ID = re.compile(r"^div-comment-(\d+)$")
+_WORD_NUMBER_ID = re.compile(r"^[a-z]+(?:[-_][a-z]+)*[-_]?(\d+)$")
 _ANCHOR_ID = re.compile(r"^(?:comment|comments|forum|c|cmt|reply)[-_]?(\d+)$")
 _MICRODATA_COMMENT = re.compile(r"schema\.org/(?:Comment|UserComments|Answer)\b", re.I)
 
@@ -1468,7 +1469,10 @@ def _id_of(item, nested: set) -> str | None:
         if m:
             return m.group(1)
         prev = prev.getprevious()
-    return None
+    # the item's own numbered id in the site's words ('avis-901', 'reaction_12', 'msg12'), when nothing
+    # above names the comment
+    m = _WORD_NUMBER_ID.match(ident) if ident else None
+    return m.group(1) if m else None
 
 
 def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
