@@ -391,3 +391,32 @@ def test_published_and_updated_in_one_line_each_get_their_part_as_raw():
         "2024-04-30T07:12:00+00:00",
         "mis à jour le 30 avril 2024 à 09h12",
     )
+
+
+def test_category_and_tags_from_theme_lists_without_rel():
+    # tagDiv Newspaper: the category link in 'li.entry-category' and the tags in 'ul.td-tags' carry no
+    # rel="category" / rel="tag"; the post's own 'category-essais tag-renault' classes are no lists
+    md = page(
+        '<div class="entry-crumbs"><a href="/">Accueil</a> <a href="/category/essais/">Essais</a></div>'
+        '<article class="post category-essais tag-renault"><div class="td-post-header">'
+        '<ul class="td-category"><li class="entry-category"><a href="/category/essais/">Essais</a></li></ul>'
+        "<h1>Essai Renault 5 E-Tech</h1></div><p>Le texte de l'essai.</p><footer>"
+        '<ul class="td-tags"><li><span>TAGS</span></li><li><a href="/tag/citadine/">citadine</a></li>'
+        '<li><a href="/tag/renault/">Renault</a></li></ul></footer></article>'
+        '<aside class="sidebar"><div class="tagcloud tags"><a href="/tag/suv/">SUV</a></div></aside>'
+    )
+    assert (md.category, md.tags) == ("Essais", ["citadine", "Renault"])
+
+
+def test_category_from_a_breadcrumb_outside_the_article_and_drupal_tag_field():
+    md = page(
+        '<div class="region-breadcrumb"><nav class="breadcrumb"><ol><li><a href="/">Accueil</a></li>'
+        '<li><a href="/essais">Essais</a></li></ol></nav></div><main><div class="layout-content">'
+        '<div class="region-content"><div class="block-system-main-block"><article class="node">'
+        '<h1>Toyota C-HR : notre essai</h1><div class="node__content"><p>Le texte de l\'essai.</p>'
+        '<div class="field field--name-field-tags"><div class="field__label">Mots-clés</div>'
+        '<div class="field__item"><a href="/taxonomy/term/3">Hybride rechargeable</a></div>'
+        '<div class="field__item"><a href="/taxonomy/term/8">Toyota</a></div></div></div></article>'
+        "</div></div></div></main>"
+    )
+    assert (md.category, md.tags) == ("Essais", ["Hybride rechargeable", "Toyota"])

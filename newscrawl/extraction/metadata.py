@@ -674,6 +674,19 @@ _BYLINE_SCAN = re.compile(
     r"author|byline|auteur|autor|writer|date|time|publi|posted|meta|signature|credit|vcard|dateline|info",
 )
 _MARK_SCAN = re.compile(_BYLINE_SCAN.pattern + "|breadcrumb")
+# A class token of the block listing the article's category links ('entry-category', 'cat-links',
+# 'td-category', 'post-categories') or its tag links ('td-tags', 'post-tags', Drupal's
+# 'field--name-field-tags'); not WordPress's per-post 'category-essais' / 'tag-renault' classes.
+_CATEGORY_BLOCK = re.compile(r"(?:^|[-_])(?:category|categories|categorie|cat-links|rubrique)$")
+_TAGS_BLOCK = re.compile(r"(?:^|[-_])(?:tags|tag-?list|tags?-?links|keywords|mots-?cl[ée]s|etiquettes)$")
+_TERM_BLOCKS = etree.XPath(
+    ".//*[contains(@class, 'tag') or contains(@class, 'categor') or contains(@class, 'cat-links')"
+    " or contains(@class, 'rubrique') or contains(@class, 'keyword') or contains(@class, 'mots')]"
+)
+_BREADCRUMB_ANYWHERE = etree.XPath(
+    "//*[self::nav or self::div or self::ol or self::ul or self::p]"
+    "[contains(@class, 'crumb') or contains(@id, 'breadcrumb')]"
+)
 _AUTHOR_CLASS = re.compile(
     r"(?:^|[\s_-])(?:by-?line|author|auteur|autor|writer|byl|signature|vcard|fn|contributor|"
     r"article-?author|post-?author|entry-?author|creator)(?:$|[\s_-]|name|s\b|in\b|en\b)",
@@ -1854,10 +1867,36 @@ class _Extractor:
             t = microdata_value(el)
             if t and len(t) < 80:
                 return t
-        return None
+        for el in self._marked_links(_CATEGORY_BLOCK):
+            t = _text(el, 60).strip(" ·•|/>»,")
+            if t:
+                return t
+        return self._breadcrumb_anywhere(title)
+
+    def _article_scope(self):
+        """The headline's <article> or <main> (its category and tag lists may sit in its header or
+        footer), else the part of the page around the headline."""
+        p, depth = self.title_h1, 0
+        while p is not None and depth < 8 and p.tag not in ("body", "html"):
+            if p.tag in ("article", "main"):
+                return p
+            p, depth = p.getparent(), depth + 1
+        return self._scan_scope()
+
+    def _marked_links(self, block: re.Pattern) -> list:
+        """The links of the first block around the article whose class token says ``block`` (a theme's
+        category or tag list without rel="category" / rel="tag"), outside comments and teasers."""
+        for el in _TERM_BLOCKS(self._article_scope()):
+            if el.tag == "a" or not any(block.search(t) for t in (el.get("class") or "").lower().split()):
+                continue
+            if _inside_comments(el) or _in_side_block(el):
+                continue
+            links = [a for a in el.iter("a") if (a.get("href") or "").strip() not in ("", "#")]
+            if links and len(links) <= 12:
+                return links
+        return []
 
     def _breadcrumb(self, title: str | None) -> str | None:
-        page = {_url_key(self.url), _url_key(self.url.split("?")[0])}
         crumbs: list[tuple[str, str | None]] = []
         for obj in self.objects:
             if "breadcrumblist" in types_of(obj):
@@ -1885,6 +1924,24 @@ class _Extractor:
                 if "breadcrumb" in key:
                     crumbs = [(text_of(a), a.get("href")) for a in nav.iter("a") if a.get("href")]
                     break
+        return self._last_crumb(crumbs, title)
+
+    def _breadcrumb_anywhere(self, title: str | None) -> str | None:
+        """The trail outside the part of the page around the headline (Drupal's breadcrumb region
+        above the article's container) or named otherwise ('entry-crumbs'): a short list of links,
+        not a menu."""
+        if self.title_h1 is None:
+            return None
+        for nav in _BREADCRUMB_ANYWHERE(self.root):
+            if _inside_comments(nav) or _in_teaser(nav, links=False):
+                continue
+            crumbs = [(text_of(a), a.get("href")) for a in nav.iter("a") if a.get("href")]
+            if crumbs:
+                return self._last_crumb(crumbs, title) if len(crumbs) <= 6 else None
+        return None
+
+    def _last_crumb(self, crumbs: list[tuple[str, str | None]], title: str | None) -> str | None:
+        page = {_url_key(self.url), _url_key(self.url.split("?")[0])}
         for name, link in reversed(crumbs):
             if not name or len(name) > 60:
                 continue
@@ -1930,6 +1987,13 @@ class _Extractor:
                 if v:
                     tags = [normalize_space(t) for t in re.split(r"[,;]", v) if t.strip()]
                     break
+        if not tags:
+            for el in self._marked_links(_TAGS_BLOCK):
+                if _CATEGORY_PATH.search(el.get("href") or ""):
+                    continue
+                t = _text(el, 80)
+                if t:
+                    tags.append(t.lstrip("#"))
         out: list[str] = []
         seen: set[str] = set()
         for t in tags:
@@ -1972,6 +2036,26 @@ _TEASER = re.compile(
     r"related|teaser|widget|sidebar|recommend|popular|more-?from|read-?more|most-?read|trending|"
     r"carousel|slider|footer|newsletter|promo|simple-list|link-?list|post-?list|article-?list",
 )
+
+
+_SIDE_BLOCK = re.compile(r"related|teaser|widget|sidebar|recommend|popular|card|carousel|slider|more-?from")
+
+
+def _in_side_block(el) -> bool:
+    """Inside an aside, a menu or a block of other articles (related cards, sidebar widgets), up to the
+    article element; unlike _in_teaser, the article's own <footer> (its tag list) is no teaser."""
+    p, depth = el, 0
+    while p is not None and depth < 8:
+        tag = p.tag
+        if tag in ("aside", "nav"):
+            return True
+        if isinstance(tag, str) and _SIDE_BLOCK.search(classes_and_id(p)):
+            return True
+        if tag in ("article", "main", "body"):
+            return False
+        p = p.getparent()
+        depth += 1
+    return False
 
 
 def _in_teaser(el, links: bool = True) -> bool:
