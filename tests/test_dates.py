@@ -631,6 +631,10 @@ def test_a_bounded_rule_search_finds_what_a_search_finds_up_to_the_bound(text: s
         ("Mis à jour à l’instant", timedelta(minutes=1)),
         ("just now", timedelta(minutes=1)),
         ("gerade eben", timedelta(minutes=1)),
+        # a day word without a time: the day itself ("aujourd'hui", read tomorrow, is "hier")
+        ("Publié hier", timedelta(days=1)),
+        ("aujourd'hui", timedelta(days=1)),
+        ("yesterday", timedelta(days=1)),
     ],
 )
 def test_relative_precision_is_the_smallest_unit_of_an_age(text: str, precision: timedelta) -> None:
@@ -642,7 +646,7 @@ def test_relative_precision_is_the_smallest_unit_of_an_age(text: str, precision:
     [
         "Publié le 29 avril 2024 à 14h05",
         "hier à 14h05",
-        "yesterday",
+        "Aujourd'hui à 9h12",
         "2024-04-29T14:05:00+02:00",
         "",
         None,

@@ -1232,8 +1232,9 @@ _UNIT_LENGTH = {
 def relative_precision(text: str | None) -> timedelta | None:
     """How precise a date is that ``text`` gives as an age: the length of its smallest unit ("il y a
     3 heures": an hour; "vor 2 Tagen und 5 Stunden": an hour; "3 days ago": a day; "à l'instant",
-    "just now": a minute, like "il y a un instant"). None when the text
-    gives no age (an absolute date, "hier à 14h05", a language only dateparser reads).
+    "just now": a minute, like "il y a un instant"; "hier", "aujourd'hui" without a time: a day).
+    None when the text gives no age (an absolute date, "hier à 14h05", a language only dateparser
+    reads).
 
     Such a date moves with the time the page is read: read again later ("il y a 5 heures"), it
     resolves to another instant of the same precision. The archive uses this to keep the date it
@@ -1252,10 +1253,12 @@ def relative_precision(text: str | None) -> timedelta | None:
             lengths = [_UNIT_LENGTH[unit] for unit in units if unit is not None]
             if lengths:
                 return min(lengths)
-        # "à l'instant", "just now": an age of nothing, read as the fetch time (like "il y a un instant")
         for match in _DAY_WORD.finditer(clean):
-            if _ALL_VOCABULARY.day_words.get(_fold(match.group("word"))) == "now":
+            back = _ALL_VOCABULARY.day_words.get(_fold(match.group("word")))
+            if back == "now":  # "à l'instant", "just now": read as the fetch time, like "il y a un instant"
                 return _UNIT_LENGTH["moment"]
+            if back is not None and _tail_time(match) is None:  # "hier", "aujourd'hui": a day, no time
+                return _UNIT_LENGTH["day"]
     except Exception:  # see parse_date
         return None
     return None

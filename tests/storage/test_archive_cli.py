@@ -94,6 +94,8 @@ def test_ingest_reports_rejected_lines_and_stores_the_rest(run, records_file) ->
             ("2026-12-07T12:00:00+01:00", "Publié à l'instant"),
             ("2026-12-07T12:30:00+01:00", "Publié il y a 2 heures"),
         ),
+        # "aujourd'hui" read again the next day: "hier", the same day
+        (("2026-12-07T00:00:00+01:00", "Publié aujourd'hui"), ("2026-12-07T00:00:00+01:00", "Publié hier")),
     ],
 )
 def test_ingest_keeps_a_date_read_again_as_an_age(run, tmp_path: Path, early, late) -> None:
