@@ -673,20 +673,21 @@ _HOME_CRUMBS = frozenset(
 _BYLINE_SCAN = re.compile(
     r"author|byline|auteur|autor|writer|date|time|publi|posted|meta|signature|credit|vcard|dateline|info",
 )
-_MARK_SCAN = re.compile(_BYLINE_SCAN.pattern + "|breadcrumb")
+_TERM_SCAN = "tag|categor|cat-links|rubrique|keyword|mots"
+_MARK_SCAN = re.compile(_BYLINE_SCAN.pattern + "|breadcrumb|" + _TERM_SCAN)
 # A class token of the block listing the article's category links ('entry-category', 'cat-links',
 # 'td-category', 'post-categories') or its tag links ('td-tags', 'post-tags', Drupal's
 # 'field--name-field-tags'); not WordPress's per-post 'category-essais' / 'tag-renault' classes.
 _CATEGORY_BLOCK = re.compile(r"(?:^|[-_])(?:category|categories|categorie|cat-links|rubrique)$")
 _TAGS_BLOCK = re.compile(r"(?:^|[-_])(?:tags|tag-?list|tags?-?links|keywords|mots-?cl[ée]s|etiquettes)$")
-_TERM_BLOCKS = etree.XPath(
-    ".//*[contains(@class, 'tag') or contains(@class, 'categor') or contains(@class, 'cat-links')"
-    " or contains(@class, 'rubrique') or contains(@class, 'keyword') or contains(@class, 'mots')]"
+_TERM_CLASS = re.compile(_TERM_SCAN)
+# Attribute steps, not element predicates: libxml2 tests attributes only where there are some (~2x faster).
+_TERM_CLASSES = etree.XPath(
+    ".//@class[contains(., 'tag') or contains(., 'categor') or contains(., 'cat-links')"
+    " or contains(., 'rubrique') or contains(., 'keyword') or contains(., 'mots')]"
 )
-_BREADCRUMB_ANYWHERE = etree.XPath(
-    "//*[self::nav or self::div or self::ol or self::ul or self::p]"
-    "[contains(@class, 'crumb') or contains(@id, 'breadcrumb')]"
-)
+_CRUMB_ATTRIBUTES = etree.XPath("//@class[contains(., 'crumb')] | //@id[contains(., 'breadcrumb')]")
+_CRUMB_TAGS = frozenset(("nav", "div", "ol", "ul", "p"))
 _AUTHOR_CLASS = re.compile(
     r"(?:^|[\s_-])(?:by-?line|author|auteur|autor|writer|byl|signature|vcard|fn|contributor|"
     r"article-?author|post-?author|entry-?author|creator)(?:$|[\s_-]|name|s\b|in\b|en\b)",
@@ -1883,10 +1884,29 @@ class _Extractor:
             p, depth = p.getparent(), depth + 1
         return self._scan_scope()
 
+    def _term_blocks(self) -> list:
+        """Elements of the article scope whose class may name a category or tag list, in page order:
+        from the marked elements when the scope lies within the part of the page they were taken
+        from (they were looked for anyway), else by a query."""
+        scope, scan = self._article_scope(), self._scan_scope()
+        if scope is scan or any(a is scan for a in scope.iterancestors()):
+            return [
+                el
+                for el, _ in self.marked
+                if _TERM_CLASS.search((el.get("class") or "").lower())
+                and (scope is scan or any(a is scope for a in el.iterancestors()))
+            ]
+        blocks: list = []
+        for value in _TERM_CLASSES(scope):
+            el = value.getparent()
+            if el is not None and (not blocks or blocks[-1] is not el):
+                blocks.append(el)
+        return blocks
+
     def _marked_links(self, block: re.Pattern) -> list:
         """The links of the first block around the article whose class token says ``block`` (a theme's
         category or tag list without rel="category" / rel="tag"), outside comments and teasers."""
-        for el in _TERM_BLOCKS(self._article_scope()):
+        for el in self._term_blocks():
             if el.tag == "a" or not any(block.search(t) for t in (el.get("class") or "").lower().split()):
                 continue
             if _inside_comments(el) or _in_side_block(el):
@@ -1932,7 +1952,12 @@ class _Extractor:
         not a menu."""
         if self.title_h1 is None:
             return None
-        for nav in _BREADCRUMB_ANYWHERE(self.root):
+        navs: list = []
+        for value in _CRUMB_ATTRIBUTES(self.root):
+            el = value.getparent()
+            if el is not None and el.tag in _CRUMB_TAGS and el not in navs:
+                navs.append(el)
+        for nav in navs:
             if _inside_comments(nav) or _in_teaser(nav, links=False):
                 continue
             crumbs = [(text_of(a), a.get("href")) for a in nav.iter("a") if a.get("href")]
