@@ -35,6 +35,19 @@ def _article(title: str, comments: str) -> Page:
     return Page(article_html(title, comments=comments).encode(), "text/html; charset=utf-8")
 
 
+def crawl_site(pages: dict[str, Page], tmp_path, *extra: str) -> tuple[dict[str, list[str]], list[str], str]:
+    """Crawl the site of these pages (it must go well): the comment ids of each archived article, by
+    URL, the paths the server was asked for, and the crawl's log."""
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        run = crawl(f"{BASE}/", db, *extra, resolve={HOST: server.base_url})
+        hits = list(server.hits)
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    records = archive_records(db)
+    return {url: [c["id"] for c in record["comments"]] for url, record in records.items()}, hits, run.stderr
+
+
 def test_newest_comment_page_first_keeps_the_oldest_comments(tmp_path):
     # WordPress "show the last comment page by default": the article's URL shows the newest comments,
     # comment-page-1/ the oldest. That link was taken for the article itself: its comments were lost.
@@ -66,21 +79,14 @@ def test_newest_comment_page_first_keeps_the_oldest_comments(tmp_path):
         ),
         "/ancien/comment-page-3/": _article("Ancien ordre", _comments([5], older=f"{oldest}comment-page-2/")),
     }
-    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
-    with SiteServer(pages=pages) as server:
-        run = crawl(f"{BASE}/", db, resolve={HOST: server.base_url})
-        hits = list(server.hits)
-    assert_clean(run)
-    assert run.returncode == 0, run.output[-3000:]
-    records = archive_records(db)
-    comments = {url: [c["id"] for c in record["comments"]] for url, record in records.items()}
+    comments, hits, log = crawl_site(pages, tmp_path)
     assert comments == {
         three: [str(i) for i in range(1, 10)],
         two: ["11", "12", "13", "14"],
         oldest: ["1", "2", "3", "4", "5"],
     }
     assert "/ancien/comment-page-1/" not in hits
-    assert "WARNING" not in run.stderr, run.stderr
+    assert "WARNING" not in log, log
 
 
 def _newest_first(slug: str, pages: int) -> tuple[str, dict[str, Page]]:
@@ -135,12 +141,7 @@ def test_comment_order_of_an_incomplete_chain(tmp_path):
         ),
         "/pager/comment-page-1/": Page(b"gone", "text/plain", status=404),
     }
-    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
-    with SiteServer(pages=pages) as server:
-        run = crawl(f"{BASE}/", db, "-s", "NEWSCRAWL_MAX_COMMENT_PAGES=2", resolve={HOST: server.base_url})
-    assert_clean(run)
-    assert run.returncode == 0, run.output[-3000:]
-    comments = {url: [c["id"] for c in record["comments"]] for url, record in archive_records(db).items()}
+    comments, _, _ = crawl_site(pages, tmp_path, "-s", "NEWSCRAWL_MAX_COMMENT_PAGES=2")
     assert comments == {capped: [str(i) for i in range(10, 19)], oldest: ["1", "2", "3", "4", "5"]}
 
 
@@ -165,11 +166,6 @@ def test_a_link_to_one_comment_of_the_first_page_is_no_comment_page(tmp_path):
         ),
         "/permaliens/comment-page-1/": Page(b"", status=301, headers={"Location": url}),
     }
-    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
-    with SiteServer(pages=pages) as server:
-        run = crawl(f"{BASE}/", db, resolve={HOST: server.base_url})
-        hits = list(server.hits)
-    assert_clean(run)
-    assert run.returncode == 0, run.output[-3000:]
-    assert [c["id"] for c in archive_records(db)[url]["comments"]] == ["1", "2", "3"]
+    comments, hits, _ = crawl_site(pages, tmp_path)
+    assert comments[url] == ["1", "2", "3"]
     assert "/permaliens/comment-page-1/" not in hits
