@@ -570,7 +570,7 @@ class _Walker:
             return
         if tag in ("div", "section") and _is_headline_header(el):
             return
-        if tag == "article" and self._teaser(el):
+        if tag == "article" and _is_teaser(el, self.url, self.host):
             return
         if tag in HEADINGS:
             text = text_of(el)
@@ -795,9 +795,6 @@ class _Walker:
             links.append(RelatedLink(title=title, url=absolute))
         return links
 
-    def _teaser(self, el) -> bool:
-        return _is_teaser(el, self.url, self.host)
-
     def _standalone_link(self, el) -> RelatedLink | None:
         anchors = list(el.iter("a"))
         if len(anchors) != 1:
@@ -868,17 +865,22 @@ def _is_headline_header(el) -> bool:
     cls = el.get("class")
     if not cls or not any(_HEADER_TOKEN.search(t) for t in cls.lower().split()):
         return False
-    return next(el.iter("h1"), None) is not None and not _wraps_article(el, any_tag=True)
+    return next(el.iter("h1"), None) is not None and not _holds_paragraphs(el)
 
 
-def _wraps_article(el, any_tag: bool = False) -> bool:
+def _wraps_article(el) -> bool:
     """A header/footer/aside/form that holds the article itself: an unclosed tag swallowed the page,
     or a framework wraps it in a form (ASP.NET pages, forum moderation forms)."""
-    if el.tag not in ("header", "footer", "aside", "form") and not any_tag:
+    if el.tag not in ("header", "footer", "aside", "form"):
         return False
     if el.tag == "form" and el.find(".//input[@name='__VIEWSTATE']") is not None:
         return True  # ASP.NET WebForms: the whole page is one form
-    # paragraphs, as <p> or as text between line breaks (old CMSs write "text<br><br>text")
+    return _holds_paragraphs(el)
+
+
+def _holds_paragraphs(el) -> bool:
+    """Three long paragraphs or more, as <p> or as text between line breaks (old CMSs write
+    "text<br><br>text")."""
     long_runs = sum(1 for p in el.iter("p") if _text_length(p) > 100)
     long_runs += sum(1 for br in el.iter("br") if len((br.tail or "").strip()) > 100)
     return long_runs >= 3

@@ -2179,7 +2179,7 @@ def _inside_comments(el) -> bool:
 
 _COMMENT_THREAD_TOKEN = re.compile(
     r"^(?:comments?|comment[-_].+|comments[-_].+|commentlist|commentmetadata|respond|"
-    r"(?:li|div)-comment-\d+|wpd-comm.*|wpd-comment.*)$"
+    r"(?:li|div)-comment-\d+|wpd-comm.*)$"
 )
 
 
