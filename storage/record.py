@@ -534,6 +534,12 @@ The archive cannot tell an age from a date by itself (it reads no language): the
 its date reader's answer (``newscrawl.extraction.dates.relative_precision``)."""
 
 
+AGE_ALLOWANCE = timedelta(minutes=5)
+"""Added to an age's precision: a page served from a cache (a CDN, a page cache) gives the age it had
+when it was rendered, minutes before it was fetched; two readings of "il y a 12 minutes" and "il y a
+40 minutes" are otherwise held to one minute."""
+
+
 def same_relative_date(
     precision: DatePrecision,
     new_iso: str | None,
@@ -556,12 +562,6 @@ def same_relative_date(
     old_precision = new_precision if old_raw == new_raw else precision(old_raw)
     gap = abs(_instant(datetime.fromisoformat(new_iso)) - _instant(datetime.fromisoformat(old_iso)))
     return gap <= (max(new_precision, old_precision or new_precision) + AGE_ALLOWANCE).total_seconds()
-
-
-AGE_ALLOWANCE = timedelta(minutes=5)
-"""Added to an age's precision: a page served from a cache (a CDN, a page cache) gives the age it had
-when it was rendered, minutes before it was fetched; two readings of "il y a 12 minutes" and "il y a
-40 minutes" are otherwise held to one minute."""
 
 
 def comments_digest(keys_and_hashes: list[tuple[str, str]]) -> str:

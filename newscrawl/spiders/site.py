@@ -689,13 +689,9 @@ class SiteSpider(Spider):
             return None
         record = chain["record"]
         pages = [(number, comments) for number, comments in chain["pages"]]
-        home = chain.get("home", 0 if comment_page_number(chain["url"]) is None else None)
-        if (
-            home is not None
-            and len(pages) > 1
-            and _home_is_later(chain, decided=bool(chain.get("landing_last")))
-        ):
+        if len(pages) > 1 and _home_is_later(chain, decided=bool(chain.get("landing_last"))):
             # the article's own page goes after the numbered pages, the newest comments last
+            home = _home_index(chain)
             others = [number for index, (number, _) in enumerate(pages) if index != home]
             pages[home] = (max(others) + 1, pages[home][1])
         record["comments"] = merge_comment_pages(pages)
@@ -781,12 +777,18 @@ class SiteSpider(Spider):
 # ---------------------------------------------------------------------- helpers
 
 
+def _home_index(chain: dict[str, Any]) -> int | None:
+    """Where in the chain's pages the article's own page is (None until it is fetched, when the chain
+    began on a numbered comment page)."""
+    return chain.get("home", 0 if comment_page_number(chain["url"]) is None else None)
+
+
 def _home_is_later(chain: dict[str, Any], *, decided: bool = False) -> bool:
     """The article's own page (unnumbered) holds later comments than the lowest numbered comment page
     fetched: the site shows its newest comment page with the article. The comments' dates, else their
     numeric ids, tell; when they cannot (none, or the same first comment), ``decided`` is the answer
     (the article's page linked to comment-page-1/)."""
-    home = chain.get("home", 0 if comment_page_number(chain["url"]) is None else None)
+    home = _home_index(chain)
     pages = chain["pages"]
     if home is None or home >= len(pages):
         return False
