@@ -67,6 +67,15 @@ def assert_clean(run: Run) -> None:
     assert "Traceback" not in run.output, run.output[-3000:]
 
 
+def assert_refused_as_no_article(run: Run, url: str, problem: str, db: str) -> None:
+    """``scrape URL --save`` refused the page: one error line, nothing printed, nothing archived."""
+    assert_clean(run)
+    assert run.returncode == 1, run.output[-3000:]
+    assert run.stderr.strip().splitlines()[-1] == f"Error: {url}: not an article: {problem}"
+    assert run.stdout == ""
+    assert sql(db, "SELECT count(*) FROM articles") == [(0,)]
+
+
 def expected_record(slug: str) -> dict:
     return json.loads((EXPECTED / f"{slug}.json").read_text(encoding="utf-8"))
 

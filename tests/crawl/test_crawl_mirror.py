@@ -18,6 +18,7 @@ from tests.crawl.helpers import (
     MIRROR_HOST,
     archive_records,
     assert_clean,
+    assert_refused_as_no_article,
     crawl,
     expected_record,
     newscrawl,
@@ -394,11 +395,7 @@ def test_scrape_of_a_page_that_is_no_article_is_refused_and_saves_nothing(
         "--resolve",
         f"{MIRROR_HOST}={mirror.base_url}",
     )
-    assert_clean(run)
-    assert run.returncode == 1, run.output[-3000:]
-    assert run.stderr.strip().splitlines()[-1] == f"Error: {url}: not an article: {problem}"
-    assert run.stdout == ""
-    assert sql(db_url, "SELECT count(*) FROM articles") == [(0,)]
+    assert_refused_as_no_article(run, url, problem, db_url)
 
 
 def test_demo_twice_duplicates_nothing(tmp_path):

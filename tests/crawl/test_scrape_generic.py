@@ -8,7 +8,7 @@ import re
 import pytest
 
 from newscrawl.testing.server import Page, SiteServer
-from tests.crawl.helpers import FAST, article_html, assert_clean, newscrawl, sql
+from tests.crawl.helpers import FAST, article_html, assert_clean, assert_refused_as_no_article, newscrawl
 
 HOST = "sans-profil.test"
 BASE = f"https://{HOST}"
@@ -54,11 +54,7 @@ def test_scrape_of_a_page_without_article_text_is_refused(tmp_path, path, proble
         run = newscrawl(
             "scrape", BASE + path, "--save", "--db", db, *FAST, "--resolve", f"{HOST}={server.base_url}"
         )
-    assert_clean(run)
-    assert run.returncode == 1, run.output[-3000:]
-    assert run.stderr.strip().splitlines()[-1] == f"Error: {BASE}{path}: not an article: {problem}"
-    assert run.stdout == ""
-    assert sql(db, "SELECT count(*) FROM articles") == [(0,)]
+    assert_refused_as_no_article(run, BASE + path, problem, db)
 
 
 def test_scrape_of_an_article_with_cards_of_other_articles(tmp_path):
