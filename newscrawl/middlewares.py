@@ -34,6 +34,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
 
 from newscrawl.discovery import RevisitPolicy, SiteScope, parse_date
+from newscrawl.stopping import crawl_stopping
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -139,6 +140,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+        self._stopping = asyncio.Event()
+        """Set when the crawl stops: a retry waiting out its backoff goes back to the queue at once."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware._stopping.set, signal=crawl_stopping)
+        return middleware
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         result = super().process_response(request, response)
@@ -165,9 +174,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _pause(self, retry: Request, retry_after: bytes | None) -> None:
         wait = self.delay(retry.meta.get("retry_times", 1), retry_after)
-        if wait > 0:
+        if wait > 0 and not self._stopping.is_set():
             log.debug("retrying %s in %.1f s", retry.url, wait)
-            await asyncio.sleep(wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), wait)
 
 
 class RedirectedOffsite(IgnoreRequest):

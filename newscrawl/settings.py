@@ -64,6 +64,7 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.MetaRefreshMiddleware": 580,  # Scrapy's place
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "newscrawl.middlewares.RedirectMiddleware": 600,  # Scrapy's place
+    "newscrawl.stopping.RequeueNotSent": 1000,  # nearest the downloader: sees its exceptions first
 }
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidationPipeline": 100,
@@ -79,6 +80,7 @@ EXTENSIONS = {
     "newscrawl.extensions.Progress": 500,
     "newscrawl.extensions.WarcWriter": 510,
     "newscrawl.extensions.TidyLogs": 520,
+    "newscrawl.stopping.PromptStop": 530,
 }
 ADDONS = {
     "newscrawl.frontier.FrontierAddon": 0,  # NEWSCRAWL_FRONTIER set: the shared Redis scheduler

@@ -66,6 +66,7 @@ from newscrawl.spiders.reading import (
     reader_processes,
 )
 from newscrawl.spiders.workers import WorkerGone
+from newscrawl.stopping import stop_soon
 
 log = logging.getLogger(__name__)
 
@@ -714,6 +715,7 @@ class SiteSpider(Spider):
     def _close_soon(self) -> None:
         from scrapy.utils.defer import deferred_from_coro
 
+        stop_soon(self.crawler)  # the pages waiting for their turn are not fetched for nothing
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))
 
     # ------------------------------------------------------------------ failures

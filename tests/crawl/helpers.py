@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,30 @@ def crawl(
     for host, url in (resolve or {}).items():
         args += ["--resolve", f"{host}={url}"]
     return newscrawl(*args, timeout=timeout)
+
+
+def start_crawl(target: str, db: str, *extra: str, resolve: dict[str, str]) -> subprocess.Popen:
+    """``newscrawl crawl`` in the background (FAST settings first, ``extra`` overriding them)."""
+    args = ["crawl", target, "--db", db, *FAST, *extra]
+    for host, url in resolve.items():
+        args += ["--resolve", f"{host}={url}"]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("NEWSCRAWL_DB", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "newscrawl", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+    )
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def assert_clean(run: Run) -> None:

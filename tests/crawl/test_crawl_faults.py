@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sqlite3
 import time
 
 import pytest
 
 from newscrawl.testing.server import Page, RequestContext, SiteServer
-from tests.crawl.helpers import FAST, article_html, assert_clean, comment_block, crawl, newscrawl, sql
+from tests.crawl.helpers import (
+    FAST,
+    article_html,
+    assert_clean,
+    comment_block,
+    crawl,
+    newscrawl,
+    sql,
+    start_crawl,
+    wait_for,
+)
 
 HOST = "faults.test"
 BASE = f"https://{HOST}"
@@ -589,3 +600,40 @@ def test_a_page_renamed_with_a_301_stays_one_article(tmp_path):
     assert sql(db, "SELECT count(*), min(canonical_url) FROM articles") == [
         (1, f"https://{host}/nouveau-nom/")
     ]
+
+
+def test_ctrl_c_during_a_retry_backoff_stops_at_once_and_jobdir_retries_later(tmp_path):
+    # A page answering 503 waits out its retry backoff (RETRY_BACKOFF_BASE, up to RETRY_BACKOFF_MAX)
+    # before it is asked again: the first Ctrl-C waited that long (30 s here) before stopping.
+    host = "occupe.test"
+    teasers = "".join(f'<h2><a href="https://{host}/{slug}/">{slug}</a></h2>' for slug in ("calme", "occupe"))
+    home = f'<html><head><meta charset="utf-8"><title>Accueil</title></head><body class="home blog">{teasers}</body></html>'
+    pages = {
+        "/": Page(home.encode()),
+        "/calme/": Page(article_html("Essai de la Clio").encode()),
+        "/occupe/": Page(b"busy", "text/plain", status=503),
+    }
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    jobdir = tmp_path / "job"
+    with SiteServer(pages=pages) as server:
+        resolve = {host: server.base_url}
+        process = start_crawl(
+            f"https://{host}/", db, "--jobdir", str(jobdir), "-s", "RETRY_BACKOFF_BASE=30", resolve=resolve
+        )
+        try:
+            wait_for(lambda: server.hit_count("/occupe/") == 1 and server.hit_count("/calme/") == 1)
+            time.sleep(0.5)  # the retry is waiting out its 30 s
+            interrupted_at = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            _stdout, stderr = process.communicate(timeout=60)
+            stopped_after = time.monotonic() - interrupted_at
+        finally:
+            process.kill()
+        assert process.returncode == 130, stderr[-3000:]
+        assert stopped_after < 8, f"{stopped_after:.1f} s to stop"
+        assert server.hit_count("/occupe/") == 1
+        server.pages["/occupe/"] = Page(article_html("Le SUV le plus vendu").encode())
+        second = crawl(f"https://{host}/", db, "--jobdir", str(jobdir), resolve=resolve)
+    assert second.returncode == 0, second.output[-3000:]
+    titles = sorted(title for (title,) in sql(db, "SELECT title FROM v_articles"))
+    assert titles == ["Essai de la Clio", "Le SUV le plus vendu"]

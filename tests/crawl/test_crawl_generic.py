@@ -5,13 +5,23 @@ resumption, the comment revisit policy, --max-articles and --since."""
 from __future__ import annotations
 
 import re
+import signal
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from newscrawl.testing.server import SiteServer
 from newscrawl.testing.sitegen import GeneratedSite, generate_site
-from tests.crawl.helpers import MIRROR_HOST, archive_records, assert_clean, crawl, sql
+from tests.crawl.helpers import (
+    MIRROR_HOST,
+    archive_records,
+    assert_clean,
+    crawl,
+    sql,
+    start_crawl,
+    wait_for,
+)
 
 GENERATED_HOST = "www.moteur-hebdo.test"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -135,6 +145,47 @@ def test_jobdir_resumes_without_refetching(generated, tmp_path):
         ("finished", 0),
         ("finished", len(generated.articles)),
     ]
+
+
+def test_ctrl_c_stops_at_once_and_jobdir_fetches_what_was_waiting(generated, tmp_path):
+    # A polite crawl takes CONCURRENT_REQUESTS requests from its queue and sends them one per download
+    # delay: the first Ctrl-C waited for all of them (~16 s here, minutes with AutoThrottle's delays).
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    jobdir = tmp_path / "job"
+    polite = (
+        "-s",
+        "DOWNLOAD_DELAY=1",
+        "-s",
+        "CONCURRENT_REQUESTS=16",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    )
+    with SiteServer(generated.root) as server:
+        resolve = {GENERATED_HOST: server.base_url}
+        process = start_crawl(
+            f"https://{GENERATED_HOST}/", db, "--jobdir", str(jobdir), *polite, resolve=resolve
+        )
+        try:
+            # the sitemaps are read: the downloader holds a queue of articles waiting for their turn
+            wait_for(lambda: sum(hit.startswith("/20") for hit in server.hits) >= 2)
+            interrupted_at = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=60)
+            stopped_after = time.monotonic() - interrupted_at
+        finally:
+            process.kill()
+        assert process.returncode == 130, stderr[-3000:]
+        assert f"rerun with --jobdir {jobdir} to resume" in stdout + stderr
+        assert stopped_after < 8, f"{stopped_after:.1f} s to stop"
+        first_hits = list(server.hits)
+        server.hits.clear()
+        second = crawl(f"https://{GENERATED_HOST}/", db, "--jobdir", str(jobdir), resolve=resolve)
+        second_hits = list(server.hits)
+    assert second.returncode == 0, second.output[-3000:]
+    check_archive_matches(db, generated)  # the requests put back were fetched by the second run
+    refetched = {hit for hit in second_hits if hit != "/robots.txt"} & set(first_hits)
+    assert not refetched, sorted(refetched)
+    assert sql(db, "SELECT status FROM crawl_runs ORDER BY id") == [("interrupted",), ("finished",)]
 
 
 def test_incremental_revisits_recent_articles_for_new_comments(tmp_path):
