@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 crawl_stopping = object()
-"""Signal sent once when the crawl starts to stop (no arguments): a first Ctrl-C or SIGTERM, or the
-spider closing itself early (``--max-articles``). Components waiting on a timer (the retry backoff)
-give up waiting."""
+"""Signal sent when the crawl starts to stop (no arguments; it may come more than once): a first
+Ctrl-C or SIGTERM, or the spider closing itself early (``--max-articles``). Components waiting on a
+timer (the retry backoff) give up waiting."""
 
 
 class NotSentYet(IgnoreRequest):
@@ -88,10 +88,8 @@ class PromptStop:
 
 
 def stop_soon(crawler: Crawler) -> None:
-    """Announce that the crawl is stopping (once; see :data:`crawl_stopping`)."""
-    if not getattr(crawler, "_newscrawl_stopping", False):
-        crawler._newscrawl_stopping = True  # type: ignore[attr-defined]
-        crawler.signals.send_catch_log(signal=crawl_stopping)
+    """Announce that the crawl is stopping (see :data:`crawl_stopping`; its receivers act once)."""
+    crawler.signals.send_catch_log(signal=crawl_stopping)
 
 
 def _from_the_scheduler(request: Request) -> bool:
