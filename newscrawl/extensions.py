@@ -2,8 +2,8 @@
 that stay short.
 
 * :class:`Progress` — a status line on stderr every few seconds (pages, articles new / updated /
-  unchanged / skipped, comments, pages redirected off-site, errors, pages per second) and a summary at the end; off with
-  ``--quiet``.
+  unchanged / skipped, comments, pages redirected off-site, broken links, errors, pages per second) and a
+  summary at the end; off with ``--quiet``.
 * :class:`WarcWriter` — ``--warc DIR``: every download (robots.txt, sitemaps, feeds, listings,
   articles, comment pages, redirects, errors) as a WARC request/response pair, one gzipped file per run.
 * :class:`CrawlDelay` and :class:`CrawlDelayAutoThrottle` — a host whose robots.txt declares a
@@ -58,6 +58,7 @@ def crawl_counts(stats: StatsCollector | dict[str, Any]) -> dict[str, int]:
         "comment_pages_failed": "newscrawl/comment_pages/failed",
         "errors": "newscrawl/errors",
         "redirected_offsite": "newscrawl/redirected_offsite",
+        "broken_links": "newscrawl/broken_links",
         "links_resolved": "newscrawl/links_resolved",
     }
     return {key: int(get(name, 0) or 0) for key, name in names.items()}
@@ -76,6 +77,8 @@ def format_counts(counts: dict[str, int], elapsed: float) -> str:
         line += f" | {counts['comment_pages_failed']} comment pages failed"
     if counts["redirected_offsite"]:  # not errors: the site sent them out of the crawl's domains
         line += f" | {counts['redirected_offsite']:,} redirected off-site"
+    if counts["broken_links"]:  # not errors: links of the site to pages it does not have (404/410)
+        line += f" | {counts['broken_links']:,} broken link{'s' if counts['broken_links'] > 1 else ''}"
     return line + f" | errors {counts['errors']:,}"
 
 

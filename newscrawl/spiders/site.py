@@ -82,6 +82,8 @@ ROLE = "newscrawl_role"
 HOPS = "newscrawl_hops"
 LISTING_PAGE = "newscrawl_listing_page"
 SOURCE = "newscrawl_source"
+"""Where the URL came from: start (the command line), profile (a sitemap or feed the site's profile
+names), revisit, or what of the site linked it (robots, sitemap, feed, listing, related)."""
 CHAIN = "newscrawl_chain"
 
 
@@ -218,9 +220,9 @@ class SiteSpider(Spider):
             )
         if self.profile:
             for url in self.profile.sitemaps:
-                yield self._sitemap_request(url)
+                yield self._sitemap_request(url, source="profile")
             for url in self.profile.feeds:
-                yield self._feed_request(url)
+                yield self._feed_request(url, source="profile")
         for url in self.start_pages:
             yield Request(
                 url,
@@ -268,22 +270,22 @@ class SiteSpider(Spider):
 
     # ------------------------------------------------------------------ requests
 
-    def _sitemap_request(self, url: str) -> Request:
+    def _sitemap_request(self, url: str, *, source: str) -> Request:
         return Request(
             url,
             callback=self.parse_sitemap,
             errback=self.discovery_failed,
             priority=PRIORITY_DISCOVERY,
-            meta={ROLE: "sitemap"},
+            meta={ROLE: "sitemap", SOURCE: source},
         )
 
-    def _feed_request(self, url: str) -> Request:
+    def _feed_request(self, url: str, *, source: str) -> Request:
         return Request(
             url,
             callback=self.parse_feed,
             errback=self.discovery_failed,
             priority=PRIORITY_DISCOVERY,
-            meta={ROLE: "feed"},
+            meta={ROLE: "feed", SOURCE: source},
         )
 
     def _limit_reached(self) -> bool:
@@ -351,12 +353,12 @@ class SiteSpider(Spider):
             origin = self._origin(response.url)
             sitemaps = [origin + "/sitemap.xml", origin + "/wp-sitemap.xml"]
             for url in sitemaps:
-                request = self._sitemap_request(url)
+                request = self._sitemap_request(url, source="robots")
                 request.meta["newscrawl_guess"] = True
                 yield request
             return
         for url in sitemaps:
-            yield self._sitemap_request(url)
+            yield self._sitemap_request(url, source="robots")
 
     def robots_failed(self, failure: Failure):
         request = failure.request
@@ -365,7 +367,7 @@ class SiteSpider(Spider):
         )
         origin = self._origin(request.url)
         for url in (origin + "/sitemap.xml", origin + "/wp-sitemap.xml"):
-            sitemap = self._sitemap_request(url)
+            sitemap = self._sitemap_request(url, source="robots")
             sitemap.meta["newscrawl_guess"] = True
             yield sitemap
 
@@ -382,11 +384,11 @@ class SiteSpider(Spider):
         if sitemap.kind == "index":
             for entry in sitemap.entries:
                 if self.scope.contains(entry.url):
-                    yield self._sitemap_request(entry.url)
+                    yield self._sitemap_request(entry.url, source="sitemap")
             return
         for entry in sitemap.entries:
             if entry.url.endswith((".xml", ".xml.gz")) and self.scope.contains(entry.url):
-                yield self._sitemap_request(entry.url)
+                yield self._sitemap_request(entry.url, source="sitemap")
                 continue
             request = self._article_request(
                 entry.url, source="sitemap", lastmod=entry.lastmod, published=entry.published, hops=1
@@ -424,7 +426,11 @@ class SiteSpider(Spider):
         if request.meta.get("newscrawl_guess"):
             log.debug("no %s: %s", request.url, _reason(failure))
             return
-        # an error like any page's (the progress line's count): a sitemap or feed the site names is gone
+        if request.meta.get(SOURCE) != "profile" and _is_gone(failure):
+            self._broken_link(request, failure)
+            return
+        # an error like any page's (the progress line's count): a sitemap or feed the profile names is
+        # gone (the profile is out of date), or one the site names could not be fetched
         message = f"{request.meta.get(ROLE, 'page')} {request.url} not fetched: {_reason(failure)}"
         self._count_error("discovery", message)
         log.warning("%s", message)
@@ -519,7 +525,7 @@ class SiteSpider(Spider):
             log.debug("%d off-site links on %s not followed", len(links.offsite), response.url)
         for feed in links.feeds:
             if self.scope.contains(feed):
-                yield self._feed_request(feed)
+                yield self._feed_request(feed, source="listing")
         if page_number < self.max_listing_pages:
             for url in links.pagination:
                 if url in self._requested:
@@ -752,14 +758,50 @@ class SiteSpider(Spider):
                 level = logging.INFO if "offsite" in reason.lower() else logging.DEBUG
             log.log(level, "%s %s not fetched: %s", role, request.url, reason)
             return
+        gone = _is_gone(failure)
+        if gone and request.meta.get(SOURCE) != "start" and not self._is_archived(request):
+            # A link of the site to a page that is not there: the site's fault, not the crawl's.
+            self._broken_link(request, failure)
+            return
         self._count_error(_error_kind(failure), reason)
-        if role == "article" and failure.check(HttpError) and failure.value.response.status in (404, 410):
+        if gone and role == "article":
             if self.crawler.settings.getbool("NEWSCRAWL_ARCHIVE", True):
                 log.warning("article gone (%s): %s; anything archived for it is kept", reason, request.url)
             else:  # `scrape` without --save: there is no archive to speak of
                 log.warning("article gone (%s): %s", reason, request.url)
             return
         log.warning("%s %s not fetched: %s", role, request.url, reason)
+
+    def _is_archived(self, request: Request) -> bool:
+        """The request is for an article of the archive (under this URL, or one that redirected to it).
+        When the archive cannot tell, it is taken as archived: the failure stays an error."""
+        meta = request.meta
+        if META_KNOWN in meta or meta.get(META_REVISIT):
+            return True
+        if not self.crawler.settings.getbool("NEWSCRAWL_ARCHIVE"):
+            return False
+        from newscrawl.pipelines import crawl_archive
+        from storage import StorageError
+        from storage.crawl_state import known_article
+
+        urls = dict.fromkeys([*meta.get("redirect_urls", ()), request.url])
+        try:
+            with crawl_archive(self.crawler).session() as session:
+                return any(known_article(session, url) is not None for url in urls)
+        except StorageError as error:
+            log.debug("archive lookup of %s failed: %s", request.url, error)
+            return True
+
+    def _broken_link(self, request: Request, failure: Failure) -> None:
+        self.crawler.stats.inc_value("newscrawl/broken_links")
+        referer = request.headers.get(b"Referer")
+        linked_from = f" (linked from {referer.decode('latin-1')})" if referer else ""
+        log.warning(
+            "broken link (%s): %s%s",
+            _reason(failure),
+            " -> ".join([*request.meta.get("redirect_urls", ()), request.url]),
+            linked_from,
+        )
 
     def request_dropped(self, request: Request, spider: Spider | None = None) -> None:
         """A redirect back to a URL of its own chain is a loop: the dupefilter drops it, we say so."""
@@ -852,6 +894,11 @@ def _reason(failure: Failure) -> str:
     if name == "DownloadConnectionRefusedError":
         return f"connection refused ({text})"
     return f"{name}: {text}" if text else name
+
+
+def _is_gone(failure: Failure) -> bool:
+    """The server says the page is not there (404 Not Found, 410 Gone)."""
+    return bool(failure.check(HttpError)) and failure.value.response.status in (404, 410)
 
 
 def _error_kind(failure: Failure) -> str:

@@ -298,7 +298,7 @@ class _DeadReader:
         pass
 
 
-def _spider_reading_with(reader):
+def _spider_reading_with(reader, db: str | None = None):
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
     from scrapy.statscollectors import MemoryStatsCollector
@@ -307,6 +307,8 @@ def _spider_reading_with(reader):
 
     settings = Settings()
     settings.setmodule("newscrawl.settings", priority="project")
+    if db is not None:
+        settings.set("NEWSCRAWL_DB", db, priority="cmdline")
     crawler = Crawler(site.SiteSpider, settings)
     crawler.stats = MemoryStatsCollector(crawler)
     spider = site.SiteSpider.from_crawler(crawler, target="blog-auto-info")
@@ -515,3 +517,74 @@ def test_only_a_job_that_finished_starts_anew(tmp_path):
     assert start_anew_after_finished_job(finished)
     assert sorted(p.name for p in finished.iterdir()) == ["notes.txt"]
     assert not start_anew_after_finished_job(tmp_path / "never-used")
+
+
+def _failed_with_status(url: str, status: int, **meta):
+    """The failure an errback gets for a page that answered ``status`` (as Scrapy's HttpError
+    middleware makes it), its request linked from the home page."""
+    from scrapy.http import Request, Response
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    request = Request(url, meta=meta, headers={"Referer": "https://blog-auto-info.com/"})
+    failure = Failure(HttpError(Response(url, status=status, request=request), "Ignoring non-200 response"))
+    failure.request = request
+    return failure
+
+
+def test_a_404_or_410_is_a_broken_link_of_the_site_unless_the_page_is_an_archived_article(tmp_path, caplog):
+    """A link of the site (footer, listing, sitemap, robots.txt) to a page it does not have is the
+    site's broken link: counted apart, not an error of the crawl. An archived article that is now gone,
+    the URL the user gave, or a sitemap the profile names stay errors."""
+    from newscrawl.spiders import site
+    from storage import Archive
+
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    with Archive(db) as archive, archive.transaction() as repo:
+        repo.upsert_article(expected_record(FLAGSHIP.rstrip("/").rsplit("/", 1)[1]))
+    spider = _spider_reading_with(_DeadReader(), db=db)
+    stats = spider.crawler.stats
+    legal = "https://blog-auto-info.com/mentions-legales/"
+    try:
+        spider.page_failed(_failed_with_status(legal, 404, **{site.ROLE: "article", site.SOURCE: "listing"}))
+        spider.page_failed(
+            _failed_with_status(legal + "page/2/", 410, **{site.ROLE: "listing", site.SOURCE: "listing"})
+        )
+        sitemap = "https://blog-auto-info.com/post-sitemap.xml"
+        spider.discovery_failed(
+            _failed_with_status(sitemap, 404, **{site.ROLE: "sitemap", site.SOURCE: "robots"})
+        )
+        assert stats.get_value("newscrawl/broken_links") == 3
+        assert stats.get_value("newscrawl/errors") is None
+        assert (
+            f"broken link (HTTP 404 Not Found): {legal} (linked from https://blog-auto-info.com/)"
+            in caplog.text
+        )
+        assert "article gone" not in caplog.text
+
+        # The archived article, found by the archive whether or not the request says so.
+        spider.page_failed(
+            _failed_with_status(FLAGSHIP, 410, **{site.ROLE: "article", site.SOURCE: "sitemap"})
+        )
+        assert f"article gone (HTTP 410 Gone): {FLAGSHIP}; anything archived for it is kept" in caplog.text
+        moved = "https://blog-auto-info.com/ailleurs/"  # where the archived article now redirects
+        spider.page_failed(
+            _failed_with_status(
+                moved, 404, **{site.ROLE: "article", site.SOURCE: "related", "redirect_urls": [FLAGSHIP]}
+            )
+        )
+        assert f"article gone (HTTP 404 Not Found): {moved}" in caplog.text
+        spider.page_failed(
+            _failed_with_status(
+                "https://blog-auto-info.com/", 404, **{site.ROLE: "listing", site.SOURCE: "start"}
+            )
+        )
+        spider.discovery_failed(
+            _failed_with_status(sitemap, 404, **{site.ROLE: "sitemap", site.SOURCE: "profile"})
+        )
+        assert stats.get_value("newscrawl/errors") == 4
+        assert stats.get_value("newscrawl/broken_links") == 3
+    finally:
+        from newscrawl.pipelines import crawl_archive
+
+        crawl_archive(spider.crawler).close()

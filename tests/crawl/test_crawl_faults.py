@@ -56,12 +56,14 @@ CASES = {
     "/with-comments/": "comment page 2 of 3 is 404",
     "/comments-away/": "comment page 2 redirected off-site",
     "/stable/": "fine the first time, 500 later",
+    "/removed/": "fine the first time, 410 later",
 }
 
 
 class FaultSite:
     def __init__(self) -> None:
-        self.stable_broken = False
+        self.second_visit = False
+        """The second crawl: /stable/ answers 500, /removed/ 410."""
         url = BASE + "/with-comments/"
         pages = {
             "/robots.txt": Page(b"User-agent: *\nDisallow: /private/\n", "text/plain"),
@@ -124,6 +126,7 @@ class FaultSite:
                 301, headers={"Location": f"https://{ELSEWHERE}/article/"}
             ),
             "/stable/": self._stable,
+            "/removed/": self._removed,
         }
         self.server = SiteServer(pages=pages, routes=routes)
 
@@ -167,8 +170,14 @@ class FaultSite:
         number = int(context.path.rsplit("=", 1)[-1]) if "=" in context.path else 0
         context.send(302, headers={"Location": f"/spiral/?n={number + 1}"})
 
+    def _removed(self, context: RequestContext) -> None:
+        if self.second_visit:
+            context.send(410, "<html><body>Gone</body></html>")
+        else:
+            context.send(200, article_html("Retiré : archivé avant son retrait"))
+
     def _stable(self, context: RequestContext) -> None:
-        if self.stable_broken:
+        if self.second_visit:
             context.send(500, "oops")
         else:
             context.send(200, article_html("Stable : archivé au premier passage"))
@@ -191,7 +200,7 @@ def faults(tmp_path_factory):
             resolve={HOST: server.base_url, ELSEWHERE: server.base_url + f"/{ELSEWHERE}"},
         )
         first_hits = list(server.hits)
-        site.stable_broken = True
+        site.second_visit = True
         server.hits.clear()
         second = crawl(
             BASE + "/",
@@ -278,12 +287,26 @@ def test_oversized_page_is_cancelled(faults):
     assert "too large" in line
 
 
-def test_404_and_410_articles(faults):
+def test_404_and_410_links_are_broken_links_and_archived_articles_gone(faults):
+    # These pages were never archived: links of the site to pages it does not have, not articles
+    # "gone" (they said so, and counted as errors of the crawl).
     records = archived(faults["db"])
     for path, status in (("/gone-404/", "404 Not Found"), ("/gone-410/", "410 Gone")):
         assert path not in records
         (line,) = log_lines(faults["run"], path)
-        assert f"article gone (HTTP {status})" in line
+        assert line.endswith(f" WARNING broken link (HTTP {status}): {BASE}{path} (linked from {BASE}/)")
+    (stats,) = sql(faults["db"], "SELECT stats FROM crawl_runs WHERE id = 1")[0]
+    assert json.loads(stats)["newscrawl/broken_links"] == 2
+    assert "| 2 broken links | errors" in faults["run"].stderr
+    # An article archived by the first crawl and gone at the second: still "article gone", an error.
+    assert records["/removed/"]["title"] == "Retiré : archivé avant son retrait"
+    (line,) = log_lines(faults["second"], "/removed/")
+    assert line.endswith(
+        f" WARNING article gone (HTTP 410 Gone): {BASE}/removed/; anything archived for it is kept"
+    )
+    (second,) = sql(faults["db"], "SELECT stats FROM crawl_runs WHERE id = 2")[0]
+    assert json.loads(second)["newscrawl/errors/http_410"] == 1
+    assert json.loads(second)["newscrawl/broken_links"] == 2
 
 
 def test_redirect_loops(faults):
@@ -325,7 +348,7 @@ def test_a_page_redirected_off_site_is_one_warning_and_counted(faults):
     for run_id, run in ((1, faults["run"]), (2, faults["second"])):
         (stats,) = sql(faults["db"], f"SELECT stats FROM crawl_runs WHERE id = {run_id}")[0]
         assert json.loads(stats)["newscrawl/redirected_offsite"] == 2
-        assert "| 2 redirected off-site | errors" in run.stderr
+        assert "| 2 redirected off-site | 2 broken links | errors" in run.stderr
 
 
 def archive_records_urls(db: str) -> list[str]:

@@ -66,11 +66,19 @@ def test_crawl_succeeds_and_reports(crawled):
     assert summary, run.stderr[-2000:]
     assert "articles 4 new, 0 updated, 0 unchanged" in summary[0]
     assert "comments 47 (+47)" in summary[0]
-    # The footer's legal-notice link 404s on the mirror: one clear line, nothing else breaks.
+    # The footer's legal-notice link 404s on the mirror: one clear line, nothing else breaks. It was
+    # "article gone" and "errors 1" (the profile's URL rule takes the page for an article), though it was
+    # never archived nor an article: a broken link of the site, counted apart, is no error of the crawl.
     assert re.search(
-        r"WARNING article gone \(HTTP 404 Not Found\): https://blog-auto-info.com/mentions-legales/",
+        r"WARNING broken link \(HTTP 404 Not Found\): https://blog-auto-info.com/mentions-legales/ "
+        r"\(linked from https://blog-auto-info.com/",
         run.stderr,
     )
+    assert "article gone" not in run.stderr
+    assert summary[0].endswith("| 1 broken link | errors 0"), summary[0]
+    (stats,) = sql(crawled["db"], "SELECT stats FROM crawl_runs")[0]
+    assert json.loads(stats)["newscrawl/broken_links"] == 1
+    assert "newscrawl/errors" not in json.loads(stats)
 
 
 def test_every_article_archived_once(crawled):
