@@ -208,6 +208,9 @@ class ArchivePipeline:
         stats = dict(self.stats.get_stats())
         status = run_status(reason, stats)
         stats["finish_reason"] = reason
+        # Scrapy's stats hold only the counters that moved: a run without errors says 0 (`sites` and
+        # `report` show a run's missing count as not known).
+        stats.setdefault("newscrawl/errors", 0)
         stats.setdefault("finish_time", datetime.now(UTC))
         try:
             with self.archive.transaction() as repo:

@@ -78,7 +78,7 @@ def test_crawl_succeeds_and_reports(crawled):
     assert summary[0].endswith("| 1 broken link | errors 0"), summary[0]
     (stats,) = sql(crawled["db"], "SELECT stats FROM crawl_runs")[0]
     assert json.loads(stats)["newscrawl/broken_links"] == 1
-    assert "newscrawl/errors" not in json.loads(stats)
+    assert json.loads(stats)["newscrawl/errors"] == 0
 
 
 def test_every_article_archived_once(crawled):
