@@ -13,6 +13,8 @@ site, incremental requests.
 * :class:`IncrementalMiddleware` — ``--incremental``: skips archived articles whose sitemap lastmod
   did not move, makes the other requests conditional (``If-None-Match``/``If-Modified-Since``) and
   lets the comment revisit policy through.
+* :class:`RobotsTxtMiddleware` — Scrapy's robots.txt rules, with each host's robots.txt fetched once:
+  the spider's own request for it (its ``Sitemap:`` lines) is answered from that fetch.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefreshMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware as ScrapyRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
 
@@ -299,3 +302,47 @@ class IncrementalMiddleware:
             meta["handle_httpstatus_list"] = [*meta.get("handle_httpstatus_list", ()), 304]
             stats.inc_value("newscrawl/incremental/conditional")
         return None
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, which fetches a host's robots.txt before its first request and
+    judges every request to the host by its rules, with that fetch the only one: the spider asks for
+    the same file (sitemap discovery reads its ``Sitemap:`` lines) and gets what the rules were read
+    from, the response as it came (a 404 or a 500 too, for the spider's errback) or the error that ended
+    its download (a timeout, a refused connection): no second request, retries or timeout."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._fetched: dict[str, Response | Exception] = {}
+        """By host (``host[:port]``, as Scrapy keys the rules): the response of its robots.txt, or the
+        error that ended the download."""
+
+    async def process_request(self, request: Request, spider: object = None) -> Response | None:
+        if request.meta.get("dont_obey_robotstxt") or not _is_robots_txt(request.url):
+            return await super().process_request(request)
+        await self.robot_parser(request)  # the host's one fetch: made now, or awaited
+        fetched = self._fetched.get(urlsplit(request.url).netloc)
+        if fetched is None:
+            return None
+        # Retried and redirected already: not again for the copy.
+        request.meta["dont_retry"] = request.meta["dont_redirect"] = True
+        self._stats.inc_value("newscrawl/robots_txt/shared")
+        if isinstance(fetched, Exception):
+            raise fetched
+        # The copy is no download, but Scrapy counts every response it hands to the spider: the crawl's
+        # figures ("pages", the run's stats) count what came over the network.
+        self._stats.inc_value("response_received_count", -1)
+        return fetched.replace(request=request)
+
+    async def _parse_robots(self, response: Response, netloc: str, *args: object) -> None:
+        self._fetched[netloc] = response
+        await super()._parse_robots(response, netloc, *args)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        self._fetched[netloc] = exc
+        super()._robots_error(exc, netloc)
+
+
+def _is_robots_txt(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path == "/robots.txt" and not parts.query

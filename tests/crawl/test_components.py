@@ -19,6 +19,7 @@ from newscrawl.middlewares import (
     RedirectMiddleware,
     ResolveError,
     ResolvingDownloadHandler,
+    RobotsTxtMiddleware,
     parse_resolve,
 )
 from newscrawl.pipelines import run_failure, run_status
@@ -588,3 +589,72 @@ def test_a_404_or_410_is_a_broken_link_of_the_site_unless_the_page_is_an_archive
         from newscrawl.pipelines import crawl_archive
 
         crawl_archive(spider.crawler).close()
+
+
+ROBOTS_URL = "https://blog-auto-info.com/robots.txt"
+
+
+def _robots_answer(kind: str):
+    """What the download of robots.txt gives: a response, or the error that ended it."""
+    from scrapy.exceptions import DownloadTimeoutError
+    from scrapy.http import HtmlResponse, Response, TextResponse
+
+    if kind == "rules":
+        body = b"User-agent: *\nDisallow: /prive/\nSitemap: https://blog-auto-info.com/plan.xml\n"
+        return TextResponse(ROBOTS_URL, body=body, headers={"Content-Type": "text/plain"}, encoding="utf-8")
+    if kind in ("missing", "server error"):
+        status = 404 if kind == "missing" else 500
+        return HtmlResponse(ROBOTS_URL, status=status, body=b"<html>oops</html>", encoding="utf-8")
+    if kind == "not text":
+        return Response(ROBOTS_URL, body=b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    return DownloadTimeoutError(f"Getting {ROBOTS_URL} took longer than 1.0 seconds.")
+
+
+@pytest.mark.parametrize("kind", ["rules", "missing", "server error", "not text", "timeout"])
+def test_the_spiders_robots_txt_request_gets_the_one_fetch_the_rules_came_from(kind):
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    answer = _robots_answer(kind)
+    downloads = []
+
+    class Engine:
+        async def download_async(self, request):
+            downloads.append(request.url)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer.replace(request=request)
+
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True})
+    crawler.stats = MemoryStatsCollector(crawler)
+    crawler.engine = Engine()
+    middleware = RobotsTxtMiddleware.from_crawler(crawler)
+    # The spider's request (sitemap discovery) comes first, as it does in a crawl.
+    spiders = Request(ROBOTS_URL, callback=print, meta={"newscrawl_role": "robots"})
+
+    async def requests():
+        if isinstance(answer, Exception):
+            with pytest.raises(type(answer)):
+                await middleware.process_request(spiders)
+        else:
+            copy = await middleware.process_request(spiders)
+            assert (copy.status, copy.body, copy.url) == (answer.status, answer.body, answer.url)
+            assert copy.request is spiders and copy.meta["newscrawl_role"] == "robots"  # its callback
+        private = Request("https://blog-auto-info.com/prive/essai/")
+        if kind == "rules":
+            with pytest.raises(IgnoreRequest, match=r"Forbidden by robots\.txt"):
+                await middleware.process_request(private)
+        else:  # no rules read: everything allowed, as Scrapy does
+            assert await middleware.process_request(private) is None
+        assert await middleware.process_request(Request("https://blog-auto-info.com/")) is None
+
+    asyncio.run(requests())
+    assert downloads == [ROBOTS_URL]  # one fetch for the rules and the spider (there were two)
+    assert spiders.meta["dont_retry"]  # retried already, if it had to be
+    # the copy is no download: taken off the responses Scrapy counts as it hands it to the spider
+    received = 0 if isinstance(answer, Exception) else -1
+    assert crawler.stats.get_value("response_received_count", 0) == received

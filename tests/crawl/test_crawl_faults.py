@@ -319,6 +319,8 @@ def test_redirect_loops(faults):
 
 def test_robots_disallow_is_obeyed(faults):
     assert "/private/secret/" not in faults["hits"]
+    # from one fetch of robots.txt per crawl (there were two)
+    assert faults["hits"].count("/robots.txt") == faults["second_hits"].count("/robots.txt") == 1
     (line,) = log_lines(faults["run"], "/private/secret/")
     assert "Forbidden by robots.txt" in line
 
@@ -381,6 +383,55 @@ def test_what_is_archived_survives_a_later_failure(faults):
         "SELECT count(*) FROM article_versions v JOIN articles a ON a.id = v.article_id "
         f"WHERE a.url = '{BASE}/stable/'",
     ) == [(1,)]
+
+
+# ---------------------------------------------------------------------- robots.txt
+
+
+def test_a_failing_robots_txt_is_fetched_once_and_the_crawl_goes_on(tmp_path):
+    # robots.txt was fetched twice, once by Scrapy's robots.txt middleware for its rules and once by the
+    # spider for its Sitemap: lines, so a failing one failed twice, retries and timeouts included.
+    # Here it times out, then answers 500 to the retry (RETRY_TIMES=1): one fetch, two requests (four).
+    host = "robots.test"
+
+    def robots(context: RequestContext) -> None:
+        if context.count == 1:
+            context.stall(3)
+        else:
+            context.send(500, "oops", "text/plain")
+
+    home = (
+        '<html><body class="home blog"><main>'
+        '<article class="post"><h2><a href="/prive/essai/">Essai</a></h2></article></main></body></html>'
+    )
+    pages = {"/": Page(home.encode()), "/prive/essai/": Page(article_html("Essai de la Mégane").encode())}
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages, routes={"/robots.txt": robots}) as server:
+        run = crawl(
+            f"https://{host}/",
+            db,
+            "-v",
+            "-s",
+            "DOWNLOAD_TIMEOUT=1",
+            "-s",
+            "RETRY_TIMES=1",
+            resolve={host: server.base_url},
+        )
+        hits = list(server.hits)
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    assert hits[:2] == ["/robots.txt", "/robots.txt"]  # before anything else of the site
+    assert hits.count("/robots.txt") == 2, hits
+    # No rules: everything allowed; the spider tries the usual sitemap locations instead.
+    assert archive_records_urls(db) == [f"https://{host}/prive/essai/"]
+    assert "/sitemap.xml" in hits and "/wp-sitemap.xml" in hits
+    assert (
+        f"INFO no robots.txt at https://{host}/robots.txt (HTTP 500 Internal Server Error); "
+        "trying the usual sitemap locations" in run.stderr
+    )
+    # The pages counted are the answers that came over the network (the spider's copy is none).
+    (stats,) = sql(db, "SELECT stats FROM crawl_runs")[0]
+    assert json.loads(stats)["response_received_count"] == len(server.answers)
 
 
 # ---------------------------------------------------------------------- the archive itself
