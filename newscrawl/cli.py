@@ -722,7 +722,19 @@ def sites(db_url, as_json) -> None:
     if missing is not None:
         click.echo(f"no archive at {missing} yet: `newscrawl crawl SITE` creates it", err=True)
     elif not any(summary.runs for summary in summaries):
-        click.echo("the archive has no crawl runs yet: `newscrawl crawl SITE` records them", err=True)
+        imported = [summary.imports for summary in summaries if summary.imports is not None]
+        if imported:  # `db ingest` records runs for no site in particular
+            articles = sum(imports.articles for imports in imported)
+            runs = sorted({run for imports in imported for run in imports.runs})
+            click.echo(
+                f"no site crawled yet: the {articles:,} articles of {len(imported)} "
+                f"site{'s' if len(imported) > 1 else ''} came from `newscrawl db ingest` "
+                f"(crawl run{'s' if len(runs) > 1 else ''} {', '.join(map(str, runs))}); "
+                "`newscrawl crawl SITE` records crawls, with their coverage and health",
+                err=True,
+            )
+        else:
+            click.echo("the archive has no crawl runs yet: `newscrawl crawl SITE` records them", err=True)
 
 
 @cli.command()

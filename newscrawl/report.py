@@ -21,6 +21,7 @@ from storage.health import (
     CoverageDrop,
     DropRule,
     RunHealth,
+    SiteImports,
     SiteSummary,
     coverage_drops,
     site_runs,
@@ -71,6 +72,10 @@ def _number(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _percent(share: float) -> str:
     return f"{share:.0%}"
 
@@ -100,8 +105,16 @@ def _coverage_summary(run: RunHealth | None) -> str:
     return text + (f"; under 50%: {', '.join(weak)}" if weak else "")
 
 
+def _imported(imports: SiteImports) -> str:
+    """``4 articles imported (crawl run 1)``: what imports brought to a site."""
+    runs = ", ".join(map(str, imports.runs))
+    return f"{_count(imports.articles, 'article')} imported (crawl run{'s' if len(imports.runs) > 1 else ''} {runs})"
+
+
 def _health(summary: SiteSummary | None) -> str:
     if summary is None or summary.last_run is None:
+        if summary is not None and summary.imports is not None:
+            return f"never crawled; {_imported(summary.imports)}"
         return "never crawled"
     problems = [
         f"WARNING {drop.field} {_percent(drop.baseline)}→{_percent(drop.current)} (run {drop.run_id})"
@@ -242,6 +255,13 @@ def sites_as_json(lines: Sequence[SiteLine]) -> list[dict[str, Any]]:
                 if summary is None or summary.last_run is None
                 else ("OK" if _health(summary) == "OK" else "warning"),
                 "warnings": [_drop_json(drop) for drop in summary.drops] if summary else [],
+                "imports": None
+                if summary is None or summary.imports is None
+                else {
+                    "articles": summary.imports.articles,
+                    "crawl_runs": list(summary.imports.runs),
+                    "last_started_at": summary.imports.last_started_at.isoformat(),
+                },
                 "lock": None
                 if lock is None
                 else {
@@ -268,6 +288,10 @@ class SiteReport:
     drops: list[CoverageDrop] = field(default_factory=list)
     """Drops of the runs shown (judged against earlier runs too)."""
     total_runs: int = 0
+    articles: int = 0
+    comments: int = 0
+    imports: SiteImports | None = None
+    """What imports brought to the site; a site never crawled has these alone (no runs)."""
 
 
 def resolve_site(name: str, known: Sequence[str]) -> str:
@@ -276,13 +300,14 @@ def resolve_site(name: str, known: Sequence[str]) -> str:
     site = profile.site if profile is not None else name
     if site not in known:
         listed = ", ".join(known) or "none yet"
-        raise ReportError(f"no crawl run of {name!r} in the archive (sites with runs: {listed})")
+        raise ReportError(f"no crawl run or import of {name!r} in the archive (its sites: {listed})")
     return site
 
 
 def build_reports(session: Any, *, site: str | None = None, runs: int = 10) -> list[SiteReport]:
-    """The report of one site (profile name or site key) or of every site with runs."""
-    summaries = [summary for summary in site_summaries(session, RULE) if summary.runs]
+    """The report of one site (profile name or site key) or of every site with runs or imported
+    articles (a site never crawled has no runs to show: its report says what was imported)."""
+    summaries = [summary for summary in site_summaries(session, RULE) if summary.runs or summary.imports]
     known = [summary.site for summary in summaries]
     if not known:
         raise ReportError("the archive has no crawl runs yet: run `newscrawl crawl SITE` first")
@@ -296,8 +321,39 @@ def build_reports(session: Any, *, site: str | None = None, runs: int = 10) -> l
         shown = history[-runs:]
         shown_ids = {run.id for run in shown}
         drops = [drop for drop in coverage_drops(history, RULE) if drop.run_id in shown_ids]
-        reports.append(SiteReport(key, profiles.get(key), shown, drops, by_site[key].runs))
+        summary = by_site[key]
+        reports.append(
+            SiteReport(
+                key,
+                profiles.get(key),
+                shown,
+                drops,
+                summary.runs,
+                articles=summary.articles,
+                comments=summary.comments,
+                imports=summary.imports,
+            )
+        )
     return reports
+
+
+def _imports_lines(report: SiteReport) -> list[str]:
+    """What imports brought to the site, in a sentence or two (none: nothing)."""
+    imports = report.imports
+    if imports is None:
+        return []
+    runs = ", ".join(map(str, imports.runs))
+    when = ("the last " if len(imports.runs) > 1 else "") + f"{_when(imports.last_started_at)} UTC"
+    where = f"`newscrawl db ingest` (crawl run{'s' if len(imports.runs) > 1 else ''} {runs}, {when})"
+    share = "all" if imports.articles == report.articles else f"{imports.articles:,} of them"
+    articles = _count(report.articles, "article")
+    if report.runs:
+        return [f"{articles}, {share} first stored by {where}."]
+    target = report.profile or f"https://{report.site}/"  # a site key is no crawl target
+    return [
+        f"{articles} ({_count(report.comments, 'comment')}), {share} imported by {where}.",
+        f"Never crawled: no runs, coverage or warnings yet (`newscrawl crawl {target}` records them).",
+    ]
 
 
 def render_text(reports: Sequence[SiteReport]) -> str:
@@ -309,7 +365,16 @@ def render_text(reports: Sequence[SiteReport]) -> str:
             if report.total_runs > len(report.runs)
             else ""
         )
-        lines = [f"{title} — {report.total_runs} runs{', ' + shown + ' shown' if shown else ''}", ""]
+        imported = _imports_lines(report)
+        if not report.runs:
+            blocks.append("\n".join([f"{title} — never crawled", "", *imported]))
+            continue
+        lines = [
+            f"{title} — {_count(report.total_runs, 'run')}{', ' + shown + ' shown' if shown else ''}",
+            "",
+        ]
+        if imported:
+            lines += [*imported, ""]
         lines.append(
             _table(
                 [
@@ -409,6 +474,7 @@ h3 { font-size: 14px; margin: 18px 0 6px; color: #3b4352; }
 .badge { font-size: 12px; border-radius: 10px; padding: 2px 8px; margin-left: 8px; vertical-align: middle; }
 .badge.ok { background: #dff5ea; color: #0c6b45; }
 .badge.warning { background: #fde2e1; color: #a11a1a; }
+.badge.never { background: #eceef2; color: #3b4352; }
 .warnings { border-left: 4px solid #d62728; background: #fff4f3; padding: 8px 12px; margin: 8px 0; }
 .warnings p { margin: 4px 0; color: #8d1515; font-weight: 600; }
 svg { display: block; width: 100%; height: auto; }
@@ -622,6 +688,15 @@ def render_html(reports: Sequence[SiteReport], *, database: str, generated_at: d
             if report.drops
             else '<span class="badge ok">OK</span>'
         )
+        imports = "".join(f'<p class="imports">{_e(line)}</p>' for line in _imports_lines(report))
+        if not report.runs:  # imported, never crawled: nothing to chart
+            badge = '<span class="badge never">never crawled</span>'
+            nav.append(f'<li><a href="#{anchor}">{_e(report.site)}{badge}</a></li>')
+            sections.append(
+                f'<section class="site" id="{anchor}" data-site="{_e(report.site)}">'
+                f"<h2>{_e(report.site)}{badge}</h2>{imports}</section>"
+            )
+            continue
         nav.append(f'<li><a href="#{anchor}">{_e(report.site)}{badge}</a></li>')
         warnings = (
             '<div class="warnings">'
@@ -634,12 +709,12 @@ def render_html(reports: Sequence[SiteReport], *, database: str, generated_at: d
         shown = (
             f"the last {len(report.runs)} of {report.total_runs} runs"
             if report.total_runs > len(report.runs)
-            else f"{report.total_runs} runs"
+            else _count(report.total_runs, "run")
         )
         sparks = "".join(_spark(report, name, dropped) for name in COVERAGE_FIELDS)
         sections.append(
             f'<section class="site" id="{anchor}" data-site="{_e(report.site)}">'
-            f"<h2>{_e(report.site)}{badge}</h2><p>{shown}{profile}</p>{warnings}"
+            f"<h2>{_e(report.site)}{badge}</h2><p>{shown}{profile}</p>{imports}{warnings}"
             f'<h3>Runs over time</h3><figure class="chart">{_runs_chart(report)}</figure>'
             f"<h3>Coverage per field <small>(share of the articles each run read)</small></h3>"
             f'<div class="sparks">{sparks}</div>'

@@ -12,7 +12,7 @@ Writing (the crawl's pipeline, ``newscrawl reextract``)::
 and how many of them had each of :data:`COVERAGE_FIELDS` (``covered``); ``v_crawl_coverage`` adds
 the share. Reading: :func:`site_runs` (a site's runs, oldest first, with their coverage and figures),
 :func:`coverage_drops` (the rule that flags a layout change), :func:`site_summaries` (every site
-of the archive, its last run, lock and health).
+of the archive, its last run, lock and health; :func:`site_imports`, what imports brought to it).
 
 The drop rule, per field: a run's share is compared with the median share of the site's previous
 runs (up to ``window`` of them) that read at least ``min_articles`` articles; it is a drop when the
@@ -47,9 +47,11 @@ __all__ = [
     "DropRule",
     "FieldCoverage",
     "RunHealth",
+    "SiteImports",
     "SiteSummary",
     "coverage_drops",
     "covered_fields",
+    "site_imports",
     "site_runs",
     "site_summaries",
     "store_coverage",
@@ -358,6 +360,42 @@ def coverage_drops(runs: Sequence[RunHealth], rule: DropRule = DropRule()) -> li
 
 
 @dataclass(frozen=True, slots=True)
+class SiteImports:
+    """The articles of a site that imports stored first: runs for no site in particular (``newscrawl db
+    ingest`` records one per import; a crawl is tagged with its site, a re-extraction stores no new
+    article), which are none of the site's runs and record no coverage."""
+
+    articles: int
+    runs: tuple[int, ...]
+    """The imports' crawl run ids, in order."""
+    last_started_at: datetime
+
+
+def site_imports(session: Session) -> dict[str, SiteImports]:
+    """Site key → what imports brought to it, for the sites they stored articles of."""
+    rows = session.execute(
+        select(_SITES.c.key, _RUNS.c.id, _RUNS.c.started_at, func.count(Article.id))
+        .select_from(Article)
+        .join(_SITES, _SITES.c.id == Article.site_id)
+        .join(_RUNS, _RUNS.c.id == Article.first_crawl_run_id)
+        .where(_RUNS.c.site_id.is_(None))
+        .group_by(_SITES.c.key, _RUNS.c.id, _RUNS.c.started_at)
+        .order_by(_SITES.c.key, _RUNS.c.id)
+    ).all()
+    found: dict[str, list[tuple[int, datetime, int]]] = {}
+    for key, run_id, started_at, articles in rows:
+        found.setdefault(key, []).append((run_id, started_at, articles))
+    return {
+        key: SiteImports(
+            articles=sum(articles for _, _, articles in runs),
+            runs=tuple(run_id for run_id, _, _ in runs),
+            last_started_at=max(started_at for _, started_at, _ in runs),
+        )
+        for key, runs in found.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSummary:
     """A site of the archive: its figures, last run, lock and the coverage drops that stand."""
 
@@ -371,6 +409,8 @@ class SiteSummary:
     drops: list[CoverageDrop]
     """Drops of the latest run that read enough articles to be judged (they stand until a healthy one)."""
     lock: HeldLock | None
+    imports: SiteImports | None = None
+    """What imports brought to the site (None: none of its articles came from one)."""
 
 
 REEXTRACT_RUN = "reextract"
@@ -393,6 +433,7 @@ def site_summaries(session: Session, rule: DropRule = DropRule()) -> list[SiteSu
     )
     comments = comment_counts_by_site(session)
     locks = crawl_locks(session)
+    imports = site_imports(session)
     summaries = []
     for key in keys:
         runs = site_runs(session, key, limit=HISTORY_FOR_HEALTH)
@@ -411,6 +452,7 @@ def site_summaries(session: Session, rule: DropRule = DropRule()) -> list[SiteSu
                 last_coverage=with_coverage[-1] if with_coverage else None,
                 drops=standing,
                 lock=locks.get(key),
+                imports=imports.get(key),
             )
         )
     return summaries

@@ -13,8 +13,10 @@ from newscrawl.cli import cli
 from storage import Archive
 from storage.health import COVERAGE_FIELDS
 from storage.locks import acquire_crawl_lock
-from tests.crawl.helpers import sql
+from tests.crawl.helpers import EXPECTED, sql
 from tests.health.conftest import BLOG, OTHER, History
+
+TESLA_SLUG = "les-prix-des-tesla-model-s-x-et-3-viennent-de-chuter"
 
 
 def newscrawl(*args: str):
@@ -50,6 +52,63 @@ def test_sites_on_an_empty_archive_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "never crawled" in result.stdout
     assert result.stderr == "the archive has no crawl runs yet: `newscrawl crawl SITE` records them\n"
+
+
+def test_an_archive_filled_by_imports_says_so(tmp_path: Path) -> None:
+    # `db ingest` records a run for no site: `sites` said "the archive has no crawl runs yet", under a
+    # site it listed with 4 articles, and `report` failed with that line.
+    db = f"sqlite:///{tmp_path / 'imported.sqlite'}"
+    records = sorted(str(path) for path in EXPECTED.glob("*.json"))
+    assert newscrawl("db", "ingest", "--db", db, "--quiet", *records).exit_code == 0
+    sites = newscrawl("sites", "--db", db)
+    assert sites.exit_code == 0
+    [_, _, line] = sites.stdout.splitlines()
+    assert line.split()[:9] == [BLOG, "blog-auto-info", BLOG, "never", "—", "—", "0", "4", "47"]
+    assert line.endswith("never crawled; 4 articles imported (crawl run 1)")
+    assert sites.stderr == (
+        "no site crawled yet: the 4 articles of 1 site came from `newscrawl db ingest` (crawl run 1); "
+        "`newscrawl crawl SITE` records crawls, with their coverage and health\n"
+    )
+    [entry] = json.loads(newscrawl("sites", "--db", db, "--json").stdout)
+    assert entry["imports"]["articles"] == 4 and entry["imports"]["crawl_runs"] == [1]
+    assert entry["health"] == "never crawled"
+
+    report = newscrawl("report", "--db", db)
+    assert report.exit_code == 0, report.stderr
+    assert re.fullmatch(
+        rf"{BLOG} \(profile blog-auto-info\) — never crawled\n\n"
+        r"4 articles \(47 comments\), all imported by `newscrawl db ingest` \(crawl run 1, \S+ \S+ UTC\)\.\n"
+        r"Never crawled: no runs, coverage or warnings yet \(`newscrawl crawl blog-auto-info` records them\)\.\n",
+        report.stdout,
+    )
+    assert newscrawl("report", "--db", db, "--site", BLOG).stdout == report.stdout
+    page = tmp_path / "report.html"
+    assert (
+        newscrawl("report", "--db", db, "--html", str(page)).stderr == f"{page}: 1 site, 0 runs, 0 warnings\n"
+    )
+    [section] = lxml.html.fromstring(page.read_text(encoding="utf-8")).xpath("//section[@class='site']")
+    assert section.get("data-site") == BLOG
+    assert section.xpath("string(.//p[@class='imports'])").startswith(
+        "4 articles (47 comments), all imported"
+    )
+    assert not section.xpath(".//svg | .//table")  # no runs to chart
+
+
+def test_a_crawled_sites_report_says_what_imports_added(crawled: str, tmp_path: Path) -> None:
+    record = json.loads((EXPECTED / f"{TESLA_SLUG}.json").read_text(encoding="utf-8"))
+    record.update(url="https://blog-auto-info.com/importe/", canonical_url=None)
+    other = dict(record, url="https://www.autoplus.fr/essai/", site="autoplus.fr")
+    lines = tmp_path / "records.jsonl"
+    lines.write_text(json.dumps(record) + "\n" + json.dumps(other) + "\n", encoding="utf-8")
+    assert newscrawl("db", "ingest", "--db", crawled, "--quiet", str(lines)).exit_code == 0
+    sites = newscrawl("sites", "--db", crawled)
+    assert sites.stderr == ""  # crawled sites: nothing to add
+    autoplus = next(line for line in sites.stdout.splitlines() if line.startswith("autoplus.fr"))
+    assert autoplus.endswith("never crawled; 1 article imported (crawl run 3)")
+    report = newscrawl("report", "--db", crawled).stdout
+    assert "5 articles, 1 of them first stored by `newscrawl db ingest` (crawl run 3, " in report
+    # a site key is no crawl target: its URL is
+    assert "(`newscrawl crawl https://autoplus.fr/` records them)" in report
 
 
 def test_sites_shows_last_run_counts_coverage_and_health(history: History) -> None:
@@ -239,7 +298,7 @@ def test_reextract_records_its_coverage(crawled: str) -> None:
 def test_report_errors_are_one_line(history: History, tmp_path: Path) -> None:
     one_line_error(
         newscrawl("report", "--db", history.db, "--site", "nope"),
-        f"Error: no crawl run of 'nope' in the archive (sites with runs: {OTHER}, {BLOG})",
+        f"Error: no crawl run or import of 'nope' in the archive (its sites: {OTHER}, {BLOG})",
     )
     empty = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     Archive(empty).close()

@@ -13,6 +13,7 @@ from storage import run_query
 from storage.db import alembic_config
 from storage.health import (
     COVERAGE_FIELDS,
+    REEXTRACT_RUN,
     CoverageTally,
     DropRule,
     FieldCoverage,
@@ -20,6 +21,7 @@ from storage.health import (
     binomial_lower_tail,
     coverage_drops,
     covered_fields,
+    site_imports,
     site_runs,
     site_summaries,
     store_coverage,
@@ -254,6 +256,32 @@ def test_a_healthy_run_after_a_drop_clears_it(repo) -> None:
     crawl_run(repo, full, started_at=T0 + timedelta(days=5))
     [summary] = site_summaries(repo.session)
     assert summary.drops == []
+
+
+def test_imports_are_told_apart_from_a_sites_runs(repo) -> None:
+    # `newscrawl db ingest` records a run for no site in particular: its articles are "imported", and the
+    # run is none of their site's runs (`sites` and `report` said "no crawl runs yet" and nothing else).
+    crawled = crawl_run(repo, [load_record(FLAGSHIP)], started_at=T0)
+    first = repo.start_crawl_run("import", started_at=T0 + timedelta(days=1))
+    repo.upsert_article(load_record(SUV), crawl_run_id=first)
+    repo.upsert_article(load_record(FLAGSHIP), crawl_run_id=first)  # archived by the crawl: not imported
+    repo.upsert_article(
+        edited(load_record(TESLA), site="autoplus.fr", url="https://autoplus.fr/t/"), crawl_run_id=first
+    )
+    second = repo.start_crawl_run("import", started_at=T0 + timedelta(days=2))
+    repo.upsert_article(load_record(APPLE), crawl_run_id=second)
+    # A re-extraction of every site is a run for no site too, but it stores no new article.
+    reextract = repo.start_crawl_run(REEXTRACT_RUN, started_at=T0 + timedelta(days=3))
+    repo.upsert_article(edited(load_record(APPLE), title="Un autre titre"), crawl_run_id=reextract)
+    imports = site_imports(repo.session)
+    assert {site: (i.articles, i.runs, i.last_started_at) for site, i in imports.items()} == {
+        SITE: (2, (first, second), T0 + timedelta(days=2)),
+        "autoplus.fr": (1, (first,), T0 + timedelta(days=1)),
+    }
+    summaries = {summary.site: summary for summary in site_summaries(repo.session)}
+    assert summaries[SITE].imports == imports[SITE] and summaries[SITE].runs == 1
+    assert summaries[SITE].last_run is not None and summaries[SITE].last_run.id == crawled
+    assert (summaries["autoplus.fr"].runs, summaries["autoplus.fr"].last_run) == (0, None)
 
 
 # --------------------------------------------------------------------------- migration 0003
