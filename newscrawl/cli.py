@@ -560,7 +560,11 @@ def crawl(
     failure = run_failure(result.stats) if result.reason in FINISH_STATUS else None
     if failure is not None:
         where = f" from {target}" if failure == NOTHING_FETCHED else ""
-        raise click.ClickException(f"{failure}{where} (see the errors above)")
+        if not quiet:
+            raise click.ClickException(f"{failure}{where} (see the errors above)")
+        # --quiet showed none of them (they are warnings): the last one says what went wrong
+        last = result.stats.get("newscrawl/last_error")
+        raise click.ClickException(f"{failure}{where}" + (f" (the last error: {last})" if last else ""))
     if result.status == "failed":
         raise click.ClickException(f"crawl stopped: {result.reason.replace('_', ' ')}")
 

@@ -625,6 +625,27 @@ def test_a_crawl_with_everything_broken_still_ends_cleanly(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_crawl_that_fetched_nothing_says_why_even_when_quiet(quiet, monkeypatch, tmp_path):
+    # --quiet shows no warning, which is what the failures of pages are: its one line said "(see the
+    # errors above)" above nothing. The failed run's stats are those of the crawl above.
+    from click.testing import CliRunner
+
+    from newscrawl import crawl as crawl_module
+    from newscrawl.cli import cli
+
+    refused = "connection refused (Connection was refused by other side: 111: Connection refused.)"
+    stats = {"newscrawl/errors": 3, "newscrawl/last_error": refused, "finish_reason": "finished"}
+    monkeypatch.setattr(
+        crawl_module, "run_crawl", lambda options: crawl_module.CrawlResult("finished", "failed", stats)
+    )
+    args = ["crawl", "https://gone.test/", "--db", f"sqlite:///{tmp_path / 'a.sqlite'}"]
+    result = CliRunner().invoke(cli, [*args, *(["--quiet"] if quiet else [])])
+    assert result.exit_code == 1
+    reason = f"(the last error: {refused})" if quiet else "(see the errors above)"
+    assert result.stderr == f"Error: nothing could be fetched from https://gone.test/ {reason}\n"
+
+
 def test_a_sitemap_or_feed_the_profile_names_counts_as_an_error_when_it_fails(tmp_path):
     server = SiteServer(pages={})
     port = server.port
