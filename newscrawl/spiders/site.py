@@ -100,7 +100,12 @@ def resolve_target(target: str, generic: bool = False) -> tuple[SiteProfile | No
         try:
             profile = get_profile(target)
         except UnknownSiteError as error:
-            raise TargetError(str(error)) from None
+            looks_like_a_host = "." in target and not any(ch.isspace() or ch in "/\\" for ch in target)
+            # `newscrawl sites` lists sites by host: a site without a profile is crawled by its URL
+            hint = (
+                f"; a site without one is crawled by its URL: https://{target}/" if looks_like_a_host else ""
+            )
+            raise TargetError(f"{error}{hint}") from None
         return profile, list(profile.start_urls) or [f"https://{profile.site}/"]
     url = clean_url(target)
     if url is None:
