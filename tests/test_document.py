@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from newscrawl.extraction import ExtractionError, extract_article
@@ -36,6 +38,72 @@ def test_undeclared_latin1_is_guessed():
 
 def test_bom_wins():
     text, _ = decode_html(b"\xef\xbb\xbf" + PAGE.format("Déjà vu").encode("utf-8"))
+    assert "Déjà vu" in text
+
+
+def test_http_header_charset_wins_over_meta():
+    data = ('<meta charset="utf-8">' + PAGE.format("Mégane")).encode("cp1252")
+    text, encoding = decode_html(data, content_type="text/html; charset=iso-8859-1")
+    assert "Mégane" in text and encoding == "cp1252"
+
+
+def test_latin1_reads_as_windows_1252():
+    # As in browsers: pages labelled Latin-1 are written in its Windows superset (€, ’, œ in 0x80-0x9F).
+    data = ('<meta charset="iso-8859-1">' + PAGE.format("L’œuvre coûte 30 000 €")).encode("cp1252")
+    text, encoding = decode_html(data)
+    assert "L’œuvre coûte 30 000 €" in text and encoding == "cp1252"
+
+
+def test_unknown_charset_label_is_ignored():
+    data = ('<meta charset="x-nonsense">' + PAGE.format("Renault Mégane")).encode("cp1252")
+    text, encoding = decode_html(data, content_type="text/html; charset=bogus")
+    assert "Renault Mégane" in text and encoding == "cp1252"
+
+
+def test_wrong_utf8_declaration_replaces_the_undecodable_bytes():
+    data = ('<meta charset="utf-8">' + PAGE.format("Renault Mégane")).encode("cp1252")
+    text, encoding = decode_html(data)
+    assert "Renault M\ufffdgane" in text and encoding == "utf-8"
+
+
+def test_bytes_windows_1252_leaves_undefined_are_kept_as_controls():
+    # 0x81, 0x8D, 0x8F, 0x90, 0x9D have no character in windows-1252: Python's codec refuses them,
+    # browsers read C1 controls, and so do we (never an error, never a lost page).
+    data = ('<meta charset="windows-1252">' + PAGE.format("Mégane")).encode(
+        "cp1252"
+    ) + b"\x81\x8d\x8f\x90\x9d"
+    text, encoding = decode_html(data)
+    assert "Mégane" in text and text.endswith("\x81\x8d\x8f\x90\x9d") and encoding == "cp1252"
+
+
+@pytest.mark.parametrize(("bom", "codec"), [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")])
+def test_utf16_bom_is_read_and_stripped(bom, codec):
+    text, encoding = decode_html(bom + PAGE.format("Déjà vu").encode(codec))
+    assert text.startswith("<html>") and "Déjà vu" in text and encoding == codec
+
+
+def test_meta_utf16_without_bom_reads_as_utf8():
+    # A page whose bytes are ASCII-compatible cannot be UTF-16, whatever it says (the HTML standard).
+    text, encoding = decode_html(('<meta charset="utf-16">' + PAGE.format("Déjà vu")).encode("utf-8"))
+    assert "Déjà vu" in text and encoding == "utf-8"
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b"\xef\xbb\xbf" + PAGE.format("Déjà vu").encode("utf-8"), None),
+        (PAGE.format("Déjà vu").encode("cp1252"), "text/html; charset=windows-1252"),
+        (('<meta charset="iso-8859-1">' + PAGE.format("Déjà vu")).encode("latin-1"), None),
+        (PAGE.format("Déjà vu").encode("utf-8"), None),
+        (PAGE.format("Déjà vu").encode("cp1252"), None),
+    ],
+    ids=["bom", "http-charset", "meta-charset", "undeclared-utf8", "undeclared-legacy"],
+)
+def test_decoding_uses_no_deprecated_w3lib_api(data, content_type):
+    # w3lib deprecates html_to_unicode's default_encoding / auto_detect_fun (and may drop them).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        text, _ = decode_html(data, content_type)
     assert "Déjà vu" in text
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 from parsel import Selector
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, to_unicode
 
 
 class NotHTMLError(ValueError):
@@ -41,7 +41,18 @@ def decode_html(data: bytes | str, content_type: str | None = None) -> tuple[str
     """Return (text, encoding): BOM, then the HTTP header, then <meta charset>, then a guess."""
     if isinstance(data, str):
         return data, "utf-8"
-    encoding, text = html_to_unicode(content_type, data, auto_detect_fun=_guess_undeclared)
+    # The chain spelled out rather than html_to_unicode(auto_detect_fun=...), which w3lib deprecates:
+    # its default guess for an undeclared page (the bytes and the URL's country, as Firefox does) can
+    # pick another legacy charset than cp1252, and would change what archived pages read.
+    encoding, bom = read_bom(data)
+    if encoding is not None:
+        return to_unicode(data[len(bom) :], encoding), encoding
+    encoding = (
+        http_content_type_encoding(content_type)
+        or html_body_declared_encoding(data)
+        or _guess_undeclared(data)
+    )
+    text = to_unicode(data, encoding)
     if encoding not in ("utf-8", "utf-16", "utf-16-le", "utf-16-be") and not data.isascii():
         # A page that is valid UTF-8 but declares a legacy charset (a template copied from an old site)
         # would turn into mojibake; multi-byte UTF-8 sequences almost never occur by chance in
