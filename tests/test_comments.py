@@ -440,6 +440,35 @@ def test_livefyre_utc_datetime_shown_in_paris_time():
     assert sample("livefyre.html", LIVEFYRE_URL).comments[0].published_at == "2014-03-02T10:00:00+01:00"
 
 
+WPDISCUZ_URL = "https://auto-passion.example.fr/essai-renault-5-e-tech/"
+
+
+def test_wpdiscuz_comments():
+    result = sample("wpdiscuz.html", WPDISCUZ_URL)
+    assert [(c.id, c.parent_id, c.author) for c in result.comments] == [
+        ("9001", None, "Martine"),
+        ("9002", None, "Yannick"),
+    ]
+
+
+def test_wpdiscuz_thread_header_declares_the_count():
+    # "4 Commentaires" counts the whole thread; the page shows the first two ("Voir plus de commentaires")
+    assert sample("wpdiscuz.html", WPDISCUZ_URL).declared_count == 4
+
+
+@pytest.mark.parametrize(
+    ("header", "count"),
+    [
+        ('<div class="wpd-thread-head"><div class="wpd-thread-info">12 Kommentare</div></div>', 12),
+        ('<div class="thread-header"><span>3</span> comments <a href="#">Newest</a></div>', 3),
+        ('<div class="comments-thread-title">Aucun commentaire</div>', 0),
+    ],
+)
+def test_declared_count_in_a_comment_thread_header(header, count):
+    page = f'<html><body><div id="comments">{header}<ol class="comment-list"></ol></div></body></html>'
+    assert extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a/").declared_count == count
+
+
 def test_generic_repeated_blocks_in_a_reactions_area():
     result = sample("generic.html", GENERIC_URL)
     assert [(c.author, c.text) for c in result.comments] == [

@@ -104,10 +104,12 @@ _MICRODATA_COMMENT = re.compile(r"schema\.org/(?:Comment|UserComments|Answer)\b"
 _AREA_TOKEN = re.compile(
     r"comment|kommentar|disqus|forum|reaction|discussion|respond|discuss|reacties|comentarios|commenti"
 )
-# Tokens of the comment list's title / count.
+# Tokens of the comment list's title / count; a comment system's "thread" header holds it too
+# (wpDiscuz: <div class="wpd-thread-info">4 Commentaires</div> in "wpd-thread-head").
 _TITLE_TOKEN = re.compile(
     r"(?:comments?|kommentare?|commentaires?|reactions?)[-_]?(?:title|count|number|header|heading|headline|total)"
     r"|(?:title|count|number|heading)[-_]?(?:comments?|kommentare?)|^count$|^comment-?count|commentcount"
+    r"|thread[-_]?(?:title|count|number|head|header|heading|info|total)"
 )
 
 # Parts of one comment.
@@ -551,7 +553,7 @@ _NOT_TEXT_TAGS = frozenset(
 # Every class or id that any test of the scan accepts holds one of these words (lower-cased): the
 # scan looks closer only at elements whose class or id does, at microdata items, forms and headings.
 _SCAN_HINT = re.compile(
-    "comm|kommentar|pingback|trackback|reacti|forum|disqus|respond|discuss|comentario|cmt|count|titlebar"
+    "comm|kommentar|pingback|trackback|reacti|forum|disqus|respond|discuss|comentario|cmt|count|titlebar|thread"
 )
 # compiled once (an XPath string passed to .xpath() is compiled on every call)
 _TEXTAREA = etree.XPath("boolean(.//textarea)")
