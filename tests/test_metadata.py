@@ -286,6 +286,44 @@ def test_french_byline_date_gets_paris_offset():
     assert md.published_raw == "Publié le 29 avril 2024 à 14h05"
 
 
+@pytest.mark.parametrize(
+    ("dateline", "raw"),
+    [
+        ('<p class="dateline">Le 12/03/2024 à 8h30</p>', "Le 12/03/2024 à 8h30"),
+        (
+            '<div class="meta">Par Jean Dupont, le mardi 12 mars 2024 à 8h30</div>',
+            "le mardi 12 mars 2024 à 8h30",
+        ),
+        (
+            '<div class="entry-meta">Le <time class="published" datetime="2024-03-12T08:30">12 mars 2024</time></div>',
+            "Le 12 mars 2024",
+        ),
+        ('<p class="byline">Von Anna Weber am 12.03.2024, 8:30 Uhr</p>', "am 12.03.2024, 8:30 Uhr"),
+    ],
+)
+def test_raw_date_keeps_the_word_that_introduces_it(dateline, raw):
+    # published_raw is the date as the page shows it ('Publié le 29 avril 2024'): 'Le 12/03/2024 à
+    # 8h30' lost its 'Le' when no label stood before it
+    md = page(
+        f"<article><h1>Un titre</h1>{dateline}<p>Le texte de l'article parle des voitures électriques.</p></article>",
+        "",
+        "https://example.fr/un-titre/",
+    )
+    assert md.published_at.startswith("2024-03-12T")
+    assert md.published_raw == raw
+
+
+def test_time_text_naming_another_day_is_the_raw_date_with_its_label():
+    # the visible text wins over a datetime attribute of another day, and is shown as written
+    md = page(
+        '<article><h1>Un titre</h1><div class="time"><time datetime="2019-07-03T10:18:46Z">Publié le 29 juin 2019'
+        "</time></div><p>Le texte de l'article parle des voitures électriques.</p></article>",
+        "",
+        "https://example.fr/un-titre/",
+    )
+    assert (md.published_at[:10], md.published_raw) == ("2019-06-29", "Publié le 29 juin 2019")
+
+
 def test_relative_date_resolves_against_now():
     md = page(
         '<html lang="fr"><h1>Titre</h1><span class="date">il y a 3 jours</span>',

@@ -482,6 +482,10 @@ _MOD_LABEL = re.compile(
     r"geändert|zuletzt|stand:|actualizado|aggiornato|bijgewerkt)",
     re.I,
 )
+# The word that introduces a date ('Le 12/03/2024 à 8h30', 'am 20.09.2020', 'on May 3, 2024'): part of
+# the date as the page shows it (published_raw), like a label.
+_LEAD_IN_WORDS = frozenset(("le", "am", "on", "du"))
+_LEAD_IN_BEFORE = re.compile(rf"(?<![\w'’])(?:{'|'.join(sorted(_LEAD_IN_WORDS))}) $", re.I)
 _URL_DATE = (
     re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"),
     re.compile(r"[/_-]((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:/|$|[-_.])"),
@@ -532,6 +536,10 @@ class _Dates:
         dt, matched = got
         if dt is None or not _plausible(dt, self.now):
             return None
+        start = text.find(matched)
+        lead_in = _LEAD_IN_BEFORE.search(text, 0, start) if start > 0 else None
+        if lead_in is not None:
+            matched = text[lead_in.start() : start] + matched
         return _DateHit(dt, matched, visible)
 
 
@@ -1612,7 +1620,9 @@ class _Extractor:
                 hit = d.parse(v, raw=text if shown else None, visible=shown is not None)
                 if hit:
                     if shown and _has_year(text) and not _within_a_day(shown.dt, hit.dt):
-                        return shown  # the reader sees the text: when it names another day, it is right
+                        # the reader sees the text: when it names another day, it is right
+                        shown.raw = text
+                        return shown
                     return hit
         if text:
             return d.search(text)
@@ -1686,7 +1696,11 @@ class _Extractor:
             if hit:
                 if not modified:  # 'Publié le' in front of the <time>
                     label = _label_before(el)
-                    if label and hit.visible and _PUB_LABEL.search(label):
+                    if (
+                        label
+                        and hit.visible
+                        and (_PUB_LABEL.search(label) or label.lower() in _LEAD_IN_WORDS)
+                    ):
                         hit.raw = f"{label} {hit.raw}"
                 return hit
         return None
@@ -1794,11 +1808,7 @@ class _Extractor:
                 prefix = el.getprevious().tail or ""
             prefix = normalize_space(prefix)
             label = _MOD_LABEL if modified else _PUB_LABEL
-            if (
-                prefix
-                and len(prefix) <= 30
-                and (label.search(prefix) or prefix.lower() in ("le", "am", "on"))
-            ):
+            if prefix and len(prefix) <= 30 and (label.search(prefix) or prefix.lower() in _LEAD_IN_WORDS):
                 return f"{prefix} {text}"
             return text
         # a date line that is no <time>: '<dd class="publish">2018/6/19 5:50</dd>', 'Publié le …'
@@ -1827,9 +1837,7 @@ class _Extractor:
             if hit is not None and _same_day(hit.dt, dt) and not _inside_comments(el) and not _in_teaser(el):
                 rest = normalize_space(text.replace(hit.raw, " ")).strip(" ,:|-–—")
                 own = _PUB_LABEL if not modified else _MOD_LABEL
-                labelled = len(rest.split()) <= 3 and (
-                    own.search(rest) or rest.lower() in ("le", "am", "on", "du")
-                )
+                labelled = len(rest.split()) <= 3 and (own.search(rest) or rest.lower() in _LEAD_IN_WORDS)
                 return text if not rest or labelled else hit.raw
         return None
 
