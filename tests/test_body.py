@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from newscrawl.extraction.body import extract_body
 from newscrawl.extraction.document import parse_document
 
@@ -473,3 +475,56 @@ def test_the_excerpt_of_a_card_for_another_article_is_no_lead():
     de nombreux constructeurs chinois, et la moto.</p></div></article></div></body></html>"""
     body = extract_body(parse_document(html, URL).root, url=URL, title="Essai de la citadine")
     assert paragraphs(body) == [PROSE[:140] + ".", "La vedette du salon, présentée en version définitive."]
+
+
+TWEET = "La nouvelle Renault 5 arrive en concession ce printemps, à partir de 25 000 euros."
+EMBEDS = {
+    "tweet": (
+        f'<blockquote class="twitter-tweet"><p lang="fr" dir="ltr">{TWEET} <a href="https://t.co/x1">'
+        "pic.twitter.com/x1</a></p>&mdash; Renault France (@renault_fr) "
+        '<a href="https://twitter.com/renault_fr/status/1?ref_src=twsrc%5Etfw">March 3, 2024</a></blockquote>',
+        [f"{TWEET} pic.twitter.com/x1"],
+    ),
+    "tweet-with-wordpress-paragraphs": (
+        f'<blockquote class="twitter-tweet" data-lang="fr"><p dir="ltr" lang="fr">{TWEET}</p>'
+        '<p>— Renault France (@renault_fr) <a href="https://twitter.com/renault_fr/status/1">3 mars 2024</a></p>'
+        "</blockquote>",
+        [TWEET],
+    ),
+    "tweet-without-paragraphs": (
+        f'<blockquote class="twitter-tweet">{TWEET}<br>— Renault France (@renault_fr) '
+        '<a href="https://twitter.com/renault_fr/status/1">March 3, 2024</a></blockquote>',
+        [TWEET],
+    ),
+    "instagram": (
+        '<blockquote class="instagram-media" data-instgrm-permalink="https://www.instagram.com/p/C1/" '
+        'data-instgrm-version="14"><div><a href="https://www.instagram.com/p/C1/"><div>View this post on '
+        'Instagram</div></a><p><a href="https://www.instagram.com/p/C1/">A post shared by Renault (@renault)'
+        "</a></p></div></blockquote>",
+        [],
+    ),
+    "instagram-with-caption": (
+        '<blockquote class="instagram-media" data-instgrm-captioned><div><a href="https://www.instagram.com/p/C1/">'
+        f'<div>View this post on Instagram</div></a><p><a href="https://www.instagram.com/p/C1/">{TWEET}</a></p>'
+        '<p>A post shared by <a href="https://www.instagram.com/renault/">Renault</a> (@renault) on '
+        '<time datetime="2024-03-03T10:00:00+00:00">Mar 3, 2024 at 2:00am PST</time></p></div></blockquote>',
+        [TWEET],
+    ),
+    "tiktok": (
+        '<blockquote class="tiktok-embed" cite="https://www.tiktok.com/@renault/video/7" data-video-id="7"><section>'
+        '<a title="@renault" href="https://www.tiktok.com/@renault?refer=embed">@renault</a> '
+        f'<p>{TWEET} <a title="r5" href="https://www.tiktok.com/tag/r5?refer=embed">#r5</a></p> '
+        '<a title="♬ son original - Renault" href="https://www.tiktok.com/music/son-original-7?refer=embed">'
+        "♬ son original - Renault</a></section></blockquote>",
+        [f"{TWEET} #r5"],
+    ),
+}
+
+
+@pytest.mark.parametrize("embed", EMBEDS)
+def test_an_embedded_post_keeps_its_words_not_its_credit_line(embed):
+    # The corpus answers count a quoted tweet's words as the article's; the "— Name (@handle) date" line,
+    # the handle and "View this post on Instagram" that the embed code adds around them are not.
+    markup, kept = EMBEDS[embed]
+    body = read(f"<p>{PROSE}</p>{markup}<p>{PROSE} Suite.</p>")
+    assert paragraphs(body) == [PROSE, *kept, f"{PROSE} Suite."]

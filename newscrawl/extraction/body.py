@@ -22,6 +22,7 @@ from newscrawl.extraction.patterns import (
     BOILERPLATE_TOKEN,
     COMMENT_TOKEN,
     DATE_ONLY_LINE,
+    EMBED_CREDIT_LINE,
     JUNK_HEADING,
     JUNK_LINE,
     KEY_POINT_CLASS,
@@ -33,6 +34,7 @@ from newscrawl.extraction.patterns import (
     OVERLAY_HINT,
     POSITIVE_HINT,
     RELATED_LABEL,
+    SOCIAL_EMBED_TOKEN,
     UNLIKELY_HINT,
 )
 from newscrawl.extraction.tables import is_data_table, own_rows, parse_table
@@ -597,6 +599,8 @@ class _Walker:
                 self._table(table, caption=text_of(caption) if caption is not None else None)
         elif (tag == "form" and not _wraps_article(el)) or tag == "hr":
             return
+        elif tag == "blockquote" and _is_social_embed(el):
+            self._social_embed(el)
         else:
             self.container(el)
 
@@ -671,6 +675,22 @@ class _Walker:
             block = _Block("p", text=text, element=el)
             block.link_dense = _is_link_dense(el, text)
             self.blocks.append(block)
+
+    def _social_embed(self, el) -> None:
+        """An embedded post (a tweet, an Instagram or TikTok post): its words are quoted in the article,
+        its credit line ("— Name (@handle) March 3, 2024"), handle and "View on Instagram" are not."""
+        start = len(self.blocks)
+        self.container(el)
+        # the embed codes put the post's text in <p>; loose text beside them is the embed's chrome
+        in_paragraphs = el.find(".//p") is not None
+        kept = []
+        for block in self.blocks[start:]:
+            if block.kind == "p":
+                if (in_paragraphs and block.element.tag != "p") or EMBED_CREDIT_LINE.match(block.text):
+                    continue
+                block.link_dense = False  # the post's words, however the embed code links them to it
+            kept.append(block)
+        self.blocks[start:] = kept
 
     def _list(self, el) -> None:
         items: list[str] = []
@@ -825,6 +845,11 @@ _PROFILE_PATH = re.compile(r"/(?:members?|users?|profiles?|u|people|authors?|aut
 """A person's page (a forum post's heading names its author with a link there)."""
 TEASER_MAX_CHARS = 800
 """Longer than a card's title and excerpt: a nested article of its own (a live blog's post)."""
+
+
+def _is_social_embed(el) -> bool:
+    value = el.get("class")
+    return bool(value) and any(SOCIAL_EMBED_TOKEN.match(token) for token in value.lower().split())
 
 
 def _is_teaser(el, url: str, host: str) -> bool:

@@ -173,6 +173,16 @@ MEDIA_TOKEN = re.compile(
     r"video-?js|vjs-.*|jwplayer.*|.*video-?player.*)$"
 )
 
+# Class tokens of a social network's post embedded in an article (the <blockquote> its embed code
+# writes before the script replaces it): X/Twitter, Instagram, TikTok, Bluesky, Threads, Mastodon, Facebook.
+SOCIAL_EMBED_TOKEN = re.compile(
+    r"^(?:twitter-tweet|twitter-video|instagram-media|tiktok-embed|bluesky-embed|text-post-media|"
+    r"mastodon-embed|fb-xfbml-parse-ignore)$"
+)
+# The line that credits an embedded post: "— Name (@handle) March 3, 2024", "A post shared by Name
+# (@handle)": a short line ending with the account's handle and at most its date.
+EMBED_CREDIT_LINE = re.compile(r"^.{0,100}\(@[\w.-]{1,60}\)[^()]{0,40}$")
+
 COMMENT_TOKEN = re.compile(
     r"^(?:comments?|comment-.*|comments-.*|commentlist|respond|.*-meta|meta|byline.*)$"
 )
