@@ -1263,9 +1263,8 @@ class ArchiveRepository:
         ]
         linked = False
         if inserts and new_article and self.dialect == "sqlite":
-            self._number_new_comments(inserts)
+            linked = self._number_new_comments(inserts)
             _Statements.insert_numbered_comments.many(self._connection(), inserts)
-            linked = True
         elif inserts:
             _Statements.insert_comments.many(self._connection(), inserts)
         if updates:
@@ -1287,18 +1286,26 @@ class ArchiveRepository:
             texts=[texts[key] for key in order],
         )
 
-    def _number_new_comments(self, inserts: list[dict[str, Any]]) -> None:
+    def _number_new_comments(self, inserts: list[dict[str, Any]]) -> bool:
         """SQLite, a new article: give its comment rows the ids SQLite would (the largest so far, plus
         one, in insert order; the transaction holds the write lock, nobody else inserts) and point
         each reply at its parent in the same INSERT, instead of an UPDATE after it. A reply whose
-        parent is on a page not in this record links up when the parent arrives."""
+        parent is on a page not in this record links up when the parent arrives. A reply listed
+        before its parent (a page listing the newest first, or replies in a cycle in bad data) is
+        left for the UPDATE: SQLite checks the foreign key row by row, and a parent row inserted
+        after its reply failed the whole article. Returns whether every reply was pointed at its
+        parent here."""
         row, _ = _Statements.last_comment_id.one(self._connection(), {})
         first = (row[0] if row is not None and row[0] is not None else 0) + 1
         ids = {comment["comment_key"]: first + n for n, comment in enumerate(inserts)}
+        linked = True
         for comment in inserts:
             comment["id"] = ids[comment["comment_key"]]
-            if comment["parent_key"] is not None:
-                comment["parent_id"] = ids.get(comment["parent_key"])
+            parent = ids.get(comment["parent_key"]) if comment["parent_key"] is not None else None
+            if parent is not None and parent > comment["id"]:
+                linked, parent = False, None
+            comment["parent_id"] = parent
+        return linked
 
     @staticmethod
     def _comment_columns(entry: CommentEntry) -> dict[str, Any]:

@@ -76,6 +76,23 @@ def test_thread_across_comment_pages_links_up_when_the_parent_arrives(repo, sess
     assert [c["id"] for c in repo.get_record(first.article_id)["comments"]] == [parent["id"], reply["id"]]
 
 
+def test_a_reply_listed_before_its_parent_is_archived_with_the_article(repo, session, flagship) -> None:
+    # A page listing the newest comments first shows a reply above the comment it answers (and bad
+    # data may hold a cycle): SQLite refused the whole new article on the reply's foreign key.
+    reply = {"id": "r1", "parent_id": "p1", "author": "Zoé", "text": "Bien d'accord."}
+    parent = {"id": "p1", "parent_id": None, "author": "Léa", "text": "Enfin une citadine abordable."}
+    loop = [{"id": "c1", "parent_id": "c2", "text": "Un"}, {"id": "c2", "parent_id": "c1", "text": "Deux"}]
+    stored = repo.upsert_article(edited(flagship, comments=[reply, parent, *loop]))
+    assert (stored.status, stored.comments_added) == ("new", 4)
+    rows = {
+        c.comment_key: c
+        for c in session.scalars(select(Comment).where(Comment.article_id == stored.article_id))
+    }
+    assert rows["r1"].parent_id == rows["p1"].id
+    assert (rows["c1"].parent_id, rows["c2"].parent_id) == (rows["c2"].id, rows["c1"].id)
+    assert comment_ids(repo.get_record(stored.article_id)) == ["p1", "r1", "c1", "c2"]
+
+
 def test_comments_without_site_ids_merge_on_their_content(repo, flagship) -> None:
     anonymous = [
         {
