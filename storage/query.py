@@ -51,7 +51,10 @@ def run_query(archive: Archive, sql: str, *, max_rows: int | None = None) -> Que
     return QueryResult(columns, rows[:max_rows] if truncated else rows, truncated)
 
 
-_NO_ROWS = "the statement returns no rows: `newscrawl query` runs SELECT queries only"
+_NO_ROWS = (
+    "refused: this connection is read-only and `newscrawl query` runs SELECT queries only "
+    "(the statement returns no rows)"
+)
 
 
 def _run_one_postgresql_statement(
@@ -60,9 +63,11 @@ def _run_one_postgresql_statement(
     """psycopg sends a query without parameters through the simple protocol, which runs every statement
     of ``COMMIT; DELETE ...`` in turn, the first one ending the READ ONLY transaction. Prepared, the
     query is parsed by the server as one statement, or refused."""
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()
     try:
         try:
+            _refuse_a_statement_without_rows(driver, sql)
             cursor.execute(sql, prepare=True)
         except Exception as error:
             if "cannot insert multiple commands" in str(error):
@@ -77,6 +82,20 @@ def _run_one_postgresql_statement(
         return columns, [tuple(row) for row in fetched]
     finally:
         cursor.close()
+
+
+def _refuse_a_statement_without_rows(driver: Any, sql: str) -> None:
+    """Have the server parse and describe the statement without running it, and refuse one that
+    returns no rows. A READ ONLY transaction refuses writes to the database, not ``COPY ... TO``
+    a file of the server or a ``PROGRAM`` it runs (both ran, before the query was refused for
+    returning no rows), nor ``CHECKPOINT``, ``LOCK`` and the like."""
+    from psycopg import errors, pq
+
+    parsed = driver.pgconn.prepare(b"", sql.encode(driver.info.encoding))
+    if parsed.status != pq.ExecStatus.COMMAND_OK:  # the server's own error (syntax, several statements)
+        raise errors.error_from_result(parsed, encoding=driver.info.encoding)
+    if driver.pgconn.describe_prepared(b"").nfields == 0:
+        raise StorageError(_NO_ROWS)
 
 
 def jsonable(value: Any) -> Any:

@@ -194,6 +194,17 @@ def test_query_cannot_create_files(filled, tmp_path: Path) -> None:
     assert not target.exists()
 
 
+def test_postgresql_query_refuses_a_statement_without_rows_before_the_server_runs_it(pg_schemas) -> None:
+    # READ ONLY does not stop COPY TO: the server wrote the file (or ran the PROGRAM) and only then
+    # was the query refused for returning no rows. /dev/full refuses every write: a COPY that runs
+    # fails on it (or on its permission check), one refused beforehand never gets there.
+    with Archive(pg_schemas.new()) as archive:
+        for sql in ("COPY (SELECT 1) TO '/dev/full'", "COPY (SELECT 1) TO PROGRAM 'cat > /dev/full'"):
+            with pytest.raises(StorageError, match="runs SELECT queries only"):
+                run_query(archive, sql)
+        assert run_query(archive, "SELECT count(*) FROM articles").rows == [(0,)]
+
+
 def test_query_keeps_percent_signs_and_a_final_semicolon(filled) -> None:
     result = run_query(filled, "SELECT count(*) AS n FROM articles WHERE url LIKE '%blog-auto-info%';")
     assert result.rows == [(4,)]
