@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from alembic import command
 from alembic.config import Config
@@ -39,6 +40,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util import asbool
 
 from storage import fulltext
 from storage.checkpoint import WalCheckpointer
@@ -88,6 +90,11 @@ def database_url(url: str | None = None) -> str:
 
 SQLITE_FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".db3")
 """A ``--db`` value without ``://`` that ends in one of these is an SQLite file path, taken verbatim."""
+SQLITE_DRIVER_OPTIONS = frozenset(
+    ("uri", "timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements")
+)
+"""The options of a ``sqlite:///`` URL that Python's driver takes; the others (``mode=ro``,
+``immutable=1`` ...) are SQLite's own, read only from a URI (``uri=true``)."""
 
 
 def parse_database_url(url: str) -> URL:
@@ -107,10 +114,40 @@ def parse_database_url(url: str) -> URL:
     if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite" and driver in ("", "pysqlite"):
+        ignored = sorted(set(parsed.query) - SQLITE_DRIVER_OPTIONS)
+        if ignored and not _is_sqlite_uri(parsed):
+            # SQLAlchemy drops them with a warning: ?mode=ro gave an archive that was written to
+            raise StorageError(
+                f"SQLite reads {', '.join(ignored)} in {url!r} only from a URI: add uri=true and name "
+                f"the file as file:PATH (sqlite:///file:news.sqlite?mode=ro&uri=true)"
+            )
         return parsed
     raise StorageError(
         f"unsupported database {parsed.drivername!r} in {url!r}: use sqlite:///PATH or postgresql+psycopg://..."
     )
+
+
+def _is_sqlite_uri(url: URL) -> bool:
+    uri = url.query.get("uri", "false")
+    return asbool(uri[-1] if isinstance(uri, tuple) else uri)
+
+
+def sqlite_file(url: URL) -> str | None:
+    """The file an SQLite URL opens, None for an in-memory database (or PostgreSQL). In a URI
+    (``sqlite:///file:PATH?mode=ro&uri=true``, https://sqlite.org/uri.html) the file is PATH,
+    escapes decoded, after ``file:``, ``file://`` or ``file://localhost``."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    if not _is_sqlite_uri(url) or not database.startswith("file:"):
+        return database
+    if url.query.get("mode") == "memory":
+        return None
+    path = database.removeprefix("file:")
+    if path.startswith("//"):  # file://AUTHORITY/PATH, the authority empty or localhost
+        path = "/" + path[2:].partition("/")[2]
+    path = unquote(path.partition("?")[0].partition("#")[0])
+    return None if path in ("", ":memory:") else path
 
 
 def _describe(url: URL) -> str:
@@ -173,6 +210,8 @@ def _enter_wal_mode(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as error:
+            if "readonly" in str(error):  # opened read-only (mode=ro): read in its own journal mode
+                return
             if "locked" not in str(error) or time.monotonic() + delay > deadline:
                 raise
         time.sleep(delay)
@@ -188,7 +227,7 @@ def _refuse_attach(action: int, *_args: Any) -> int:
 
 
 def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool, page_cache_kib: int) -> None:
-    in_memory = engine.url.database in (None, "", ":memory:")
+    in_memory = sqlite_file(engine.url) is None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -389,9 +428,9 @@ class Archive:
     ) -> None:
         self.url: URL = parse_database_url(database_url(url))
         self.busy_timeout = busy_timeout
-        database = self.url.database
-        on_disk = self.backend == "sqlite" and database not in (None, "", ":memory:")
-        if must_exist and on_disk and not Path(str(database)).is_file():
+        database = sqlite_file(self.url)
+        on_disk = database is not None
+        if must_exist and on_disk and not Path(database).is_file():
             raise StorageError(
                 f"no archive at {database}: ingest records or run `newscrawl db upgrade` first"
             )
@@ -412,8 +451,8 @@ class Archive:
         self._held_lock = threading.Lock()
         # Checkpoints of the write-ahead log run beside the writers (storage/checkpoint.py).
         self._checkpointer: WalCheckpointer | None = (
-            WalCheckpointer(os.path.abspath(str(database)), busy_timeout=busy_timeout)
-            if on_disk and not self.url.query
+            WalCheckpointer(os.path.abspath(database), busy_timeout=busy_timeout)
+            if database is not None and not self.url.query
             else None
         )
         # SQLite: the write units of work note search rows, written in batches (storage/fulltext.py).

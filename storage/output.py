@@ -28,8 +28,10 @@ SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 
 def archive_files(url: URL) -> tuple[Path, ...]:
     """The files of an on-disk SQLite archive (none for PostgreSQL or an in-memory database)."""
-    database = url.database
-    if url.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+    from storage.db import sqlite_file  # (storage.db is heavy; an archive is opened by then anyway)
+
+    database = sqlite_file(url)
+    if database is None:
         return ()
     # SQLite names its companion files after the database's real path when it is a symbolic link.
     names = dict.fromkeys((database, os.path.realpath(database)))

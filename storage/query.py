@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from storage.db import Archive, current_revision
+from storage.db import Archive, current_revision, sqlite_file
 from storage.errors import StorageError
 from storage.models import Article, ArticleVersion, Comment, CrawlRun, RawCapture, RelatedLink, Site
 
@@ -199,11 +199,10 @@ def _stats(archive: Archive, session: Session) -> dict[str, Any]:
     comments_per_site = comment_counts_by_site(session)
     last_run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).one_or_none()
     size = None
-    if archive.backend == "sqlite" and archive.url.database:
+    database = sqlite_file(archive.url)
+    if archive.backend == "sqlite" and database:
         size = sum(
-            os.path.getsize(archive.url.database + suffix)
-            for suffix in ("", "-wal")
-            if os.path.exists(archive.url.database + suffix)
+            os.path.getsize(database + suffix) for suffix in ("", "-wal") if os.path.exists(database + suffix)
         )
     else:  # the archive's own tables, with their indexes and TOAST, not the whole database's
         size = session.scalar(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import stat
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -257,6 +259,25 @@ def test_export_refuses_the_real_companions_of_an_archive_given_by_a_symbolic_li
     assert result.stderr == (
         f"Error: cannot write {wal}: it would overwrite the archive ({wal}); choose another output file\n"
     )
+
+
+def test_an_archive_given_as_a_read_only_sqlite_uri_is_read_and_never_written(sqlite_file: Path) -> None:
+    # The reading commands looked for a file named "file:PATH" (no archive at file:...), and the
+    # export did not know the archive's file, which it may not overwrite.
+    uri = f"sqlite:///file:{sqlite_file}?mode=ro&uri=true"
+    before = sqlite_file.read_bytes()
+    runner = CliRunner()
+    assert json.loads(runner.invoke(cli, ["stats", "--json", "--db", uri]).stdout)["articles"] == 4
+    assert "Renault et Xiaomi" in runner.invoke(cli, ["search", "xiaomi", "--db", uri]).stdout
+    refused = runner.invoke(cli, ["db", "ingest", str(FIXTURES / f"{TESLA}.json"), "--db", uri])
+    assert refused.exit_code == 1 and "read-only" in refused.stderr
+    over = runner.invoke(cli, ["export", "--db", uri, "-o", str(sqlite_file)])
+    assert over.exit_code == 1 and "it would overwrite the archive" in over.stderr
+    assert sqlite_file.read_bytes() == before
+    # Read-only, an archive in another journal mode cannot be switched to WAL: it is read as it is.
+    with closing(sqlite3.connect(sqlite_file)) as connection:
+        assert connection.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)
+    assert json.loads(runner.invoke(cli, ["stats", "--json", "--db", uri]).stdout)["articles"] == 4
 
 
 def test_export_writes_into_a_fifo_a_device_and_through_a_symlink(sqlite_file: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 import storage.repository
 from storage import Archive, StorageError
-from storage.db import parse_database_url
+from storage.db import parse_database_url, sqlite_file
 from storage.models import Article, Comment, Paragraph
 
 
@@ -24,6 +24,11 @@ from storage.models import Article, Comment, Paragraph
         ("not a url", "invalid database URL 'not a url'"),
         ("mysql://user@host/db", "unsupported database 'mysql'"),
         ("postgresql+psycopg2://u@h/db", "unsupported database 'postgresql+psycopg2'"),
+        # without uri=true SQLite never sees mode=ro: the archive was opened for writing
+        (
+            "sqlite:////nonexistent-dir/news.sqlite?mode=ro",
+            "SQLite reads mode in 'sqlite:////nonexistent-dir/news.sqlite?mode=ro' only from a URI",
+        ),
     ],
 )
 def test_bad_urls_are_refused(url: str, message: str) -> None:
@@ -41,6 +46,25 @@ def test_a_plain_sqlite_file_path_is_taken_as_written(
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".sqlite"] == ["100%41 sure?.sqlite"]
     assert parse_database_url(str(tmp_path / "a.db")).database == str(tmp_path / "a.db")
     assert parse_database_url("sqlite:///a%41.sqlite").database == "aA.sqlite"  # URLs stay URLs
+
+
+@pytest.mark.parametrize(
+    ("url", "file"),
+    [
+        ("sqlite:///news.sqlite", "news.sqlite"),
+        ("sqlite:////srv/news.sqlite?timeout=9", "/srv/news.sqlite"),
+        ("sqlite:///file:news.sqlite?mode=ro&uri=true", "news.sqlite"),
+        ("sqlite:///file:/srv/news.sqlite?uri=true", "/srv/news.sqlite"),
+        ("sqlite:///file:///srv/news.sqlite?mode=ro&uri=true", "/srv/news.sqlite"),
+        ("sqlite:///file://localhost/srv/news%202024.sqlite?immutable=1&uri=true", "/srv/news 2024.sqlite"),
+        ("sqlite:///file:news?mode=memory&uri=true", None),
+        ("sqlite:///file::memory:?uri=true", None),
+        ("sqlite://", None),
+        ("postgresql://u@h/db", None),
+    ],
+)
+def test_the_file_of_an_sqlite_url_is_found_in_a_uri_too(url: str, file: str | None) -> None:
+    assert sqlite_file(parse_database_url(url)) == file
 
 
 def test_postgres_urls_use_psycopg3() -> None:
