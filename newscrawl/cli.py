@@ -146,8 +146,35 @@ def _archived_site(session, site: str | None) -> str | None:
 _DB_HELP = "Archive database: sqlite:///FILE, a file path ending in .sqlite or .db, or postgresql+psycopg://USER@HOST/DB. [env NEWSCRAWL_DB; default: sqlite:///newscrawl.sqlite]"
 
 
+def _refuse_in_memory_database(_ctx, _param, value: str | None) -> str | None:
+    """An in-memory SQLite database (``sqlite://``, ``sqlite:///``) ends with the command: a crawl or
+    an import into it said what it stored, and kept nothing."""
+    if value is None:
+        return None
+    from storage import StorageError
+    from storage.db import parse_database_url, sqlite_file
+
+    try:
+        url = parse_database_url(value)
+    except StorageError:
+        return value  # said when the command opens it
+    if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
+        raise click.ClickException(
+            f"--db {value}: an in-memory SQLite database ends with the command, and all it holds: "
+            "give a file (sqlite:///PATH)"
+        )
+    return value
+
+
 def _db_option(command):
-    return click.option("--db", "db_url", envvar="NEWSCRAWL_DB", metavar="URL", help=_DB_HELP)(command)
+    return click.option(
+        "--db",
+        "db_url",
+        envvar="NEWSCRAWL_DB",
+        metavar="URL",
+        help=_DB_HELP,
+        callback=_refuse_in_memory_database,
+    )(command)
 
 
 @contextmanager

@@ -345,6 +345,8 @@ def test_db_upgrade_and_current(run) -> None:
         ("mysql://root@localhost/news", "Error: unsupported database 'mysql'"),
         ("postgresql://postgres@127.0.0.1:1/test", "Error: cannot connect to PostgreSQL at 127.0.0.1:1/test"),
         ("sqlite:////nonexistent-dir/archive.sqlite", "Error: cannot open SQLite database"),
+        # it said "schema empty -> 0013" (and an import "4 new"), and kept nothing
+        ("sqlite://", "Error: --db sqlite://: an in-memory SQLite database ends with the command"),
     ],
 )
 def test_database_problems_are_one_line_errors(db_url: str, message: str) -> None:
