@@ -290,8 +290,31 @@ _SINCE_HELP = (
 )
 
 
-# -word excludes a word: unknown options reach the query (a misspelled --option is refused below)
-@cli.command(context_settings={"ignore_unknown_options": True})
+class _QueryCommand(click.Command):
+    """``search``: unknown options reach the query (``-word`` excludes a word; a misspelled --option is
+    refused), except after ``--``, where every argument is a word of the query, whatever it looks
+    like (``search -- renault --xiaomi``: ``--xiaomi`` is ``-xiaomi``, as in a quoted query)."""
+
+    WORDS_AFTER_DASHES = "newscrawl.words_after_dashes"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # where click's parser stops reading options: the first "--" that is no option's value
+        takes_value = {
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for name in param.opts
+        }
+        index = 0
+        while index < len(args):
+            if args[index] == "--":
+                ctx.meta[self.WORDS_AFTER_DASHES] = len(args) - index - 1
+                break
+            index += 2 if args[index] in takes_value else 1
+        return super().parse_args(ctx, args)
+
+
+@cli.command(cls=_QueryCommand, context_settings={"ignore_unknown_options": True})
 @_db_option
 @click.argument("words", nargs=-1, required=True, metavar="QUERY...")
 @click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
@@ -304,7 +327,7 @@ def search(db_url, words, site, since, limit, as_json) -> None:
     Every word is required; "a phrase" must appear as written, -word must not appear, and or
     between two terms makes either one enough (PostgreSQL's web search syntax, on both backends); a
     - followed by a space is punctuation. The query's words may be given quoted together or one by
-    one.
+    one; after --, every argument is a word (--word is -word).
 
     \b
       newscrawl search xiaomi renault --site blog-auto-info.com --since 2024-04-01
@@ -316,7 +339,8 @@ def search(db_url, words, site, since, limit, as_json) -> None:
     from storage.fulltext import parse_query
     from storage.query import jsonable
 
-    misspelled = next((word for word in words if word.startswith("--") and word != "--"), None)
+    literal = click.get_current_context().meta.get(_QueryCommand.WORDS_AFTER_DASHES, 0)
+    misspelled = next((word for word in words[: len(words) - literal] if word.startswith("--")), None)
     if misspelled is not None:
         raise click.NoSuchOption(misspelled.split("=", 1)[0])
     query = " ".join(words)

@@ -188,6 +188,19 @@ def test_search_words_may_be_given_one_by_one(run, records_file) -> None:
     assert "No such option '--sitex'" in misspelled.stderr
 
 
+def test_after_two_dashes_every_argument_is_a_word_of_the_query(run, db, records_file) -> None:
+    # `search -- électriques --xiaomi` was refused as "No such option '--xiaomi'": "--" ends the
+    # options, and "--word" is "-word" in a query.
+    run("db", "ingest", str(records_file), "--quiet")
+    expected = run("search", "électriques -xiaomi", "--json").stdout
+    assert json.loads(expected)
+    dashed = run("search", "--db", db, "--json", "--", "électriques", "--xiaomi", with_db=False)
+    assert (dashed.exit_code, dashed.stdout) == (0, expected)
+    # a "--" that is an option's value ends nothing: a misspelled option after it is still refused
+    misspelled = run("search", "--db", db, "--site", "--", "électriques", "--sitex", with_db=False)
+    assert misspelled.exit_code == 2 and "No such option '--sitex'" in misspelled.stderr
+
+
 def test_an_empty_search_is_refused(run) -> None:
     run("db", "upgrade")
     for query in ("", "  ", '"*"'):
