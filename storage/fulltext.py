@@ -480,14 +480,23 @@ def accented_headline(headline: str, original: str, folded: str | None = None) -
 def since_datetime(since: str | date | datetime | None) -> datetime | None:
     """A ``--since`` bound as an aware datetime: a date means its midnight UTC, a naive time is UTC,
     text is ISO 8601 (``2024-04-01``, ``2024-04-01T08:00``, with or without offset)."""
+    given = since
     if isinstance(since, str):
         try:
             since = datetime.fromisoformat(since.strip())
         except ValueError:
             raise StorageError(f"invalid date {since!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    if since is None or isinstance(since, datetime):
-        return since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
-    return datetime.combine(since, time.min, tzinfo=UTC)
+    if since is None:
+        return None
+    if isinstance(since, datetime):
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    else:
+        since = datetime.combine(since, time.min, tzinfo=UTC)
+    try:  # the archive compares in UTC: an offset may take the first or last day out of range
+        since.astimezone(UTC)
+    except OverflowError:
+        raise StorageError(f"invalid date {given!r}: out of range in UTC") from None
+    return since
 
 
 def search(

@@ -336,6 +336,15 @@ def test_export_writes_into_a_fifo_a_device_and_through_a_symlink(sqlite_file: P
         (["export", "--format", "parquet"], "Error: Parquet is a binary file format"),
         (["export", "-o", "/nonexistent-dir/out.jsonl"], "Error: cannot write /nonexistent-dir/out.jsonl"),
         (["search", "renault", "--since", "hier"], "Error: invalid date 'hier': expected YYYY-MM-DD"),
+        # an SQL error ("date value out of range") from the bound taken to UTC
+        (
+            ["export", "--since", "9999-12-31T23:59-01:00"],
+            "Error: invalid date '9999-12-31T23:59-01:00': out of range in UTC",
+        ),
+        (
+            ["search", "renault", "--since", "0001-01-01T00:00+01:00"],
+            "Error: invalid date '0001-01-01T00:00+01:00': out of range in UTC",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line_errors(run, args: list[str], message: str) -> None:
