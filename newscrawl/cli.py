@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
@@ -195,10 +196,31 @@ def _storage_errors():
 
 
 @contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a service stopped, a timeout, ``kill``) ends the command as Ctrl-C does: what it began
+    is ended cleanly (an export's temporary file removed, an import's crawl run closed as
+    interrupted) and the status is 130. Python's own SIGTERM ended the process on the spot, which
+    left a ``.part`` file beside the export and the import's run ``running`` for good."""
+
+    def interrupt(_signum, _frame) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: its signals are not ours to take
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
 def _open_archive(db_url: str | None, *, create: bool = True, must_exist: bool = False):
     from storage import Archive
 
-    with _storage_errors():
+    with _terminate_as_interrupt(), _storage_errors():
         archive = Archive(db_url, create=create, must_exist=must_exist)
         try:
             yield archive
@@ -828,7 +850,7 @@ def report(db_url, site, runs, html_file) -> None:
         return
     page = render_html(reports, database=archive_url.render_as_string(hide_password=True))
     try:
-        with output_file(html_file, archive_url=archive_url) as destination:
+        with _terminate_as_interrupt(), output_file(html_file, archive_url=archive_url) as destination:
             destination.write_text(page, encoding="utf-8")
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None

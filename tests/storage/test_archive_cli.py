@@ -7,6 +7,8 @@ import json
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -494,6 +496,52 @@ def test_ctrl_c_during_an_export_is_interrupted_with_status_130(db, monkeypatch,
         main()
     assert exited.value.code == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted"
+
+
+TERMINATED_MIDWAY = """
+import os, signal, sys, time
+import storage, storage.export
+from newscrawl.cli import main
+
+def terminated():  # what systemd, a timeout or kill does
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)  # (the signal ends the command here)
+
+def half_an_export(records, stream):
+    stream.write("half a record")
+    stream.flush()
+    terminated()
+
+def records_then_terminated(name, read=storage.read_records):
+    yield from read(name)
+    terminated()
+
+storage.export.write_jsonl = half_an_export
+storage.read_records = records_then_terminated
+sys.argv = ["newscrawl", *sys.argv[1:]]
+main()
+"""
+
+
+def test_sigterm_ends_an_export_or_an_import_cleanly_with_status_130(db, records_file, tmp_path) -> None:
+    # Python's own SIGTERM ended the process on the spot: the export left its .part file behind and
+    # the import left its crawl run "running" for good.
+    def newscrawl(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-c", TERMINATED_MIDWAY, *args, "--db", db]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+    imported = newscrawl("db", "ingest", str(records_file), "-q")
+    assert (imported.returncode, imported.stderr.splitlines()[-1:]) == (130, ["interrupted"])
+    with Archive(db) as archive, archive.session() as session:
+        run = session.scalars(select(CrawlRun)).one()
+        assert (run.status, run.articles_new) == ("interrupted", 4) and run.finished_at is not None
+    output = tmp_path / "out" / "articles.jsonl"
+    output.parent.mkdir()
+    output.write_text("the previous export\n", encoding="utf-8")
+    exported = newscrawl("export", "-o", str(output))
+    assert (exported.returncode, exported.stderr.splitlines()[-1:]) == (130, ["interrupted"])
+    assert list(output.parent.iterdir()) == [output]
+    assert output.read_text(encoding="utf-8") == "the previous export\n"
 
 
 @pytest.mark.parametrize(
