@@ -460,6 +460,25 @@ class _Statements:
         )
         .order_by((_URLS.c.url_key == bindparam("identity_key")).desc())
     )
+    # Evidence that a record is an archived article it is not found as (see _find_moved): one of the
+    # article's versions has the record's content, or one of its comments a site id the record's have.
+    same_content = (
+        select(_VERSIONS.c.id)
+        .where(
+            _VERSIONS.c.article_id == bindparam("article_id"),
+            _VERSIONS.c.content_hash == bindparam("content_hash"),
+        )
+        .limit(1)
+    )
+    shared_comment = (
+        select(_COMMENTS.c.id)
+        .where(
+            _COMMENTS.c.article_id == bindparam("article_id"),
+            _COMMENTS.c.comment_key.in_(bindparam("comment_ids", expanding=True)),
+            _COMMENTS.c.site_comment_id.is_not(None),
+        )
+        .limit(1)
+    )
     rename_article = PreparedStatement(
         update(_ARTICLES)
         .where(_ARTICLES.c.id == bindparam("p_article_id"))
@@ -783,7 +802,7 @@ class ArchiveRepository:
             found = self._find(connection, rec["site"], identity)
         # Not found by its canonical URL on a site that has articles: maybe archived under another one.
         moved = (
-            self._find_moved(connection, rec, identity, former)
+            self._find_moved(connection, rec, identity, former, digest, entries)
             if found is not None and found.id is None
             else None
         )
@@ -926,7 +945,12 @@ class ArchiveRepository:
 
     @staticmethod
     def _find_moved(
-        connection: Connection, rec: dict[str, Any], identity: str, former: Sequence[str] = ()
+        connection: Connection,
+        rec: dict[str, Any],
+        identity: str,
+        former: Sequence[str] = (),
+        digest: str | None = None,
+        entries: Sequence[CommentEntry] = (),
     ) -> _Found | None:
         """The site's article this record is, archived under another canonical URL (None if none).
 
@@ -934,7 +958,11 @@ class ArchiveRepository:
         canonical URL spelled otherwise (moved to https, "www." dropped, other escapes), or the
         address the record was fetched from (the page there now declares another canonical URL: a
         renamed page still served at its old address). A URL that only served the article (an
-        "article du jour" page, a reused slug) serves other articles later: those stay apart."""
+        "article du jour" page, a reused slug) serves other articles later: those stay apart,
+        unless the article archived there is this record by its content (one of its versions has
+        the record's ``digest``) or its comments (one has a site id of the record's ``entries``):
+        the same rename seen in the other order (the renamed page archived first, then a record
+        from before the rename: an import out of order), or a page renamed back."""
         identity_key, fetch_key = url_key(identity), url_key(rec["url"])
         rows = _Statements.find_articles_by_url.all(
             connection, {"site": rec["site"], "identity_key": identity_key, "fetch_key": fetch_key}
@@ -946,6 +974,20 @@ class ArchiveRepository:
         for row in rows:  # the new canonical URL's key first
             *found, key, canonical_url = row
             if url_key(canonical_url) == key:
+                return _Found(*found)
+        comment_ids = [entry.key for entry in entries if entry.comment["id"] is not None]
+        for row in rows:
+            *found, key, _canonical_url = row
+            article = {"article_id": found[1]}
+            if key == identity_key and (
+                connection.execute(_Statements.same_content, {**article, "content_hash": digest}).first()
+                or (
+                    comment_ids
+                    and connection.execute(
+                        _Statements.shared_comment, {**article, "comment_ids": comment_ids}
+                    ).first()
+                )
+            ):
                 return _Found(*found)
         return None
 

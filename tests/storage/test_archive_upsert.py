@@ -204,6 +204,34 @@ def test_a_page_renamed_with_a_redirect_stays_one_article(repo, session, flagshi
     assert repo.find_article_id(old) == repo.find_article_id(new) == first.article_id
 
 
+@pytest.mark.parametrize("redirect", [False, True])
+def test_a_rename_seen_in_the_other_order_stays_one_article(repo, session, flagship, redirect) -> None:
+    # The renamed page is archived first (still served at its old address, or answering it with a
+    # 301), then a record from before the rename (an import out of order): that made a second
+    # article, with every comment archived again.
+    old = "https://blog-auto-info.com/ancien-nom/"
+    new = "https://blog-auto-info.com/nouveau-nom/"
+    if redirect:
+        first = repo.upsert_article(edited(flagship, url=new, canonical_url=new), redirected_from=[old])
+    else:
+        first = repo.upsert_article(edited(flagship, url=old, canonical_url=new))
+    counts = row_counts(session)
+    again = repo.upsert_article(edited(flagship, url=old, canonical_url=old))
+    assert (again.article_id, again.status, again.comments_added) == (first.article_id, "unchanged", 0)
+    assert row_counts(session) == counts
+
+
+def test_a_page_renamed_back_stays_one_article(repo, session, flagship) -> None:
+    old = "https://blog-auto-info.com/ancien-nom/"
+    first = repo.upsert_article(edited(flagship, url=old, canonical_url=old))
+    repo.upsert_article(edited(flagship, url=old, canonical_url="https://blog-auto-info.com/nouveau-nom/"))
+    # Renamed back, with a new title: the same article by its comments.
+    back = repo.upsert_article(edited(flagship, url=old, canonical_url=old, title="Un titre revu"))
+    assert (back.article_id, back.status, back.comments_added) == (first.article_id, "updated", 0)
+    assert repo.get_record(first.article_id)["canonical_url"] == old
+    assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
 def test_the_urls_that_redirected_to_an_article_find_it(repo, flagship) -> None:
     stored = repo.upsert_article(flagship, redirected_from=["https://blog-auto-info.com/?p=5012"])
     assert repo.find_article_id("https://blog-auto-info.com/?p=5012") == stored.article_id
