@@ -320,6 +320,9 @@ def _configure_postgresql_connection(dbapi_connection: Any, lock_timeout_ms: int
         # The archive's queries are short; JIT compilation of a plan with misjudged row counts cost
         # ~250 ms on a view lookup that runs in 1 ms.
         cursor.execute("SET jit = off")
+        # Dates read in SQL are UTC, as SQLite keeps them: a server set to its team's time zone
+        # (initdb takes the system's) gave date(published_at) and every date a query shows in it.
+        cursor.execute("SET TIME ZONE 'UTC'")
         # A statement waiting for a lock (another session holding a table) gives up like SQLite's
         # busy timeout, with a clear error, instead of waiting silently for as long as it is held.
         cursor.execute(f"SET lock_timeout = {lock_timeout_ms}")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
 
-from storage import run_query
+from storage import Archive, run_query
 
 SCHEMA_DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
 
@@ -44,3 +46,20 @@ def test_example_query_runs_and_returns_rows(analyst_archive, number: int) -> No
     result = run_query(analyst_archive, example_queries()[number - 1])
     assert result.columns
     assert result.rows, f"query {number} found nothing"
+
+
+def test_postgresql_dates_are_utc_whatever_the_server_s_time_zone(pg_schemas) -> None:
+    # A server set to its team's time zone (initdb takes the system's) gave query 6's "comments per
+    # day (UTC)", and every date `newscrawl query` shows, in that zone: other days than on SQLite.
+    far_east = pg_schemas.new() + "%20-ctimezone%3DPacific%2FKiritimati"  # UTC+14
+    record = load_record(FLAGSHIP)
+    with Archive(far_east) as archive:
+        with archive.transaction() as repo:
+            repo.upsert_article(record)
+        per_day = run_query(archive, example_queries()[5]).rows
+        published = run_query(archive, "SELECT published_at FROM comments WHERE published_at IS NOT NULL")
+    days = Counter(
+        datetime.fromisoformat(c["published_at"]).astimezone(UTC).date() for c in record["comments"]
+    )
+    assert [(str(day), count) for day, count in per_day] == [(str(d), n) for d, n in sorted(days.items())]
+    assert {value.utcoffset() for (value,) in published.rows} == {timedelta(0)}
