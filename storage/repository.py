@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import marshal
 import threading
 import zlib
@@ -646,6 +647,18 @@ class _Statements:
     }
 
 
+class _QuietAbortedPipeline(logging.Filter):
+    """A statement that fails in a psycopg pipeline raises its error, and the pipeline, aborted by
+    it, then logs "error ignored terminating <psycopg.Pipeline ...>: pipeline aborted" as it closes:
+    a second line after the error's own, printed by every command whose write failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("error ignored terminating")
+
+
+logging.getLogger("psycopg").addFilter(_QuietAbortedPipeline())
+
+
 class ArchiveRepository:
     """Reads and writes records through a session it never commits (see module doc)."""
 
@@ -678,7 +691,7 @@ class ArchiveRepository:
     def _without_waiting(self) -> Iterator[None]:
         """For statements whose results nobody reads: on PostgreSQL they are sent in one pipeline and
         the server is waited for once, at the end, instead of once per statement (errors surface there
-        too). Elsewhere they simply run."""
+        too; see :class:`_QuietAbortedPipeline`). Elsewhere they simply run."""
         if self.dialect != "postgresql":
             yield
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import sqlite3
 import threading
@@ -207,6 +208,21 @@ def test_a_statement_failing_in_the_database_rolls_the_article_back_and_the_arch
     with fresh_archive.session() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 2
         assert session.scalar(select(func.count()).select_from(Comment)) == 44
+
+
+def test_a_write_postgresql_refuses_is_one_error_and_no_log_line(pg_schemas, caplog) -> None:
+    # A related link's URL beyond what a PostgreSQL index row holds fails in the statements sent
+    # without waiting: the aborted pipeline also logged "error ignored terminating <psycopg.Pipeline
+    # ...>: pipeline aborted", a second line after the command's error.
+    record = load_record(FLAGSHIP)
+    noise = "".join(random.Random(7).choices("abcdefghijklmnopqrstuvwxyz", k=12_000))
+    record["related_links"][0]["url"] = "https://blog-auto-info.com/lien/?q=" + noise
+    with Archive(pg_schemas.new()) as archive:
+        with pytest.raises(StorageError, match="index row"), archive.transaction() as repo:
+            repo.upsert_article(record)
+        with archive.transaction() as repo:
+            assert repo.upsert_article(load_record(APPLE)).status == "new"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("psycopg")] == []
 
 
 def test_two_writers_archiving_the_same_new_article_both_succeed(fresh_archive) -> None:
