@@ -139,9 +139,9 @@ def _store(
                 done or _upsert(repo, where, record, report.crawl_run_id, date_precision)
                 for (where, record), done in zip(batch, touched, strict=True)
             )
-    except StorageError:
-        if len(batch) == 1:
-            raise
+    except StorageError as error:
+        if len(batch) == 1:  # the import stops here: say at which record
+            raise StorageError(f"{batch[0][0]}: {error}") from error
         for item in batch:
             _store(
                 archive, [item], report, date_precision

@@ -473,8 +473,10 @@ def test_a_database_failure_in_a_batch_keeps_every_record_before_it(
         return real_upsert(self, record, **kwargs)
 
     monkeypatch.setattr(ArchiveRepository, "upsert_article", failing_on_suv)
-    with pytest.raises(StorageError, match="locked"):
+    with pytest.raises(StorageError) as raised:
         ingest(fresh_archive, read_records(records_file), commit_every=10)
+    # the record the import stopped at is named (line 5 of the file)
+    assert str(raised.value) == f"{records_file}:5: database is locked by another process"
     with fresh_archive.session() as session:
         urls = session.scalars(select(Article.url).order_by(Article.id)).all()
         run = session.scalars(select(CrawlRun)).one()
