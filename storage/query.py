@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -99,14 +100,47 @@ def _refuse_a_statement_without_rows(driver: Any, sql: str) -> None:
 
 
 def jsonable(value: Any) -> Any:
-    """A value of a result row as JSON can carry it (dates ISO 8601, bytes base64)."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    """A value of a result row as JSON can carry it: dates and times ISO 8601, intervals ISO 8601
+    durations, bytes base64, arrays and JSON values item by item, NaN and infinities as PostgreSQL
+    writes them (JSON has no such numbers), anything else (UUID, inet, ranges) as its text. An
+    interval or an array of dates, everyday values on PostgreSQL, stopped ``query --json`` with a
+    traceback."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
     if isinstance(value, Decimal):
-        return float(value)
+        value = float(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return _iso_duration(value)
     if isinstance(value, bytes | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
-    return value
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    return str(value)
+
+
+def _iso_duration(value: timedelta) -> str:
+    """``P2DT3H4M5.5S``; ``-PT1S`` for a negative interval."""
+    if value < timedelta(0):
+        return "-" + _iso_duration(-value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if value.microseconds:
+        clock += f"{seconds}.{value.microseconds:06d}".rstrip("0") + "S"
+    elif seconds:
+        clock += f"{seconds}S"
+    duration = "P" + (f"{value.days}D" if value.days else "") + (f"T{clock}" if clock else "")
+    return "PT0S" if duration == "P" else duration
 
 
 def result_as_json(result: QueryResult) -> str:
@@ -126,12 +160,13 @@ def render_table(columns: list[str], rows: list[tuple[Any, ...]], *, max_width: 
     JSON columns as JSON on both backends."""
 
     def cell(value: Any) -> str:
+        converted = jsonable(value)
         if value is None:
             shown = "∅"
-        elif isinstance(value, dict | list):  # PostgreSQL's JSONB, read as Python objects: shown as JSON
-            shown = json.dumps(value, ensure_ascii=False, default=str)
+        elif isinstance(converted, dict | list):  # JSONB and arrays, read as Python objects: as JSON
+            shown = json.dumps(converted, ensure_ascii=False)
         else:
-            shown = str(jsonable(value))
+            shown = str(converted)
         shown = " ".join(shown.split())
         return shown if len(shown) <= max_width else shown[: max_width - 1] + "…"
 

@@ -205,6 +205,38 @@ def test_postgresql_query_refuses_a_statement_without_rows_before_the_server_run
         assert run_query(archive, "SELECT count(*) FROM articles").rows == [(0,)]
 
 
+def test_query_json_carries_intervals_arrays_and_the_other_postgresql_values(pg_schemas) -> None:
+    # An interval (last_seen_at - first_seen_at), an array of dates or numbers, a UUID... stopped
+    # `query --json` with a traceback; NaN and Infinity came out as JSON has no such numbers.
+    def no_bare_constant(name: str) -> None:
+        raise AssertionError(f"{name} is not JSON")
+
+    sql = (
+        "SELECT interval '1 day 2 hours 3.5 seconds' AS span, "
+        "ARRAY[timestamptz '2024-04-29 12:00+02'] AS dates, ARRAY[1.5::numeric] AS numbers, "
+        "'NaN'::float8 AS nan, '-Infinity'::float8 AS low, "
+        "'00000000-0000-0000-0000-000000000001'::uuid AS id, time '12:30' AS at"
+    )
+    with Archive(pg_schemas.new()) as archive:
+        result = run_query(archive, sql)
+    assert json.loads(result_as_json(result), parse_constant=no_bare_constant) == [
+        {
+            "span": "P1DT2H3.5S",
+            "dates": ["2024-04-29T10:00:00+00:00"],
+            "numbers": [1.5],
+            "nan": "NaN",
+            "low": "-Infinity",
+            "id": "00000000-0000-0000-0000-000000000001",
+            "at": "12:30:00",
+        }
+    ]
+    assert render_table(result.columns, result.rows).splitlines()[2].split()[:3] == [
+        "P1DT2H3.5S",
+        '["2024-04-29T10:00:00+00:00"]',
+        "[1.5]",
+    ]
+
+
 def test_query_keeps_percent_signs_and_a_final_semicolon(filled) -> None:
     result = run_query(filled, "SELECT count(*) AS n FROM articles WHERE url LIKE '%blog-auto-info%';")
     assert result.rows == [(4,)]
