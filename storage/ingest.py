@@ -60,34 +60,49 @@ class _Unreadable:
         self.problem = problem
 
 
+_NOT_UTF8 = "not UTF-8 text"
+
+
 def read_records(path: str | Path) -> Iterator[tuple[str, Any]]:
     """``(where, record)`` pairs: ``.json`` holds one record or a list, anything else is JSONL
-    (one record per line); ``-`` reads JSONL from standard input."""
+    (one record per line); ``-`` reads JSONL from standard input. Text is UTF-8, with or without
+    a byte order mark (Windows tools write one); what is not is reported like a line that is not
+    JSON (it was a UnicodeDecodeError traceback)."""
     if str(path) == "-":
-        yield from _jsonl(sys.stdin, "<stdin>")
+        yield from _jsonl(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>")
         return
     path = Path(path)
     if path.suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            yield str(path), _Unreadable(_NOT_UTF8)
+            return
         except json.JSONDecodeError as error:
             yield f"{path}:{error.lineno}", _Unreadable(f"invalid JSON ({error.msg})")
             return
         for i, record in enumerate(data if isinstance(data, list) else [data]):
             yield (f"{path}[{i}]" if isinstance(data, list) else str(path)), record
         return
-    with path.open(encoding="utf-8") as stream:
+    with path.open("rb") as stream:
         yield from _jsonl(stream, str(path))
 
 
-def _jsonl(lines: Iterable[str], name: str) -> Iterator[tuple[str, Any]]:
+def _jsonl(lines: Iterable[bytes | str], name: str) -> Iterator[tuple[str, Any]]:
     for number, line in enumerate(lines, 1):
+        where = f"{name}:{number}"
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield where, _Unreadable(_NOT_UTF8)
+                continue
         if not line.strip():
             continue
         try:
-            yield f"{name}:{number}", json.loads(line)
+            yield where, json.loads(line)
         except json.JSONDecodeError as error:
-            yield f"{name}:{number}", _Unreadable(f"invalid JSON ({error.msg})")
+            yield where, _Unreadable(f"invalid JSON ({error.msg})")
 
 
 def ingest(

@@ -85,6 +85,28 @@ def test_ingest_reports_rejected_lines_and_stores_the_rest(run, records_file) ->
     assert "0 new, 0 updated, 1 unchanged" in again.stderr
 
 
+def test_ingest_reads_a_byte_order_mark_and_reports_text_that_is_not_utf8(run, tmp_path: Path) -> None:
+    # A line that is not UTF-8 stopped the import with a UnicodeDecodeError traceback; a file
+    # starting with a byte order mark (Windows tools write one) had its first record rejected.
+    records = [json.dumps(load_record(name), ensure_ascii=False).encode() for name in (TESLA, FLAGSHIP)]
+    jsonl = tmp_path / "export-windows.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + records[0] + b"\n" + "Citroën".encode("latin-1") + b"\n" + records[1])
+    single = tmp_path / "one.json"
+    single.write_bytes(b"\xef\xbb\xbf" + json.dumps(load_record(SUV)).encode())
+    latin = tmp_path / "latin.json"
+    latin.write_bytes("Citroën".encode("latin-1"))
+    result = run("db", "ingest", str(jsonl), str(single), str(latin), "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"rejected {jsonl}:2: not UTF-8 text",
+        f"rejected {latin}: not UTF-8 text",
+        "crawl run 1: 3 new, 0 updated, 0 unchanged, 46 comments added, 0 comments updated, 2 rejected",
+    ]
+    piped = run("db", "ingest", "-", "--quiet", input=b"\xef\xbb\xbf" + records[0] + b"\n\xff\n")
+    assert piped.stderr.splitlines()[0] == "rejected <stdin>:2: not UTF-8 text"
+    assert "0 new, 0 updated, 1 unchanged" in piped.stderr
+
+
 @pytest.mark.parametrize(
     ("early", "late"),
     [
