@@ -72,13 +72,15 @@ def output_file(path: str | Path, *, archive_url: URL | None = None) -> Iterator
     refuse_archive_file(path, archive_url)
     target = Path(os.path.realpath(path))  # a symlink's target, so the link stays
     try:
-        mode = target.stat().st_mode
+        # what the path leads to, asked of the path itself: /dev/stdout or a shell's /dev/fd/63 lead
+        # to a pipe, whose "real path" (/proc/PID/fd/pipe:[N]) is no file ("No such file or directory")
+        mode = path.stat().st_mode
     except OSError:
         mode = None  # a new file (or the parent is missing: mkstemp names the problem below)
     if mode is not None and stat.S_ISDIR(mode):  # else the move fails at the end, naming the temporary file
         raise StorageError(f"cannot write {path}: it is a directory")
     if mode is not None and not stat.S_ISREG(mode):
-        yield target
+        yield path
         return
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)

@@ -317,6 +317,23 @@ def test_an_archive_given_as_a_read_only_sqlite_uri_is_read_and_never_written(sq
     assert json.loads(runner.invoke(cli, ["stats", "--json", "--db", uri]).stdout)["articles"] == 4
 
 
+def test_export_writes_into_a_pipe_named_by_dev_fd(sqlite_file: Path) -> None:
+    # `-o /dev/stdout | gzip` or a shell's `-o >(gzip > out.gz)` (/dev/fd/63): the path's "real
+    # path" is /proc/PID/fd/pipe:[N], no file, and the export said "No such file or directory".
+    read_end, write_end = os.pipe()
+    received: list[bytes] = []
+    with open(read_end, "rb") as pipe:
+        reader = threading.Thread(target=lambda: received.append(pipe.read()), daemon=True)
+        reader.start()
+        with open(write_end, "wb"):
+            result = CliRunner().invoke(
+                cli, ["export", "--db", str(sqlite_file), "--format", "parquet", "-o", f"/dev/fd/{write_end}"]
+            )
+        reader.join(timeout=30)
+    assert result.exit_code == 0, result.stderr
+    assert pq.read_table(io.BytesIO(received[0])).num_rows == 4
+
+
 def test_export_writes_into_a_fifo_a_device_and_through_a_symlink(sqlite_file: Path, tmp_path: Path) -> None:
     # Each was replaced by a regular file (the temporary file renamed over it), /dev/null too as root.
     fifo = tmp_path / "pipe"
