@@ -12,6 +12,7 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -202,13 +203,27 @@ def export_records(
     if fmt == "parquet":
         if to_stdout:
             raise StorageError("Parquet is a binary file format: give an output file with -o FILE")
-        with output_file(str(output), archive_url=archive_url) as destination:
+        with _writing(str(output)), output_file(str(output), archive_url=archive_url) as destination:
             return write_parquet(records, destination)
     writer = write_jsonl if fmt == "jsonl" else write_csv
     if to_stdout:
-        return writer(records, stdout or sys.stdout)
+        with _writing("standard output"):
+            return writer(records, stdout or sys.stdout)
     with (
+        _writing(str(output)),
         output_file(str(output), archive_url=archive_url) as destination,
         destination.open("w", encoding="utf-8", newline="") as stream,
     ):
         return writer(records, stream)
+
+
+@contextmanager
+def _writing(name: str) -> Iterator[None]:
+    """A write that fails (a full disk) names the output, not the temporary file it went to: the
+    error said "file: No space left on device". A closed pipe is left to the caller (`| head`)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise StorageError(f"cannot write {name}: {error.strerror or error}") from error

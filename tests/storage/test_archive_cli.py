@@ -396,6 +396,17 @@ def test_user_mistakes_are_one_line_errors(run, args: list[str], message: str) -
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_a_full_disk_is_one_error_naming_the_output(run, records_file, fmt) -> None:
+    # It said "Error: file: No space left on device" (the temporary file has no name to give).
+    run("db", "ingest", str(records_file), "--quiet")
+    result = run("export", "--format", fmt, "-o", "/dev/full")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: cannot write /dev/full: No space left on device\n",
+    )
+
+
 def test_db_upgrade_and_current(run) -> None:
     head = head_revision()
     assert f"schema {head} -> {head}" in run("db", "upgrade").stdout
