@@ -600,7 +600,7 @@ def crawl(
       newscrawl crawl blog-auto-info --frontier redis://frontier.example:6379/0 --db postgresql+psycopg://crawler@archive.example/news
 
     Exit status: 0 done, 1 failed, 75 skipped because another run is crawling the site (it holds the
-    site's lock in the archive), 130 interrupted.
+    site's lock in the archive) or uses the --jobdir, 130 interrupted.
     """
     from newscrawl.crawl import CrawlOptions
     from newscrawl.pipelines import FINISH_STATUS, NOTHING_FETCHED, run_failure

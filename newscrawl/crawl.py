@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,21 +221,84 @@ def build_settings(options: CrawlOptions, resolve: dict[str, str]) -> Any:
 
 FINISHED_JOB_MARK = "newscrawl.finished"
 """Written in a ``--jobdir`` when its crawl ran to its end: the next run with it starts anew."""
+RUNNING_JOB_MARK = "newscrawl.running"
+"""Written in a ``--jobdir`` as a crawl starts, removed once Scrapy has written the job's state (the
+spider closed, finished or interrupted). Found by the next run, it says the last one was killed (kill -9,
+a crash, a second Ctrl-C) before it could: Scrapy's queue files and seen-list are then half-written,
+and resuming them hung the crawl for good (a queue file whose header never reached the disk)."""
+JOB_LOCK_FILE = "newscrawl.lock"
+"""Locked (``flock``) by the run using a ``--jobdir``; the system lets go of it however the run ends."""
 
 
-def start_anew_after_finished_job(jobdir: Path) -> bool:
-    """Clear a job directory whose crawl ran to its end, so that the next run with it is a new crawl:
-    Scrapy would skip every page as already seen and fetch nothing. Only a crawl that finished marks
-    its directory (an interrupted one may have left an empty queue, its requests not made yet); only
-    Scrapy's own files and the mark are removed."""
-    mark = jobdir / FINISHED_JOB_MARK
-    if not mark.exists():
-        return False
+def start_anew_if_unusable(jobdir: Path) -> str | None:
+    """Clear a job directory whose state is of no use to the next run, so that it is a new crawl: its
+    crawl ran to its end (Scrapy would skip every page as already seen and fetch nothing), or was killed
+    before writing its state. Returns ``"finished"`` or ``"killed"``, else None: an interrupted crawl's
+    state is resumed (it may hold an empty queue, its next requests not made yet). Only Scrapy's own
+    files and the marks are removed."""
+    finished, running = jobdir / FINISHED_JOB_MARK, jobdir / RUNNING_JOB_MARK
+    why = "finished" if finished.exists() else "killed" if running.exists() else None
+    if why is None:
+        return None
     for name in ("requests.seen", "spider.state"):
         (jobdir / name).unlink(missing_ok=True)
     shutil.rmtree(jobdir / "requests.queue", ignore_errors=True)
-    mark.unlink()
-    return True
+    finished.unlink(missing_ok=True)
+    running.unlink(missing_ok=True)
+    return why
+
+
+class JobDirectoryInUse(Exception):
+    """Another live run uses the ``--jobdir``; the message says which."""
+
+
+class JobDirectory:
+    """A ``--jobdir`` held by this run: locked against other runs (two crawls writing one Scrapy state
+    spoil it), cleared when its state is of no use, marked while the crawl may change it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock: Any = None
+
+    def claim(self) -> str | None:
+        """Lock the directory (:class:`JobDirectoryInUse` if another run holds it) and ready it; returns
+        a warning line when the last run left it unusable."""
+        import fcntl
+
+        lock = open(self.path / JOB_LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            lock.close()
+            raise JobDirectoryInUse(
+                f"the job directory {self.path} is in use by another run (pid {holder})"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        self._lock = lock
+        warning = None
+        if start_anew_if_unusable(self.path) == "killed":
+            warning = (
+                f"the crawl state in {self.path} was left by a run that was killed before writing it: "
+                "starting the crawl anew (what is archived stays)"
+            )
+        (self.path / RUNNING_JOB_MARK).write_text(f"{os.getpid()}\n", encoding="utf-8")
+        return warning
+
+    def closed(self, reason: str) -> None:
+        """The spider closed: Scrapy wrote the state. A crawl that ran to its end marks it for a new start."""
+        (self.path / RUNNING_JOB_MARK).unlink(missing_ok=True)
+        if reason == "finished":
+            (self.path / FINISHED_JOB_MARK).write_text(f"{reason}\n", encoding="utf-8")
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
 
 def _level_number(level: Any) -> int | None:
@@ -248,16 +312,34 @@ def _level_number(level: Any) -> int | None:
 def run_crawl(options: CrawlOptions) -> CrawlResult:
     """Run one crawl to its end (or Ctrl-C) in this process; raises CrawlSetupError before starting."""
     resolve = check_options(options)
+    if options.jobdir is None:
+        return _crawl(options, resolve, None)
+    from newscrawl.run_guard import LOCKED_REASON, LOCKED_STAT
+
+    job = JobDirectory(Path(options.jobdir))
+    try:
+        warning = job.claim()
+    except JobDirectoryInUse as refusal:  # skipped like a run that finds the site's lock taken
+        return CrawlResult(reason=LOCKED_REASON, status="failed", stats={LOCKED_STAT: str(refusal)})
+    try:
+        return _crawl(options, resolve, job, warning)
+    finally:
+        job.release()
+
+
+def _crawl(
+    options: CrawlOptions, resolve: dict[str, str], job: JobDirectory | None, warning: str | None = None
+) -> CrawlResult:
     from scrapy import signals
     from scrapy.crawler import AsyncCrawlerProcess
 
     from newscrawl.pipelines import run_status
     from newscrawl.spiders.site import SiteSpider
 
-    if options.jobdir is not None:
-        start_anew_after_finished_job(Path(options.jobdir))
     settings = build_settings(options, resolve)
     process = AsyncCrawlerProcess(settings)
+    if warning:
+        logging.getLogger(__name__).warning("%s", warning)
     # Scrapy filters at its root handler and leaves its loggers open to DEBUG (and the root logger to
     # everything): each page would still build the records of its DEBUG lines ("Crawled", "Scraped")
     # and of the pipeline's INFO line only for the handler to drop them. Filter where they are made.
@@ -282,6 +364,10 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     crawler.signals.connect(
         lambda reason, **_: outcome.setdefault("reason", reason), signal=signals.spider_closed, weak=False
     )
+    if job is not None:
+        crawler.signals.connect(
+            lambda reason, **_: job.closed(reason), signal=signals.spider_closed, weak=False
+        )
     started = process.crawl(
         crawler,
         target=options.target,
@@ -317,7 +403,5 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     logging.getLogger(__name__).debug("crawl done: %s", outcome)
     reason = outcome.get("reason") or (crawler.stats.get_value("finish_reason") if crawler.stats else None)
     reason = reason or "failed"
-    if options.jobdir is not None and reason == "finished":
-        (Path(options.jobdir) / FINISHED_JOB_MARK).write_text(f"{reason}\n", encoding="utf-8")
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     return CrawlResult(reason=reason, status=run_status(reason, stats), stats=stats, items=items)

@@ -4,6 +4,7 @@ assembly from captures, the local server's rules, and the spider when a page rea
 from __future__ import annotations
 
 import contextlib
+import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -499,7 +500,7 @@ def test_a_url_already_requested_is_not_requested_again_unless_forced():
 
 
 def test_only_a_job_that_finished_starts_anew(tmp_path):
-    from newscrawl.crawl import FINISHED_JOB_MARK, start_anew_after_finished_job
+    from newscrawl.crawl import FINISHED_JOB_MARK, RUNNING_JOB_MARK, start_anew_if_unusable
 
     def job_state(directory):
         (directory / "requests.queue").mkdir(parents=True)
@@ -510,14 +511,37 @@ def test_only_a_job_that_finished_starts_anew(tmp_path):
 
     interrupted = tmp_path / "interrupted"
     job_state(interrupted)  # stopped while its next requests were not made yet: an empty queue too
-    assert not start_anew_after_finished_job(interrupted)
+    assert not start_anew_if_unusable(interrupted)
     assert (interrupted / "requests.seen").read_text() == "a1b2\n"
     finished = tmp_path / "finished"
     job_state(finished)
     (finished / FINISHED_JOB_MARK).write_text("finished\n")
-    assert start_anew_after_finished_job(finished)
+    assert start_anew_if_unusable(finished) == "finished"
     assert sorted(p.name for p in finished.iterdir()) == ["notes.txt"]
-    assert not start_anew_after_finished_job(tmp_path / "never-used")
+    assert not start_anew_if_unusable(tmp_path / "never-used")
+    killed = tmp_path / "killed"  # its state half-written: a run that did not close it
+    job_state(killed)
+    (killed / RUNNING_JOB_MARK).write_text("4242\n")
+    assert start_anew_if_unusable(killed) == "killed"
+    assert sorted(p.name for p in killed.iterdir()) == ["notes.txt"]
+
+
+def test_one_run_at_a_time_uses_a_job_directory(tmp_path):
+    from newscrawl.crawl import RUNNING_JOB_MARK, JobDirectory, JobDirectoryInUse
+
+    first, second = JobDirectory(tmp_path), JobDirectory(tmp_path)
+    assert first.claim() is None
+    assert (tmp_path / RUNNING_JOB_MARK).exists()  # until the spider closes
+    with pytest.raises(
+        JobDirectoryInUse,
+        match=rf"^the job directory {tmp_path} is in use by another run \(pid {os.getpid()}\)$",
+    ):
+        second.claim()
+    first.closed("shutdown")
+    assert not (tmp_path / RUNNING_JOB_MARK).exists()
+    first.release()
+    assert second.claim() is None  # an interrupted run's state, resumed as it is
+    second.release()
 
 
 def _failed_with_status(url: str, status: int, **meta):

@@ -4,8 +4,12 @@ resumption, the comment revisit policy, --max-articles and --since."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import subprocess
+import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +18,9 @@ import pytest
 from newscrawl.testing.server import SiteServer
 from newscrawl.testing.sitegen import GeneratedSite, generate_site
 from tests.crawl.helpers import (
+    FAST,
     MIRROR_HOST,
+    ROOT,
     archive_records,
     assert_clean,
     crawl,
@@ -186,6 +192,59 @@ def test_ctrl_c_stops_at_once_and_jobdir_fetches_what_was_waiting(generated, tmp
     refetched = {hit for hit in second_hits if hit != "/robots.txt"} & set(first_hits)
     assert not refetched, sorted(refetched)
     assert sql(db, "SELECT status FROM crawl_runs ORDER BY id") == [("interrupted",), ("finished",)]
+
+
+def test_a_jobdir_left_by_a_killed_crawl_starts_anew_instead_of_hanging(tmp_path):
+    """kill -9 leaves Scrapy's job state half-written (queue files whose header never reached the disk,
+    an empty seen-list): the next run with it hung for good, holding the site's lock. It starts anew."""
+    site = generate_site(tmp_path / "www", articles=12, now=NOW, sitemap=False, comments_per_page=6)
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    jobdir = tmp_path / "job"
+    gate = threading.Event()
+    held = site.articles[2].path  # requested once the home page queued its pagination and categories
+
+    def held_article(context):
+        gate.wait(30)
+        context.serve_file()
+
+    with SiteServer(site.root, routes={held: held_article}) as server:
+        command = ["crawl", f"https://{GENERATED_HOST}/", "--db", db, "--jobdir", str(jobdir), *FAST]
+        command += ["-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_TIMEOUT=30"]
+        killed = subprocess.Popen(
+            [sys.executable, "-m", "newscrawl", *command, "--resolve", f"{GENERATED_HOST}={server.base_url}"],
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        deadline = time.monotonic() + 60
+        while held not in server.hits and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed.kill()
+        killed.wait(30)
+        gate.set()
+        assert (jobdir / "requests.queue").is_dir()  # the state it left
+
+        run = crawl(
+            f"https://{GENERATED_HOST}/",
+            db,
+            "--jobdir",
+            str(jobdir),
+            resolve={GENERATED_HOST: server.base_url},
+            timeout=40,
+        )
+
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    assert (
+        f"WARNING the crawl state in {jobdir} was left by a run that was killed before writing it: starting the crawl anew"
+        in run.stderr
+    )
+    check_archive_matches(db, site)
+    assert sql(db, "SELECT status FROM crawl_runs ORDER BY id") == [("failed",), ("finished",)]
+    assert sorted(path.name for path in jobdir.glob("newscrawl.*")) == [
+        "newscrawl.finished",
+        "newscrawl.lock",
+    ]
 
 
 def test_incremental_revisits_recent_articles_for_new_comments(tmp_path):

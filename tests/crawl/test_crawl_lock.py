@@ -126,6 +126,32 @@ def test_a_second_run_is_skipped_while_the_first_crawls(gated: GatedMirror, any_
     assert sql(any_db, "SELECT count(*) FROM crawl_run_coverage WHERE articles = 4") == [(14,)]
 
 
+def test_a_run_is_skipped_while_another_uses_its_job_directory(mirror, db_url: str, tmp_path: Path) -> None:
+    """Two runs writing one Scrapy state spoil it (the second wrote its empty queue over the first's):
+    the second leaves it alone."""
+    from newscrawl.crawl import JobDirectory
+
+    jobdir = tmp_path / "job"
+    jobdir.mkdir()
+    (jobdir / "requests.seen").write_text("a1b2\n")
+    holder = JobDirectory(jobdir)
+    holder.claim()
+    try:
+        second = crawl(
+            "blog-auto-info", db_url, "--jobdir", str(jobdir), resolve={MIRROR_HOST: mirror.base_url}
+        )
+    finally:
+        holder.release()
+
+    assert_clean(second)
+    assert second.returncode == EXIT_LOCKED
+    [line] = second.stderr.strip().splitlines()
+    assert line == f"skipped: the job directory {jobdir} is in use by another run (pid {os.getpid()})"
+    assert mirror.hits == []
+    assert sql(db_url, "SELECT count(*) FROM crawl_runs") == [(0,)]
+    assert (jobdir / "requests.seen").read_text() == "a1b2\n"
+
+
 def start_job_worker(db: str, gated: GatedMirror, workers_before: int) -> subprocess.Popen[str]:
     """A crawl of the job ``nightly-blog``, started once it holds (or shares) the site's lock."""
     worker = start_crawl(db, *PATIENT, "-s", "NEWSCRAWL_JOB=nightly-blog", *gated.resolve)
