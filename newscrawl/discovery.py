@@ -334,6 +334,8 @@ def _gunzip_head(body: bytes, size: int = 2048) -> bytes:
 class SitemapEntry:
     url: str
     lastmod: datetime | None = None
+    """When the page last changed, at the latest: a bare date (``2024-05-01``) is the end of that day
+    (see :func:`sitemap_lastmod`)."""
     published: datetime | None = None
     """``news:publication_date`` of a Google news sitemap."""
     title: str | None = None
@@ -375,10 +377,25 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap | None:
                 title = _descendant_text(child, "title")
         entries.append(
             SitemapEntry(
-                loc, lastmod=parse_date(_child_text(item, "lastmod")), published=published, title=title
+                loc, lastmod=sitemap_lastmod(_child_text(item, "lastmod")), published=published, title=title
             )
         )
     return Sitemap("index" if kind == "sitemapindex" else "urlset", tuple(entries))
+
+
+_BARE_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+LATEST_DAY_END = timedelta(days=1, hours=12)
+"""A day ends at most this long after its midnight UTC (in UTC-12)."""
+
+
+def sitemap_lastmod(text: str | None) -> datetime | None:
+    """A sitemap ``lastmod``. A bare date, which many sitemap generators write, says the page changed
+    some time that day: it reads as the day's end in any time zone, so that a change made later on the
+    day of a visit is not taken for one the visit saw (``--incremental`` would skip the page for good)."""
+    lastmod = parse_date(text)
+    if lastmod is not None and _BARE_DATE.fullmatch(text.strip()):
+        return lastmod + LATEST_DAY_END
+    return lastmod
 
 
 def _descendant_text(element, name: str) -> str | None:

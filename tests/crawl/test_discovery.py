@@ -76,6 +76,20 @@ def test_url_set_with_lastmod():
     assert first.lastmod == datetime(2024, 4, 30, 9, 12, tzinfo=PARIS)
 
 
+def test_a_bare_date_lastmod_stands_for_the_whole_day():
+    # Read as that day's midnight UTC, a page changed later on the day of a visit was taken for the one
+    # the visit saw: --incremental skipped it then and on every later run.
+    body = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://www.auto.example/a/</loc><lastmod>2024-05-01</lastmod></url>"
+        b"<url><loc>https://www.auto.example/b/</loc><lastmod>2024-05-01T09:30:00+02:00</lastmod></url>"
+        b"</urlset>"
+    )
+    bare, timed = parse_sitemap(body, "https://www.auto.example/sitemap.xml").entries
+    assert bare.lastmod == datetime(2024, 5, 2, 12, tzinfo=UTC)  # the end of May 1st in UTC-12
+    assert timed.lastmod == datetime(2024, 5, 1, 9, 30, tzinfo=PARIS)
+
+
 def test_google_news_sitemap():
     sitemap = parse_sitemap(
         (SAVED / "news-sitemap.xml").read_bytes(), "https://www.auto-journal.example/news.xml"
