@@ -47,7 +47,8 @@ def test_empty_values_do_not_count() -> None:
         "lead": "   ",
         "authors": [],
         "sections": [{"heading": "Intro", "paragraphs": []}],
-        "comment_count": 0,
+        "comments": [],
+        "comment_count": 3,
         "language": None,
     }
     assert covered_fields(record) == ["title", "comment_count"]
@@ -63,7 +64,7 @@ def test_the_tally_counts_per_site() -> None:
     assert rows[SITE, "title"] == (4, 4)
     assert rows[SITE, "modified_at"] == (4, 2)
     assert rows[SITE, "key_points"] == (4, 1)
-    assert rows[SITE, "comments"] == (4, 3)
+    assert rows[SITE, "comments"] == (4, 4)  # the Tesla article, without, declares none
     assert rows["autoplus.fr", "authors"] == (1, 1)  # the site falls back to the URL's host
     assert len(rows) == 2 * len(COVERAGE_FIELDS)
 
@@ -184,6 +185,20 @@ def test_a_layout_change_is_flagged_with_a_plain_message() -> None:
 def test_steady_runs_and_small_wobbles_raise_nothing() -> None:
     runs = [run_with(n, 30, tags=27 + n % 3, key_points=10 - n % 4) for n in range(1, 12)]
     assert coverage_drops(runs) == []
+
+
+def test_an_article_that_declares_no_comments_has_none_missing() -> None:
+    # A new article has no comments yet, and an incremental run reads mostly new articles: counted as
+    # missing, its comments fell from the site's usual share to 0 %, a layout change in `sites`.
+    new = {"url": "https://blog-auto-info.com/x/", "title": "Un titre", "comments": [], "comment_count": 0}
+    assert covered_fields(new) == ["title", "comments", "comment_count"]
+    assert covered_fields({**new, "comment_count": None}) == ["title"]  # none said: not read
+    runs = [run_with(run_id, 40, comments=30) for run_id in range(1, 6)]
+    tally = CoverageTally()
+    for n in range(8):
+        tally.add({**new, "url": f"https://blog-auto-info.com/new-{n}/"})
+    [(_, _, articles, covered)] = [row for row in tally.rows() if row[1] == "comments"]
+    assert coverage_drops([*runs, run_with(6, articles, comments=covered)]) == []
 
 
 def test_a_run_of_two_articles_does_not_alarm() -> None:
