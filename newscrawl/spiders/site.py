@@ -259,6 +259,8 @@ class SiteSpider(Spider):
             return []
         requests = []
         for url, published_at, last_seen_at in recent:
+            if self.since is not None and published_at < self.since:
+                continue  # fetched, its record would be dropped as older than --since
             if policy.is_due(published_at, last_seen_at, now):
                 request = self._article_request(url, source="revisit", force=True)
                 if request is not None:

@@ -499,6 +499,37 @@ def test_a_url_already_requested_is_not_requested_again_unless_forced():
     assert forced is not None and forced.url == article
 
 
+def test_no_comment_revisit_of_an_article_older_than_since(tmp_path):
+    """``--incremental --since 2d``: an article of last week was fetched again for its comments every
+    day, and its record dropped at once as older than --since."""
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from newscrawl.spiders import site
+    from storage import Archive
+
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    now = datetime.now(UTC)
+    with Archive(db) as archive, archive.transaction() as repo:
+        for slug, age in (("hier", timedelta(days=1)), ("semaine", timedelta(days=6))):
+            record = expected_record(FLAGSHIP.rstrip("/").rsplit("/", 1)[1])
+            url = f"https://blog-auto-info.com/{slug}/"
+            record.update(url=url, canonical_url=url, published_at=(now - age).isoformat())
+            repo.upsert_article(record, seen_at=now - timedelta(days=2))
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    settings.set("NEWSCRAWL_DB", db, priority="cmdline")
+    crawler = Crawler(site.SiteSpider, settings)
+    crawler.stats = MemoryStatsCollector(crawler)
+    spider = site.SiteSpider.from_crawler(crawler, target="blog-auto-info", incremental="1", since="2d")
+    spider.reader.close()
+    try:
+        assert [request.url for request in spider._revisits()] == ["https://blog-auto-info.com/hier/"]
+    finally:
+        crawler._newscrawl_archive.close()
+
+
 def test_only_a_job_that_finished_starts_anew(tmp_path):
     from newscrawl.crawl import FINISHED_JOB_MARK, RUNNING_JOB_MARK, start_anew_if_unusable
 
