@@ -515,12 +515,16 @@ _PAGINATION_CONTAINER = re.compile(
     r"pagination|pager|page-numbers|nav-links|paging|wp-pagenavi|posts-navigation", re.I
 )
 _NEXT_TEXT = re.compile(
-    r"^(?:page\s+)?(?:suivante?|next(?:\s+page)?|nächste(?:\s+seite)?|weiter|siguiente|successiva|volgende"
-    r"|(?:articles?\s+)?plus\s+anciens|older(?:\s+(?:posts|entries|articles))?)?\s*[»›>]*$",
+    r"^(?:(?:page|página|pagina)\s+)?(?:suivante?|next(?:\s+page)?|nächste(?:\s+seite)?|weiter"
+    r"|siguiente(?:\s+página)?|successiva|seguinte|próxima(?:\s+página)?|volgende(?:\s+pagina)?"
+    # the older posts of a blog (WordPress's "Older posts" in its languages): the next page of its listing
+    r"|(?:articles?\s+)?plus\s+anciens|older(?:\s+(?:posts|entries|articles))?|ältere\s+(?:beiträge|artikel|einträge)"
+    r"|entradas\s+anteriores|articoli\s+(?:meno\s+recenti|precedenti)|(?:artigos|posts)\s+mais\s+antigos"
+    r"|oudere\s+berichten)?\s*[»›>]*$",
     re.I,
 )
-"""The text of a link to a listing's next page ("Suivant »", "Page suivante", "Next", "»"), also with no
-class or rel saying so."""
+"""The text of a link to a listing's next page ("Suivant »", "Page suivante", "Next", "Ältere Beiträge",
+"Entradas anteriores", "»"), also with no class or rel saying so."""
 _CHROME_TAGS = frozenset(("header", "nav", "footer"))
 _TEASER_HEADINGS = frozenset(("h1", "h2", "h3", "h4"))
 

@@ -355,6 +355,33 @@ def test_pagination_said_by_the_link_text_or_spip_debut():
     assert links.pagination == [spip + "&debut_articles=10"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Página siguiente »",
+        "Entradas anteriores",
+        "Ältere Beiträge",
+        "Nächste Seite",
+        "Pagina successiva",
+        "Articoli meno recenti",
+        "Próxima página",
+        "Artigos mais antigos",
+        "Volgende pagina",
+        "Oudere berichten",
+    ],
+)
+def test_the_next_page_said_in_other_languages(text):
+    # Taken for an ordinary page one hop further, each next page: a blog paged only by "Entradas
+    # anteriores" (WordPress's "Older posts" in Spanish) was followed two pages deep.
+    url = "https://diario.example/noticias/2"
+    html = (
+        "<html><body><main><h2><a href='/noticias/uno/'>Uno</a></h2>"
+        f"<p><a href='/noticias/1'>« Anterior</a> <a href='/noticias/3'>{text}</a></p></main></body></html>"
+    )
+    links = listing_links(parse_document(html.encode(), url).root, url, SiteScope.for_url(url))
+    assert links.pagination == ["https://diario.example/noticias/3"]
+
+
 def test_a_read_more_arrow_to_a_numbered_article_is_no_pagination():
     # '»' after each teaser, to an article at /actu/12345 (a page of /actu/ by its shape): it was taken for
     # the listing's next page, and the article fetched as one (no incremental check, no conditional request)
