@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newscrawl.run_guard import DEFAULT_LOCK_TTL
 from newscrawl.sites import SiteProfile, all_profiles
 from storage.health import (
     COVERAGE_FIELDS,
@@ -111,7 +112,7 @@ def _imported(imports: SiteImports) -> str:
     return f"{_count(imports.articles, 'article')} imported (crawl run{'s' if len(imports.runs) > 1 else ''} {runs})"
 
 
-def _health(summary: SiteSummary | None) -> str:
+def _health(summary: SiteSummary | None, now: datetime) -> str:
     if summary is None or summary.last_run is None:
         if summary is not None and summary.imports is not None:
             return f"never crawled; {_imported(summary.imports)}"
@@ -120,9 +121,16 @@ def _health(summary: SiteSummary | None) -> str:
         f"WARNING {drop.field} {_percent(drop.baseline)}→{_percent(drop.current)} (run {drop.run_id})"
         for drop in summary.drops
     ]
-    if summary.last_run.status == "failed":
-        why = " (its process died; closed by another run)" if summary.last_run.abandoned else ""
-        problems.append(f"WARNING last run #{summary.last_run.id} failed{why}")
+    last = summary.last_run
+    if last.status == "failed":
+        why = " (its process died; closed by another run)" if last.abandoned else ""
+        problems.append(f"WARNING last run #{last.id} failed{why}")
+    silent = now - last.heartbeat_at if last.status == "running" and last.heartbeat_at else None
+    if silent is not None and silent.total_seconds() > DEFAULT_LOCK_TTL:
+        # killed (or its machine lost): 'running' until the next run of the site closes it
+        problems.append(
+            f"WARNING last run #{last.id} silent for {_seconds(silent)} (its process may be gone)"
+        )
     return "; ".join(problems) or "OK"
 
 
@@ -174,7 +182,7 @@ def render_sites(lines: Sequence[SiteLine], now: datetime | None = None) -> str:
                 _number(summary.articles if summary else 0),
                 _number(summary.comments if summary else 0),
                 _coverage_summary(summary.last_coverage if summary else None),
-                _health(summary),
+                _health(summary, now),
             ]
         )
     headers = [
@@ -236,7 +244,8 @@ def _drop_json(drop: CoverageDrop) -> dict[str, Any]:
     }
 
 
-def sites_as_json(lines: Sequence[SiteLine]) -> list[dict[str, Any]]:
+def sites_as_json(lines: Sequence[SiteLine], now: datetime | None = None) -> list[dict[str, Any]]:
+    now = now or datetime.now(UTC)
     result = []
     for line in lines:
         summary = line.summary
@@ -253,7 +262,7 @@ def sites_as_json(lines: Sequence[SiteLine]) -> list[dict[str, Any]]:
                 "last_coverage_run": _run_json(summary.last_coverage if summary else None),
                 "health": "never crawled"
                 if summary is None or summary.last_run is None
-                else ("OK" if _health(summary) == "OK" else "warning"),
+                else ("OK" if _health(summary, now) == "OK" else "warning"),
                 "warnings": [_drop_json(drop) for drop in summary.drops] if summary else [],
                 "imports": None
                 if summary is None or summary.imports is None

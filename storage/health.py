@@ -193,6 +193,8 @@ class RunHealth:
     """Field → coverage among the articles this run read on this site (empty: none recorded)."""
     abandoned: bool = False
     """Closed by another process after its own stopped heartbeating (a killed worker)."""
+    heartbeat_at: datetime | None = None
+    """The last sign of life of a crawl while it runs (None: a run that keeps no heartbeat)."""
 
     @property
     def articles_read(self) -> int:
@@ -252,6 +254,7 @@ def site_runs(session: Session, site: str, *, limit: int | None = None) -> list[
             comments_added=run.comments_added,
             coverage={name: coverage[run.id][name] for name in COVERAGE_FIELDS if name in coverage[run.id]},
             abandoned=(run.stats or {}).get("finish_reason") == ABANDONED_REASON,
+            heartbeat_at=run.heartbeat_at,
         )
         for run in runs
     ]

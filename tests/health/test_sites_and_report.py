@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from newscrawl.cli import cli
 from storage import Archive
-from storage.health import COVERAGE_FIELDS
+from storage.health import COVERAGE_FIELDS, tag_crawl_run
 from storage.locks import acquire_crawl_lock
 from tests.crawl.helpers import EXPECTED, sql
 from tests.health.conftest import BLOG, OTHER, History
@@ -145,6 +145,39 @@ def test_sites_says_when_the_last_run_failed_because_its_process_died(history: H
     assert other.endswith(
         f"WARNING last run #{history.other_runs[-1]} failed (its process died; closed by another run)"
     )
+
+
+def test_sites_warns_of_a_running_run_that_stopped_heartbeating(history: History) -> None:
+    # A crawl killed outright (or its machine lost) stays 'running' until the next run of its site closes
+    # it; with no next run (cron gone with the machine), `sites` said OK for good.
+    from datetime import UTC, datetime, timedelta
+
+    from storage.locks import heartbeat_crawl_run
+
+    now = datetime.now(UTC)
+    with Archive(history.db) as archive, archive.transaction() as repo:
+        silent = repo.start_crawl_run("autoplus", started_at=now - timedelta(hours=3))
+        tag_crawl_run(repo.session, silent, site=OTHER, extractor_version="newscrawl-0.1.0+5ca1ab1e")
+        heartbeat_crawl_run(repo.session, silent, "web2:77:0123abcd", now=now - timedelta(hours=2, minutes=5))
+    lines = newscrawl("sites", "--db", history.db).stdout.splitlines()
+    other = next(line for line in lines if line.startswith(OTHER))
+    assert re.search(
+        rf" running +— .* WARNING last run #{silent} silent for 2 h 0[56] min \(its process may be gone\)$",
+        other,
+    )
+    [site] = [
+        site
+        for site in json.loads(newscrawl("sites", "--db", history.db, "--json").stdout)
+        if site["site"] == OTHER
+    ]
+    assert site["health"] == "warning"
+
+    with Archive(history.db) as archive, archive.transaction() as repo:
+        heartbeat_crawl_run(repo.session, silent, "web2:77:0123abcd", now=now)  # alive after all
+    other = next(
+        line for line in newscrawl("sites", "--db", history.db).stdout.splitlines() if line.startswith(OTHER)
+    )
+    assert other.endswith(" OK")
 
 
 def test_a_reextract_does_not_hide_the_failed_crawl_before_it(history: History) -> None:
