@@ -265,7 +265,10 @@ class JobDirectory:
         a warning line when the last run left it unusable."""
         import fcntl
 
-        lock = open(self.path / JOB_LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        try:
+            lock = open(self.path / JOB_LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        except OSError as error:  # a read-only directory, another user's ...
+            raise CrawlSetupError(f"--jobdir {self.path}: {error.strerror}") from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -713,3 +713,11 @@ def test_the_spiders_robots_txt_request_gets_the_one_fetch_the_rules_came_from(k
     # the copy is no download: taken off the responses Scrapy counts as it hands it to the spider
     received = 0 if isinstance(answer, Exception) else -1
     assert crawler.stats.get_value("response_received_count", 0) == received
+
+
+def test_a_job_directory_that_cannot_be_locked_is_a_one_line_error(tmp_path):
+    from newscrawl.crawl import JOB_LOCK_FILE, CrawlSetupError, JobDirectory
+
+    (tmp_path / JOB_LOCK_FILE).mkdir()  # what a read-only directory also refuses: the lock file
+    with pytest.raises(CrawlSetupError, match=rf"^--jobdir {tmp_path}: Is a directory$"):
+        JobDirectory(tmp_path).claim()
