@@ -286,7 +286,7 @@ class JobDirectory:
         warning = None
         if start_anew_if_unusable(self.path) == "killed":
             warning = (
-                f"the crawl state in {self.path} was left by a run that was killed before writing it: "
+                f"the crawl state in {self.path} was left half-written by a run killed or forced to stop: "
                 "starting the crawl anew (what is archived stays)"
             )
         (self.path / RUNNING_JOB_MARK).write_text(f"{os.getpid()}\n", encoding="utf-8")

@@ -236,7 +236,7 @@ def test_a_jobdir_left_by_a_killed_crawl_starts_anew_instead_of_hanging(tmp_path
     assert_clean(run)
     assert run.returncode == 0, run.output[-3000:]
     assert (
-        f"WARNING the crawl state in {jobdir} was left by a run that was killed before writing it: starting the crawl anew"
+        f"WARNING the crawl state in {jobdir} was left half-written by a run killed or forced to stop: starting the crawl anew"
         in run.stderr
     )
     check_archive_matches(db, site)
