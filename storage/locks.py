@@ -218,11 +218,16 @@ def acquire_crawl_lock(
     shared = before is not None and live_before and before.holder == holder
     taken_over = before if before is not None and not live_before and before.holder != holder else None
     if before is not None and not live_before and before.crawl_run_id is not None:
-        # The process that took the stale lock died without closing its run.
+        # The process that took the stale lock died without closing its run: closed as an abandoned
+        # run of a job's worker is (close_abandoned_runs), as of its last sign of life.
         session.execute(
             update(_RUNS)
             .where(_RUNS.c.id == before.crawl_run_id, _RUNS.c.status == "running")
-            .values(status="failed", finished_at=before.heartbeat_at)
+            .values(
+                status="failed",
+                finished_at=_last_active(session, before.crawl_run_id, before.heartbeat_at),
+                stats={"finish_reason": ABANDONED_REASON},
+            )
         )
     return LockGrant(lock=granted, shared=shared, taken_over=taken_over)
 

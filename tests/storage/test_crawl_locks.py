@@ -237,6 +237,17 @@ def test_an_abandoned_run_ends_at_its_last_article_when_that_came_after_its_last
     assert repo.get_crawl_run(dead).finished_at == at(40)
 
 
+def test_the_run_of_a_lock_taken_over_ends_at_its_last_article_as_abandoned(session, repo, flagship) -> None:
+    # A cron run killed 40 s in (kill -9, the OOM killer): the next run took its lock over and closed its
+    # run as of its start (0.0 s in the report) and without a reason, unlike a killed worker's run.
+    dead = repo.start_crawl_run("blog-auto-info", started_at=T0)
+    acquire_crawl_lock(session, SITE, "web1:4242:ab12cd34", ttl=TTL, crawl_run_id=dead, now=T0)
+    repo.upsert_article(flagship, crawl_run_id=dead, seen_at=at(40))
+    acquire_crawl_lock(session, SITE, "web1:5151:0", ttl=TTL, dead_holder="web1:4242:ab12cd34", now=at(45))
+    run = repo.get_crawl_run(dead)
+    assert (run.status, run.finished_at, run.stats) == ("failed", at(40), {"finish_reason": "abandoned"})
+
+
 def test_a_run_that_heartbeats_is_left_running(session, repo) -> None:
     live = crawl_run(repo, session, heartbeat=at(100))
     assert close_abandoned_runs(session, SITE, ttl=TTL, now=at(TTL + 99)) == []
