@@ -278,6 +278,9 @@ class JobDirectory:
             raise JobDirectoryInUse(
                 f"the job directory {self.path} is in use by another run (pid {holder})"
             ) from None
+        except OSError as error:  # a file system without locks
+            lock.close()
+            raise CrawlSetupError(f"--jobdir {self.path}: cannot lock it ({error.strerror})") from None
         lock.seek(0)
         lock.truncate()
         lock.write(f"{os.getpid()}\n")

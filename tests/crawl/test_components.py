@@ -715,9 +715,22 @@ def test_the_spiders_robots_txt_request_gets_the_one_fetch_the_rules_came_from(k
     assert crawler.stats.get_value("response_received_count", 0) == received
 
 
-def test_a_job_directory_that_cannot_be_locked_is_a_one_line_error(tmp_path):
+def test_a_job_directory_that_cannot_be_locked_is_a_one_line_error(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
     from newscrawl.crawl import JOB_LOCK_FILE, CrawlSetupError, JobDirectory
 
     (tmp_path / JOB_LOCK_FILE).mkdir()  # what a read-only directory also refuses: the lock file
     with pytest.raises(CrawlSetupError, match=rf"^--jobdir {tmp_path}: Is a directory$"):
+        JobDirectory(tmp_path).claim()
+    (tmp_path / JOB_LOCK_FILE).rmdir()
+
+    def no_locks(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)  # a file system without them
+    with pytest.raises(
+        CrawlSetupError, match=rf"^--jobdir {tmp_path}: cannot lock it \(No locks available\)$"
+    ):
         JobDirectory(tmp_path).claim()
