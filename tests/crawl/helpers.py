@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -78,6 +79,14 @@ def start_crawl(target: str, db: str, *extra: str, resolve: dict[str, str]) -> s
         cwd=ROOT,
         env=environment,
     )
+
+
+def interrupt(process: subprocess.Popen, timeout: float = 60) -> tuple[str, str, float]:
+    """Ctrl-C a crawl started with :func:`start_crawl`: (stdout, stderr, seconds it took to end)."""
+    interrupted_at = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=timeout)
+    return stdout, stderr, time.monotonic() - interrupted_at
 
 
 def wait_for(condition, timeout: float = 60) -> None:

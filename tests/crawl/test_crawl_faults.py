@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import sqlite3
 import time
 
@@ -22,6 +21,7 @@ from tests.crawl.helpers import (
     assert_clean,
     comment_block,
     crawl,
+    interrupt,
     newscrawl,
     sql,
     start_crawl,
@@ -724,10 +724,7 @@ def test_ctrl_c_during_a_retry_backoff_stops_at_once_and_jobdir_retries_later(tm
         try:
             wait_for(lambda: server.hit_count("/occupe/") == 1 and server.hit_count("/calme/") == 1)
             time.sleep(0.5)  # the retry is waiting out its 30 s
-            interrupted_at = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            _stdout, stderr = process.communicate(timeout=60)
-            stopped_after = time.monotonic() - interrupted_at
+            _stdout, stderr, stopped_after = interrupt(process)
         finally:
             process.kill()
         assert process.returncode == 130, stderr[-3000:]

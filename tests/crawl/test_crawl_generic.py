@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from tests.crawl.helpers import (
     archive_records,
     assert_clean,
     crawl,
+    interrupt,
     sql,
     start_crawl,
     wait_for,
@@ -174,10 +174,7 @@ def test_ctrl_c_stops_at_once_and_jobdir_fetches_what_was_waiting(generated, tmp
         try:
             # the sitemaps are read: the downloader holds a queue of articles waiting for their turn
             wait_for(lambda: sum(hit.startswith("/20") for hit in server.hits) >= 2)
-            interrupted_at = time.monotonic()
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=60)
-            stopped_after = time.monotonic() - interrupted_at
+            stdout, stderr, stopped_after = interrupt(process)
         finally:
             process.kill()
         assert process.returncode == 130, stderr[-3000:]
