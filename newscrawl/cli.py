@@ -590,7 +590,7 @@ def crawl(
     overrides,
     verbose,
 ) -> None:
-    """Crawl a site (a profile name or any URL of it) into the archive.
+    """Crawl a site (a profile name, or any URL or host name of it) into the archive.
 
     \b
       newscrawl crawl blog-auto-info

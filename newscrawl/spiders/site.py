@@ -100,13 +100,12 @@ def resolve_target(target: str, generic: bool = False) -> tuple[SiteProfile | No
         try:
             profile = get_profile(target)
         except UnknownSiteError as error:
-            looks_like_a_host = "." in target and not any(ch.isspace() or ch in "/\\" for ch in target)
-            # `newscrawl sites` lists sites by host: a site without a profile is crawled by its URL
-            hint = (
-                f"; a site without one is crawled by its URL: https://{target}/" if looks_like_a_host else ""
-            )
-            raise TargetError(f"{error}{hint}") from None
-        return profile, list(profile.start_urls) or [f"https://{profile.site}/"]
+            if not _HOST_NAME.match(target):
+                raise TargetError(str(error)) from None
+            # a host, as `newscrawl sites` lists the sites: the site at that address
+            target = f"https://{target}"
+        else:
+            return profile, list(profile.start_urls) or [f"https://{profile.site}/"]
     url = clean_url(target)
     if url is None:
         raise TargetError(f"not an http(s) URL: {target!r}")
@@ -115,6 +114,9 @@ def resolve_target(target: str, generic: bool = False) -> tuple[SiteProfile | No
         raise TargetError(f"not a valid URL: {target!r} ({problem})")
     return (None if generic else profile_for_url(url)), [url]
 
+
+_HOST_NAME = re.compile(r"^(?:[\w-]+\.)+[^\W\d_]{2,}(?::\d+)?(?:/\S*)?$")
+"""A target written as a host name (``autoplus.fr``, ``www.site.com/auto/``), without its scheme."""
 
 _NOT_IN_HOST_NAMES = frozenset('<>"{}|\\^`%')
 

@@ -734,3 +734,18 @@ def test_a_job_directory_that_cannot_be_locked_is_a_one_line_error(tmp_path, mon
         CrawlSetupError, match=rf"^--jobdir {tmp_path}: cannot lock it \(No locks available\)$"
     ):
         JobDirectory(tmp_path).claim()
+
+
+def test_a_site_named_by_its_host_is_crawled_at_that_address():
+    # `newscrawl sites` lists the sites by host: `newscrawl crawl autoplus.fr` was an error (no profile).
+    from newscrawl.spiders.site import TargetError, resolve_target
+
+    assert resolve_target("autoplus.fr") == (None, ["https://autoplus.fr/"])
+    assert resolve_target("www.caradisiac.com/auto/") == (None, ["https://www.caradisiac.com/auto/"])
+    profile, urls = resolve_target("blog-auto-info.com")  # the host of a profile: that profile
+    assert (
+        profile is not None and profile.name == "blog-auto-info" and urls == ["https://blog-auto-info.com/"]
+    )
+    for mistake in ("nope", "3.14", "no such.site"):
+        with pytest.raises(TargetError, match="no site profile named"):
+            resolve_target(mistake)

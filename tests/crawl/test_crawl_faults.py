@@ -514,12 +514,7 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
     ("args", "message"),
     [
         (["crawl", "no-such-site"], "Error: no site profile named 'no-such-site' (known: blog-auto-info)"),
-        # a site as `newscrawl sites` lists it (by host): said no more than the line above
-        (
-            ["crawl", "autoplus.fr"],
-            "Error: no site profile named 'autoplus.fr' (known: blog-auto-info); "
-            "a site without one is crawled by its URL: https://autoplus.fr/",
-        ),
+        (["crawl", "no such.site"], "Error: no site profile named 'no such.site' (known: blog-auto-info)"),
         (["crawl", "ftp://example.com/"], "Error: not an http(s) URL: 'ftp://example.com/'"),
         (
             ["crawl", "blog-auto-info", "--resolve", "blog-auto-info.com"],
