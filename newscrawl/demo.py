@@ -67,7 +67,8 @@ def run_demo(
     with Archive(db) as archive:
         figures = archive_stats(archive)
     database = figures["database"]
-    echo("")
+    if not quiet:
+        echo("")  # apart from the crawl's lines above
     echo(f"Archive: {database}  (crawl run {result.run_id}, {result.status})")
     echo(
         f"  {figures['articles']} articles, {figures['article_versions']} versions, {figures['comments']} comments, "

@@ -424,6 +424,7 @@ def test_demo_twice_duplicates_nothing(tmp_path):
     second = newscrawl("demo", "--quiet", cwd=tmp_path)
     assert second.returncode == 0, second.output[-3000:]
     assert "4 articles, 4 versions, 47 comments" in second.stdout
+    assert second.stdout.startswith("Archive: ")  # --quiet: nothing above the summary, not even a blank line
     assert "this run: 0 new, 0 updated, 4 unchanged articles; 0 comments added" in second.stdout
 
 
