@@ -599,7 +599,7 @@ class _Walker:
                 self._table(table, caption=text_of(caption) if caption is not None else None)
         elif (tag == "form" and not _wraps_article(el)) or tag == "hr":
             return
-        elif tag == "blockquote" and _is_social_embed(el):
+        elif tag == "blockquote" and _has_class_token(el, SOCIAL_EMBED_TOKEN):
             self._social_embed(el)
         else:
             self.container(el)
@@ -847,9 +847,10 @@ TEASER_MAX_CHARS = 800
 """Longer than a card's title and excerpt: a nested article of its own (a live blog's post)."""
 
 
-def _is_social_embed(el) -> bool:
+def _has_class_token(el, pattern: re.Pattern[str]) -> bool:
+    """One of the element's class tokens (lower-cased) matches ``pattern``."""
     value = el.get("class")
-    return bool(value) and any(SOCIAL_EMBED_TOKEN.match(token) for token in value.lower().split())
+    return bool(value) and any(pattern.search(token) for token in value.lower().split())
 
 
 def _is_teaser(el, url: str, host: str) -> bool:
@@ -887,8 +888,7 @@ def _is_headline_header(el) -> bool:
     """A block named a header ('entry-header', 'td-post-header', 'single-header') that holds the
     headline: the article's header as a <div>, with its kicker, byline, date and counters, none of
     it body text (the standfirst in it is read as the lead)."""
-    cls = el.get("class")
-    if not cls or not any(_HEADER_TOKEN.search(t) for t in cls.lower().split()):
+    if not _has_class_token(el, _HEADER_TOKEN):
         return False
     return next(el.iter("h1"), None) is not None and not _holds_paragraphs(el)
 
