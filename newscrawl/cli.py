@@ -775,7 +775,7 @@ def sites(db_url, as_json) -> None:
     Health is OK, or a warning naming the field whose coverage fell sharply on the last run that
     read enough articles (see `newscrawl report`), or that the last run failed.
     """
-    from newscrawl.report import list_sites, render_sites, sites_as_json
+    from newscrawl.report import crawl_runs_phrase, list_sites, render_sites, sites_as_json
     from storage.health import site_summaries
 
     with _storage_errors():
@@ -803,7 +803,7 @@ def sites(db_url, as_json) -> None:
             click.echo(
                 f"no site crawled yet: the {articles:,} articles of {len(imported)} "
                 f"site{'s' if len(imported) > 1 else ''} came from `newscrawl db ingest` "
-                f"(crawl run{'s' if len(runs) > 1 else ''} {', '.join(map(str, runs))}); "
+                f"({crawl_runs_phrase(runs)}); "
                 "`newscrawl crawl SITE` records crawls, with their coverage and health",
                 err=True,
             )

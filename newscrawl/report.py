@@ -106,10 +106,14 @@ def _coverage_summary(run: RunHealth | None) -> str:
     return text + (f"; under 50%: {', '.join(weak)}" if weak else "")
 
 
+def crawl_runs_phrase(runs: Sequence[int]) -> str:
+    """``crawl run 1``, ``crawl runs 1, 3``."""
+    return f"crawl run{'s' if len(runs) > 1 else ''} {', '.join(map(str, runs))}"
+
+
 def _imported(imports: SiteImports) -> str:
     """``4 articles imported (crawl run 1)``: what imports brought to a site."""
-    runs = ", ".join(map(str, imports.runs))
-    return f"{_count(imports.articles, 'article')} imported (crawl run{'s' if len(imports.runs) > 1 else ''} {runs})"
+    return f"{_count(imports.articles, 'article')} imported ({crawl_runs_phrase(imports.runs)})"
 
 
 def _health(summary: SiteSummary | None, now: datetime) -> str:
@@ -351,14 +355,13 @@ def _imports_lines(report: SiteReport) -> list[str]:
     imports = report.imports
     if imports is None:
         return []
-    runs = ", ".join(map(str, imports.runs))
     when = ("the last " if len(imports.runs) > 1 else "") + f"{_when(imports.last_started_at)} UTC"
-    where = f"`newscrawl db ingest` (crawl run{'s' if len(imports.runs) > 1 else ''} {runs}, {when})"
+    where = f"`newscrawl db ingest` ({crawl_runs_phrase(imports.runs)}, {when})"
     share = "all" if imports.articles == report.articles else f"{imports.articles:,} of them"
     articles = _count(report.articles, "article")
     if report.runs:
         return [f"{articles}, {share} first stored by {where}."]
-    target = report.profile or f"https://{report.site}/"  # a site key is no crawl target
+    target = report.profile or f"https://{report.site}/"  # a site without a profile: its address
     return [
         f"{articles} ({_count(report.comments, 'comment')}), {share} imported by {where}.",
         f"Never crawled: no runs, coverage or warnings yet (`newscrawl crawl {target}` records them).",
