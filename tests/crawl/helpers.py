@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +65,12 @@ def crawl(
     return newscrawl(*args, timeout=timeout)
 
 
-def start_crawl(target: str, db: str, *extra: str, resolve: dict[str, str]) -> subprocess.Popen:
+def start_crawl(
+    target: str, db: str, *extra: str, resolve: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     """``newscrawl crawl`` in the background (FAST settings first, ``extra`` overriding them)."""
     args = ["crawl", target, "--db", db, *FAST, *extra]
-    for host, url in resolve.items():
+    for host, url in (resolve or {}).items():
         args += ["--resolve", f"{host}={url}"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("NEWSCRAWL_DB", None)
@@ -89,10 +92,11 @@ def interrupt(process: subprocess.Popen, timeout: float = 60) -> tuple[str, str,
     return stdout, stderr, time.monotonic() - interrupted_at
 
 
-def wait_for(condition, timeout: float = 60) -> None:
+def wait_for(condition: Callable[[], object], what: str = "the condition", timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
 
 

@@ -4,12 +4,8 @@ resumption, the comment revisit policy, --max-articles and --since."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,9 +13,7 @@ import pytest
 from newscrawl.testing.server import SiteServer
 from newscrawl.testing.sitegen import GeneratedSite, generate_site
 from tests.crawl.helpers import (
-    FAST,
     MIRROR_HOST,
-    ROOT,
     archive_records,
     assert_clean,
     crawl,
@@ -205,19 +199,22 @@ def test_a_jobdir_left_by_a_killed_crawl_starts_anew_instead_of_hanging(tmp_path
         context.serve_file()
 
     with SiteServer(site.root, routes={held: held_article}) as server:
-        command = ["crawl", f"https://{GENERATED_HOST}/", "--db", db, "--jobdir", str(jobdir), *FAST]
-        command += ["-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_TIMEOUT=30"]
-        killed = subprocess.Popen(
-            [sys.executable, "-m", "newscrawl", *command, "--resolve", f"{GENERATED_HOST}={server.base_url}"],
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        killed = start_crawl(
+            f"https://{GENERATED_HOST}/",
+            db,
+            "--jobdir",
+            str(jobdir),
+            "-s",
+            "CONCURRENT_REQUESTS=1",
+            "-s",
+            "DOWNLOAD_TIMEOUT=30",
+            resolve={GENERATED_HOST: server.base_url},
         )
-        deadline = time.monotonic() + 60
-        while held not in server.hits and time.monotonic() < deadline:
-            time.sleep(0.05)
-        killed.kill()
-        killed.wait(30)
+        try:
+            wait_for(lambda: held in server.hits, "the crawl to ask for the held article")
+        finally:
+            killed.kill()
+            killed.communicate(timeout=30)
         gate.set()
         assert (jobdir / "requests.queue").is_dir()  # the state it left
 

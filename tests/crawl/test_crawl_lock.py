@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import pytest
 
 from newscrawl.demo_site import demo_site_dir
 from newscrawl.testing.server import RequestContext, SiteServer
-from tests.crawl.helpers import FAST, MIRROR_HOST, ROOT, assert_clean, crawl, sql
+from tests.crawl.helpers import MIRROR_HOST, ROOT, assert_clean, crawl, sql, start_crawl, wait_for
 from tests.services import postgres_schema
 
 EXIT_LOCKED = 75
@@ -66,28 +66,6 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def start_crawl(db: str, *extra: str) -> subprocess.Popen[str]:
-    """`newscrawl crawl blog-auto-info` in the background."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    environment.pop("NEWSCRAWL_DB", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "newscrawl", "crawl", "blog-auto-info", "--db", db, *FAST, *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=environment,
-    )
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def lock_rows(db: str) -> list[tuple]:
     return sql(db, "SELECT holder, processes, heartbeat_at, crawl_run_id FROM crawl_locks")
 
@@ -99,7 +77,7 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def test_a_second_run_is_skipped_while_the_first_crawls(gated: GatedMirror, any_db: str) -> None:
-    first = start_crawl(any_db, *PATIENT, *gated.resolve)
+    first = start_crawl("blog-auto-info", any_db, *PATIENT, *gated.resolve)
     try:
         wait_for(lambda: "/robots.txt" in gated.server.hits, "the first crawl to ask for robots.txt")
         [(holder, processes, heartbeat, run_id)] = lock_rows(any_db)
@@ -154,7 +132,7 @@ def test_a_run_is_skipped_while_another_uses_its_job_directory(mirror, db_url: s
 
 def start_job_worker(db: str, gated: GatedMirror, workers_before: int) -> subprocess.Popen[str]:
     """A crawl of the job ``nightly-blog``, started once it holds (or shares) the site's lock."""
-    worker = start_crawl(db, *PATIENT, "-s", "NEWSCRAWL_JOB=nightly-blog", *gated.resolve)
+    worker = start_crawl("blog-auto-info", db, *PATIENT, "-s", "NEWSCRAWL_JOB=nightly-blog", *gated.resolve)
     wait_for(
         lambda: [row[1] for row in lock_rows(db)] == [workers_before + 1],
         f"worker {workers_before + 1} to hold the lock",
@@ -178,7 +156,7 @@ def test_processes_of_one_job_share_the_site(gated: GatedMirror, db_url: str) ->
 
 
 def test_the_lock_of_a_killed_crawl_is_taken_over_at_once(gated: GatedMirror, db_url: str) -> None:
-    killed = start_crawl(db_url, *PATIENT, *gated.resolve)
+    killed = start_crawl("blog-auto-info", db_url, *PATIENT, *gated.resolve)
     wait_for(lambda: lock_rows(db_url), "the crawl to take the lock")
     killed.kill()  # no chance to release anything
     killed.communicate(timeout=30)
@@ -248,7 +226,7 @@ def test_an_interrupt_while_the_engine_opens_still_closes_the_run_and_releases_t
     """Ctrl-C after the run and the lock are recorded but before the engine runs: Scrapy then stops
     without closing the spider (no spider_closed), which left the run 'running' and the lock held."""
     marker = tmp_path / "opening"
-    interrupted = start_crawl(db_url, *PATIENT, *gated.resolve, *_slow_spider_open(marker))
+    interrupted = start_crawl("blog-auto-info", db_url, *PATIENT, *gated.resolve, *_slow_spider_open(marker))
     wait_for(marker.exists, "the engine to open the spider")
     assert lock_rows(db_url)
     interrupted.send_signal(signal.SIGINT)
@@ -298,7 +276,7 @@ def test_an_interrupt_while_the_engine_opens_under_scrapy_crawl_closes_the_run_t
 
 
 def test_the_lock_is_released_when_a_crawl_is_interrupted(gated: GatedMirror, db_url: str) -> None:
-    interrupted = start_crawl(db_url, *PATIENT, *gated.resolve)
+    interrupted = start_crawl("blog-auto-info", db_url, *PATIENT, *gated.resolve)
     wait_for(lambda: lock_rows(db_url), "the crawl to take the lock")
     interrupted.send_signal(signal.SIGINT)
     time.sleep(0.5)
