@@ -193,3 +193,35 @@ def test_real_gbk_page_stays_gbk():
     data = ('<meta charset="gbk">' + PAGE.format("人工智能迈上新台阶")).encode("gbk")
     text, _ = decode_html(data)
     assert "人工智能迈上新台阶" in text
+
+
+def test_links_are_resolved_against_the_base_href():
+    # Relative links under <base href="https://www.site/"> were resolved against the page's own URL:
+    # from /actualites/scenic, "essais/e-c3" read /actualites/essais/e-c3 (a 404) instead of /essais/e-c3.
+    page = (
+        '<html><head><base href="https://www.auto-passion.test/"><link rel="canonical" href="actualites/scenic">'
+        '</head><body><a href="essais/e-c3">Essai</a> <a href="#commentaires">Commentaires</a> '
+        '<a href="https://autre.test/x">Ailleurs</a> <img src="img/scenic.jpg"></body></html>'
+    )
+    root = parse_document(page, "https://auto-passion.test/actualites/scenic?utm_source=atom").root
+    assert [a.get("href") for a in root.iter("a")] == [
+        "https://www.auto-passion.test/essais/e-c3",
+        "#commentaires",  # a link within the page stays one
+        "https://autre.test/x",
+    ]
+    assert root.find(".//link").get("href") == "https://www.auto-passion.test/actualites/scenic"
+    assert root.find(".//img").get("src") == "https://www.auto-passion.test/img/scenic.jpg"
+
+
+@pytest.mark.parametrize(
+    "base, resolved",
+    [
+        ("/", "https://www.site.test/essais/e-c3"),  # itself relative to the page
+        ("javascript:void(0)", "essais/e-c3"),  # not a base: links stay as written
+        ("", "essais/e-c3"),
+    ],
+)
+def test_an_unusable_or_relative_base_href(base, resolved):
+    page = f'<html><head><base href="{base}"></head><body><a href="essais/e-c3">Essai</a></body></html>'
+    root = parse_document(page, "https://www.site.test/actualites/scenic").root
+    assert root.find(".//a").get("href") == resolved

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from parsel import Selector
@@ -95,4 +96,31 @@ def parse_document(data: bytes | str, url: str, content_type: str | None = None)
         raise NotHTMLError(f"unparseable HTML: {exc}") from None
     if root is None or not isinstance(root.tag, str):
         raise NotHTMLError("unparseable HTML")
+    _resolve_base_href(root, url)
     return Document(url=url, selector=Selector(root=root, type="html"), encoding=encoding)
+
+
+_LINK_ATTRIBUTES = etree.XPath("//*[@href or @src]")
+
+
+def _resolve_base_href(root, url: str) -> None:
+    """Links written relative to the page's ``<base href>`` made absolute, as a browser reads them: every
+    reader of the tree resolves links against the page's own URL. A link within the page (``#comments``)
+    stays one."""
+    head = root.find("head")
+    base = head.find("base[@href]") if head is not None else None
+    href = base.get("href").strip() if base is not None else ""
+    try:
+        base_url = urljoin(url, href) if href else None
+    except ValueError:
+        return
+    if base_url is None or urlsplit(base_url).scheme not in ("http", "https"):
+        return
+    for element in _LINK_ATTRIBUTES(root):
+        for name in ("href", "src"):
+            value = element.get(name)
+            if value and not value.lstrip().startswith("#"):
+                try:
+                    element.set(name, urljoin(base_url, value.strip()))
+                except ValueError:
+                    continue
