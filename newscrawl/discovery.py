@@ -680,6 +680,20 @@ def _jsonld_types(root) -> set[str]:
     return types
 
 
+_COMMENT_TOKEN = re.compile(r"^(?:js-|div-)?(?:comments?|commentaires?|kommentare?)(?:$|[-_])", re.I)
+
+
+def _in_comments(element) -> bool:
+    """The element is a reader comment or inside the comment area (its class or id, or an ancestor's,
+    says so: ``comment``, ``comment-list``, ``#comments``, Drupal's ``js-comment``): a comment written as
+    an ``<article>`` with a linked heading is no teaser."""
+    for node in (element, *_ancestors(element)):
+        tokens = [*(node.get("class") or "").split(), node.get("id") or ""]
+        if any(_COMMENT_TOKEN.match(token) for token in tokens):
+            return True
+    return False
+
+
 def page_kind(root, url: str) -> tuple[str | None, str]:
     """``("article" | "listing" | None, why)`` from the page's own evidence; None: undecided, let the
     extractor judge (a long body under a headline is an article)."""
@@ -701,12 +715,12 @@ def page_kind(root, url: str) -> tuple[str | None, str]:
         return "article", "JSON-LD type"
     if types & LISTING_TYPES:
         return "listing", "JSON-LD type"
-    articles = sum(1 for _ in root.iter("article"))
+    articles = sum(1 for article in root.iter("article") if not _in_comments(article))
     if articles >= 3:
         return "listing", "several <article> blocks"
     teasers = 0
     for heading in root.iter("h2", "h3"):
-        if heading.find(".//a[@href]") is not None:
+        if heading.find(".//a[@href]") is not None and not _in_comments(heading):
             teasers += 1
     if teasers >= 5:
         return "listing", "linked headings"

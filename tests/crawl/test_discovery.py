@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -259,6 +260,31 @@ def test_page_kind_from_structured_data_and_teasers():
     )
     bare = parse_document(b"<html><body><h1>Hello</h1><p>Text</p></body></html>", "https://a.example/z").root
     assert page_kind(bare, "https://a.example/z")[0] is None
+
+
+def test_comments_written_as_article_blocks_do_not_make_an_article_a_listing():
+    # Drupal writes each comment as an <article> with a linked <h3>: an article with three comments (four
+    # <article> blocks) was taken for a listing, never archived, its comment permalinks crawled instead.
+    from tests.crawl.other_sites import DRUPAL_BASE, drupal_site_pages
+
+    pages, articles = drupal_site_pages()
+    url = articles[0].url
+    root = parse_document(pages[url.removeprefix(DRUPAL_BASE)].body, url).root
+    assert page_kind(root, url)[0] != "listing"
+    # its comment area with more comments than a listing has teasers (Drupal shows 50 a page)
+    comments = root.find(".//section[@class='comments']")
+    for comment in list(comments.iter("article"))[:2]:
+        for _ in range(3):
+            comments.append(copy.deepcopy(comment))
+    assert sum(1 for _ in comments.iter("h3")) >= 5
+    assert page_kind(root, url)[0] != "listing"
+    # teasers presented as <article> blocks still make a listing
+    teasers = "".join(
+        f'<article class="node--view-mode-teaser"><h2><a href="/a{i}">T{i}</a></h2></article>'
+        for i in range(3)
+    )
+    listing = parse_document(f"<html><body>{teasers}</body></html>", DRUPAL_BASE + "/").root
+    assert page_kind(listing, DRUPAL_BASE + "/") == ("listing", "several <article> blocks")
 
 
 # ---------------------------------------------------------------- URLs, scope, comment pages

@@ -1,0 +1,62 @@
+"""Sites without a profile laid out otherwise than the mirror and the generated WordPress site
+(``tests/crawl/other_sites.py``): each article archived once with its title, author, date and every
+comment page's comments threaded, nothing else, and a second ``--incremental`` run adds nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from newscrawl.testing.server import SiteServer
+from tests.crawl.helpers import archive_records, assert_clean, crawl, sql
+from tests.crawl.other_sites import (
+    DRUPAL_BARE_HOST,
+    DRUPAL_HOST,
+    SiteArticle,
+    drupal_site_pages,
+)
+
+GUESSED_SITEMAPS = {"/sitemap.xml", "/wp-sitemap.xml"}
+"""Tried when robots.txt names no sitemap (their 404 is no broken link)."""
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def check_archive(db: str, articles: list[SiteArticle], base: str = "") -> None:
+    records = archive_records(db)
+    assert set(records) == {base + a.url for a in articles}, "every article, nothing else"
+    for article in articles:
+        record = records[base + article.url]
+        assert (record["title"], record["authors"]) == (article.title, [article.author])
+        assert _instant(record["published_at"]) == _instant(article.published), article.url
+        comments = [
+            (c["id"], c["parent_id"], _instant(c["published_at"]), c["author"]) for c in record["comments"]
+        ]
+        expected = [(i, parent, _instant(at), author) for i, parent, at, author in article.comments]
+        assert comments == expected, article.url
+    assert sql(db, "SELECT count(*) FROM articles") == [(len(articles),)]
+
+
+def crawl_twice(start: str, db: str, server: SiteServer, resolve: dict[str, str] | None = None) -> None:
+    """A crawl, then an incremental one that finds nothing new; neither meets an error or a broken link."""
+    for extra in ((), ("--incremental",)):
+        run = crawl(start, db, *extra, resolve=resolve)
+        assert_clean(run)
+        assert run.returncode == 0, run.output[-3000:]
+        assert "errors 0" in run.stderr and "broken link" not in run.stderr, run.stderr[-3000:]
+        missing = [path for path, status in server.answers if status == 404 and path not in GUESSED_SITEMAPS]
+        assert not missing
+    (second,) = sql(db, "SELECT articles_new, articles_updated, comments_added FROM crawl_runs WHERE id = 2")
+    assert second == (0, 0, 0)
+
+
+def test_drupal_site_found_through_its_atom_feed_under_a_base_href(tmp_path):
+    # Relative links under <base href>, the bare host and www. both answering, a teaser linked with its
+    # trailing slash and ?utm_ tags; comments as Drupal <article> blocks paged by ?page=N.
+    pages, articles = drupal_site_pages()
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        resolve = {DRUPAL_HOST: server.base_url, DRUPAL_BARE_HOST: server.base_url}
+        crawl_twice(f"https://{DRUPAL_BARE_HOST}/", db, server, resolve)
+    check_archive(db, articles)
