@@ -710,6 +710,10 @@ def page_kind(root, url: str) -> tuple[str | None, str]:
         return "listing", "body class"
     if head_og in ("article", "newsarticle", "blog", "news"):
         return "article", "og:type"
+    if head_og == "website" and any(c.startswith("page-id-") for c in body_classes):
+        # a WordPress static page (contact, legal notice) that does not call itself an article: its
+        # heading and text would read like one
+        return "listing", "WordPress page"
     types = _jsonld_types(root)
     if types & ARTICLE_TYPES:
         return "article", "JSON-LD type"

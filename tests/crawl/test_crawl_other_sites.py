@@ -11,8 +11,10 @@ from tests.crawl.helpers import archive_records, assert_clean, crawl, sql
 from tests.crawl.other_sites import (
     DRUPAL_BARE_HOST,
     DRUPAL_HOST,
+    SITEMAP_HOST,
     SiteArticle,
     drupal_site_pages,
+    write_sitemap_only_site,
 )
 
 GUESSED_SITEMAPS = {"/sitemap.xml", "/wp-sitemap.xml"}
@@ -59,4 +61,15 @@ def test_drupal_site_found_through_its_atom_feed_under_a_base_href(tmp_path):
     with SiteServer(pages=pages) as server:
         resolve = {DRUPAL_HOST: server.base_url, DRUPAL_BARE_HOST: server.base_url}
         crawl_twice(f"https://{DRUPAL_BARE_HOST}/", db, server, resolve)
+    check_archive(db, articles)
+
+
+def test_site_found_only_through_its_gzipped_sitemap_index_and_news_sitemap(tmp_path):
+    # Spanish WordPress, absolute URLs; the home page and the category are empty shells filled by a
+    # script: robots.txt's sitemap_index.xml.gz (posts, pages, categories) and a Google News sitemap are
+    # the only way to the articles. The static pages it lists (contact, legal notice) are no articles.
+    articles = write_sitemap_only_site(tmp_path / "www")
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(tmp_path / "www") as server:
+        crawl_twice(f"https://{SITEMAP_HOST}/", db, server, {SITEMAP_HOST: server.base_url})
     check_archive(db, articles)

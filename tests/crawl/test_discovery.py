@@ -287,6 +287,20 @@ def test_comments_written_as_article_blocks_do_not_make_an_article_a_listing():
     assert page_kind(listing, DRUPAL_BASE + "/") == ("listing", "several <article> blocks")
 
 
+def test_a_wordpress_page_that_is_no_article_is_not_one(tmp_path):
+    # A WordPress static page (body class "page page-id-N") its sitemap lists, og:type "website": the legal
+    # notice and the contact page were archived as articles (they have a heading and enough text).
+    from tests.crawl.other_sites import SITEMAP_BASE, write_sitemap_only_site
+
+    write_sitemap_only_site(tmp_path)
+    url = SITEMAP_BASE + "/aviso-legal/"
+    page = (tmp_path / "aviso-legal" / "index.html").read_text(encoding="utf-8")
+    assert page_kind(parse_document(page, url).root, url) == ("listing", "WordPress page")
+    # a page that says it is an article (a blog post published as a page) is one
+    as_article = page.replace('content="website"', 'content="article"')
+    assert page_kind(parse_document(as_article, url).root, url) == ("article", "og:type")
+
+
 # ---------------------------------------------------------------- URLs, scope, comment pages
 
 
