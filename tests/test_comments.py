@@ -763,3 +763,16 @@ def test_comment_ids_in_the_sites_own_words_give_the_threading():
         ("905", "901", "Mimi"),
         ("910", None, "Patrick"),
     ]
+
+
+def test_author_with_digits_in_a_header_line_before_the_date(tmp_path):
+    # "<strong>Lecteur100</strong> le 29 mars 2024 à 4h40": a pseudonym with three digits or more was
+    # taken for no name at all (a guard against numbers standing alone, "#123" or "Message 1234").
+    from tests.crawl.other_sites import PAGER_ARTICLES, write_pager_blog
+
+    articles = write_pager_blog(tmp_path)
+    path = PAGER_ARTICLES[0][0]
+    url = "https://blog-dimanche.test" + path
+    result = extract_comments(parse_document((tmp_path / path.lstrip("/")).read_bytes(), url).root, url=url)
+    assert [c.author for c in result.comments] == [author for *_, author in articles[0].comments[:5]]
+    assert result.comments[0].author == "Lecteur100"

@@ -1579,6 +1579,9 @@ _WEEKDAYS = frozenset(
 )
 
 
+_LONE_NUMBER = re.compile(r"(?<!\w)\d{3,}(?!\w)")
+
+
 def _author_before_date(header: str, raw: str) -> str | None:
     """'Heidemarie Heim | Di, 21. April 2020 - 16:40' -> 'Heidemarie Heim'."""
     i = header.find(raw)
@@ -1589,7 +1592,8 @@ def _author_before_date(header: str, raw: str) -> str | None:
     words = before.split()
     if words and words[-1].strip(".,").lower() in _WEEKDAYS:
         before = " ".join(words[:-1]).strip(" |,–—-:·•")
-    if not before or len(before.split()) > 5 or re.search(r"\d{3,}", before):
+    # a number standing alone ("#123", "Message 1234") is no name; digits in a pseudonym ("Lecteur100") are
+    if not before or len(before.split()) > 5 or _LONE_NUMBER.search(before):
         return None
     return _clean_author(before)
 
