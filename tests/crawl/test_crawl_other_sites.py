@@ -14,6 +14,7 @@ from tests.crawl.other_sites import (
     SITEMAP_HOST,
     SiteArticle,
     drupal_site_pages,
+    write_pager_blog,
     write_sitemap_only_site,
 )
 
@@ -73,3 +74,16 @@ def test_site_found_only_through_its_gzipped_sitemap_index_and_news_sitemap(tmp_
     with SiteServer(tmp_path / "www") as server:
         crawl_twice(f"https://{SITEMAP_HOST}/", db, server, {SITEMAP_HOST: server.base_url})
     check_archive(db, articles)
+
+
+def test_site_with_no_sitemap_nor_feed_is_crawled_through_its_listings(tmp_path):
+    # A hand-made CMS served at its IP address: no sitemap, no feed, no og:type or JSON-LD; the home page
+    # paged by ?page=N, the sections by ?p=N behind "Suivant ›" (the oldest articles only there), comments
+    # in plain <div> blocks paged by ?cpage=N.
+    articles = write_pager_blog(tmp_path / "www")
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(tmp_path / "www") as server:
+        crawl_twice(server.url("/"), db, server)
+        hits = set(server.hits)
+    check_archive(db, articles, base=server.base_url)
+    assert "/rubrique/essais/?p=3" in hits and "/admin/" not in hits
