@@ -124,7 +124,11 @@ _NOT_PAGE_QUERY_KEYS = frozenset(
     "action preview doing_wp_cron add-to-cart redirect_to".split()
 )
 _COMMENT_PAGE_PATH = re.compile(r"/comment-page-(\d+)/?$", re.I)
-_COMMENT_PAGE_QUERY = ("cpage", "comments_page", "commentspage", "comment_page", "debut_forum")
+_COMMENT_PAGE_QUERY = re.compile(
+    # SPIP: debut_ and the forum loop's name (debut_forum, debut_forums), an offset
+    r"cpage|comments_page|commentspage|comment_page|debut_[a-z_]*forum[a-z_]*",
+    re.I,
+)
 
 
 def clean_url(href: str | None, base: str | None = None) -> str | None:
@@ -162,7 +166,7 @@ def comment_page_number(url: str) -> int | None:
     if match:
         return int(match.group(1))
     for key, value in parse_qsl(parts.query):
-        if key.lower() in _COMMENT_PAGE_QUERY and value.isdigit():
+        if _COMMENT_PAGE_QUERY.fullmatch(key) and value.isdigit():
             return int(value)
     return None
 
@@ -174,7 +178,7 @@ def without_comment_page(url: str) -> str:
     query = "&".join(
         pair
         for pair in parts.query.split("&")
-        if pair and pair.split("=", 1)[0].lower() not in _COMMENT_PAGE_QUERY
+        if pair and not _COMMENT_PAGE_QUERY.fullmatch(pair.split("=", 1)[0])
     )
     return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
 

@@ -336,6 +336,15 @@ def test_urls():
     assert without_comment_page(BASE + "slug/?id=7") == BASE + "slug/?id=7"
 
 
+def test_spip_forum_pages_are_comment_pages():
+    # SPIP pages an article's forum with debut_forums=OFFSET (debut_ and the loop's name): taken for an
+    # article of its own, fetched as one from a link and scraped without the article's first messages
+    page = "https://www.garage.test/spip.php?article12&debut_forums=10"
+    assert comment_page_number(page) == 10 and not is_crawlable(page)
+    assert without_comment_page(page) == "https://www.garage.test/spip.php?article12"
+    assert comment_page_number("https://www.garage.test/spip.php?rubrique3&debut_articles=10") is None
+
+
 def test_comment_pages_merge_in_page_order_each_comment_once():
     page1 = [{"id": "1", "parent_id": None}, {"id": "2", "parent_id": "1"}]
     page2 = [{"id": "2", "parent_id": "1"}, {"id": "3", "parent_id": "1"}]
