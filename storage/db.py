@@ -24,7 +24,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -45,6 +45,7 @@ from sqlalchemy.util import asbool
 from storage import fulltext
 from storage.checkpoint import WalCheckpointer
 from storage.errors import StorageError
+from storage.models import ONLY_ON
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +336,16 @@ def _configure_postgresql_connection(dbapi_connection: Any, lock_timeout_ms: int
 def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
     """Alembic filter: compare only what the models describe (not FTS tables, views, version table)."""
     return not (type_ == "table" and name is not None and MIGRATION_OBJECTS_NOT_IN_MODELS.match(name))
+
+
+def include_object(dialect: str) -> Callable[..., bool]:
+    """Alembic filter for ``dialect``: compare the database with the indexes and constraints the models
+    create on it (not those of the other backend: ``storage.models.ONLY_ON``)."""
+
+    def include(_item: Any, name: str | None, _type: str, reflected: bool, _compare_to: Any) -> bool:
+        return reflected or name is None or ONLY_ON.get(name, dialect) == dialect
+
+    return include
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:

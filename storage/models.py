@@ -25,7 +25,7 @@ backend); see ``storage/fulltext.py`` and ``docs/schema.md``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -40,6 +40,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
@@ -100,6 +101,32 @@ JSONDocument = JSON().with_variant(postgresql.JSONB(), "postgresql")
 """JSON on SQLite, JSONB on PostgreSQL (indexable, queryable with ->>)."""
 
 
+_Conditional = TypeVar("_Conditional", Index, UniqueConstraint)
+
+
+ONLY_ON: dict[str, str] = {}
+"""The indexes and constraints created on one backend only, by name: that backend (for
+:func:`storage.db.include_object`, which compares each backend with what the models create on it)."""
+
+
+def only_on(dialect: str, item: _Conditional) -> _Conditional:
+    assert isinstance(item.name, str), "name it: it is known by its name"
+    ONLY_ON[item.name] = dialect
+    return item.ddl_if(dialect=dialect)
+
+
+def sqlite_only(item: _Conditional) -> _Conditional:
+    return only_on("sqlite", item)
+
+
+def postgresql_only(item: _Conditional) -> _Conditional:
+    """An index PostgreSQL has in place of SQLite's unique constraint over a text that may be long (a
+    URL, a site's comment id): a PostgreSQL B-tree row holds at most ~2.7 KB, where SQLite stores any
+    length. It is unique on the md5 of the text instead (migration 0014); lookups go by the columns
+    before it, or by a hash index."""
+    return only_on("postgresql", item)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -156,11 +183,22 @@ class Article(Base):
     """One article of a site, whatever URL it was fetched from, across all its versions."""
 
     __tablename__ = "articles"
-    # canonical_url first: the same index serves lookups by URL alone (analysts) and the uniqueness.
+    # SQLite: canonical_url first: the same index serves lookups by URL alone (analysts) and the
+    # uniqueness. PostgreSQL: unique on md5(canonical_url) (see postgresql_only), looked up through a
+    # hash index on canonical_url, which holds a URL of any length.
     # (site_id, current_version_id): a site's articles joined to their current versions (v_articles by
     # site) read from the index alone.
     __table_args__ = (
-        UniqueConstraint("canonical_url", "site_id"),
+        sqlite_only(UniqueConstraint("canonical_url", "site_id", name="uq_articles_canonical_url_site_id")),
+        postgresql_only(
+            Index(
+                "uq_articles_canonical_url_md5_site_id",
+                func.md5(sql_text("canonical_url")),
+                "site_id",
+                unique=True,
+            )
+        ),
+        postgresql_only(Index("ix_articles_canonical_url_hash", "canonical_url", postgresql_using="hash")),
         Index("ix_articles_site_id_current_version_id", "site_id", "current_version_id"),
     )
 
@@ -380,7 +418,17 @@ class Comment(Base):
     """A reader comment; unique per article by comment_key (the site's id, or a content hash)."""
 
     __tablename__ = "comments"
-    __table_args__ = (UniqueConstraint("article_id", "comment_key"),)
+    __table_args__ = (
+        sqlite_only(UniqueConstraint("article_id", "comment_key", name="uq_comments_article_id_comment_key")),
+        postgresql_only(
+            Index(
+                "uq_comments_article_id_comment_key_md5",
+                "article_id",
+                func.md5(sql_text("comment_key")),
+                unique=True,
+            )
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
@@ -407,7 +455,20 @@ class RawCapture(Base):
     """A fetched page kept verbatim (compressed) so its version can be re-extracted without the network."""
 
     __tablename__ = "raw_captures"
-    __table_args__ = (UniqueConstraint("version_id", "url", "sha256"),)
+    __table_args__ = (
+        sqlite_only(
+            UniqueConstraint("version_id", "url", "sha256", name="uq_raw_captures_version_id_url_sha256")
+        ),
+        postgresql_only(
+            Index(
+                "uq_raw_captures_version_id_url_md5_sha256",
+                "version_id",
+                func.md5(sql_text("url")),
+                "sha256",
+                unique=True,
+            )
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)

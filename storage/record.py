@@ -578,7 +578,13 @@ def url_key(url: str) -> str:
     Scheme, ``www.``-less host case, default ports, fragments and a trailing slash do not make two
     URLs different articles; the query string does. Path and query are read as one spelling
     (:func:`_one_spelling`): ``%c3%a9``, ``%C3%A9``, ``é`` and a decomposed ``é`` are the same.
+    A very long key is shortened (:func:`bounded_url_key`).
     """
+    return bounded_url_key(whole_url_key(url))
+
+
+def whole_url_key(url: str) -> str:
+    """:func:`url_key` before it is shortened."""
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().removeprefix("www.")
     try:
@@ -588,6 +594,23 @@ def url_key(url: str) -> str:
     path = _one_spelling(parts.path).rstrip("/") or "/"
     key = f"{host}:{port}{path}" if port else f"{host}{path}"
     return f"{key}?{_one_spelling(parts.query)}" if parts.query else key
+
+
+URL_KEY_MAX_BYTES = 2_000
+"""The longest URL key stored as it is: a PostgreSQL B-tree (``article_urls``' primary key,
+``related_links.url_key``'s index) holds at most ~2.7 KB a row."""
+_URL_KEY_PREFIX_BYTES = 1_000
+
+
+def bounded_url_key(key: str) -> str:
+    """``key`` itself, or when it is longer than :data:`URL_KEY_MAX_BYTES` (a URL with a huge query
+    string), its beginning, ``#`` and the sha256 of the whole key: still one key per URL, and
+    ``#`` (a fragment, dropped from URL keys) tells it from any whole key."""
+    data = key.encode("utf-8", "surrogatepass")
+    if len(data) <= URL_KEY_MAX_BYTES:
+        return key
+    prefix = data[:_URL_KEY_PREFIX_BYTES].decode("utf-8", "ignore")
+    return f"{prefix}#{hashlib.sha256(data).hexdigest()}"
 
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")

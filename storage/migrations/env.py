@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
 
-from storage.db import create_archive_engine, include_name
+from storage.db import create_archive_engine, include_name, include_object
 from storage.models import Base
 
 config = context.config
 
 
-def _configure(**options: object) -> None:
+def _configure(dialect: str, **options: object) -> None:
     context.configure(
         target_metadata=Base.metadata,
         include_name=include_name,
+        include_object=include_object(dialect),
         compare_type=True,
         render_as_batch=True,  # SQLite alters tables by copying them; harmless on PostgreSQL
         **options,
@@ -26,13 +28,14 @@ def _configure(**options: object) -> None:
 
 
 def _run(connection: Connection) -> None:
-    _configure(connection=connection)
+    _configure(connection.dialect.name, connection=connection)
     with context.begin_transaction():
         context.run_migrations()
 
 
 if context.is_offline_mode():
-    _configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    url = config.get_main_option("sqlalchemy.url") or ""
+    _configure(make_url(url).get_backend_name(), url=url, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 elif (connection := config.attributes.get("connection")) is not None:

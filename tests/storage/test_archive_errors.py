@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import re
 import sqlite3
 import threading
@@ -210,16 +209,22 @@ def test_a_statement_failing_in_the_database_rolls_the_article_back_and_the_arch
         assert session.scalar(select(func.count()).select_from(Comment)) == 44
 
 
-def test_a_write_postgresql_refuses_is_one_error_and_no_log_line(pg_schemas, caplog) -> None:
-    # A related link's URL beyond what a PostgreSQL index row holds fails in the statements sent
-    # without waiting: the aborted pipeline also logged "error ignored terminating <psycopg.Pipeline
-    # ...>: pipeline aborted", a second line after the command's error.
-    record = load_record(FLAGSHIP)
-    noise = "".join(random.Random(7).choices("abcdefghijklmnopqrstuvwxyz", k=12_000))
-    record["related_links"][0]["url"] = "https://blog-auto-info.com/lien/?q=" + noise
+def test_a_write_postgresql_refuses_is_one_error_and_no_log_line(pg_schemas, caplog, monkeypatch) -> None:
+    # Rows the server refuses among those sent without waiting (the key points, here): the aborted
+    # pipeline also logged "error ignored terminating <psycopg.Pipeline ...>: pipeline aborted", a
+    # second line after the command's error.
+    from sqlalchemy import text
+
+    from storage.prepared import PreparedStatement
+
+    refused = PreparedStatement(
+        text("INSERT INTO key_points (version_id, position, text) VALUES (NULL, :position, :text)")
+    )
     with Archive(pg_schemas.new()) as archive:
-        with pytest.raises(StorageError, match="index row"), archive.transaction() as repo:
-            repo.upsert_article(record)
+        with monkeypatch.context() as patched, pytest.raises(StorageError, match="null value"):
+            patched.setattr(storage.repository._Statements, "insert_key_points", refused)
+            with archive.transaction() as repo:
+                repo.upsert_article(load_record(FLAGSHIP))
         with archive.transaction() as repo:
             assert repo.upsert_article(load_record(APPLE)).status == "new"
     assert [r.getMessage() for r in caplog.records if r.name.startswith("psycopg")] == []

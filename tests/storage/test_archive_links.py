@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
+from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record, long_urls_record
 from sqlalchemy import select, update
 
 from storage.models import ArticleUrl, RelatedLink
@@ -48,6 +48,21 @@ def test_links_match_equivalent_urls(repo, session) -> None:
     tesla = repo.upsert_article(load_record(TESLA))
     session.expire_all()
     assert targets(session, stored.version_id)[1] == tesla.article_id
+
+
+def test_links_to_urls_of_any_length_resolve(repo, session) -> None:
+    # A link's URL past ~2.7 KB was refused by PostgreSQL (a B-tree index row holds no more).
+    tesla = long_urls_record(load_record(TESLA))
+    flagship = load_record(FLAGSHIP)
+    flagship["related_links"][1]["url"] = tesla["url"]
+    waiting = repo.upsert_article(flagship)
+    target = repo.upsert_article(tesla)
+    assert target.links_resolved == 1
+    arriving_after = repo.upsert_article(edited(flagship, title="Renault et Xiaomi, la suite"))
+    session.expire_all()
+    assert targets(session, waiting.version_id)[1] == target.article_id
+    assert targets(session, arriving_after.version_id)[1] == target.article_id
+    assert repo.resolve_related_links() == 0
 
 
 def test_a_target_known_by_its_fetch_url_resolves_too(repo, session) -> None:

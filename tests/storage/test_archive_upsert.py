@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from archive_helpers import edited
+from archive_helpers import LONG_TEXT, edited, long_urls_record
 from sqlalchemy import func, select
 
 from storage import InvalidRecord, normalize_record, repository
@@ -17,6 +17,7 @@ from storage.models import (
     Comment,
     KeyPoint,
     Paragraph,
+    RawCapture,
     RelatedLink,
     Section,
     TableCell,
@@ -237,6 +238,29 @@ def test_the_urls_that_redirected_to_an_article_find_it(repo, flagship) -> None:
     assert repo.find_article_id("https://blog-auto-info.com/?p=5012") == stored.article_id
     with pytest.raises(InvalidRecord, match="redirected_from"):
         repo.upsert_article(flagship, redirected_from="https://blog-auto-info.com/?p=5012")
+
+
+def test_urls_and_comment_ids_of_any_length_are_archived_once(repo, session, flagship) -> None:
+    # PostgreSQL refused them (a B-tree index row holds ~2.7 KB), where SQLite stored them.
+    record = long_urls_record(flagship)
+    former = f"https://blog-auto-info.com/?p=5012&from={LONG_TEXT}"
+    capture = {"url": record["url"], "status": 200, "body": b"<html>page</html>"}
+    first = repo.upsert_article(record, redirected_from=[former], captures=[capture])
+    assert (first.status, first.captures_stored) == ("new", 1)
+    assert repo.get_record(first.article_id) == normalize_record(record)
+    counts = row_counts(session)
+    again = repo.upsert_article(record, redirected_from=[former], captures=[capture])
+    refetched = repo.upsert_article(edited(record, url=record["canonical_url"]), captures=[capture])
+    assert [(r.article_id, r.status, r.comments_added) for r in (again, refetched)] == [
+        (first.article_id, "unchanged", 0)
+    ] * 2
+    assert row_counts(session) == counts
+    assert session.scalar(select(func.count()).select_from(RawCapture)) == 1
+    for url in (record["canonical_url"], record["url"], former):
+        assert repo.find_article_id(url) == first.article_id
+    long_id = f"comment-{LONG_TEXT}"
+    parent = session.scalar(select(Comment.id).where(Comment.site_comment_id == long_id))
+    assert session.scalar(select(Comment.parent_id).where(Comment.parent_key == long_id)) == parent
 
 
 def test_two_articles_fetched_at_one_url_stay_two(repo, session, flagship) -> None:
