@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,13 +89,33 @@ def _type_name(value: Any) -> str:
 
 _NUL = "\x00"
 _NUL_PROBLEM = "contains a NUL character (U+0000), which PostgreSQL text cannot hold"
+_SURROGATE_PROBLEM = "contains a lone surrogate (U+D800 to U+DFFF), which is no Unicode text"
+
+
+def _encodable(value: str) -> bool:
+    """No lone surrogate in ``value`` (JSON can write one, ``"\\ud800"``): UTF-8, every backend's
+    encoding, can write it. (The text a record's hashes cover is checked as they encode it, at no
+    cost to a valid record: :func:`_unencodable`.)"""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text_problem(value: str) -> str | None:
+    if _NUL in value:  # refused on every backend, so that an archive can move between them
+        return _NUL_PROBLEM
+    return None if _encodable(value) else _SURROGATE_PROBLEM
 
 
 def _string(value: Any, path: str) -> str:
     if not isinstance(value, str):
         raise InvalidRecord(path, f"expected string, got {_type_name(value)}")
-    if _NUL in value:  # refused on every backend, so that an archive can move between them
-        raise InvalidRecord(path, _NUL_PROBLEM)
+    if (problem := _text_problem(value)) is not None:
+        raise InvalidRecord(path, problem)
     return _nfc(value)
 
 
@@ -110,8 +130,8 @@ def _optional_string(value: Any, path: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRecord(path, f"expected string or null, got {_type_name(value)}")
-    if _NUL in value:
-        raise InvalidRecord(path, _NUL_PROBLEM)
+    if (problem := _text_problem(value)) is not None:
+        raise InvalidRecord(path, problem)
     return _nfc(value)
 
 
@@ -326,6 +346,8 @@ def _fast_comment(value: Any) -> Any:
             type(optional) is not str or _NUL in optional or not is_normalized("NFC", optional)
         ):
             return _BAD
+    if id_ is not None and not id_.isascii() and not _encodable(id_):  # the only text no hash encodes
+        return _BAD
     published_at = _fast_optional_datetime(value.get("published_at"))
     if published_at is _BAD:
         return _BAD
@@ -361,7 +383,8 @@ def normalize_record(record: Any) -> dict[str, Any]:
     The canonical form has every schema field in schema order; optional keys a producer left out
     are ``None`` / ``[]``; date-times are ``datetime.isoformat()`` strings; ``body_text`` is
     recomputed from the sections; ``site`` falls back to the URL's host. It is exactly what
-    :meth:`storage.ArchiveRepository.get_record` gives back after an upsert.
+    :meth:`storage.ArchiveRepository.get_record` gives back after an upsert. (A lone surrogate in the
+    text the hashes cover is refused by :func:`content_hash` and :func:`comment_entries`.)
     """
     _object(
         record,
@@ -421,8 +444,30 @@ def content_of(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def content_hash(record: dict[str, Any]) -> str:
-    """sha256 (hex) of the versioned content of a normalized record."""
-    return hashlib.sha256(_canonical_json(content_of(record))).hexdigest()
+    """sha256 (hex) of the versioned content of a normalized record (InvalidRecord if it holds a lone
+    surrogate)."""
+    content = content_of(record)
+    try:
+        return hashlib.sha256(_canonical_json(content)).hexdigest()
+    except UnicodeEncodeError:
+        raise _unencodable(content) from None
+
+
+def _unencodable(value: Any) -> InvalidRecord:
+    """The error naming the first text of ``value`` (part of a normalized record) UTF-8 cannot write."""
+    return InvalidRecord(next(_unencodable_paths(value, "")), _SURROGATE_PROBLEM)
+
+
+def _unencodable_paths(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, str):
+        if not _encodable(value):
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unencodable_paths(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unencodable_paths(item, f"{path}[{index}]")
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -503,9 +548,12 @@ def comment_entries(record: dict[str, Any]) -> list[CommentEntry]:
         )
     )
     entries: list[CommentEntry] = []
-    for comment in kept:
-        key = comment_key(comment, next(repeats) if comment["id"] is None else 0)
-        entries.append(CommentEntry(key, comment_content_hash(comment), comment))
+    try:
+        for comment in kept:
+            key = comment_key(comment, next(repeats) if comment["id"] is None else 0)
+            entries.append(CommentEntry(key, comment_content_hash(comment), comment))
+    except UnicodeEncodeError:
+        raise _unencodable({"comments": record["comments"]}) from None
     return entries
 
 

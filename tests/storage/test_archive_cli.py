@@ -457,6 +457,32 @@ def test_a_nul_character_is_a_rejected_record_on_every_backend(fresh_archive, tm
     assert report.new == 1
 
 
+def test_a_lone_surrogate_is_a_rejected_record_on_every_backend(fresh_archive, tmp_path) -> None:
+    """JSON can write half of a UTF-16 pair ("\\ud800"), which no backend can store: the record is
+    rejected by name; the import stopped with a traceback (UnicodeEncodeError), the rest not stored."""
+    lines = []
+    for field in ("title", "comment", "comment id", "url"):
+        bad = load_record(FLAGSHIP)
+        if field == "title":
+            bad["title"] += "\ud800"
+        elif field == "comment":
+            bad["comments"][2]["text"] += "\udfff"
+        elif field == "comment id":
+            bad["comments"][2]["id"] = "\udc80"
+        else:
+            bad["url"] += "\udc80"
+        lines.append(json.dumps(bad))  # ASCII: the surrogate written as a JSON escape
+    path = tmp_path / "surrogates.jsonl"
+    path.write_text("\n".join([*lines, json.dumps(load_record(APPLE))]) + "\n", encoding="utf-8")
+    report = ingest(fresh_archive, read_records(path))
+    problem = "contains a lone surrogate (U+D800 to U+DFFF), which is no Unicode text"
+    assert report.rejected == [
+        f"{path}:{line}: {field}: {problem}"
+        for line, field in enumerate(("title", "comments[2].text", "comments[2].id", "url"), start=1)
+    ]
+    assert report.new == 1
+
+
 def test_bulk_ingest_keeps_each_record_atomic(fresh_archive, records_file) -> None:
     report = ingest(fresh_archive, read_records(records_file), crawl_name="bulk", commit_every=3)
     assert (report.new, len(report.rejected)) == (4, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -90,6 +91,24 @@ def test_invalid_record_names_the_field(change, path, problem) -> None:
     assert raised.value.path == path
     assert problem in str(raised.value)
     assert str(raised.value).startswith(f"{path}: ")
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda r: r["sections"][1]["paragraphs"].append("\ud83d"), "sections[1].paragraphs[2]"),
+        (lambda r: r["tables"][0]["rows"][0].__setitem__(1, "\udc00"), "tables[0].rows[0][1]"),
+        (lambda r: r["comments"][5].__setitem__("author", "\udfff"), "comments[5].author"),
+    ],
+)
+def test_a_lone_surrogate_is_named_where_the_record_is_hashed(change, path) -> None:
+    # Checked as the hashes encode the text (a valid record pays nothing for it).
+    record = load_record(FLAGSHIP)
+    change(record)
+    rec = normalize_record(record)
+    with pytest.raises(InvalidRecord, match=rf"^{re.escape(path)}: contains a lone surrogate"):
+        content_hash(rec)
+        comment_entries(rec)
 
 
 def test_values_the_quick_checks_decline_normalize_like_plain_ones() -> None:
