@@ -442,7 +442,8 @@ def query(db_url, sql, as_json, max_rows) -> None:
 
     with _open_archive(db_url, must_exist=True) as archive, _storage_errors():
         result = run_query(archive, sql, max_rows=max_rows)
-    click.echo(result_as_json(result) if as_json else render_table(result.columns, result.rows))
+        shown = result_as_json(result) if as_json else render_table(result.columns, result.rows)
+    click.echo(shown)
     if result.truncated:
         click.echo(f"(first {max_rows} rows)", err=True)
 

@@ -144,7 +144,14 @@ def _iso_duration(value: timedelta) -> str:
 
 
 def result_as_json(result: QueryResult) -> str:
-    """The rows as a JSON array of objects keyed by column name."""
+    """The rows as a JSON array of objects keyed by column name; StorageError if two columns have one
+    name (``SELECT a.id, v.id``, ``SELECT *`` of a join), of which an object would keep one only."""
+    repeated = sorted({name for name in result.columns if result.columns.count(name) > 1})
+    if repeated:
+        raise StorageError(
+            f"JSON rows need distinct column names: {', '.join(map(repr, repeated))} names several "
+            "columns (give them other names with AS)"
+        )
     return json.dumps(
         [
             {name: jsonable(value) for name, value in zip(result.columns, row, strict=True)}

@@ -374,6 +374,7 @@ def test_export_writes_into_a_fifo_a_device_and_through_a_symlink(sqlite_file: P
     [
         (["query", "DELETE FROM comments"], "Error: refused: this connection is read-only"),
         (["query", "SELEC 1"], "Error: SQL error:"),
+        (["query", "SELECT 1 AS n, 2 AS n", "--json"], "Error: JSON rows need distinct column names: 'n'"),
         (["export", "--format", "parquet"], "Error: Parquet is a binary file format"),
         (["export", "-o", "/nonexistent-dir/out.jsonl"], "Error: cannot write /nonexistent-dir/out.jsonl"),
         (["search", "renault", "--since", "hier"], "Error: invalid date 'hier': expected YYYY-MM-DD"),

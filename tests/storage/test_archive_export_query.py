@@ -144,6 +144,25 @@ def test_query_returns_columns_and_rows(filled) -> None:
     assert len(limited.rows) == 5 and limited.truncated
 
 
+def test_query_json_refuses_two_columns_of_one_name(filled) -> None:
+    # An object keeps one value per name: the JSON rows of `SELECT a.url, v.url ...` silently lost one.
+    result = run_query(
+        filled,
+        "SELECT a.id, v.id, a.url, v.url, v.title FROM articles a JOIN article_versions v ON v.article_id = a.id",
+    )
+    with pytest.raises(
+        StorageError, match=r"^JSON rows need distinct column names: 'id', 'url' names several"
+    ):
+        result_as_json(result)
+    assert render_table(result.columns, result.rows).splitlines()[0].split() == [
+        "id",
+        "id",
+        "url",
+        "url",
+        "title",
+    ]
+
+
 def test_query_shows_json_columns_as_json_on_both_backends(filled) -> None:
     # PostgreSQL hands JSONB over as Python lists and dicts: the table showed ['title', 'lead'].
     result = run_query(filled, "SELECT changed_fields FROM article_versions ORDER BY id LIMIT 1")
