@@ -101,13 +101,15 @@ def _refuse_a_statement_without_rows(driver: Any, sql: str) -> None:
 
 def jsonable(value: Any) -> Any:
     """A value of a result row as JSON can carry it: dates and times ISO 8601, intervals ISO 8601
-    durations, bytes base64, arrays and JSON values item by item, NaN and infinities as PostgreSQL
+    durations, whole numerics as integers, bytes base64, arrays and JSON values item by item, NaN and infinities as PostgreSQL
     writes them (JSON has no such numbers), anything else (UUID, inet, ranges) as its text. An
     interval or an array of dates, everyday values on PostgreSQL, stopped ``query --json`` with a
     traceback."""
     if value is None or isinstance(value, bool | int | str):
         return value
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal):  # PostgreSQL's numeric: sum() of bigints, avg(), round() ...
+        if value.is_finite() and value == value.to_integral_value():
+            return int(value)  # exact (a float keeps 15 to 17 digits), and 4, not 4.0
         value = float(value)
     if isinstance(value, float):
         if math.isnan(value):

@@ -256,6 +256,27 @@ def test_query_json_carries_intervals_arrays_and_the_other_postgresql_values(pg_
     ]
 
 
+def test_query_gives_whole_postgresql_numerics_as_exact_integers(pg_schemas) -> None:
+    # numeric (sum() of bigints, a window's sum of counts, round()) went through float: 4.0 where
+    # SQLite says 4, and 12345678901234567890 came out as 1.2345678901234567e+19.
+    sql = (
+        "SELECT 12345678901234567890::numeric AS big, sum(count(*)) OVER () AS total, "
+        "round(2.5::numeric) AS rounded, 1.25::numeric AS part"
+    )
+    with Archive(pg_schemas.new()) as archive:
+        result = run_query(archive, sql)
+    assert json.loads(result_as_json(result)) == [
+        {"big": 12345678901234567890, "total": 1, "rounded": 3, "part": 1.25}
+    ]
+    assert result_as_json(result).count(".") == 1
+    assert render_table(result.columns, result.rows).splitlines()[2].split() == [
+        "12345678901234567890",
+        "1",
+        "3",
+        "1.25",
+    ]
+
+
 def test_query_keeps_percent_signs_and_a_final_semicolon(filled) -> None:
     result = run_query(filled, "SELECT count(*) AS n FROM articles WHERE url LIKE '%blog-auto-info%';")
     assert result.rows == [(4,)]
