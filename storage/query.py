@@ -6,9 +6,11 @@ import base64
 import json
 import math
 import os
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -68,35 +70,39 @@ def _run_one_postgresql_statement(
     cursor = driver.cursor()
     try:
         try:
-            _refuse_a_statement_without_rows(driver, sql)
-            cursor.execute(sql, prepare=True)
+            columns = _columns_of_a_statement_with_rows(driver, sql)
         except Exception as error:
             if "cannot insert multiple commands" in str(error):
                 raise StorageError(
                     "one statement at a time: `newscrawl query` runs a single SELECT query"
                 ) from None
             raise
-        if cursor.description is None:
-            raise StorageError(_NO_ROWS)
-        columns = [column.name for column in cursor.description]
-        fetched = cursor.fetchmany(max_rows + 1) if max_rows is not None else cursor.fetchall()
-        return columns, [tuple(row) for row in fetched]
+        if max_rows is None:
+            cursor.execute(sql, prepare=True)
+            return columns, [tuple(row) for row in cursor.fetchall()]
+        # Row by row, no further than shown: a query run whole had every row in memory (GBs for
+        # `SELECT * FROM paragraphs --max-rows 20`); the rest of the result is cancelled.
+        with closing(cursor.stream(sql)) as stream:
+            return columns, [tuple(row) for row in islice(stream, max_rows + 1)]
     finally:
         cursor.close()
 
 
-def _refuse_a_statement_without_rows(driver: Any, sql: str) -> None:
+def _columns_of_a_statement_with_rows(driver: Any, sql: str) -> list[str]:
     """Have the server parse and describe the statement without running it, and refuse one that
-    returns no rows. A READ ONLY transaction refuses writes to the database, not ``COPY ... TO``
-    a file of the server or a ``PROGRAM`` it runs (both ran, before the query was refused for
-    returning no rows), nor ``CHECKPOINT``, ``LOCK`` and the like."""
+    returns no rows; returns its column names. A READ ONLY transaction refuses writes to the
+    database, not ``COPY ... TO`` a file of the server or a ``PROGRAM`` it runs (both ran, before
+    the query was refused for returning no rows), nor ``CHECKPOINT``, ``LOCK`` and the like."""
     from psycopg import errors, pq
 
-    parsed = driver.pgconn.prepare(b"", sql.encode(driver.info.encoding))
+    encoding = driver.info.encoding
+    parsed = driver.pgconn.prepare(b"", sql.encode(encoding))
     if parsed.status != pq.ExecStatus.COMMAND_OK:  # the server's own error (syntax, several statements)
-        raise errors.error_from_result(parsed, encoding=driver.info.encoding)
-    if driver.pgconn.describe_prepared(b"").nfields == 0:
+        raise errors.error_from_result(parsed, encoding=encoding)
+    described = driver.pgconn.describe_prepared(b"")
+    if described.nfields == 0:
         raise StorageError(_NO_ROWS)
+    return [(described.fname(i) or b"").decode(encoding) for i in range(described.nfields)]
 
 
 def jsonable(value: Any) -> Any:

@@ -277,6 +277,19 @@ def test_query_gives_whole_postgresql_numerics_as_exact_integers(pg_schemas) -> 
     ]
 
 
+def test_postgresql_query_reads_no_further_than_max_rows(pg_schemas) -> None:
+    # The whole result was fetched (into memory: GBs for `SELECT * FROM paragraphs --max-rows 20` on
+    # a large archive) and cut after; the third row here fails, and was computed.
+    with Archive(pg_schemas.new()) as archive:
+        result = run_query(archive, "SELECT 1 / (3 - g) AS n FROM generate_series(1, 5) g", max_rows=1)
+        assert (result.columns, result.rows, result.truncated) == (["n"], [(0,)], True)
+        empty = run_query(archive, "SELECT id, url FROM articles", max_rows=10)
+        assert (empty.columns, empty.rows, empty.truncated) == (["id", "url"], [], False)
+        with pytest.raises(StorageError, match="division by zero"):
+            run_query(archive, "SELECT 1 / (3 - g) FROM generate_series(1, 5) g", max_rows=3)
+        assert run_query(archive, "SELECT count(*) FROM articles", max_rows=1).rows == [(0,)]
+
+
 def test_query_keeps_percent_signs_and_a_final_semicolon(filled) -> None:
     result = run_query(filled, "SELECT count(*) AS n FROM articles WHERE url LIKE '%blog-auto-info%';")
     assert result.rows == [(4,)]
