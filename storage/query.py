@@ -38,6 +38,12 @@ def run_query(archive: Archive, sql: str, *, max_rows: int | None = None) -> Que
     """
     if not sql.strip():
         raise StorageError("empty SQL query")
+    try:
+        sql.encode("utf-8")
+    except UnicodeEncodeError:  # bytes of another encoding on the command line (Python keeps them so)
+        raise StorageError(
+            "the SQL query is not UTF-8 text (is the terminal set to another encoding?)"
+        ) from None
     with archive.read_only_connection() as connection:
         if archive.backend == "postgresql":
             columns, rows = _run_one_postgresql_statement(connection, sql, max_rows)

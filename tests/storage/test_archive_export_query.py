@@ -301,6 +301,10 @@ def test_query_reports_bad_sql_in_one_line(filled) -> None:
     assert "\n" not in str(raised.value) and "nope" in str(raised.value)
     with pytest.raises(StorageError, match="empty SQL"):
         run_query(filled, "  ")
+    # a Latin-1 "é" typed in a UTF-8 terminal reaches Python as a lone surrogate: a traceback
+    latin1 = b"SELECT 'caf\xe9'".decode("utf-8", "surrogateescape")
+    with pytest.raises(StorageError, match=r"^the SQL query is not UTF-8 text"):
+        run_query(filled, latin1)
 
 
 def test_stats_count_what_is_archived(filled) -> None:
