@@ -173,6 +173,10 @@ class SiteSpider(Spider):
         bench site), which the dupefilter would drop only after building the request and passing it
         through every spider middleware and the scheduler. Exact strings only; the dupefilter still
         catches the same URL spelled otherwise."""
+        self._article_keys: set[str] = set()
+        """Archive keys (:func:`_article_key`) of the article candidates requested so far and of the
+        articles read: ``/x/`` on the bare host and ``/x`` on ``www.`` are one article to the archive,
+        so the second is not fetched (nor its comment pages) only to be merged into the first."""
         self.run_name = self.profile.name if self.profile else self.target
         self.run_options = {
             "target": self.target,
@@ -311,7 +315,13 @@ class SiteSpider(Spider):
         force: bool = False,
     ) -> Request | None:
         """A request for a page that may be an article (None when it is out of scope or not wanted)."""
-        if not force and (url in self._requested or not self.scope.contains(url) or not is_crawlable(url)):
+        key = _article_key(url)
+        if not force and (
+            url in self._requested
+            or key in self._article_keys
+            or not self.scope.contains(url)
+            or not is_crawlable(url)
+        ):
             return None
         if self._limit_reached():
             return None
@@ -327,6 +337,7 @@ class SiteSpider(Spider):
         if lastmod is not None:
             meta[META_LASTMOD] = lastmod.isoformat()
         self._requested.add(url)
+        self._article_keys.add(key)
         return Request(
             url, callback=self.parse_page, errback=self.page_failed, priority=PRIORITY_ARTICLE, meta=meta
         )
@@ -828,6 +839,15 @@ class SiteSpider(Spider):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _article_key(url: str) -> str:
+    """What the archive matches an article's URLs on (:func:`storage.record.url_key`: no scheme, no
+    ``www.``, no trailing slash): two URLs with one key always land on one archived article, so
+    fetching the second would only fetch the article again."""
+    from storage.record import url_key  # storage is loaded lazily: `scrape` without --save needs none
+
+    return url_key(url)
 
 
 def _home_index(chain: dict[str, Any]) -> int | None:

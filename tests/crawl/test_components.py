@@ -499,6 +499,22 @@ def test_a_url_already_requested_is_not_requested_again_unless_forced():
     assert forced is not None and forced.url == article
 
 
+def test_an_article_spelled_otherwise_is_not_requested_again():
+    """``/x/`` on the bare host and ``/x`` on www. are one article to the archive (its URL key): the
+    second spelling was fetched too, with every comment page, to be merged into the first. Another
+    query string is another page."""
+    spider = _spider_reading_with(_DeadReader())
+    assert spider._article_request("https://blog-auto-info.com/un-article/", source="feed") is not None
+    for variant in (
+        "https://www.blog-auto-info.com/un-article",
+        "http://blog-auto-info.com/un-article/",
+        "https://BLOG-AUTO-INFO.com/un-article",
+    ):
+        assert spider._article_request(variant, source="listing") is None, variant
+    other_page = "https://blog-auto-info.com/un-article/?id=2"
+    assert spider._article_request(other_page, source="listing") is not None
+
+
 def test_no_comment_revisit_of_an_article_older_than_since(tmp_path):
     """``--incremental --since 2d``: an article of last week was fetched again for its comments every
     day, and its record dropped at once as older than --since."""

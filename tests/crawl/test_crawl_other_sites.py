@@ -4,7 +4,9 @@ comment page's comments threaded, nothing else, and a second ``--incremental`` r
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from newscrawl.testing.server import SiteServer
 from tests.crawl.helpers import archive_records, assert_clean, crawl, sql
@@ -41,10 +43,13 @@ def check_archive(db: str, articles: list[SiteArticle], base: str = "") -> None:
     assert sql(db, "SELECT count(*) FROM articles") == [(len(articles),)]
 
 
-def crawl_twice(start: str, db: str, server: SiteServer, resolve: dict[str, str] | None = None) -> None:
-    """A crawl, then an incremental one that finds nothing new; neither meets an error or a broken link."""
+def crawl_twice(start: str, db: str, server: SiteServer, resolve: dict[str, str] | None = None) -> list[str]:
+    """A crawl, then an incremental one that finds nothing new; neither meets an error or a broken link.
+    Returns the paths the first crawl fetched."""
+    first: list[str] = []
     for extra in ((), ("--incremental",)):
         run = crawl(start, db, *extra, resolve=resolve)
+        first = first or list(server.hits)
         assert_clean(run)
         assert run.returncode == 0, run.output[-3000:]
         assert "errors 0" in run.stderr and "broken link" not in run.stderr, run.stderr[-3000:]
@@ -52,6 +57,7 @@ def crawl_twice(start: str, db: str, server: SiteServer, resolve: dict[str, str]
         assert not missing
     (second,) = sql(db, "SELECT articles_new, articles_updated, comments_added FROM crawl_runs WHERE id = 2")
     assert second == (0, 0, 0)
+    return first
 
 
 def test_drupal_site_found_through_its_atom_feed_under_a_base_href(tmp_path):
@@ -61,8 +67,13 @@ def test_drupal_site_found_through_its_atom_feed_under_a_base_href(tmp_path):
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     with SiteServer(pages=pages) as server:
         resolve = {DRUPAL_HOST: server.base_url, DRUPAL_BARE_HOST: server.base_url}
-        crawl_twice(f"https://{DRUPAL_BARE_HOST}/", db, server, resolve)
+        fetched = crawl_twice(f"https://{DRUPAL_BARE_HOST}/", db, server, resolve)
     check_archive(db, articles)
+    # the newest article is linked from the feed as bare-host /path and from the home page as www /path/:
+    # one article to the archive, fetched once, and each of its comment pages once
+    paths = tuple(urlsplit(a.url).path for a in articles)
+    article_pages = Counter(path.replace("/?", "?").rstrip("/") for path in fetched if path.startswith(paths))
+    assert set(article_pages.values()) == {1}, article_pages
 
 
 def test_site_found_only_through_its_gzipped_sitemap_index_and_news_sitemap(tmp_path):
