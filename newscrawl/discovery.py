@@ -39,12 +39,14 @@ __all__ = [
     "SitemapEntry",
     "clean_url",
     "comment_page_number",
+    "comment_pager_key",
     "feed_links",
     "is_comment_page_url",
     "is_crawlable",
     "listing_links",
     "merge_comment_pages",
     "page_kind",
+    "pager_page_number",
     "parse_date",
     "parse_feed",
     "parse_since",
@@ -168,6 +170,47 @@ def comment_page_number(url: str) -> int | None:
     for key, value in parse_qsl(parts.query):
         if _COMMENT_PAGE_QUERY.fullmatch(key) and value.isdigit():
             return int(value)
+    return None
+
+
+def comment_pager_key(url: str, comment_pages: Iterable[str]) -> str | None:
+    """The query key an article's comment pages are numbered by when listings use it too (Drupal's
+    ``?page=N``), as the article's page shows it: a link of its comment pager is its own path with a
+    query that differs from its own by that key alone, a number, and the key names a page (``page``,
+    ``pg``, ``page_c`` ...: not ``?p=124``, another post at the same path). None when no link
+    shows one, or the key is one :func:`comment_page_number` knows."""
+    here = urlsplit(url)
+    own = dict(parse_qsl(here.query, keep_blank_values=True))
+    for link in comment_pages:
+        there = urlsplit(link)
+        if there.netloc.lower() != here.netloc.lower() or there.path.rstrip("/") != here.path.rstrip("/"):
+            continue
+        theirs = dict(parse_qsl(there.query, keep_blank_values=True))
+        differing = {key for key in own.keys() | theirs.keys() if own.get(key) != theirs.get(key)}
+        if len(differing) != 1:
+            continue
+        (key,) = differing
+        numbers = [value for value in (own.get(key), theirs.get(key)) if value is not None]
+        names_a_page = "page" in key.lower() or key.lower() in _PAGINATION_QUERY_KEYS
+        if (
+            names_a_page
+            and all(value.isdigit() for value in numbers)
+            and not _COMMENT_PAGE_QUERY.fullmatch(key)
+        ):
+            return key
+    return None
+
+
+def pager_page_number(url: str, pager_key: str | None) -> int | None:
+    """:func:`comment_page_number`, else N + 1 for ``pager_key=N`` (:func:`comment_pager_key`): a pager
+    counting from 0 has the article's own page first (``?page=1`` is the second page), one counting from
+    1 keeps its order."""
+    number = comment_page_number(url)
+    if number is not None or pager_key is None:
+        return number
+    for key, value in parse_qsl(urlsplit(url).query):
+        if key == pager_key and value.isdigit():
+            return int(value) + 1
     return None
 
 

@@ -35,9 +35,11 @@ from newscrawl.discovery import (
     SiteScope,
     clean_url,
     comment_page_number,
+    comment_pager_key,
     holds_later_comments,
     is_crawlable,
     merge_comment_pages,
+    pager_page_number,
     parse_date,
     parse_feed,
     parse_since,
@@ -597,18 +599,20 @@ class SiteSpider(Spider):
         if self._limit_reached():
             return None
         canonical = record.get("canonical_url") or response.url
-        landing = comment_page_number(response.url) or 1
+        pager = comment_pager_key(response.url, reading.comment_pages)
+        number = pager_page_number(response.url, pager)
+        numbered = number is not None
+        landing = number or 1
         seen = {response.url, canonical}
         links = [url for url in reading.comment_pages if url not in seen]
         # A link to the first comment page (comment-page-1/) is the article's own page on most sites: held
         # back unless the article's page shows a later comment page (WordPress set to show the newest
         # one first). It does when it links to the first page itself, or holds later comments than the
         # numbered pages (see _next_comment_page).
-        landing_last = comment_page_number(response.url) is None and any(map(is_first_comment_page, links))
+        landing_last = not numbered and any(map(is_first_comment_page, links))
         queue = [url for url in links if landing_last or not is_first_comment_page(url)]
         held = [url for url in links if url not in queue]
         first_page = None
-        numbered = comment_page_number(response.url) is not None
         if numbered and canonical != response.url and self.scope.contains(canonical):
             # Asked for a comment page (scrape .../comment-page-3/): the article's own page holds the
             # first comments, or the newest ones on a site showing its newest comment page first.
@@ -620,6 +624,7 @@ class SiteSpider(Spider):
             "captures": [_capture(response, fetched_at)],
             "pages": [[landing, record["comments"]]],
             "first_page": first_page,
+            "pager": pager,
             "queue": queue,
             "held": held,
             "landing_last": landing_last,
@@ -639,7 +644,7 @@ class SiteSpider(Spider):
             chain["queue"], chain["held"] = chain["held"], []
         fetched = len(chain["pages"]) + len(chain["failed"])
         if chain["queue"] and fetched <= self.max_comment_pages:
-            chain["queue"].sort(key=lambda url: comment_page_number(url) or 0)
+            chain["queue"].sort(key=lambda url: pager_page_number(url, chain.get("pager")) or 0)
             url = chain["queue"].pop(0)
             return Request(
                 url,
@@ -683,7 +688,7 @@ class SiteSpider(Spider):
             return
         stats.inc_value("newscrawl/comment_pages/fetched")
         chain["captures"].append(_capture(response, fetched_at))
-        number = comment_page_number(response.url)
+        number = pager_page_number(response.url, chain.get("pager"))
         if number is None and response.url == chain.get("first_page"):
             number = 1  # the article's own page: after the other pages if it holds later comments
             chain["home"] = len(chain["pages"])

@@ -4,12 +4,13 @@ comment page's comments threaded, nothing else, and a second ``--incremental`` r
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from newscrawl.testing.server import SiteServer
-from tests.crawl.helpers import archive_records, assert_clean, crawl, sql
+from tests.crawl.helpers import FAST, archive_records, assert_clean, crawl, newscrawl, sql
 from tests.crawl.other_sites import (
     DRUPAL_BARE_HOST,
     DRUPAL_HOST,
@@ -74,6 +75,24 @@ def test_drupal_site_found_through_its_atom_feed_under_a_base_href(tmp_path):
     paths = tuple(urlsplit(a.url).path for a in articles)
     article_pages = Counter(path.replace("/?", "?").rstrip("/") for path in fetched if path.startswith(paths))
     assert set(article_pages.values()) == {1}, article_pages
+
+
+def test_scrape_of_a_drupal_comment_page_gives_the_whole_article():
+    # Drupal pages an article's comments by ?page=N (from 0), the key listings page by too: the page tells,
+    # its comment pager links to the other ?page=N of its own path. Scraped, ?page=1 gave its own comments.
+    pages, articles = drupal_site_pages()
+    newest = articles[0]
+    with SiteServer(pages=pages) as server:
+        run = newscrawl(
+            "scrape", newest.url + "?page=1", *FAST, "--resolve", f"{DRUPAL_HOST}={server.base_url}"
+        )
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    record = json.loads(run.stdout)
+    assert record["canonical_url"] == newest.url
+    assert [(c["id"], c["parent_id"]) for c in record["comments"]] == [
+        (i, p) for i, p, _, _ in newest.comments
+    ]
 
 
 def test_site_found_only_through_its_gzipped_sitemap_index_and_news_sitemap(tmp_path):

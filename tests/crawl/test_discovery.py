@@ -15,12 +15,14 @@ from newscrawl.discovery import (
     SiteScope,
     clean_url,
     comment_page_number,
+    comment_pager_key,
     feed_links,
     holds_later_comments,
     is_crawlable,
     listing_links,
     merge_comment_pages,
     page_kind,
+    pager_page_number,
     parse_feed,
     parse_since,
     parse_sitemap,
@@ -343,6 +345,22 @@ def test_spip_forum_pages_are_comment_pages():
     assert comment_page_number(page) == 10 and not is_crawlable(page)
     assert without_comment_page(page) == "https://www.garage.test/spip.php?article12"
     assert comment_page_number("https://www.garage.test/spip.php?rubrique3&debut_articles=10") is None
+
+
+def test_drupal_comment_pages_are_known_by_the_article_s_comment_pager():
+    # Drupal pages comments by ?page=N from 0, as listings page their teasers: not a comment page by its
+    # URL alone, but by the article's comment pager linking its own path with other ?page= values
+    article = "https://www.auto.test/actualites/zfe"
+    second, third = article + "?page=1", article + "?page=2"
+    assert comment_page_number(second) is None and is_crawlable(second)  # a listing's page 2 is crawled
+    assert comment_pager_key(second, [article, third]) == "page"
+    assert comment_pager_key(article, [second, third]) == "page"
+    assert [pager_page_number(u, "page") for u in (article, second, third)] == [None, 2, 3]
+    assert pager_page_number(article + "?cpage=3", None) == 3
+    # another post at the same path, a comment page of another key, another article: no pager key
+    assert comment_pager_key("https://www.auto.test/?p=12", ["https://www.auto.test/?p=13"]) is None
+    assert comment_pager_key(article, [article + "?cpage=2"]) is None
+    assert comment_pager_key(article, ["https://www.auto.test/actualites/crit-air?page=1"]) is None
 
 
 def test_comment_pages_merge_in_page_order_each_comment_once():
