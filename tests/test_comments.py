@@ -314,6 +314,32 @@ def test_drupal8_pager_link():
     assert comment_page_urls(root, D8_URL) == [f"{D8_URL}?page=1"]
 
 
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("fr", "Dédé (non vérifié)"),
+        ("en", "Dédé (not verified)"),
+        ("de", "Dédé (nicht überprüft)"),
+        ("es", "Dédé (no verificado)"),
+        ("it", "Dédé (non verificato)"),
+        ("pt", "Dédé (não verificado)"),
+        ("nl", "Dédé (niet geverifieerd)"),
+    ],
+)
+def test_drupal_anonymous_author_without_the_not_verified_marker(language, shown):
+    # Drupal writes "(not verified)", in the site's language, after the name an anonymous reader gave
+    page = (
+        f'<html lang="{language}"><body><article><h1>Essai</h1><p>Texte.</p>'
+        '<section class="comments"><article id="comment-7" class="comment js-comment by-anonymous">'
+        f'<footer class="comment__meta"><p class="comment__author"><span>{shown}</span></p>'
+        '<p class="comment__time">23/03/2023 - 18:26</p></footer><div class="comment__content">'
+        '<div class="text-content"><p>Bien vu, merci pour cet essai.</p></div></div></article></section>'
+        "</article></body></html>"
+    )
+    result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a", language=language)
+    assert [c.author for c in result.comments] == ["Dédé"]
+
+
 def test_drupal7_ids_from_preceding_anchors():
     assert [c.id for c in sample("drupal7.html", D7_URL, "de").comments] == ["21", "22"]
 

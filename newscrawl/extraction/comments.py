@@ -1250,7 +1250,7 @@ def _clean_author(text: str) -> str | None:
     t = normalize_space(text)
     if not t:
         return None
-    t = _BY_PREFIX.sub("", t)
+    t = _BY_PREFIX.sub("", _NOT_VERIFIED.sub("", t))
     t = _AUTHOR_SEPARATOR.split(t)[0]
     # "Name dit :", "Name says:", "Name, le 12 mars", "Name am 12.3.2010"
     t = _SAYS.sub("", t)
@@ -1262,6 +1262,12 @@ def _clean_author(text: str) -> str | None:
     return t
 
 
+_NOT_VERIFIED = re.compile(
+    r"\s*\((?:not verified|non vérifiée?|nicht (?:überprüft|verifiziert)|no verificad[oa]|non verificat[oa]"
+    r"|não verificad[oa]|niet (?:geverifieerd|gecontroleerd))\)$",
+    re.I,
+)
+"""What Drupal writes after the name an anonymous reader gave, in its languages: not part of the name."""
 _AUTHOR_SEPARATOR = re.compile(r"\s+[—–|•·]\s+|\s+-\s+|\s+@\s+")
 _AUTHOR_DATE_TAIL = re.compile(
     r",\s*(?:le|am|on|el|il|the)?\s*\d|\s+(?:le|am|on|el|il)\s+\d|\s+\d{1,2}[./]\d{1,2}[./]\d{2,4}|"

@@ -437,9 +437,7 @@ def _drupal_comments(first: int, page: int, pages: int, node: int, path: str, da
     reply = _drupal_comment(first + 2, node, when[2])
     area = _drupal_comment(first, node, when[0]) + _drupal_comment(first + 1, node, when[1], reply)
     parents = (None, None, str(first + 1))
-    expected = [
-        (str(first + k), parents[k], when[k], f"Passionné{first + k} (non vérifié)") for k in range(3)
-    ]
+    expected = [(str(first + k), parents[k], when[k], f"Passionné{first + k}") for k in range(3)]
     items = []
     for index in range(pages):
         if index == page - 1:
