@@ -599,6 +599,8 @@ class SiteSpider(Spider):
         if self._limit_reached():
             return None
         canonical = record.get("canonical_url") or response.url
+        # read at /node/7, the article says it is /actualites/zfe: a link there later is no new article
+        self._article_keys.update((_article_key(response.url), _article_key(canonical)))
         pager = comment_pager_key(response.url, reading.comment_pages)
         number = pager_page_number(response.url, pager)
         numbered = number is not None

@@ -515,6 +515,26 @@ def test_an_article_spelled_otherwise_is_not_requested_again():
     assert spider._article_request(other_page, source="listing") is not None
 
 
+def test_an_article_read_is_not_requested_again_under_its_canonical_url():
+    """Read at /node/7 (a Drupal node's own path), the article declares /actualites/zfe its canonical URL:
+    a link to that (a listing, a related link, the feed) was fetched again, comment pages and all."""
+    from datetime import UTC, datetime
+
+    from scrapy.http import HtmlResponse, Request
+
+    from newscrawl.spiders.reading import PageReading
+
+    spider = _spider_reading_with(_DeadReader())
+    node = "https://blog-auto-info.com/node/7"
+    canonical = "https://blog-auto-info.com/actualites/zfe"
+    record = {"url": node, "canonical_url": canonical, "published_at": None, "comments": []}
+    response = HtmlResponse(node, body=b"<html></html>", request=Request(node), encoding="utf-8")
+    item = spider._article(response, PageReading("article", record=record), datetime.now(UTC))
+    assert item is not None and item.url == node
+    for link in (canonical, canonical + "/", node):
+        assert spider._article_request(link, source="related") is None, link
+
+
 def test_no_comment_revisit_of_an_article_older_than_since(tmp_path):
     """``--incremental --since 2d``: an article of last week was fetched again for its comments every
     day, and its record dropped at once as older than --since."""
