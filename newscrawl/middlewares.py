@@ -54,6 +54,9 @@ META_KNOWN = "newscrawl_known_article"
 """Archive id of the article, set when the incremental check found it archived."""
 META_REVISIT = "newscrawl_revisit"
 """The request re-visits an archived article for new comments (no conditional headers)."""
+META_KNOWN_SHA256 = "newscrawl_known_sha256"
+"""sha256 of the archived body of the page, set with the conditional headers: a body fetched again
+byte for byte is unchanged, as a 304 would say (a server whose ETag changes with the same bytes)."""
 
 
 class ResolveError(ValueError):
@@ -252,7 +255,8 @@ class IncrementalMiddleware:
     For an archived article candidate: if the comment revisit policy says it is due, it is fetched
     (plainly: new comments may be on any of its pages); else if its sitemap lastmod is not newer than
     the last time it was seen, it is skipped without a request; else it is fetched with the validators
-    of its latest capture, and a ``304`` reaches the spider, which only records the visit.
+    of its latest capture, and a ``304`` reaches the spider, which only records the visit; so does a
+    ``200`` whose body is the very one archived (the sha256 of that capture goes with the request).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -294,6 +298,8 @@ class IncrementalMiddleware:
         if lastmod is not None and lastmod <= known.last_seen_at:
             stats.inc_value("newscrawl/incremental/skipped")
             raise SkippedUnchanged(f"unchanged since {known.last_seen_at:%Y-%m-%d %H:%M} (sitemap lastmod)")
+        if known.sha256:
+            meta[META_KNOWN_SHA256] = known.sha256
         if known.etag:
             request.headers[b"If-None-Match"] = known.etag
         if known.last_modified:

@@ -4,7 +4,7 @@ Small reads and two small writes next to :class:`~storage.repository.ArchiveRepo
 session the caller owns (``Archive.session()``); like the repository, nothing here commits.
 
 * :func:`known_article` — is this URL archived, when was it last seen, and the validators
-  (``ETag``/``Last-Modified``) of its latest capture, for conditional requests;
+  (``ETag``/``Last-Modified``) and sha256 of its latest capture, for conditional requests;
 * :func:`mark_not_modified` — a ``304`` answer: the article was seen, nothing else changes;
 * :func:`recent_articles` — archived articles published after a date (comment revisits);
 * :func:`articles_for_reextraction` / :func:`restore_seen` — offline re-extraction.
@@ -51,6 +51,8 @@ class KnownArticle:
     """``ETag`` of the latest capture of the article page, if the server sent one."""
     last_modified: str | None
     """``Last-Modified`` of the latest capture of the article page, as the server sent it."""
+    sha256: str | None = None
+    """sha256 of the body of the latest capture of the article page (None without a capture)."""
 
 
 def known_article(session: Session, url: str) -> KnownArticle | None:
@@ -66,12 +68,12 @@ def known_article(session: Session, url: str) -> KnownArticle | None:
         return None
     # The newest capture of the article page (comment pages have other URLs) holds the validators.
     latest = session.execute(
-        select(_CAPTURES.c.headers)
+        select(_CAPTURES.c.headers, _CAPTURES.c.sha256)
         .where(_CAPTURES.c.article_id == row.id, _CAPTURES.c.url.in_({url, row.url}))
         .order_by(_CAPTURES.c.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
-    headers: dict[str, Any] = dict(latest or {})
+    ).one_or_none()
+    headers: dict[str, Any] = dict(latest.headers or {}) if latest is not None else {}
     return KnownArticle(
         article_id=row.id,
         url=row.url,
@@ -79,6 +81,7 @@ def known_article(session: Session, url: str) -> KnownArticle | None:
         published_at=row.published_at,
         etag=headers.get("etag"),
         last_modified=headers.get("last-modified"),
+        sha256=latest.sha256 if latest is not None else None,
     )
 
 

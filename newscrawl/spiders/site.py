@@ -17,6 +17,7 @@ Arguments (strings when given with ``-a`` or through scrapyd):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ from newscrawl.extraction.comments import is_first_comment_page
 from newscrawl.middlewares import (
     META_ARTICLE,
     META_KNOWN,
+    META_KNOWN_SHA256,
     META_LASTMOD,
     META_REVISIT,
     RedirectedOffsite,
@@ -461,7 +463,7 @@ class SiteSpider(Spider):
 
     async def parse_page(self, response: Response):
         meta = response.meta
-        if response.status == 304:
+        if response.status == 304 or self._same_as_archived(response):
             known = meta.get(META_KNOWN)
             if known is not None:
                 yield NotModifiedItem(url=response.url, article_id=known, fetched_at=datetime.now(UTC))
@@ -536,6 +538,18 @@ class SiteSpider(Spider):
         if self.mode == "crawl":
             for request in self._related(reading.record):
                 yield request
+
+    def _same_as_archived(self, response: Response) -> bool:
+        """``--incremental``: the page came back byte for byte as archived, with a 200 (a server whose
+        ETag changes though the page does not): unchanged, as a 304 says, and not read again. Not after a
+        redirect: the article's new address is recorded by archiving it."""
+        digest = response.meta.get(META_KNOWN_SHA256)
+        if digest is None or response.meta.get("redirect_urls"):
+            return False
+        if hashlib.sha256(response.body).hexdigest() != digest:
+            return False
+        self.crawler.stats.inc_value("newscrawl/incremental/identical")
+        return True
 
     def _listing(self, response: Response, links: ListingLinks):
         meta = response.meta

@@ -15,7 +15,9 @@ from newscrawl.testing.sitegen import GeneratedSite, generate_site
 from tests.crawl.helpers import (
     MIRROR_HOST,
     archive_records,
+    article_html,
     assert_clean,
+    comment_block,
     crawl,
     interrupt,
     sql,
@@ -287,6 +289,58 @@ def test_incremental_revisits_recent_articles_for_new_comments(tmp_path):
     assert (recent.path, 200) in answers
     (row,) = sql(db, "SELECT articles_new, articles_updated, comments_added FROM crawl_runs WHERE id = 2")
     assert row == (0, 0, 1)
+
+
+def test_incremental_takes_a_page_fetched_again_byte_for_byte_as_unchanged(tmp_path):
+    # A CDN that gives the same bytes a new ETag at each answer never says 304: every article was
+    # read again, and its comment pages fetched again, at each incremental run.
+    from newscrawl.testing.server import Page, RequestContext
+
+    host = "cdn.test"
+    articles = {
+        "/art/1/": article_html(
+            "Essai long",
+            comments=comment_block(10, 3, page=1, pages=2, url=f"https://{host}/art/1/", declared=6),
+        ),
+        "/art/2/": article_html("Essai court"),
+    }
+    teasers = "".join(f'<article><h2><a href="{path}">T</a></h2></article>' for path in articles)
+    pages = {
+        "/robots.txt": Page(b"User-agent: *\n", "text/plain"),
+        "/": Page(
+            f"<html><head><title>Actu</title></head><body><main>{teasers}</main></body></html>".encode()
+        ),
+        "/art/1/comment-page-2/": Page(
+            article_html(
+                "Essai long",
+                comments=comment_block(13, 3, page=2, pages=2, url=f"https://{host}/art/1/", declared=6),
+            ).encode()
+        ),
+    }
+
+    def fresh_etag(html: str):
+        def answer(context: RequestContext) -> None:
+            context.send(200, html, headers={"ETag": f'"{context.count}"'})
+
+        return answer
+
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    routes = {path: fresh_etag(html) for path, html in articles.items()}
+    with SiteServer(pages=pages, routes=routes) as server:
+        resolve = {host: server.base_url}
+        assert crawl(f"https://{host}/", db, resolve=resolve).returncode == 0
+        assert len(archive_records(db)[f"https://{host}/art/1/"]["comments"]) == 6
+        server.answers.clear()
+        run = crawl(f"https://{host}/", db, "--incremental", resolve=resolve)
+        answers = list(server.answers)
+    assert run.returncode == 0, run.output[-3000:]
+    assert {("/art/1/", 200), ("/art/2/", 200)} <= set(answers)
+    assert "/art/1/comment-page-2/" not in [path for path, _ in answers]
+    assert sql(
+        db,
+        "SELECT articles_new, articles_updated, articles_unchanged, captures_stored FROM crawl_runs WHERE id = 2",
+    ) == [(0, 0, 2, 0)]
+    assert sql(db, "SELECT count(*) FROM articles WHERE last_crawl_run_id = 2") == [(2,)]
 
 
 def test_max_articles_and_since(generated, tmp_path):
