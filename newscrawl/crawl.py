@@ -8,6 +8,7 @@ are checked before Scrapy starts (:func:`check_options`), so a user's mistake is
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -20,7 +21,7 @@ from newscrawl.discovery import RevisitPolicy, parse_since
 from newscrawl.middlewares import ResolveError, parse_resolve
 from newscrawl.run_guard import lock_settings
 from newscrawl.spiders.reading import reader_processes
-from newscrawl.spiders.site import TargetError, resolve_target
+from newscrawl.spiders.site import TargetError, crawl_scope, resolve_target
 
 __all__ = ["CrawlOptions", "CrawlResult", "CrawlSetupError", "build_settings", "check_options", "run_crawl"]
 
@@ -228,6 +229,12 @@ a crash, a second Ctrl-C) before it could: Scrapy's queue files and seen-list ar
 and resuming them hung the crawl for good (a queue file whose header never reached the disk)."""
 JOB_LOCK_FILE = "newscrawl.lock"
 """Locked (``flock``) by the run using a ``--jobdir``; the system lets go of it however the run ends."""
+JOB_TARGET_FILE = "newscrawl.target"
+"""The crawl a ``--jobdir`` holds the state of (JSON: its target as given, the domains it keeps to):
+another site's crawl would take that state for its own, its queued requests dropped as off-site or
+fetched without their ``--resolve``, and mark it finished for the next run to clear."""
+SCRAPY_JOB_FILES = ("requests.queue", "requests.seen", "spider.state")
+"""What Scrapy keeps in a job directory: the crawl's state."""
 
 
 def start_anew_if_unusable(jobdir: Path) -> str | None:
@@ -254,10 +261,14 @@ class JobDirectoryInUse(Exception):
 
 class JobDirectory:
     """A ``--jobdir`` held by this run: locked against other runs (two crawls writing one Scrapy state
-    spoil it), cleared when its state is of no use, marked while the crawl may change it."""
+    spoil it), cleared when its state is of no use, refused to a crawl of another site while it holds
+    a crawl to resume, marked while the crawl may change it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, target: str | None = None, domains: tuple[str, ...] = ()) -> None:
         self.path = path
+        self.target = target
+        """The crawl's target as given (None: no check of whose state the directory holds)."""
+        self.domains = domains
         self._lock: Any = None
 
     def claim(self) -> str | None:
@@ -292,8 +303,28 @@ class JobDirectory:
                 f"the crawl state in {self.path} was left half-written by a run killed or forced to stop: "
                 "starting the crawl anew (what is archived stays)"
             )
+        if self.target is not None:
+            self._refuse_another_crawls_state()
+            owner = {"target": self.target, "domains": list(self.domains)}
+            (self.path / JOB_TARGET_FILE).write_text(json.dumps(owner) + "\n", encoding="utf-8")
         (self.path / RUNNING_JOB_MARK).write_text(f"{os.getpid()}\n", encoding="utf-8")
         return warning
+
+    def _refuse_another_crawls_state(self) -> None:
+        """CrawlSetupError (the directory released) when it holds an unfinished crawl of other domains."""
+        if not any((self.path / name).exists() for name in SCRAPY_JOB_FILES):
+            return
+        try:
+            owner = json.loads((self.path / JOB_TARGET_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # no owner written (an earlier version's state): resumed as it is
+            return
+        if not isinstance(owner, dict) or sorted(owner.get("domains") or ()) == sorted(self.domains):
+            return
+        self.release()
+        raise CrawlSetupError(
+            f"--jobdir {self.path} holds the unfinished crawl of {owner.get('target')}: resume it with "
+            f"that target, or empty the directory (or give another) to crawl {self.target}"
+        )
 
     def closed(self, reason: str) -> None:
         """The spider closed: Scrapy wrote the state. A crawl that ran to its end marks it for a new start."""
@@ -322,7 +353,8 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         return _crawl(options, resolve, None)
     from newscrawl.run_guard import LOCKED_REASON, LOCKED_STAT
 
-    job = JobDirectory(Path(options.jobdir))
+    profile, start_pages = resolve_target(options.target, options.generic)
+    job = JobDirectory(Path(options.jobdir), options.target, crawl_scope(profile, start_pages).domains)
     try:
         warning = job.claim()
     except JobDirectoryInUse as refusal:  # skipped like a run that finds the site's lock taken

@@ -119,6 +119,11 @@ def resolve_target(target: str, generic: bool = False) -> tuple[SiteProfile | No
     return (None if generic else profile_for_url(url)), [url]
 
 
+def crawl_scope(profile: SiteProfile | None, start_pages: list[str]) -> SiteScope:
+    """The domains a crawl of :func:`resolve_target`'s answer keeps to."""
+    return SiteScope(tuple(profile.domains)) if profile else SiteScope.for_url(start_pages[0])
+
+
 _HOST_NAME = re.compile(r"^(?:[\w-]+\.)+[^\W\d_]{2,}(?::\d+)?(?:/\S*)?$")
 """A target written as a host name (``autoplus.fr``, ``www.site.com/auto/``), without its scheme."""
 
@@ -163,9 +168,7 @@ class SiteSpider(Spider):
         self.mode = mode
         self.generic = _flag(generic) if not isinstance(generic, bool) else generic
         self.profile, self.start_pages = resolve_target(self.target, self.generic)
-        self.scope = (
-            SiteScope(tuple(self.profile.domains)) if self.profile else SiteScope.for_url(self.start_pages[0])
-        )
+        self.scope = crawl_scope(self.profile, self.start_pages)
         self.allowed_domains = list(self.scope.domains)
         self.max_articles = int(max_articles) if max_articles not in (None, "", 0, "0") else None
         self.since = parse_since(since) if since else None

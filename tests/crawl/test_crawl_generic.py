@@ -149,6 +149,42 @@ def test_jobdir_resumes_without_refetching(generated, tmp_path):
     ]
 
 
+def test_a_jobdir_holding_the_unfinished_crawl_of_another_site_is_refused(generated, tmp_path):
+    # The other site's crawl took the state for its own: the first site's queued requests went out
+    # without their --resolve (or were dropped as off-site), and the state was marked finished.
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    jobdir = tmp_path / "job"
+    with SiteServer(generated.root) as server:
+        resolve = {GENERATED_HOST: server.base_url}
+        first = crawl(
+            f"https://{GENERATED_HOST}/",
+            db,
+            "--jobdir",
+            str(jobdir),
+            "-s",
+            "CLOSESPIDER_ITEMCOUNT=5",
+            "-s",
+            "CONCURRENT_REQUESTS=2",
+            resolve=resolve,
+        )
+        assert first.returncode == 0, first.output[-3000:]
+        server.hits.clear()
+        other = crawl(
+            "https://autre.test/", db, "--jobdir", str(jobdir), resolve={"autre.test": server.base_url}
+        )
+        assert server.hits == []
+        resumed = crawl(f"https://{GENERATED_HOST}/", db, "--jobdir", str(jobdir), resolve=resolve)
+    assert_clean(other)
+    assert other.returncode == 1
+    assert other.stderr.strip().splitlines() == [
+        f"Error: --jobdir {jobdir} holds the unfinished crawl of https://{GENERATED_HOST}/: resume it with "
+        "that target, or empty the directory (or give another) to crawl https://autre.test/"
+    ]
+    assert resumed.returncode == 0, resumed.output[-3000:]
+    check_archive_matches(db, generated)  # nothing of the first crawl's state was lost
+    assert sql(db, "SELECT status FROM crawl_runs ORDER BY id") == [("interrupted",), ("finished",)]
+
+
 def test_ctrl_c_stops_at_once_and_jobdir_fetches_what_was_waiting(generated, tmp_path):
     # A polite crawl takes CONCURRENT_REQUESTS requests from its queue and sends them one per download
     # delay: the first Ctrl-C waited for all of them (~16 s here, minutes with AutoThrottle's delays).
@@ -240,6 +276,7 @@ def test_a_jobdir_left_by_a_killed_crawl_starts_anew_instead_of_hanging(tmp_path
     assert sorted(path.name for path in jobdir.glob("newscrawl.*")) == [
         "newscrawl.finished",
         "newscrawl.lock",
+        "newscrawl.target",
     ]
 
 
