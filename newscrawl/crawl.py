@@ -102,6 +102,7 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
     except ValueError as error:
         raise CrawlSetupError(str(error)) from None
     _check_setting_values(options.settings)  # after the checks of our own settings, which say more
+    _check_settings_without_a_type(options.settings)
     if options.frontier or options.job:
         _check_frontier(options)
     if options.archive:
@@ -147,8 +148,16 @@ def _check_setting_values(overrides: dict[str, Any]) -> None:
                 break
 
 
-POSITIVE_SETTINGS = frozenset({"NEWSCRAWL_MAX_CRAWL_DELAY"})
-"""Numbers that mean nothing at 0 or below (a maximum delay of 0 s divided by zero at every request)."""
+POSITIVE_SETTINGS = frozenset(
+    {"NEWSCRAWL_MAX_CRAWL_DELAY", "CONCURRENT_REQUESTS_PER_DOMAIN", "CONCURRENT_ITEMS"}
+)
+"""Numbers that mean nothing at 0 or below: a maximum delay of 0 s divided by zero at every request; no
+request per domain hung the crawl for good; no item at a time fetched the start pages and ended,
+"finished", without following a link."""
+
+UNSUPPORTED_SETTINGS = {"CONCURRENT_REQUESTS_PER_IP": "CONCURRENT_REQUESTS_PER_DOMAIN"}
+"""Scrapy settings the crawl's scheduler cannot honour (it stopped at start with a traceback and
+"interrupted"), with what to set instead: only 0 (off) is accepted."""
 
 
 def _check_number(name: str, value: Any, number: float) -> None:
@@ -156,6 +165,20 @@ def _check_number(name: str, value: Any, number: float) -> None:
         raise CrawlSetupError(f"-s {name}={value}: {name} takes a finite number")
     if name in POSITIVE_SETTINGS and number <= 0:
         raise CrawlSetupError(f"-s {name}={value}: {name} takes a number above 0")
+
+
+def _check_settings_without_a_type(overrides: dict[str, Any]) -> None:
+    """What :func:`_check_setting_values` cannot tell by a default's type: a setting Scrapy has none
+    for any more, a log level (logging's name for it, a traceback at start otherwise)."""
+    for name, instead in UNSUPPORTED_SETTINGS.items():
+        if str(overrides.get(name, 0)).strip() not in ("0", ""):
+            raise CrawlSetupError(
+                f"-s {name}={overrides[name]}: not supported by the crawl's queue, set {instead}"
+            )
+    if "LOG_LEVEL" in overrides and _level_number(overrides["LOG_LEVEL"]) is None:
+        raise CrawlSetupError(
+            f"-s LOG_LEVEL={overrides['LOG_LEVEL']}: LOG_LEVEL takes DEBUG, INFO, WARNING, ERROR or CRITICAL"
+        )
 
 
 def _check_frontier(options: CrawlOptions) -> None:
@@ -217,6 +240,9 @@ def build_settings(options: CrawlOptions, resolve: dict[str, str]) -> Any:
         values["DOWNLOAD_DELAY"] = 0
     settings.setdict(values, priority="cmdline")
     settings.setdict(dict(options.settings), priority="cmdline")
+    level = settings.get("LOG_LEVEL")
+    if isinstance(level, str):  # logging knows its level names in capitals only (-s LOG_LEVEL=info)
+        settings.set("LOG_LEVEL", level.upper(), priority="cmdline")
     return settings
 
 

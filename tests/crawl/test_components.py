@@ -288,6 +288,14 @@ def test_profile_crawl_settings_apply_below_the_command_line(monkeypatch):
     assert crawler.settings.getbool("NEWSCRAWL_INCREMENTAL")
 
 
+def test_a_log_level_may_be_given_in_small_letters():
+    # logging knows "INFO", not "info": -s LOG_LEVEL=info stopped the crawl at start with a traceback
+    from newscrawl.crawl import CrawlOptions, build_settings, check_options
+
+    options = CrawlOptions(target="blog-auto-info", archive=False, settings={"LOG_LEVEL": "info"})
+    assert build_settings(options, check_options(options))["LOG_LEVEL"] == "INFO"
+
+
 class _DeadReader:
     """A page reader whose worker process died while reading the page."""
 

@@ -567,6 +567,24 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
             ["crawl", "blog-auto-info", "-s", "ITEM_PIPELINES=3"],
             "Error: -s ITEM_PIPELINES=3: ITEM_PIPELINES takes a JSON object",
         ),
+        # A traceback at start (and "interrupted", exit 130, for the last one).
+        (
+            ["crawl", "blog-auto-info", "-s", "LOG_LEVEL=LOUD"],
+            "Error: -s LOG_LEVEL=LOUD: LOG_LEVEL takes DEBUG, INFO, WARNING, ERROR or CRITICAL",
+        ),
+        (
+            ["crawl", "blog-auto-info", "-s", "CONCURRENT_REQUESTS_PER_IP=2"],
+            "Error: -s CONCURRENT_REQUESTS_PER_IP=2: not supported by the crawl's queue, set CONCURRENT_REQUESTS_PER_DOMAIN",
+        ),
+        # A crawl that hung for good, fetching nothing; one that ended "finished" after the start pages.
+        (
+            ["crawl", "blog-auto-info", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=0"],
+            "Error: -s CONCURRENT_REQUESTS_PER_DOMAIN=0: CONCURRENT_REQUESTS_PER_DOMAIN takes a number above 0",
+        ),
+        (
+            ["crawl", "blog-auto-info", "-s", "CONCURRENT_ITEMS=0"],
+            "Error: -s CONCURRENT_ITEMS=0: CONCURRENT_ITEMS takes a number above 0",
+        ),
         (
             ["crawl", "blog-auto-info", "-s", "SCHEDULER=nope.Missing"],
             "Error: the crawl could not start: ModuleNotFoundError: No module named 'nope'",
