@@ -454,7 +454,11 @@ def _crawl(
     finally:
         for logger, level in zip(quieted, levels, strict=True):
             logger.setLevel(level)
-    could_not_start = bool(start_errors) and "reason" not in outcome
+    # Scrapy closes the spider ("shutdown") when opening it fails (a job directory whose state cannot be
+    # read ...): not an interrupt, the crawl could not start.
+    could_not_start = bool(start_errors) and not (
+        crawler.stats and crawler.stats.get_value("response_received_count")
+    )
     if "reason" not in outcome and crawler.spider is not None:
         # Ctrl-C while the engine was still opening the spider (or a second Ctrl-C): Scrapy stops
         # without closing it, no spider_closed. The archive pipeline closed the crawl run and released
@@ -463,7 +467,8 @@ def _crawl(
         crawler.spider.reader_done()
     if could_not_start:
         error = start_errors[0]
-        raise CrawlSetupError(f"the crawl could not start: {type(error).__name__}: {error}")
+        damaged = f" (a damaged crawl state in {job.path}? empty it to start over)" if job is not None else ""
+        raise CrawlSetupError(f"the crawl could not start: {type(error).__name__}: {error}{damaged}")
     logging.getLogger(__name__).debug("crawl done: %s", outcome)
     reason = outcome.get("reason") or (crawler.stats.get_value("finish_reason") if crawler.stats else None)
     reason = reason or "failed"

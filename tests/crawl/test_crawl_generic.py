@@ -280,6 +280,22 @@ def test_a_jobdir_left_by_a_killed_crawl_starts_anew_instead_of_hanging(tmp_path
     ]
 
 
+def test_a_jobdir_whose_state_cannot_be_read_is_an_error_not_an_interrupt(tmp_path):
+    # Scrapy failed to open the spider, closed it as "shutdown": tracebacks, then "interrupted; rerun
+    # with --jobdir DIR to resume" and exit 130, the same at every rerun.
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    jobdir = tmp_path / "job"
+    (jobdir / "requests.queue").mkdir(parents=True)
+    (jobdir / "requests.queue" / "active.json").write_text("{not json")
+    (jobdir / "requests.seen").write_text("")
+    run = crawl(f"https://{GENERATED_HOST}/", db, "--jobdir", str(jobdir))
+    assert run.returncode == 1, run.output[-3000:]
+    assert "interrupted" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: the crawl could not start: JSONDecodeError: "), last
+    assert last.endswith(f"(a damaged crawl state in {jobdir}? empty it to start over)"), last
+
+
 def test_incremental_revisits_recent_articles_for_new_comments(tmp_path):
     site = generate_site(tmp_path / "www", articles=12, now=NOW, days=30, comments_per_page=50)
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
