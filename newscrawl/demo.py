@@ -8,6 +8,7 @@ the host mapping (``--resolve``), so the archive holds the real URLs. Running it
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -84,14 +85,18 @@ def run_demo(
     echo(this_run)
     if quiet:
         return result
+    # the commands as they read this archive, to be typed again as shown (without --db, they read another)
     db_args = ["--db", db] if db else []
+    on_db = f" --db {shlex.quote(db)}" if db else ""
     echo("\nTry:")
     for example in EXAMPLES:
         command, *rest = example
-        shown = " ".join(["newscrawl", command, *(_quote(arg) for arg in rest)])
+        shown = " ".join([f"newscrawl {command}{on_db}", *(_quote(arg) for arg in rest)])
         echo(f"\n$ {shown}")
         echo(_run_example([command, *db_args, *rest]))
-    echo("\nMore: newscrawl export --format jsonl | newscrawl stats | newscrawl crawl URL (any site)")
+    echo(
+        f"\nMore: newscrawl export{on_db} --format jsonl | newscrawl stats{on_db} | newscrawl crawl URL (any site)"
+    )
     return result
 
 

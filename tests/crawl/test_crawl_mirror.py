@@ -428,6 +428,15 @@ def test_demo_twice_duplicates_nothing(tmp_path):
     assert "this run: 0 new, 0 updated, 4 unchanged articles; 0 comments added" in second.stdout
 
 
+def test_demo_into_another_archive_shows_its_commands_with_it(tmp_path):
+    # The commands were shown without --db (run with it): typed again, they read ./newscrawl.sqlite.
+    run = newscrawl("demo", "--db", "my archive.sqlite", cwd=tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    assert "$ newscrawl search --db 'my archive.sqlite' \"xiaomi renault\" --limit 3" in run.stdout
+    assert "More: newscrawl export --db 'my archive.sqlite' --format jsonl" in run.stdout
+    assert not (tmp_path / "newscrawl.sqlite").exists()
+
+
 LOG_RECORDS_BELOW_LEVEL = """
 import json, logging, sys
 from collections import Counter
