@@ -28,6 +28,9 @@ current version or the comments change (created by migration 0002):
   on the query as :func:`parse_query` read it (:func:`websearch_text`), so that both backends read
   it the same way; ranking is ``ts_rank`` with the same weights (``ts_rank_cd`` ranked no better
   here and cost three times as much on queries that match most articles).
+  A tsvector holds at most 1 MB of lexemes and positions: an article whose words would pass that
+  gets a document of its text up to where they fit (:func:`_fitting_tsvector`); its row keeps the
+  whole text.
   Snippets are PostgreSQL's headlines of the folded text (so that ``electrique`` marks
   ``électrique``), put back on the text as written (:func:`accented_headline`), made from the
   passage around the first word of the query in a hit's text (:func:`_postgresql_snippets`).
@@ -164,9 +167,70 @@ def index_article(
             _SQLITE_DELETE.one(connection, {"id": article_id})
         _SQLITE_INSERT.one(connection, dict(zip(_FTS5_ROW, fts5_row(params), strict=True)))
     else:
-        for name in ("title", "lead", "body", "comments"):
-            params[f"folded_{name}"] = fold_accents(params[name])
+        folded = [fold_accents(params[name]) for name in _DOCUMENT_PARTS]
+        for name, part in zip(_DOCUMENT_PARTS, _fitting_tsvector(connection, folded), strict=True):
+            params[f"folded_{name}"] = part
         _POSTGRESQL_UPSERT.one(connection, params)
+
+
+_DOCUMENT_PARTS = ("title", "lead", "body", "comments")
+TSVECTOR_LIMIT = 1_048_575
+"""PostgreSQL: bytes of a tsvector's lexemes and positions ('string is too long for tsvector')."""
+DOCUMENT_ALWAYS_FITS = 90_000
+"""PostgreSQL: characters of text (the four parts together) whose tsvector always fits the limit: no
+text makes more than ~8 bytes of lexemes a character (words of 4-byte letters joined by hyphens: the
+compound and each part), plus at most 16,383 positions of 2 bytes."""
+_DOCUMENT_BUDGET = 1_000_000
+"""Bytes of lexemes a document is given (under :data:`TSVECTOR_LIMIT` less 16,383 positions)."""
+_DOCUMENT_CHUNK = 20_000
+"""Characters of text measured at a time for a document that may not fit (so cut within that much)."""
+_LEXEME_OVERHEAD = 5
+"""Bytes a lexeme takes besides its own: alignment, its count of positions, its first position."""
+_NEW_LEXEMES_BY_CHUNK = PreparedStatement(
+    text(
+        "SELECT first.n, sum(octet_length(first.lexeme)), count(*) FROM ("
+        "SELECT DISTINCT ON (word.lexeme) chunk.n, word.lexeme "
+        "FROM unnest(CAST(:chunks AS text[])) WITH ORDINALITY AS chunk(text, n) "
+        "CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('french'::regconfig, chunk.text))) AS word(lexeme) "
+        "ORDER BY word.lexeme, chunk.n) first GROUP BY first.n"
+    )
+)
+
+
+def _fitting_tsvector(connection: Connection, parts: list[str]) -> list[str]:
+    """PostgreSQL: the folded title, lead, body and comments the search document is made of. All of
+    them, but for an article so long that its distinct words would pass a tsvector's limit (random
+    words, a huge comment thread): the text up to where they fit (the article itself is kept whole).
+    Only such long texts cost a query: PostgreSQL's parser measures the words of each chunk."""
+    if sum(map(len, parts)) <= DOCUMENT_ALWAYS_FITS:
+        return parts
+    chunks = [
+        (index, end, part[start:end]) for index, part in enumerate(parts) for start, end in _chunks(part)
+    ]
+    new_lexemes = {
+        n: size + _LEXEME_OVERHEAD * count
+        for n, size, count in _NEW_LEXEMES_BY_CHUNK.all(connection, {"chunks": [c for _, _, c in chunks]})
+    }
+    fitting, used = ["" for _ in parts], 0
+    for n, (index, end, _) in enumerate(chunks, start=1):
+        used += new_lexemes.get(n, 0)
+        if used > _DOCUMENT_BUDGET:
+            break
+        fitting[index] = parts[index][:end]
+    return fitting
+
+
+def _chunks(part: str) -> Iterable[tuple[int, int]]:
+    """(start, end) of consecutive pieces of ``part`` of at most :data:`_DOCUMENT_CHUNK` characters,
+    cut after a space or line break where there is one (PostgreSQL's words never span one)."""
+    start = 0
+    while start < len(part):
+        end = min(start + _DOCUMENT_CHUNK, len(part))
+        if end < len(part):
+            space = max(part.rfind(" ", start + 1, end), part.rfind("\n", start + 1, end))
+            end = space if space > start else end
+        yield start, end
+        start = end
 
 
 def write_pending_rows(connection: Connection) -> int:

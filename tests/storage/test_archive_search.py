@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import string
 from contextlib import closing
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
+from sqlalchemy import text as sql_text
 
 from storage import Archive, search
 from storage.fulltext import (
     _FOLDED,
+    DOCUMENT_ALWAYS_FITS,
     PASSAGE_AFTER,
     PASSAGE_BEFORE,
+    TSVECTOR_LIMIT,
     _passage_around,
     _term_pattern,
     accented_headline,
@@ -273,6 +278,40 @@ def test_a_long_article_is_quoted_around_its_match(repo, session) -> None:
     (hit,) = search(session, "zorglub")
     assert "[zorglub]" in hit.snippet
     assert len(hit.snippet) < 400
+
+
+def test_an_article_past_a_tsvectors_limit_is_archived_whole_and_found_by_its_start(repo, session) -> None:
+    # 120,000 distinct words make 1.7 MB of lexemes: PostgreSQL refused the article ("string is too
+    # long for tsvector"). It is archived whole; its search entry holds the text up to where it fits.
+    rng = random.Random(3)
+    words = ["".join(rng.choices(string.ascii_lowercase, k=10)) for _ in range(120_000)]
+    paragraphs = [" ".join(words[i : i + 1_000]) for i in range(0, len(words), 1_000)]
+    record = edited(
+        load_record(FLAGSHIP), sections=[{"heading": "Mots", "level": 2, "paragraphs": paragraphs}]
+    )
+    article_id = repo.upsert_article(record).article_id
+    assert repo.get_record(article_id)["sections"] == record["sections"]
+    body = session.scalar(
+        sql_text("SELECT body_text FROM v_articles WHERE article_id = :id"), {"id": article_id}
+    )
+    assert body == "\n".join(paragraphs)
+    for query in (words[0], words[50_000], "xiaomi renault"):
+        assert [hit.article_id for hit in search(session, query)] == [article_id]
+
+
+@pytest.mark.postgres
+def test_the_text_always_indexed_whole_fits_a_tsvector(pg_schemas) -> None:
+    # The densest text in lexemes: hyphenated pairs of distinct 4-byte letters (the compound and both
+    # parts are lexemes). Up to DOCUMENT_ALWAYS_FITS characters, an article costs no measuring query.
+    letters = [chr(code) for code in range(0x20000, 0x2A6D0)]
+    rng = random.Random(5)
+    dense = " ".join(f"{rng.choice(letters)}-{rng.choice(letters)}" for _ in range(DOCUMENT_ALWAYS_FITS // 4))
+    with Archive(pg_schemas.new()) as archive, archive.session() as session:
+        size, lexemes = session.execute(
+            sql_text("SELECT pg_column_size(v), length(v) FROM to_tsvector('french', :t) AS v"), {"t": dense}
+        ).one()
+    assert lexemes > 40_000
+    assert size - 8 - 4 * lexemes <= TSVECTOR_LIMIT - 2 * 16_383  # header, entries; room for positions
 
 
 def test_snippet_passages_are_whole_words_around_the_first_match() -> None:
