@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from newscrawl import __version__
+from newscrawl.wording import counted
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,7 +78,10 @@ def extract(file, url, fetched_at, manifest, output, jobs, quiet) -> None:
             raise click.ClickException(str(exc)) from None
         if not quiet:
             click.echo(
-                _after_progress(f"{stats.pages} pages, {stats.errors} without a record -> {output}"), err=True
+                _after_progress(
+                    f"{counted(stats.pages, 'page')}, {stats.errors} without a record -> {output}"
+                ),
+                err=True,
             )
         return
     if not file.is_file():
@@ -285,7 +289,7 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
             yield from read_records(name)
 
     def draw(report) -> None:
-        click.echo(f"\r{report.stored + len(report.rejected)} records", nl=False, err=True)
+        click.echo(f"\r{counted(report.stored + len(report.rejected), 'record')}", nl=False, err=True)
 
     show = None if quiet or not _progress_shown() else draw
     with _open_archive(db_url) as archive, _storage_errors():
@@ -301,10 +305,16 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
         click.echo(_after_progress(""), nl=False, err=True)
     for line in report.rejected:
         click.echo(f"rejected {line}", err=True)
-    counts = ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in report.summary().items())
+    counts = ", ".join(_summary_count(name, value) for name, value in report.summary().items())
     click.echo(f"crawl run {report.crawl_run_id}: {counts}", err=True)
     if report.rejected:
         sys.exit(1)
+
+
+def _summary_count(name: str, value: int) -> str:
+    """A count of an import's summary: ``1 new``, ``1 comment added``, ``2 comments updated``."""
+    noun, _, what = name.partition("_")
+    return f"{counted(value, noun.removesuffix('s'))} {what}" if what else f"{value:,} {name}"
 
 
 _SINCE_HELP = (
@@ -417,7 +427,9 @@ def export(db_url, fmt, site, since, output, quiet) -> None:
         count = export_records(session, fmt, output, site=site, since=since, progress=show)
     if not quiet:
         click.echo(
-            _after_progress(f"{count} records exported" + ("" if output == "-" else f" -> {output}")),
+            _after_progress(
+                f"{counted(count, 'record')} exported" + ("" if output == "-" else f" -> {output}")
+            ),
             err=True,
         )
 
@@ -445,7 +457,7 @@ def query(db_url, sql, as_json, max_rows) -> None:
         shown = result_as_json(result) if as_json else render_table(result.columns, result.rows)
     click.echo(shown)
     if result.truncated:
-        click.echo(f"(first {max_rows} rows)", err=True)
+        click.echo(f"(first {counted(max_rows, 'row')})", err=True)
 
 
 @cli.command()
@@ -735,15 +747,15 @@ def reextract(db_url, site, quiet) -> None:
         report = reextract_archive(archive, site=site, progress=show)
     if show is not None:
         click.echo(_after_progress(""), nl=False, err=True)
-    skipped = f", {report.skipped} re-crawled meanwhile (left as they are)" if report.skipped else ""
+    skipped = f", {report.skipped:,} re-crawled meanwhile (left as they are)" if report.skipped else ""
     if report.without_captures:
         skipped += (
-            f", {report.without_captures} without raw captures (imported records: nothing to read again)"
+            f", {report.without_captures:,} without raw captures (imported records: nothing to read again)"
         )
     click.echo(
-        f"{report.articles} articles re-extracted: {report.updated} changed (new version), "
-        f"{report.unchanged} unchanged, {len(report.failed)} failed{skipped}; "
-        f"{report.comments_added} comments added"
+        f"{counted(report.articles, 'article')} re-extracted: {report.updated:,} changed (new version), "
+        f"{report.unchanged:,} unchanged, {len(report.failed):,} failed{skipped}; "
+        f"{counted(report.comments_added, 'comment')} added"
     )
     for failure in report.failed[:20]:
         click.echo(f"  failed: {failure}", err=True)
@@ -752,7 +764,7 @@ def reextract(db_url, site, quiet) -> None:
             f" (the first 20 above; {len(report.failed)} in all)" if len(report.failed) > 20 else " (above)"
         )
         raise click.ClickException(
-            f"{len(report.failed)} articles could not be re-extracted{more}; they are left as they were"
+            f"{counted(len(report.failed), 'article')} could not be re-extracted{more}; they are left as they were"
         )
 
 
@@ -802,8 +814,8 @@ def sites(db_url, as_json) -> None:
             articles = sum(imports.articles for imports in imported)
             runs = sorted({run for imports in imported for run in imports.runs})
             click.echo(
-                f"no site crawled yet: the {articles:,} articles of {len(imported)} "
-                f"site{'s' if len(imported) > 1 else ''} came from `newscrawl db ingest` "
+                f"no site crawled yet: the {counted(articles, 'article')} of {counted(len(imported), 'site')} "
+                "came from `newscrawl db ingest` "
                 f"({crawl_runs_phrase(runs)}); "
                 "`newscrawl crawl SITE` records crawls, with their coverage and health",
                 err=True,

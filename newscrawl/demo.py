@@ -17,6 +17,7 @@ from typing import Any
 from newscrawl.crawl import CrawlOptions, CrawlResult, run_crawl
 from newscrawl.demo_site import DEMO_HOST, DEMO_PROFILE, demo_site_dir
 from newscrawl.testing.server import SiteServer
+from newscrawl.wording import counted
 
 EXAMPLES: tuple[tuple[str, ...], ...] = (
     ("search", "xiaomi renault", "--limit", "3"),
@@ -72,15 +73,17 @@ def run_demo(
         echo("")  # apart from the crawl's lines above
     echo(f"Archive: {database}  (crawl run {result.run_id}, {result.status})")
     echo(
-        f"  {figures['articles']} articles, {figures['article_versions']} versions, {figures['comments']} comments, "
-        f"{figures['related_links_resolved']}/{figures['related_links']} related links resolved to archived articles, "
-        f"{figures['raw_captures']} raw captures"
+        f"  {counted(figures['articles'], 'article')}, {counted(figures['article_versions'], 'version')}, "
+        f"{counted(figures['comments'], 'comment')}, "
+        f"{figures['related_links_resolved']}/{counted(figures['related_links'], 'related link')} "
+        "resolved to archived articles, "
+        f"{counted(figures['raw_captures'], 'raw capture')}"
     )
     this_run = (
         f"  this run: {result.stats.get('newscrawl/articles/new', 0)} new, "
         f"{result.stats.get('newscrawl/articles/updated', 0)} updated, "
         f"{result.stats.get('newscrawl/articles/unchanged', 0)} unchanged articles; "
-        f"{result.stats.get('newscrawl/comments/added', 0)} comments added"
+        f"{counted(result.stats.get('newscrawl/comments/added', 0), 'comment')} added"
     )
     echo(this_run)
     if quiet:

@@ -31,6 +31,7 @@ from scrapy.logformatter import LogFormatter
 from scrapy.utils.asyncio import create_looping_call
 
 from newscrawl import __version__
+from newscrawl.wording import counted
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -67,18 +68,18 @@ def crawl_counts(stats: StatsCollector | dict[str, Any]) -> dict[str, int]:
 def format_counts(counts: dict[str, int], elapsed: float) -> str:
     rate = counts["pages"] / elapsed if elapsed > 0 else 0.0
     line = (
-        f"{counts['pages']:,} pages ({rate:.1f}/s) | articles {counts['new']:,} new, {counts['updated']:,} updated, "
-        f"{counts['unchanged']:,} unchanged"
+        f"{counted(counts['pages'], 'page')} ({rate:.1f}/s) | articles {counts['new']:,} new, "
+        f"{counts['updated']:,} updated, {counts['unchanged']:,} unchanged"
     )
     if counts["skipped"]:
         line += f", {counts['skipped']:,} skipped"
     line += f" | comments {counts['comments']:,} (+{counts['comments_added']:,})"
     if counts["comment_pages_failed"]:
-        line += f" | {counts['comment_pages_failed']} comment pages failed"
+        line += f" | {counted(counts['comment_pages_failed'], 'comment page')} failed"
     if counts["redirected_offsite"]:  # not errors: the site sent them out of the crawl's domains
         line += f" | {counts['redirected_offsite']:,} redirected off-site"
     if counts["broken_links"]:  # not errors: links of the site to pages it does not have (404/410)
-        line += f" | {counts['broken_links']:,} broken link{'s' if counts['broken_links'] > 1 else ''}"
+        line += f" | {counted(counts['broken_links'], 'broken link')}"
     return line + f" | errors {counts['errors']:,}"
 
 

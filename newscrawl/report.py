@@ -17,6 +17,7 @@ from typing import Any
 
 from newscrawl.run_guard import DEFAULT_LOCK_TTL
 from newscrawl.sites import SiteProfile, all_profiles
+from newscrawl.wording import counted
 from storage.health import (
     COVERAGE_FIELDS,
     CoverageDrop,
@@ -73,10 +74,6 @@ def _number(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
 def _percent(share: float) -> str:
     return f"{share:.0%}"
 
@@ -101,7 +98,8 @@ def _coverage_summary(run: RunHealth | None) -> str:
     shares = {name: coverage.share for name, coverage in run.coverage.items()}
     weak = [name for name, share in shares.items() if share < 0.5]
     text = (
-        f"{statistics.mean(shares.values()):.0%} mean of {len(shares)} fields ({run.articles_read} articles)"
+        f"{statistics.mean(shares.values()):.0%} mean of {counted(len(shares), 'field')} "
+        f"({counted(run.articles_read, 'article')})"
     )
     return text + (f"; under 50%: {', '.join(weak)}" if weak else "")
 
@@ -113,7 +111,7 @@ def crawl_runs_phrase(runs: Sequence[int]) -> str:
 
 def _imported(imports: SiteImports) -> str:
     """``4 articles imported (crawl run 1)``: what imports brought to a site."""
-    return f"{_count(imports.articles, 'article')} imported ({crawl_runs_phrase(imports.runs)})"
+    return f"{counted(imports.articles, 'article')} imported ({crawl_runs_phrase(imports.runs)})"
 
 
 def _health(summary: SiteSummary | None, now: datetime) -> str:
@@ -358,12 +356,12 @@ def _imports_lines(report: SiteReport) -> list[str]:
     when = ("the last " if len(imports.runs) > 1 else "") + f"{_when(imports.last_started_at)} UTC"
     where = f"`newscrawl db ingest` ({crawl_runs_phrase(imports.runs)}, {when})"
     share = "all" if imports.articles == report.articles else f"{imports.articles:,} of them"
-    articles = _count(report.articles, "article")
+    articles = counted(report.articles, "article")
     if report.runs:
         return [f"{articles}, {share} first stored by {where}."]
     target = report.profile or f"https://{report.site}/"  # a site without a profile: its address
     return [
-        f"{articles} ({_count(report.comments, 'comment')}), {share} imported by {where}.",
+        f"{articles} ({counted(report.comments, 'comment')}), {share} imported by {where}.",
         f"Never crawled: no runs, coverage or warnings yet (`newscrawl crawl {target}` records them).",
     ]
 
@@ -382,7 +380,7 @@ def render_text(reports: Sequence[SiteReport]) -> str:
             blocks.append("\n".join([f"{title} — never crawled", "", *imported]))
             continue
         lines = [
-            f"{title} — {_count(report.total_runs, 'run')}{', ' + shown + ' shown' if shown else ''}",
+            f"{title} — {counted(report.total_runs, 'run')}{', ' + shown + ' shown' if shown else ''}",
             "",
         ]
         if imported:
@@ -575,7 +573,7 @@ def _runs_chart(report: SiteReport) -> str:
         parts.append(
             f'<circle class="run-point" data-run="{run.id}" cx="{center:.1f}" cy="{y:.1f}" r="3.5" '
             f'fill="{COLORS["errors"]}"><title>run {run.id} ({_e(run.status)}, {_when(run.started_at)} UTC): '
-            f"{run.new} new, {run.updated} updated, {run.unchanged} unchanged, {errors} errors</title></circle>"
+            f"{run.new} new, {run.updated} updated, {run.unchanged} unchanged, {counted(errors, 'error')}</title></circle>"
         )
         if len(runs) <= 12 or index % max(1, len(runs) // 8) == 0 or index == len(runs) - 1:
             parts.append(
@@ -721,7 +719,7 @@ def render_html(reports: Sequence[SiteReport], *, database: str, generated_at: d
         shown = (
             f"the last {len(report.runs)} of {report.total_runs} runs"
             if report.total_runs > len(report.runs)
-            else _count(report.total_runs, "run")
+            else counted(report.total_runs, "run")
         )
         sparks = "".join(_spark(report, name, dropped) for name in COVERAGE_FIELDS)
         sections.append(

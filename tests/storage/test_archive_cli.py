@@ -245,6 +245,21 @@ def test_progress_is_not_drawn_into_a_log(run, records_file, tmp_path) -> None:
     assert result.stderr == f"4 records exported -> {tmp_path / 'all.jsonl'}\n"
 
 
+def test_a_count_of_one_is_in_the_singular(run, tmp_path) -> None:
+    # "1 records exported", "1 comments added", "(first 1 rows)".
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(load_record(APPLE)), encoding="utf-8")  # an article with one comment
+    ingested = run("db", "ingest", str(one), "--quiet")
+    assert ingested.stderr == (
+        "crawl run 1: 1 new, 0 updated, 0 unchanged, 1 comment added, 0 comments updated, 0 rejected\n"
+    )
+    assert (
+        run("export", "-o", str(tmp_path / "one.jsonl")).stderr
+        == f"1 record exported -> {tmp_path / 'one.jsonl'}\n"
+    )
+    assert run("query", "SELECT 1 AS n UNION ALL SELECT 2", "--max-rows", "1").stderr == "(first 1 row)\n"
+
+
 @pytest.fixture
 def sqlite_file(tmp_path: Path) -> Path:
     """An SQLite archive of four records, by its path."""
@@ -689,7 +704,7 @@ def test_reextract_of_imported_records_has_nothing_to_read_again(run) -> None:
     result = run("reextract", "--quiet")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(
-        "1 articles re-extracted: 0 changed (new version), 0 unchanged, 0 failed, "
+        "1 article re-extracted: 0 changed (new version), 0 unchanged, 0 failed, "
         "1 without raw captures (imported records: nothing to read again)"
     )
     assert result.stderr == ""
@@ -705,5 +720,5 @@ def test_reextract_with_pages_that_no_longer_read_exits_1(run, fresh_archive) ->
     assert result.exit_code == 1
     assert f"failed: {record['canonical_url']}: binary content, not an HTML page" in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        "Error: 1 articles could not be re-extracted (above); they are left as they were"
+        "Error: 1 article could not be re-extracted (above); they are left as they were"
     )
