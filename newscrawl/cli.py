@@ -773,9 +773,9 @@ def reextract(db_url, site, quiet) -> None:
 
 def _missing_sqlite_archive(db_url: str | None) -> str | None:
     """The path of an SQLite archive that does not exist yet (None: it exists, or it is PostgreSQL)."""
-    from storage.db import database_url, parse_database_url, sqlite_file
+    from storage.db import database_url, parse_database_url, sqlite_archive_file
 
-    database = sqlite_file(parse_database_url(database_url(db_url)))
+    database = sqlite_archive_file(parse_database_url(database_url(db_url)))
     return None if database is None or Path(database).is_file() else database
 
 

@@ -151,6 +151,15 @@ def sqlite_file(url: URL) -> str | None:
     return None if path in ("", ":memory:") else path
 
 
+def sqlite_archive_file(url: URL) -> str | None:
+    """:func:`sqlite_file`, refused with a clear error when it names a directory (SQLite could only
+    say it cannot open it, and the commands that read would call it no archive yet)."""
+    database = sqlite_file(url)
+    if database is not None and Path(database).is_dir():
+        raise StorageError(f"{database} is a directory, not an SQLite archive: give the archive's file path")
+    return database
+
+
 def _describe(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
         return f"SQLite database {url.database or ':memory:'}"
@@ -442,7 +451,7 @@ class Archive:
     ) -> None:
         self.url: URL = parse_database_url(database_url(url))
         self.busy_timeout = busy_timeout
-        database = sqlite_file(self.url)
+        database = sqlite_archive_file(self.url)
         on_disk = database is not None
         if must_exist and on_disk and not Path(database).is_file():
             raise StorageError(

@@ -454,6 +454,22 @@ def test_reading_commands_do_not_create_an_archive(tmp_path: Path, monkeypatch) 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_directory_given_as_the_archive_is_said_to_be_one(tmp_path: Path, monkeypatch) -> None:
+    # "no archive at news.sqlite" (reading commands, 'sites' adding "`newscrawl crawl SITE` creates
+    # it"), "cannot open SQLite database news.sqlite: the file or its directory is missing" (writing).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "news.sqlite").mkdir()
+    for db_url in ("news.sqlite", f"sqlite:///{tmp_path / 'news.sqlite'}"):
+        for command in (["stats"], ["sites"], ["db", "upgrade"], ["search", "renault"]):
+            result = CliRunner().invoke(cli, [*command, "--db", db_url])
+            assert result.exit_code == 1
+            assert result.stderr.endswith(
+                "news.sqlite is a directory, not an SQLite archive: give the archive's file path\n"
+            )
+            assert len(result.stderr.strip().splitlines()) == 1
+    assert list((tmp_path / "news.sqlite").iterdir()) == []
+
+
 def test_the_environment_chooses_the_database(db, records_file, monkeypatch) -> None:
     monkeypatch.setenv("NEWSCRAWL_DB", db)
     CliRunner().invoke(cli, ["db", "ingest", str(records_file), "-q"])
