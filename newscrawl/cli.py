@@ -292,6 +292,7 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
         click.echo(f"\r{counted(report.stored + len(report.rejected), 'record')}", nl=False, err=True)
 
     show = None if quiet or not _progress_shown() else draw
+    _check_readable(files)
     with _open_archive(db_url) as archive, _storage_errors():
         report = ingest(
             archive,
@@ -309,6 +310,18 @@ def db_ingest(db_url, files, crawl_name, commit_every, quiet) -> None:
     click.echo(f"crawl run {report.crawl_run_id}: {counts}", err=True)
     if report.rejected:
         sys.exit(1)
+
+
+def _check_readable(files: tuple[str, ...]) -> None:
+    """Every file named exists and may be read, checked before the archive is touched: an import
+    that cannot read its files records no crawl run (nor creates an archive)."""
+    for name in files:
+        if name == "-":
+            continue
+        if not os.path.exists(name):
+            raise click.ClickException(f"{name}: No such file or directory")
+        if not os.access(name, os.R_OK):
+            raise click.ClickException(f"{name}: Permission denied")
 
 
 def _summary_count(name: str, value: int) -> str:

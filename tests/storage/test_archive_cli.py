@@ -85,6 +85,18 @@ def test_ingest_reports_rejected_lines_and_stores_the_rest(run, records_file) ->
     assert "0 new, 0 updated, 1 unchanged" in again.stderr
 
 
+def test_an_ingest_of_a_missing_file_fails_before_touching_the_archive(run, db, tmp_path) -> None:
+    # It recorded a failed crawl run (and stored the files before the missing one).
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(load_record(APPLE)), encoding="utf-8")
+    missing = tmp_path / "missing.jsonl"
+    result = run("db", "ingest", str(one), str(missing), "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {missing}: No such file or directory\n"
+    stats = json.loads(run("stats", "--json").stdout)
+    assert (stats["articles"], stats["crawl_runs"]) == (0, 0)
+
+
 def test_ingest_reads_a_byte_order_mark_and_reports_text_that_is_not_utf8(run, tmp_path: Path) -> None:
     # A line that is not UTF-8 stopped the import with a UnicodeDecodeError traceback; a file
     # starting with a byte order mark (Windows tools write one) had its first record rejected.
