@@ -333,6 +333,9 @@ def _configure_postgresql_connection(dbapi_connection: Any, lock_timeout_ms: int
         # Dates read in SQL are UTC, as SQLite keeps them: a server set to its team's time zone
         # (initdb takes the system's) gave date(published_at) and every date a query shows in it.
         cursor.execute("SET TIME ZONE 'UTC'")
+        # ... and written in ISO 8601 whatever DateStyle the server, database or role sets (German,
+        # SQL, Postgres): psycopg reads no other, and every command stopped with a traceback.
+        cursor.execute("SET DateStyle = 'ISO'")
         # A statement waiting for a lock (another session holding a table) gives up like SQLite's
         # busy timeout, with a clear error, instead of waiting silently for as long as it is held.
         cursor.execute(f"SET lock_timeout = {lock_timeout_ms}")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, edited, load_record
 
-from storage import Archive, run_query
+from storage import Archive, ArchiveRepository, run_query
 
 SCHEMA_DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
 
@@ -63,3 +63,19 @@ def test_postgresql_dates_are_utc_whatever_the_server_s_time_zone(pg_schemas) ->
     )
     assert [(str(day), count) for day, count in per_day] == [(str(d), n) for d, n in sorted(days.items())]
     assert {value.utcoffset() for (value,) in published.rows} == {timedelta(0)}
+
+
+@pytest.mark.parametrize("date_style", ["German", "SQL", "Postgres"])
+def test_postgresql_dates_are_read_whatever_the_server_s_date_style(pg_schemas, date_style: str) -> None:
+    # psycopg reads dates written in ISO 8601 only: with another DateStyle (postgresql.conf, ALTER
+    # DATABASE ... SET datestyle) every command stopped with a NotImplementedError traceback.
+    record = load_record(FLAGSHIP)
+    with Archive(f"{pg_schemas.new()}%20-cdatestyle%3D{date_style}") as archive:
+        with archive.transaction() as repo:
+            article_id = repo.upsert_article(record).article_id
+        with archive.session() as session:
+            assert ArchiveRepository(session).get_record(article_id)["published_at"] == record["published_at"]
+        (text_form,) = run_query(archive, "SELECT CAST(published_at AS TEXT) FROM v_articles").rows[0]
+    assert text_form.startswith(
+        datetime.fromisoformat(record["published_at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    )
