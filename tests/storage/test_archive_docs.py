@@ -65,6 +65,17 @@ def test_postgresql_dates_are_utc_whatever_the_server_s_time_zone(pg_schemas) ->
     assert {value.utcoffset() for (value,) in published.rows} == {timedelta(0)}
 
 
+def test_the_documented_portable_date_text_is_the_same_on_both_backends(analyst_archive) -> None:
+    # docs/schema.md: query shows SQLite's text and PostgreSQL's timestamptz; this gives one text.
+    (shown,) = run_query(
+        analyst_archive,
+        "SELECT substr(CAST(published_at AS TEXT), 1, 19), CAST(date(published_at) AS TEXT) FROM v_articles "
+        "WHERE title LIKE 'Les prix des Tesla%'",
+    ).rows
+    published = datetime.fromisoformat(load_record(TESLA)["published_at"]).astimezone(UTC)
+    assert shown == (f"{published:%Y-%m-%d %H:%M:%S}", f"{published:%Y-%m-%d}")
+
+
 @pytest.mark.parametrize("date_style", ["German", "SQL", "Postgres"])
 def test_postgresql_dates_are_read_whatever_the_server_s_date_style(pg_schemas, date_style: str) -> None:
     # psycopg reads dates written in ISO 8601 only: with another DateStyle (postgresql.conf, ALTER
