@@ -888,7 +888,7 @@ def report(db_url, site, runs, html_file) -> None:
         "warning": sum(len(r.drops) for r in reports),
     }
     click.echo(
-        f"{html_file}: " + ", ".join(f"{n} {name}{'' if n == 1 else 's'}" for name, n in counts.items()),
+        f"{html_file}: " + ", ".join(counted(n, name) for name, n in counts.items()),
         err=True,
     )
 
