@@ -802,3 +802,28 @@ def test_author_with_digits_in_a_header_line_before_the_date(tmp_path):
     result = extract_comments(parse_document((tmp_path / path.lstrip("/")).read_bytes(), url).root, url=url)
     assert [c.author for c in result.comments] == [author for *_, author in articles[0].comments[:5]]
     assert result.comments[0].author == "Lecteur100"
+
+
+def test_a_comment_list_the_page_prints_twice_gives_each_comment_once():
+    # Some themes print the whole comment list twice (one copy per layout): the same ids and texts.
+    thread = """
+      <ol class="comment-list">
+        <li class="comment depth-1" id="comment-11"><article class="comment-body">
+          <footer><b class="fn">Alice</b> <time datetime="2024-04-29T10:00:00+02:00">29 avril 2024</time></footer>
+          <div class="comment-content"><p>Premier avis sur la voiture.</p></div></article>
+          <ol class="children">
+            <li class="comment depth-2" id="comment-12"><article class="comment-body">
+              <footer><b class="fn">Bruno</b> <time datetime="2024-04-29T11:00:00+02:00">29 avril 2024</time></footer>
+              <div class="comment-content"><p>Une réponse à Alice.</p></div></article></li>
+          </ol></li>
+        <li class="comment depth-1" id="comment-13"><article class="comment-body">
+          <footer><b class="fn">Chloé</b> <time datetime="2024-04-30T09:00:00+02:00">30 avril 2024</time></footer>
+          <div class="comment-content"><p>Un troisième avis.</p></div></article></li>
+      </ol>"""
+    page = f'<html><body><article><p>Texte.</p></article><div id="comments">{thread}</div><div class="mobile">{thread}</div></body></html>'
+    result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a", language="fr")
+    assert [(c.id, c.parent_id, c.author) for c in result.comments] == [
+        ("11", None, "Alice"),
+        ("12", "11", "Bruno"),
+        ("13", None, "Chloé"),
+    ]

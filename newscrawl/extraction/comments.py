@@ -2250,7 +2250,7 @@ def _extract_page(root, ctx: _Ctx, jsonld) -> CommentsResult:
                 b.comment.parent_id = None
     else:
         opening = None
-    comments = [b.comment for b in built]
+    comments = _once_each([b.comment for b in built])
     if not built and jsonld:
         comments = _jsonld_comments(jsonld, ctx)
     if not built and not comments:
@@ -2272,6 +2272,20 @@ def _extract_page(root, ctx: _Ctx, jsonld) -> CommentsResult:
     containers = _containers(areas, item_els, scan)
     declared = _declared_count(scan, areas, ctx, jsonld, root)
     return CommentsResult(comments=comments, declared_count=declared, containers=containers)
+
+
+def _once_each(comments: list[Comment]) -> list[Comment]:
+    """Each comment once, at its first place: a page may show its comment list twice (a theme that
+    prints it for two layouts), the same comment ids and texts again."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for comment in comments:
+        if comment.id is not None:
+            if (comment.id, comment.text) in seen:
+                continue
+            seen.add((comment.id, comment.text))
+        kept.append(comment)
+    return kept
 
 
 def _build_all(items: list, ctx: _Ctx, check_dates: bool = False) -> list[_Item]:
