@@ -252,8 +252,9 @@ class SkippedUnchanged(IgnoreRequest):
 class IncrementalMiddleware:
     """``--incremental``: what to fetch again among the articles already archived.
 
-    For an archived article candidate: if the comment revisit policy says it is due, it is fetched
-    (plainly: new comments may be on any of its pages); else if its sitemap lastmod is not newer than
+    For an archived article candidate: if its latest crawl missed comment pages (a timeout, a 500),
+    or the comment revisit policy says it is due, it is fetched (plainly: the comments to get may be on
+    any of its pages, whatever the article's page says); else if its sitemap lastmod is not newer than
     the last time it was seen, it is skipped without a request; else it is fetched with the validators
     of its latest capture, and a ``304`` reaches the spider, which only records the visit; so does a
     ``200`` whose body is the very one archived (the sha256 of that capture goes with the request).
@@ -290,6 +291,10 @@ class IncrementalMiddleware:
         meta[META_KNOWN] = known.article_id
         stats = self.crawler.stats
         now = datetime.now(UTC)
+        if known.comment_pages_missed:
+            meta[META_REVISIT] = True
+            stats.inc_value("newscrawl/incremental/incomplete")
+            return None
         if meta.get(META_REVISIT) or self.policy.is_due(known.published_at, known.last_seen_at, now):
             meta[META_REVISIT] = True
             stats.inc_value("newscrawl/incremental/revisits")

@@ -249,6 +249,7 @@ class ArchivePipeline:
                     seen_at=item.fetched_at,
                     redirected_from=item.redirected_from,
                     date_precision=relative_precision,
+                    comment_pages_missed=item.comment_pages_missed,
                 )
         except InvalidRecord as error:
             self.stats.inc_value("newscrawl/errors")

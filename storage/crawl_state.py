@@ -3,10 +3,12 @@
 Small reads and two small writes next to :class:`~storage.repository.ArchiveRepository`, on a
 session the caller owns (``Archive.session()``); like the repository, nothing here commits.
 
-* :func:`known_article` — is this URL archived, when was it last seen, and the validators
-  (``ETag``/``Last-Modified``) and sha256 of its latest capture, for conditional requests;
+* :func:`known_article` — is this URL archived, when was it last seen, did its latest crawl miss
+  comment pages, and the validators (``ETag``/``Last-Modified``) and sha256 of its latest capture,
+  for conditional requests;
 * :func:`mark_not_modified` — a ``304`` answer: the article was seen, nothing else changes;
-* :func:`recent_articles` — archived articles published after a date (comment revisits);
+* :func:`articles_to_revisit` — archived articles published after a date, or whose latest crawl
+  missed comment pages (revisits);
 * :func:`articles_for_reextraction` / :func:`restore_seen` — offline re-extraction.
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Article, ArticleUrl, ArticleVersion, CrawlRun, RawCapture, Site
@@ -24,11 +26,12 @@ from storage.record import url_key
 
 __all__ = [
     "ArticleForReextraction",
+    "ArticleToRevisit",
     "KnownArticle",
     "articles_for_reextraction",
+    "articles_to_revisit",
     "known_article",
     "mark_not_modified",
-    "recent_articles",
     "restore_seen",
 ]
 
@@ -53,12 +56,21 @@ class KnownArticle:
     """``Last-Modified`` of the latest capture of the article page, as the server sent it."""
     sha256: str | None = None
     """sha256 of the body of the latest capture of the article page (None without a capture)."""
+    comment_pages_missed: int = 0
+    """Comment pages its latest crawl could not fetch: it is to be fetched again, whatever the
+    validators say."""
 
 
 def known_article(session: Session, url: str) -> KnownArticle | None:
     """The archived article this URL (fetch or canonical, normalized) belongs to, or None."""
     row = session.execute(
-        select(_ARTICLES.c.id, _ARTICLES.c.url, _ARTICLES.c.last_seen_at, _VERSIONS.c.published_at)
+        select(
+            _ARTICLES.c.id,
+            _ARTICLES.c.url,
+            _ARTICLES.c.last_seen_at,
+            _ARTICLES.c.comment_pages_missed,
+            _VERSIONS.c.published_at,
+        )
         .select_from(_URLS)
         .join(_ARTICLES, _ARTICLES.c.id == _URLS.c.article_id)
         .outerjoin(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
@@ -82,6 +94,7 @@ def known_article(session: Session, url: str) -> KnownArticle | None:
         etag=headers.get("etag"),
         last_modified=headers.get("last-modified"),
         sha256=latest.sha256 if latest is not None else None,
+        comment_pages_missed=row.comment_pages_missed or 0,
     )
 
 
@@ -102,18 +115,38 @@ def mark_not_modified(
         )
 
 
-def recent_articles(
-    session: Session, site: str, published_after: datetime
-) -> list[tuple[str, datetime, datetime]]:
-    """``(url, published_at, last_seen_at)`` of the site's archived articles published after a date."""
+@dataclass(frozen=True, slots=True)
+class ArticleToRevisit:
+    url: str
+    published_at: datetime | None
+    last_seen_at: datetime
+    comment_pages_missed: int
+    """Comment pages its latest crawl could not fetch (0: it got them all, or not known)."""
+
+
+def articles_to_revisit(session: Session, site: str, published_after: datetime) -> list[ArticleToRevisit]:
+    """The site's archived articles published after a date (comment revisits, as their age says), and
+    those, of any age, whose latest crawl missed comment pages (fetched again until one gets them all);
+    newest first."""
     rows = session.execute(
-        select(_ARTICLES.c.url, _VERSIONS.c.published_at, _ARTICLES.c.last_seen_at)
+        select(
+            _ARTICLES.c.url,
+            _VERSIONS.c.published_at,
+            _ARTICLES.c.last_seen_at,
+            _ARTICLES.c.comment_pages_missed,
+        )
         .join(_SITES, _SITES.c.id == _ARTICLES.c.site_id)
         .join(_VERSIONS, _VERSIONS.c.id == _ARTICLES.c.current_version_id)
-        .where(_SITES.c.key == site, _VERSIONS.c.published_at > published_after)
+        .where(
+            _SITES.c.key == site,
+            or_(_VERSIONS.c.published_at > published_after, _ARTICLES.c.comment_pages_missed > 0),
+        )
         .order_by(_VERSIONS.c.published_at.desc())
     )
-    return [(row.url, row.published_at, row.last_seen_at) for row in rows]
+    return [
+        ArticleToRevisit(row.url, row.published_at, row.last_seen_at, row.comment_pages_missed or 0)
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,6 +223,11 @@ class Article(Base):
     updates last_seen_at (no validation, no comparison)."""
     first_crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     last_crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    comment_pages_missed: Mapped[int | None]
+    """Comment pages the latest crawl of the article could not fetch (a timeout, a 500 after its
+    retries): the next incremental crawl fetches the article and all its comment pages again, whatever
+    its validators say. 0 once a crawl got them all; NULL when not known (archived before the column,
+    imported, or no crawl)."""
 
 
 class ArticleUrl(Base):

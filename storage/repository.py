@@ -402,6 +402,7 @@ class _Found(NamedTuple):
     version_id: int | None
     content_hash: str | None
     version_number: int | None
+    comment_pages_missed: int | None
 
     def stores(self, fingerprint: str | None) -> bool:
         """The article's current version is this very record (the same fingerprint as last time)."""
@@ -422,6 +423,7 @@ _FOUND_COLUMNS = (
     _VERSIONS.c.id,
     _VERSIONS.c.content_hash,
     _VERSIONS.c.version_number,
+    _ARTICLES.c.comment_pages_missed,
 )
 """What an upsert reads of the article it is given (the fields of :class:`_Found`)."""
 
@@ -512,6 +514,11 @@ class _Statements:
                 )
             }
         )
+    )
+    note_comment_pages_missed = PreparedStatement(
+        update(_ARTICLES)
+        .where(_ARTICLES.c.id == bindparam("p_article_id"))
+        .values(comment_pages_missed=_param(_ARTICLES.c.comment_pages_missed))
     )
     seen_again = PreparedStatement(
         update(_ARTICLES)
@@ -761,6 +768,7 @@ class ArchiveRepository:
         seen_at: datetime | None = None,
         redirected_from: Sequence[str] = (),
         date_precision: DatePrecision | None = None,
+        comment_pages_missed: int | None = None,
     ) -> UpsertResult:
         """Store one record (and the raw pages it came from); idempotent.
 
@@ -778,6 +786,9 @@ class ArchiveRepository:
         :data:`~storage.record.DatePrecision`); with it, a re-crawl that reads "il y a 5 heures" where
         the archive has "il y a 3 heures" of the same instant keeps the archived date (of the article
         and of each comment) instead of making a version or an edit of a date that did not change.
+        ``comment_pages_missed``: how many of the article's comment pages the crawl could not fetch
+        (``articles.comment_pages_missed``, for the next incremental crawl); None (an import, a
+        re-extraction: not known) keeps what the archive says.
         Raises :class:`InvalidRecord` (naming the field) before touching the database.
 
         Re-crawls are cheap: the very record stored last time (same fingerprint) only updates
@@ -795,6 +806,7 @@ class ArchiveRepository:
             stored = self._store_captures(
                 found.id, found.version_id, crawl_run_id, prepared, new_version=False
             )
+            self._note_comment_pages_missed(found, comment_pages_missed)
             with self._without_waiting():
                 _Statements.seen_again.one(
                     connection,
@@ -835,6 +847,7 @@ class ArchiveRepository:
                 crawl_run_id,
                 fingerprint,
                 former,
+                comment_pages_missed,
             )
             if inserted is not None:
                 return inserted
@@ -878,6 +891,7 @@ class ArchiveRepository:
                 article_id, entries, now, crawl_run_id, new_article=False, date_precision=date_precision
             )
         self._touch(article_id, rec, now, crawl_run_id, version_id, merge.digest, fingerprint)
+        self._note_comment_pages_missed(found, comment_pages_missed)
         if status == "updated" or merge.added or merge.updated:
             texts = merge.texts if merge.texts is not None else self._comment_texts(article_id)
             fulltext.index_article(self._connection(), article_id, rec, texts, new=False)
@@ -1028,6 +1042,15 @@ class ArchiveRepository:
             },
         )
 
+    def _note_comment_pages_missed(self, found: _Found, missed: int | None) -> None:
+        """Record how many comment pages this crawl of the article missed; a statement only when that
+        changes (most crawls get every page, as the one before)."""
+        if missed is None or missed == found.comment_pages_missed:
+            return
+        _Statements.note_comment_pages_missed.one(
+            self._connection(), {"p_article_id": found.id, "p_comment_pages_missed": missed}
+        )
+
     def _insert_article(
         self,
         site_id: int,
@@ -1041,6 +1064,7 @@ class ArchiveRepository:
         crawl_run_id: int | None,
         fingerprint: str | None,
         former: list[str],
+        comment_pages_missed: int | None,
     ) -> UpsertResult | None:
         """Create the article with version 1; None if another writer created it first."""
         row, _ = _Statements.insert_article[self.dialect].one(
@@ -1057,6 +1081,7 @@ class ArchiveRepository:
                 "record_fingerprint": None,
                 "first_crawl_run_id": crawl_run_id,
                 "last_crawl_run_id": crawl_run_id,
+                "comment_pages_missed": comment_pages_missed,
             },
         )
         if row is None:

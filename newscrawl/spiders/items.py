@@ -21,6 +21,9 @@ class ArticleItem:
     """Comment pages fetched besides the article page."""
     comment_pages_failed: list[str] = field(default_factory=list)
     """``"URL: reason"`` of comment pages that could not be fetched (the article is archived anyway)."""
+    comment_pages_missed: int = 0
+    """How many of those a later crawl may get (not the ones the site says are gone, 404/410): the
+    archive remembers it, and the next incremental crawl fetches the article and its comment pages again."""
     source: str | None = None
     """How the article was found: sitemap, feed, listing, related, revisit, start."""
     redirected_from: list[str] = field(default_factory=list)

@@ -254,10 +254,11 @@ class SiteSpider(Spider):
                 yield request
 
     def _revisits(self) -> list[Request]:
-        """Archived articles due for a comment revisit, whether or not discovery finds them again."""
+        """Archived articles due for a comment revisit, and those whose latest crawl missed comment
+        pages, whether or not discovery finds them again."""
         from newscrawl.pipelines import crawl_archive
         from storage import StorageError
-        from storage.crawl_state import recent_articles
+        from storage.crawl_state import articles_to_revisit
 
         if not self.crawler.settings.getbool("NEWSCRAWL_ARCHIVE"):
             return []
@@ -266,21 +267,26 @@ class SiteSpider(Spider):
         site = self.profile.site if self.profile else self.scope.domains[0]
         try:
             with crawl_archive(self.crawler).session() as session:
-                recent = recent_articles(session, site, now - policy.horizon)
+                candidates = articles_to_revisit(session, site, now - policy.horizon)
         except StorageError as error:
             log.warning("comment revisits skipped: %s", error)
             return []
         requests = []
-        for url, published_at, last_seen_at in recent:
-            if self.since is not None and published_at < self.since:
+        incomplete = 0
+        for article in candidates:
+            published_at = article.published_at
+            if self.since is not None and published_at is not None and published_at < self.since:
                 continue  # fetched, its record would be dropped as older than --since
-            if policy.is_due(published_at, last_seen_at, now):
-                request = self._article_request(url, source="revisit", force=True)
+            if article.comment_pages_missed or policy.is_due(published_at, article.last_seen_at, now):
+                request = self._article_request(article.url, source="revisit", force=True)
                 if request is not None:
                     request.meta[META_REVISIT] = True
                     requests.append(request)
-        if requests:
-            log.info("revisiting %d recent articles for new comments", len(requests))
+                    incomplete += bool(article.comment_pages_missed)
+        if incomplete:
+            log.info("fetching again %d articles whose last crawl missed comment pages", incomplete)
+        if len(requests) > incomplete:
+            log.info("revisiting %d recent articles for new comments", len(requests) - incomplete)
         return requests
 
     @staticmethod
@@ -650,6 +656,7 @@ class SiteSpider(Spider):
             "home": None if numbered else 0,  # index in pages of the article's own page, once fetched
             "seen": sorted(seen | set(links)),
             "failed": [],
+            "missed": 0,  # failed pages a later crawl may get
             "fetched_at": fetched_at.isoformat(),
             "source": response.meta.get(SOURCE),
             "redirected_from": [url for url in response.meta.get("redirect_urls", ()) if url != response.url],
@@ -701,6 +708,8 @@ class SiteSpider(Spider):
             )
         except (ExtractionError, WorkerGone) as error:
             chain["failed"].append(f"{response.url}: {error}")
+            if isinstance(error, WorkerGone):  # the page itself may read well next time
+                _missed(chain)
             stats.inc_value("newscrawl/comment_pages/failed")
             log.warning("comment page %s of %s unreadable: %s", response.url, chain["url"], error)
             yield self._next_comment_page(chain)
@@ -726,6 +735,8 @@ class SiteSpider(Spider):
         chain = request.meta[CHAIN]
         reason = _reason(failure)
         chain["failed"].append(f"{request.url}: {reason}")
+        if _may_answer_later(failure):
+            _missed(chain)
         self.crawler.stats.inc_value("newscrawl/comment_pages/failed")
         log.warning(
             "comment page %s not fetched (%s); %s is archived with the comments of the other pages",
@@ -754,6 +765,7 @@ class SiteSpider(Spider):
             fetched_at=datetime.fromisoformat(chain["fetched_at"]),
             comment_pages=len(chain["pages"]) - 1,
             comment_pages_failed=list(chain["failed"]),
+            comment_pages_missed=chain.get("missed", 0),
             source=chain.get("source"),
             redirected_from=chain.get("redirected_from", []),
         )
@@ -874,6 +886,11 @@ def _article_key(url: str) -> str:
     return url_key(url)
 
 
+def _missed(chain: dict[str, Any]) -> None:
+    """Count a comment page of the chain that a later crawl may well get (its archiving says so)."""
+    chain["missed"] = chain.get("missed", 0) + 1  # (a chain saved by an older version has no count)
+
+
 def _home_index(chain: dict[str, Any]) -> int | None:
     """Where in the chain's pages the article's own page is (None until it is fetched, when the chain
     began on a numbered comment page)."""
@@ -952,6 +969,15 @@ def _reason(failure: Failure) -> str:
 def _is_gone(failure: Failure) -> bool:
     """The server says the page is not there (404 Not Found, 410 Gone)."""
     return bool(failure.check(HttpError)) and failure.value.response.status in (404, 410)
+
+
+def _may_answer_later(failure: Failure) -> bool:
+    """The page failed for a reason of the moment (a timeout, a reset, a 5xx after its retries, a
+    403 or 429), not because the site has no such page for us (404/410, robots.txt, a redirect off
+    the site or in a loop): another crawl may get it."""
+    if failure.check(HttpError):
+        return not _is_gone(failure)
+    return not failure.check(IgnoreRequest)
 
 
 def _error_kind(failure: Failure) -> str:

@@ -575,6 +575,65 @@ def test_no_comment_revisit_of_an_article_older_than_since(tmp_path):
         crawler._newscrawl_archive.close()
 
 
+def test_an_article_whose_last_crawl_missed_comment_pages_is_fetched_plainly(tmp_path):
+    """``--incremental``: an archived article whose comment page 2 failed last time (a 500) was sent
+    with its validators (a 304 then ended it there), or skipped for its sitemap lastmod; its comments of
+    page 2 waited for a full crawl. It is fetched plainly, found again or not; a complete one is not."""
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from newscrawl.middlewares import (
+        META_ARTICLE,
+        META_KNOWN_SHA256,
+        META_LASTMOD,
+        META_REVISIT,
+        IncrementalMiddleware,
+        SkippedUnchanged,
+    )
+    from newscrawl.spiders import site
+    from storage import Archive
+
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    seen = datetime.now(UTC) - timedelta(hours=1)
+    with Archive(db) as archive, archive.transaction() as repo:
+        for slug, missed in (("complete", 0), ("incomplete", 1)):
+            record = expected_record(FLAGSHIP.rstrip("/").rsplit("/", 1)[1])
+            url = f"https://blog-auto-info.com/{slug}/"
+            record.update(url=url, canonical_url=url, published_at="2024-04-29T10:00:00+02:00")
+            capture = {"url": url, "status": 200, "headers": {"etag": '"v1"'}, "body": slug.encode()}
+            repo.upsert_article(record, seen_at=seen, captures=[capture], comment_pages_missed=missed)
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    settings.setdict({"NEWSCRAWL_DB": db, "NEWSCRAWL_INCREMENTAL": True}, priority="cmdline")
+    crawler = Crawler(site.SiteSpider, settings)
+    crawler.stats = MemoryStatsCollector(crawler)
+    middleware = IncrementalMiddleware.from_crawler(crawler)
+    spider = site.SiteSpider.from_crawler(crawler, target="blog-auto-info", incremental="1")
+    spider.reader.close()
+
+    def candidate(slug: str, lastmod: datetime | None) -> Request:
+        meta = {META_ARTICLE: True} | ({META_LASTMOD: lastmod.isoformat()} if lastmod else {})
+        return Request(f"https://blog-auto-info.com/{slug}/", meta=meta)
+
+    try:
+        for lastmod in (seen - timedelta(days=1), None):  # skipped for its lastmod; asked for a 304
+            request = candidate("incomplete", lastmod)
+            assert middleware.process_request(request) is None
+            assert request.meta[META_REVISIT] and META_KNOWN_SHA256 not in request.meta
+            assert b"If-None-Match" not in request.headers
+        with pytest.raises(SkippedUnchanged):
+            middleware.process_request(candidate("complete", seen - timedelta(days=1)))
+        request = candidate("complete", None)
+        middleware.process_request(request)
+        assert request.headers[b"If-None-Match"] == b'"v1"'
+        # requested at the start, whether or not the site still links it (too old for a comment revisit)
+        assert [request.url for request in spider._revisits()] == ["https://blog-auto-info.com/incomplete/"]
+    finally:
+        crawler._newscrawl_archive.close()
+
+
 def test_only_a_job_that_finished_starts_anew(tmp_path):
     from newscrawl.crawl import FINISHED_JOB_MARK, RUNNING_JOB_MARK, start_anew_if_unusable
 

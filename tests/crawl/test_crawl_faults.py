@@ -370,6 +370,11 @@ def test_a_comment_page_that_404s_keeps_the_article(faults):
     assert (
         json.loads(stats)["newscrawl/comment_pages/failed"] == 2
     )  # with /comments-away/'s page 2 (off-site)
+    # Neither page is there to be fetched later: no incremental run has to fetch the articles again.
+    assert sql(
+        faults["db"],
+        f"SELECT comment_pages_missed FROM articles WHERE url IN ('{BASE}/with-comments/', '{BASE}/comments-away/')",
+    ) == [(0,), (0,)]
 
 
 def test_what_is_archived_survives_a_later_failure(faults):

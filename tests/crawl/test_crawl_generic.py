@@ -396,6 +396,76 @@ def test_incremental_takes_a_page_fetched_again_byte_for_byte_as_unchanged(tmp_p
     assert sql(db, "SELECT count(*) FROM articles WHERE last_crawl_run_id = 2") == [(2,)]
 
 
+def test_incremental_fetches_again_the_comment_pages_a_run_missed(tmp_path):
+    # A comment page that failed (500 after its retries) was never fetched by later incremental runs:
+    # the article answered 304, or came back byte for byte as archived, so its comments were lost
+    # until a full run.
+    from newscrawl.testing.server import Page, RequestContext
+
+    host = "missed.test"
+    validated, identical = f"https://{host}/art/1/", f"https://{host}/art/2/"
+
+    def article(url: str, first_id: int, page: int) -> str:
+        comments = comment_block(first_id + 3 * (page - 1), 3, page=page, pages=2, url=url, declared=6)
+        return article_html(f"Essai {first_id}", comments=comments)
+
+    pages = {
+        "/robots.txt": Page(b"User-agent: *\n", "text/plain"),
+        "/art/1/": Page(article(validated, 10, 1).encode()),  # ETag and Last-Modified: 304s
+    }
+    server_down = [True]
+    listed = ["/art/1/", "/art/2/"]
+
+    def home(context: RequestContext) -> None:
+        teasers = "".join(f'<article><h2><a href="{path}">T</a></h2></article>' for path in listed)
+        context.send(200, f"<html><head><title>Actu</title></head><body><main>{teasers}</main></body></html>")
+
+    def comment_page(html: str):
+        def answer(context: RequestContext) -> None:
+            context.send(500 if server_down[0] else 200, html)
+
+        return answer
+
+    def fresh_etag(context: RequestContext) -> None:
+        context.send(200, article(identical, 20, 1), headers={"ETag": f'"{context.count}"'})
+
+    routes = {
+        "/": home,
+        "/art/1/comment-page-2/": comment_page(article(validated, 10, 2)),
+        "/art/2/comment-page-2/": comment_page(article(identical, 20, 2)),
+        "/art/2/": fresh_etag,
+    }
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+
+    def comments() -> dict[str, int]:
+        return {url: len(record["comments"]) for url, record in archive_records(db).items()}
+
+    with SiteServer(pages=pages, routes=routes) as server:
+        resolve = {host: server.base_url}
+        first = crawl(f"https://{host}/", db, resolve=resolve)
+        assert first.returncode == 0, first.output[-3000:]
+        assert comments() == {validated: 3, identical: 3}
+        server_down[0] = False
+        listed.remove("/art/1/")  # whether or not the site still lists it
+        server.answers.clear()
+        second = crawl(f"https://{host}/", db, "--incremental", resolve=resolve)
+        answers = list(server.answers)
+        assert second.returncode == 0, second.output[-3000:]
+        assert comments() == {validated: 6, identical: 6}
+        # fetched plainly, not asked whether they changed
+        assert {("/art/1/", 200), ("/art/2/", 200), ("/art/1/comment-page-2/", 200)} <= set(answers)
+        assert sql(db, "SELECT count(*) FROM articles WHERE comment_pages_missed > 0") == [(0,)]
+        listed.append("/art/1/")
+        server.answers.clear()
+        third = crawl(f"https://{host}/", db, "--incremental", resolve=resolve)
+        answers = list(server.answers)
+    assert third.returncode == 0, third.output[-3000:]
+    # complete now: the next run asks again, and fetches no comment page
+    assert ("/art/1/", 304) in answers
+    assert not [path for path, _ in answers if "comment-page" in path]
+    assert comments() == {validated: 6, identical: 6}
+
+
 def test_max_articles_and_since(generated, tmp_path):
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     with SiteServer(generated.root) as server:

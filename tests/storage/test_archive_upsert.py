@@ -331,6 +331,20 @@ def test_comment_count_is_updated_without_a_version(repo, flagship) -> None:
     assert repo.get_record(first.article_id)["comment_count"] == 44
 
 
+def test_comment_pages_a_crawl_missed_are_remembered_until_one_gets_them_all(repo, session, flagship) -> None:
+    def missed() -> int | None:
+        return session.scalar(select(Article.comment_pages_missed))
+
+    repo.upsert_article(flagship, comment_pages_missed=2)
+    assert missed() == 2
+    repo.upsert_article(flagship)  # an import or a re-extraction cannot tell: kept
+    assert missed() == 2
+    repo.upsert_article(edited(flagship, title="Autre titre"), comment_pages_missed=1)
+    assert missed() == 1
+    repo.upsert_article(edited(flagship, title="Autre titre"), comment_pages_missed=0)  # the same record
+    assert missed() == 0
+
+
 def test_invalid_record_is_rejected_before_anything_is_written(repo, session, flagship) -> None:
     broken = edited(flagship)
     broken["comments"][7]["text"] = None
