@@ -155,6 +155,12 @@ POSITIVE_SETTINGS = frozenset(
 request per domain hung the crawl for good; no item at a time fetched the start pages and ended,
 "finished", without following a link."""
 
+NON_NEGATIVE_SETTINGS = frozenset(
+    {"NEWSCRAWL_MAX_COMMENT_PAGES", "NEWSCRAWL_MAX_LISTING_PAGES", "NEWSCRAWL_LISTING_HOPS"}
+)
+"""Counts (pages, hops) for which 0 means none and a number below it means nothing: -1 comment pages
+was taken, and every article with a comment page got a warning "stop after -1 more"."""
+
 UNSUPPORTED_SETTINGS = {"CONCURRENT_REQUESTS_PER_IP": "CONCURRENT_REQUESTS_PER_DOMAIN"}
 """Scrapy settings the crawl's scheduler cannot honour (it stopped at start with a traceback and
 "interrupted"), with what to set instead: only 0 (off) is accepted."""
@@ -165,6 +171,8 @@ def _check_number(name: str, value: Any, number: float) -> None:
         raise CrawlSetupError(f"-s {name}={value}: {name} takes a finite number")
     if name in POSITIVE_SETTINGS and number <= 0:
         raise CrawlSetupError(f"-s {name}={value}: {name} takes a number above 0")
+    if name in NON_NEGATIVE_SETTINGS and number < 0:
+        raise CrawlSetupError(f"-s {name}={value}: {name} takes a number of 0 or more")
 
 
 def _check_settings_without_a_type(overrides: dict[str, Any]) -> None:

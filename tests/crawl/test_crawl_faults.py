@@ -590,6 +590,15 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
             ["crawl", "blog-auto-info", "-s", "CONCURRENT_ITEMS=0"],
             "Error: -s CONCURRENT_ITEMS=0: CONCURRENT_ITEMS takes a number above 0",
         ),
+        # Accepted: "comment pages of URL stop after -1 more".
+        (
+            ["crawl", "blog-auto-info", "-s", "NEWSCRAWL_MAX_COMMENT_PAGES=-1"],
+            "Error: -s NEWSCRAWL_MAX_COMMENT_PAGES=-1: NEWSCRAWL_MAX_COMMENT_PAGES takes a number of 0 or more",
+        ),
+        (
+            ["crawl", "blog-auto-info", "-s", "NEWSCRAWL_LISTING_HOPS=-2"],
+            "Error: -s NEWSCRAWL_LISTING_HOPS=-2: NEWSCRAWL_LISTING_HOPS takes a number of 0 or more",
+        ),
         (
             ["crawl", "blog-auto-info", "-s", "SCHEDULER=nope.Missing"],
             "Error: the crawl could not start: ModuleNotFoundError: No module named 'nope'",
