@@ -53,6 +53,7 @@ def crawl_counts(stats: StatsCollector | dict[str, Any]) -> dict[str, int]:
         "updated": "newscrawl/articles/updated",
         "unchanged": "newscrawl/articles/unchanged",
         "skipped": "newscrawl/incremental/skipped",
+        "older_than_since": "newscrawl/articles/too_old",
         "comments": "newscrawl/comments/seen",
         "comments_added": "newscrawl/comments/added",
         "comment_pages": "newscrawl/comment_pages/fetched",
@@ -73,6 +74,8 @@ def format_counts(counts: dict[str, int], elapsed: float) -> str:
     )
     if counts["skipped"]:
         line += f", {counts['skipped']:,} skipped"
+    if counts["older_than_since"]:
+        line += f", {counts['older_than_since']:,} older than --since"
     line += f" | comments {counts['comments']:,} (+{counts['comments_added']:,})"
     if counts["comment_pages_failed"]:
         line += f" | {counted(counts['comment_pages_failed'], 'comment page')} failed"

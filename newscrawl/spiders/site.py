@@ -184,6 +184,8 @@ class SiteSpider(Spider):
         """Archive keys (:func:`_article_key`) of the article candidates requested so far and of the
         articles read: ``/x/`` on the bare host and ``/x`` on ``www.`` are one article to the archive,
         so the second is not fetched (nor its comment pages) only to be merged into the first."""
+        self._older_than_since: set[str] = set()
+        """Archive keys of the articles ``--since`` left out, counted once however often they are found."""
         self.run_name = self.profile.name if self.profile else self.target
         self.run_options = {
             "target": self.target,
@@ -344,7 +346,7 @@ class SiteSpider(Spider):
                 return self._page_request(url, hops=hops + 1, source=source)
         stamp = published or lastmod
         if self.since is not None and stamp is not None and stamp < self.since and not force:
-            self.crawler.stats.inc_value("newscrawl/articles/too_old")
+            self._left_out_by_since(key)
             return None
         meta: dict[str, Any] = {ROLE: "article", SOURCE: source, HOPS: hops, META_ARTICLE: True}
         if lastmod is not None:
@@ -354,6 +356,14 @@ class SiteSpider(Spider):
         return Request(
             url, callback=self.parse_page, errback=self.page_failed, priority=PRIORITY_ARTICLE, meta=meta
         )
+
+    def _left_out_by_since(self, *keys: str) -> None:
+        """Count an article ``--since`` leaves out (the summary says how many), once: a sitemap, a listing
+        and related links may all name it, under its own URL or its canonical one."""
+        known = self._older_than_since.intersection(keys)
+        self._older_than_since.update(keys)
+        if not known:
+            self.crawler.stats.inc_value("newscrawl/articles/too_old")
 
     def _page_request(self, url: str, *, hops: int, source: str) -> Request | None:
         """A page that is not known to be an article: fetched only this close to where discovery started."""
@@ -616,7 +626,8 @@ class SiteSpider(Spider):
             and published < self.since
             and self.mode == "crawl"
         ):
-            self.crawler.stats.inc_value("newscrawl/articles/too_old")
+            canonical = record.get("canonical_url") or response.url
+            self._left_out_by_since(_article_key(response.url), _article_key(canonical))
             log.debug("older than --since, skipped: %s", response.url)
             return None
         if self._limit_reached():

@@ -486,6 +486,9 @@ def test_max_articles_and_since(generated, tmp_path):
         assert since.returncode == 0, since.output[-3000:]
     expected = {a.url for a in generated.articles if a.published >= cutoff}
     assert set(archive_records(db2)) == expected
+    # the summary says what --since left out (it said "0 new" without a reason), each article once
+    older = len(generated.articles) - len(expected)
+    assert f" new, 0 updated, 0 unchanged, {older} older than --since |" in since.stderr, since.stderr[-1000:]
 
 
 def test_pages_read_in_worker_processes_give_the_same_archive(generated, tmp_path):
