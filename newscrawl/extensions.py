@@ -142,17 +142,17 @@ class Progress:
 
 
 class WarcWriter:
-    """``NEWSCRAWL_WARC_DIR``: a gzipped WARC file of everything this run downloaded."""
+    """``NEWSCRAWL_WARC_DIR``: a gzipped WARC file of everything this run downloaded, begun with its
+    first download (a run that downloads nothing, skipped for another run's lock, leaves no file)."""
 
     def __init__(self, crawler: Crawler, directory: Path) -> None:
-        from warcio.warcwriter import WARCWriter
-
         self.crawler = crawler
         directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         self.path = directory / f"newscrawl-{stamp}-{uuid.uuid4().hex[:8]}.warc.gz"
-        self.file = self.path.open("wb")
-        self.writer = WARCWriter(self.file, gzip=True)
+        self.file: Any = None
+        self.writer: Any = None
+        self.info: dict[str, str] = {}
         self.records = 0
 
     @classmethod
@@ -167,14 +167,20 @@ class WarcWriter:
         return extension
 
     def spider_opened(self, spider: Spider) -> None:
-        info = {
+        self.info = {
             "software": f"newscrawl/{__version__} (Scrapy)",
             "format": "WARC File Format 1.0",
             "isPartOf": str(getattr(spider, "target", spider.name)),
             "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             "http-header-user-agent": str(self.crawler.settings.get("USER_AGENT")),
         }
-        self.writer.write_record(self.writer.create_warcinfo_record(self.path.name, info))
+
+    def _open(self) -> None:
+        from warcio.warcwriter import WARCWriter
+
+        self.file = self.path.open("wb")
+        self.writer = WARCWriter(self.file, gzip=True)
+        self.writer.write_record(self.writer.create_warcinfo_record(self.path.name, self.info))
         self.crawler.stats.set_value("newscrawl/warc_file", str(self.path))
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
@@ -183,6 +189,8 @@ class WarcWriter:
         try:
             from urllib.parse import urlsplit
 
+            if self.file is None:
+                self._open()
             parts = urlsplit(request.url)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             request_headers = [("Host", parts.netloc), *_header_list(request.headers)]
@@ -215,6 +223,8 @@ class WarcWriter:
             log.error("WARC write failed for %s: %s", request.url, error)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.file is None:
+            return
         self.file.close()
         log.info("WARC: %d responses written to %s", self.records, self.path)
 

@@ -76,7 +76,9 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, stderr
 
 
-def test_a_second_run_is_skipped_while_the_first_crawls(gated: GatedMirror, any_db: str) -> None:
+def test_a_second_run_is_skipped_while_the_first_crawls(
+    gated: GatedMirror, any_db: str, tmp_path: Path
+) -> None:
     first = start_crawl("blog-auto-info", any_db, *PATIENT, *gated.resolve)
     try:
         wait_for(lambda: "/robots.txt" in gated.server.hits, "the first crawl to ask for robots.txt")
@@ -85,7 +87,10 @@ def test_a_second_run_is_skipped_while_the_first_crawls(gated: GatedMirror, any_
         wait_for(lambda: lock_rows(any_db)[0][2] > heartbeat, "a heartbeat of the first crawl")
         fetched = len(gated.server.hits)
 
-        second = crawl("blog-auto-info", any_db, *gated.resolve, "--incremental", "--quiet")
+        warc = tmp_path / "warc"
+        second = crawl(
+            "blog-auto-info", any_db, *gated.resolve, "--incremental", "--quiet", "--warc", str(warc)
+        )
 
         assert_clean(second)
         assert second.returncode == EXIT_LOCKED
@@ -93,6 +98,7 @@ def test_a_second_run_is_skipped_while_the_first_crawls(gated: GatedMirror, any_
         assert line.startswith(f"skipped: blog-auto-info.com is already being crawled by {holder} since ")
         assert f"(crawl run {run_id}, last heartbeat " in line
         assert len(gated.server.hits) == fetched  # the second run fetched nothing
+        assert list(warc.iterdir()) == []  # and wrote no WARC file (one with only its warcinfo record)
     finally:
         gated.gate.set()
     returncode, stderr = finish(first)
