@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newscrawl.discovery import RevisitPolicy, parse_since
+from newscrawl.discovery import RevisitPolicy, SiteScope, parse_since
 from newscrawl.middlewares import ResolveError, parse_resolve
 from newscrawl.run_guard import lock_settings
 from newscrawl.spiders.reading import reader_processes
@@ -76,13 +76,14 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
     if options.mode == "scrape" and "://" not in options.target:
         raise CrawlSetupError(f"not an http(s) URL: {options.target!r}")
     try:
-        resolve_target(options.target, options.generic)
+        profile, start_pages = resolve_target(options.target, options.generic)
     except TargetError as error:
         raise CrawlSetupError(str(error)) from None
     try:
         mapping = parse_resolve(options.resolve)
     except ResolveError as error:
         raise CrawlSetupError(str(error)) from None
+    _check_resolve_in_scope(mapping, crawl_scope(profile, start_pages).domains)
     if options.since:
         try:
             parse_since(options.since)
@@ -119,6 +120,19 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
             except OSError as error:
                 raise CrawlSetupError(f"{name} {path}: {error.strerror}") from None
     return mapping
+
+
+def _check_resolve_in_scope(mapping: dict[str, str], domains: tuple[str, ...]) -> None:
+    """A ``--resolve`` that maps none of the crawl's hosts (a typo) would be left unused, every page
+    fetched from the network. Mapping an outside host besides the site's own is fine: a test does so,
+    so that a link or redirect off the site that the crawl wrongly followed would not leave the machine."""
+    if not mapping or any(SiteScope(domains).contains(f"http://{host}/") for host in mapping):
+        return
+    their = "its" if len(domains) == 1 else "their"
+    raise CrawlSetupError(
+        f"--resolve maps {', '.join(mapping)}, none of the crawl's hosts ({', '.join(domains)} and {their} "
+        "subdomains): its pages would be fetched from the network"
+    )
 
 
 def _check_setting_values(overrides: dict[str, Any]) -> None:

@@ -529,6 +529,23 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
             ["crawl", "blog-auto-info", "--resolve", "blog-auto-info.com=127.0.0.1:80"],
             "Error: --resolve blog-auto-info.com=127.0.0.1:80: the target must be a URL like http://127.0.0.1:8000",
         ),
+        # A host mistyped: silently unused, the crawl went to the real site on the network.
+        (
+            ["crawl", "https://www.moteur.test/", "--resolve", "www.moteur.tset=http://127.0.0.1:9"],
+            "Error: --resolve maps www.moteur.tset, none of the crawl's hosts (moteur.test and its "
+            "subdomains): its pages would be fetched from the network",
+        ),
+        (
+            [
+                "scrape",
+                "https://www.moteur.test/a/",
+                "--resolve",
+                "moteur.tset=http://127.0.0.1:9",
+                "--resolve",
+                "cdn.moteur.tset=http://127.0.0.1:9",
+            ],
+            "Error: --resolve maps moteur.tset, cdn.moteur.tset, none of the crawl's hosts (moteur.test and",
+        ),
         (
             ["crawl", "blog-auto-info", "--since", "last tuesday"],
             "Error: --since: not a date: 'last tuesday'",
