@@ -104,7 +104,8 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
         target = self._local_url(request.url)
         if target is None:
             return await super().download_request(request)
-        local = request.replace(url=target)  # (a copy of its meta)
+        local = request.replace(url=target, cls=_MappedRequest)  # (a copy of its meta)
+        local.real_url = request.url
         response = await super().download_request(local)
         request.meta.update(local.meta)  # what the download noted: download_latency, which AutoThrottle reads
         location = response.headers.get(b"Location")
@@ -137,6 +138,17 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
                 netloc = host if real.hostname == host else real.netloc
                 return urlunsplit((real.scheme, netloc, path, parts.query, parts.fragment))
         return location
+
+
+class _MappedRequest(Request):
+    """The request sent to the server a host is mapped to, shown as the page it fetches: Scrapy's
+    download warnings name the request (a page over ``DOWNLOAD_MAXSIZE``), and so do the errors the
+    spider's log lines quote."""
+
+    __slots__ = ("real_url",)
+
+    def __repr__(self) -> str:
+        return f"<{self.method} {getattr(self, 'real_url', self.url)}>"
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

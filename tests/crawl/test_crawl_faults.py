@@ -283,8 +283,13 @@ def test_non_html_content_types_are_skipped(faults):
 
 def test_oversized_page_is_cancelled(faults):
     assert "/huge/" not in archived(faults["db"])
-    (line,) = log_lines(faults["run"], "/huge/")
+    (line,) = [line for line in log_lines(faults["run"], "/huge/") if "not fetched" in line]
     assert "too large" in line
+    # Scrapy's warning named the local server --resolve fetched it from, not the page
+    (scrapy_line,) = [
+        text for text in faults["run"].stderr.splitlines() if "Expected to receive" in text and text != line
+    ]
+    assert f"<GET {BASE}/huge/>" in scrapy_line and "127.0.0.1" not in line + scrapy_line
 
 
 def test_404_and_410_links_are_broken_links_and_archived_articles_gone(faults):
