@@ -352,9 +352,9 @@ class LeasedPriorityQueue(PriorityQueue):
     def decode(self, data: bytes) -> Request:
         return self._decode_request(data)
 
-    def ack(self, token: str) -> None:
+    def ack(self, *tokens: str) -> None:
         assert self.keys is not None, "bind() first"
-        self.server.hdel(self.keys.leases(self.worker), token)
+        self.server.hdel(self.keys.leases(self.worker), *tokens)
 
     def pop(self, timeout: int = 0) -> Request | None:  # pragma: no cover - the scheduler leases instead
         raise NotImplementedError("LeasedPriorityQueue pops through pop_leased()")
@@ -385,6 +385,8 @@ class FrontierScheduler(Scheduler):
         self.leases: dict[Request, str] = {}
         """Requests this worker popped and the engine has not finished, with their lease tokens."""
         self._tokens = itertools.count(1)
+        self._unacked: set[str] = set()
+        """Tokens of requests done while Redis did not answer: their leases are released at the next sync."""
         self._sync_script = server.register_script(_SYNC)
         self._join_script = server.register_script(_JOIN)
         self._leave_script = server.register_script(_LEAVE)
@@ -536,7 +538,8 @@ class FrontierScheduler(Scheduler):
         try:
             self.queue.ack(token)
         except redis.RedisError as error:
-            # The lease stays: re-delivered when this worker leaves or is given up as dead.
+            # Released at the next sync that gets through: held, it would keep the job from ending.
+            self._unacked.add(token)
             self._unreachable(error)
 
     def _hook_engine(self) -> None:
@@ -562,6 +565,9 @@ class FrontierScheduler(Scheduler):
     def _sync(self, *, idle: bool) -> str:
         """Heartbeat, re-queue dead workers' leases; ``idle``: mark this worker idle, check the end."""
         flag = "1" if idle else "0"
+        if self._unacked:
+            self.queue.ack(*self._unacked)
+            self._unacked.clear()
         result = self._sync_script(
             keys=[
                 self.keys.queue,

@@ -205,3 +205,29 @@ def test_a_worker_joining_a_job_with_queued_requests_prints_no_deprecation_warni
     assert [str(w.message) for w in recwarn if "Spider.log" in str(w.message)] == []
     second.close("finished")
     first.close("finished")
+
+
+def test_a_lease_whose_release_failed_in_a_redis_outage_is_released_once_redis_answers(
+    frontier_job, redis_server, monkeypatch
+):
+    # The release of a done request failed while Redis was down: the lease stayed, the worker went
+    # idle with it, and the job waited for it for ever (every worker alive and idle, one lease held).
+    import redis
+
+    one = worker(frontier_job)
+    keys = FrontierKeys(frontier_job)
+    one.enqueue_request(Request("https://a.test/"))
+    done = one.next_request()
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Connection refused")
+
+    with monkeypatch.context() as outage:
+        outage.setattr(one.queue.server, "hdel", down)
+        one.request_finished(done)
+    assert redis_server.hlen(keys.leases(one.worker)) == 1
+
+    assert one._sync(idle=True) == "done"
+    assert redis_server.hlen(keys.leases(one.worker)) == 0
+    assert redis_server.zcard(keys.queue) == 0, "a done request is not fetched again"
+    one.close("finished")
