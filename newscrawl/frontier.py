@@ -33,8 +33,10 @@ Scrapy has no public hook for "the engine is done with this request", so :class:
 wraps the engine slot's ``remove_request`` (checked at start; a Scrapy that changed it is refused
 with a clear error rather than losing requests silently).
 
-A Redis blip of a second or two is ridden out (client retries; every script is safe to re-send); a
-Redis gone for good stops the worker with ``frontier_unavailable``, its leases left for the others.
+A Redis blip of a second or two is ridden out (client retries; every script is safe to re-send; a
+lease whose release failed is released at the next sync, and an idle worker puts back in the queue
+the leases it never heard of, pops whose reply was lost); a Redis gone for good stops the worker
+with ``frontier_unavailable``, its leases left for the others.
 Requests are pickled into Redis (scrapy-redis's serializer): keep Redis private to the workers.
 """
 
@@ -242,6 +244,25 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 
+# KEYS: leases(worker), queue   ARGV: the tokens of the requests the worker has in progress
+# An idle worker's other leases are pops whose reply it never got (the connection dropped after
+# Redis ran them): back in the queue, or the job would wait for them for ever.
+_RECLAIM = """
+local held = {}
+for _, token in ipairs(ARGV) do held[token] = true end
+local entries = redis.call('HGETALL', KEYS[1])
+local count = 0
+for i = 1, #entries, 2 do
+  if not held[entries[i]] then
+    local bar = string.find(entries[i + 1], '|', 1, true)
+    redis.call('ZADD', KEYS[2], string.sub(entries[i + 1], 1, bar - 1), string.sub(entries[i + 1], bar + 1))
+    redis.call('HDEL', KEYS[1], entries[i])
+    count = count + 1
+  end
+end
+return count
+"""
+
 # KEYS: queue, leases(worker), idle, workers   ARGV: token, worker, alive key, ttl_ms
 # Pop and lease in one step: a worker killed in between cannot lose the request. A token already
 # used means the client re-sent this call after a lost reply: the first lease stays, nothing else.
@@ -390,6 +411,7 @@ class FrontierScheduler(Scheduler):
         self._sync_script = server.register_script(_SYNC)
         self._join_script = server.register_script(_JOIN)
         self._leave_script = server.register_script(_LEAVE)
+        self._reclaim_script = server.register_script(_RECLAIM)
         self._heartbeat: Any = None
         self._wakeup: Any = None
         self._unreachable_since: float | None = None
@@ -568,6 +590,8 @@ class FrontierScheduler(Scheduler):
         if self._unacked:
             self.queue.ack(*self._unacked)
             self._unacked.clear()
+        if idle:
+            self._reclaim_unknown_leases()
         result = self._sync_script(
             keys=[
                 self.keys.queue,
@@ -602,6 +626,16 @@ class FrontierScheduler(Scheduler):
                     int(count),
                 )
         return state
+
+    def _reclaim_unknown_leases(self) -> None:
+        reclaimed = self._reclaim_script(
+            keys=[self.keys.leases(self.worker), self.keys.queue], args=list(self.leases.values())
+        )
+        if reclaimed:
+            log.warning(
+                "frontier: %d requests leased to this worker in a lost reply from Redis are back in the queue",
+                int(reclaimed),
+            )
 
     def _beat(self) -> None:
         if self._broken:

@@ -231,3 +231,22 @@ def test_a_lease_whose_release_failed_in_a_redis_outage_is_released_once_redis_a
     assert redis_server.hlen(keys.leases(one.worker)) == 0
     assert redis_server.zcard(keys.queue) == 0, "a done request is not fetched again"
     one.close("finished")
+
+
+def test_a_lease_whose_pop_reply_was_lost_goes_back_to_the_queue_when_the_worker_is_idle(
+    frontier_job, redis_server
+):
+    # A pop that Redis ran but whose reply the worker never got (connection lost): the request is
+    # leased to a worker that does not know it; it was never fetched and the job never ended.
+    one = worker(frontier_job)
+    keys = FrontierKeys(frontier_job)
+    one.enqueue_request(Request("https://a.test/lost"))
+    assert one.queue.pop_leased("lost-reply") is not None
+    assert redis_server.hlen(keys.leases(one.worker)) == 1
+
+    assert one._sync(idle=True) == "work"
+    again = one.next_request()
+    assert again.url == "https://a.test/lost"
+    one.request_finished(again)
+    assert one._sync(idle=True) == "done"
+    one.close("finished")
