@@ -19,7 +19,8 @@ The archive pipeline owns one :class:`RunGuard` per crawl, so this works the sam
   and ``process``). As it starts and with each heartbeat, a run closes the site's other ``running``
   runs whose heartbeat is older than the TTL or whose process of this machine is gone, as
   ``failed`` (one warning line each): the run of a distributed worker that was killed while its
-  peers crawled on, which the shared lock cannot reveal.
+  peers crawled on, which the shared lock cannot reveal. A run does it once more as it ends, so a
+  job does not leave a dead worker's share of the lock behind.
 * **Health.** The run is tagged with its site and :func:`extractor_version`; every record archived
   is counted in a :class:`~storage.health.CoverageTally`, stored when the run ends.
 
@@ -286,6 +287,9 @@ class RunGuard:
         if self.tally:
             store_coverage(session, run_id, self.tally)
         if self.locked_site is not None:
+            # A peer of the job killed since the last heartbeat: its share of the lock would keep the
+            # site locked after the job, for the lock's TTL
+            self._report_abandoned(self._close_abandoned(session))
             if not release_crawl_lock(session, self.locked_site, self.holder):
                 log.warning("the crawl lock of %s was not this run's any more", self.locked_site)
             self.locked_site = None

@@ -136,9 +136,11 @@ def test_a_run_is_skipped_while_another_uses_its_job_directory(mirror, db_url: s
     assert (jobdir / "requests.seen").read_text() == "a1b2\n"
 
 
-def start_job_worker(db: str, gated: GatedMirror, workers_before: int) -> subprocess.Popen[str]:
+def start_job_worker(db: str, gated: GatedMirror, workers_before: int, *extra: str) -> subprocess.Popen[str]:
     """A crawl of the job ``nightly-blog``, started once it holds (or shares) the site's lock."""
-    worker = start_crawl("blog-auto-info", db, *PATIENT, "-s", "NEWSCRAWL_JOB=nightly-blog", *gated.resolve)
+    worker = start_crawl(
+        "blog-auto-info", db, *PATIENT, "-s", "NEWSCRAWL_JOB=nightly-blog", *gated.resolve, *extra
+    )
     wait_for(
         lambda: [row[1] for row in lock_rows(db)] == [workers_before + 1],
         f"worker {workers_before + 1} to hold the lock",
@@ -421,3 +423,27 @@ def test_the_run_of_a_killed_worker_is_closed_by_a_live_worker_of_its_job(
     ]
     assert lock_rows(db_url) == []  # the dead worker's share went with its run: the site is free
     assert sql(db_url, "SELECT count(*) FROM articles") == [(4,)]
+
+
+def test_the_last_worker_of_a_job_closes_a_killed_workers_run_before_its_heartbeat_comes(
+    gated: GatedMirror, db_url: str
+) -> None:
+    """A job may end before a live worker's next heartbeat (a minute by default): the killed worker's
+    run stayed `running`, and its share of the lock skipped every other crawl of the site for 10 min."""
+    rare_heartbeats = ("-s", "NEWSCRAWL_LOCK_HEARTBEAT=600")
+    live = start_job_worker(db_url, gated, 0, *rare_heartbeats)
+    try:
+        killed = start_job_worker(db_url, gated, 1, *rare_heartbeats)
+        [(dead_run,)] = sql(db_url, "SELECT id FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        killed.kill()
+        killed.communicate(timeout=30)
+    finally:
+        gated.gate.set()
+    code, stderr = finish(live)
+    assert code == 0, stderr[-3000:]
+    assert f"WARNING closed crawl run {dead_run} of blog-auto-info.com as failed" in stderr
+    assert sql(db_url, "SELECT id, status FROM crawl_runs ORDER BY id") == [
+        (dead_run - 1, "finished"),
+        (dead_run, "failed"),
+    ]
+    assert lock_rows(db_url) == []
