@@ -83,17 +83,28 @@ class FrontierError(ValueError):
 # ---------------------------------------------------------------------- checks (before Scrapy starts)
 
 
+def shown_url(url: str) -> str:
+    """``url`` as messages and logs show it: its password, if any, as ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
 def check_frontier_url(url: str) -> str:
     """The URL if it names a Redis database (``redis://``, ``rediss://``, ``unix://``); FrontierError if not."""
     parts = urlsplit(url)
+    shown = shown_url(url)
     if parts.scheme not in ("redis", "rediss", "unix"):
-        raise FrontierError(f"--frontier {url}: expected a Redis URL like redis://127.0.0.1:6379/0")
+        raise FrontierError(f"--frontier {shown}: expected a Redis URL like redis://127.0.0.1:6379/0")
     try:
         redis.Redis.from_url(url)
     except ValueError as error:
-        raise FrontierError(f"--frontier {url}: {error}") from None
+        raise FrontierError(f"--frontier {shown}: {error}") from None
     if parts.scheme != "unix" and parts.path.strip("/") and not parts.path.strip("/").isdigit():
-        raise FrontierError(f"--frontier {url}: the database must be a number (redis://HOST:PORT/0)")
+        raise FrontierError(f"--frontier {shown}: the database must be a number (redis://HOST:PORT/0)")
     return url
 
 
@@ -126,7 +137,7 @@ def ping_frontier(url: str) -> None:
     try:
         client.ping()
     except redis.RedisError as error:
-        raise FrontierError(f"frontier {url} not reachable: {' '.join(str(error).split())}") from None
+        raise FrontierError(f"frontier {shown_url(url)} not reachable: {_one_line(error)}") from None
     finally:
         client.close()
 
@@ -397,7 +408,8 @@ class FrontierScheduler(Scheduler):
         )
         self.crawler = crawler
         self.stats = crawler.stats
-        self.url = url
+        self.url = shown_url(url)
+        """The frontier's URL as logs show it (no password)."""
         self.keys = keys
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
         self.lease_timeout = max(1.0, settings.getfloat("NEWSCRAWL_FRONTIER_LEASE_TIMEOUT", 30.0))
@@ -426,7 +438,7 @@ class FrontierScheduler(Scheduler):
         try:
             server.ping()
         except redis.RedisError as error:
-            raise FrontierError(f"frontier {url} not reachable: {' '.join(str(error).split())}") from None
+            raise FrontierError(f"frontier {shown_url(url)} not reachable: {_one_line(error)}") from None
         return cls(crawler, server, url, keys)
 
     @property

@@ -250,3 +250,15 @@ def test_a_lease_whose_pop_reply_was_lost_goes_back_to_the_queue_when_the_worker
     one.request_finished(again)
     assert one._sync(idle=True) == "done"
     one.close("finished")
+
+
+def test_a_frontier_urls_password_is_never_shown():
+    # The password of the Redis URL was printed in every error line and log line naming the frontier.
+    from newscrawl.frontier import check_frontier_url, ping_frontier
+
+    with pytest.raises(FrontierError) as unreachable:
+        ping_frontier("redis://:s3cret@127.0.0.1:1/0")
+    with pytest.raises(FrontierError) as bad_database:
+        check_frontier_url("redis://user:s3cret@127.0.0.1:6379/x")
+    for refusal in (unreachable, bad_database):
+        assert "s3cret" not in str(refusal.value) and "***" in str(refusal.value)
