@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newscrawl.demo_site import demo_site_dir
-from newscrawl.extensions import format_counts
+from newscrawl.extensions import crawl_counts, format_counts
 from newscrawl.middlewares import (
     BackoffRetryMiddleware,
     MetaRefreshMiddleware,
@@ -856,11 +856,17 @@ def test_a_site_named_by_its_host_is_crawled_at_that_address():
 
 
 def test_the_crawl_summary_counts_one_in_the_singular():
-    counts = dict.fromkeys(
-        ("pages", "new", "updated", "unchanged", "skipped", "comments", "comments_added", "errors"), 0
+    counts = crawl_counts(
+        {
+            "response_received_count": 1,
+            "newscrawl/articles/new": 1,
+            "newscrawl/comment_pages/failed": 1,
+            "newscrawl/broken_links": 1,
+            "newscrawl/articles/too_old": 1,
+        }
     )
-    counts.update(pages=1, new=1, comment_pages_failed=1, redirected_offsite=0, broken_links=1)
     assert format_counts(counts, 1.0) == (
-        "1 page (1.0/s) | articles 1 new, 0 updated, 0 unchanged | comments 0 (+0) | 1 comment page failed "
+        "1 page (1.0/s) | articles 1 new, 0 updated, 0 unchanged, 1 older than --since | comments 0 (+0) "
+        "| 1 comment page failed "
         "| 1 broken link | errors 0"
     )
