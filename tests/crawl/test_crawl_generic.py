@@ -108,22 +108,27 @@ def test_mirror_without_its_profile_gives_the_same_articles(mirror, db_url):
     assert sorted(len(r["comments"]) for r in records.values()) == [0, 1, 3, 43]
 
 
+def crawl_stopped_after(db: str, jobdir, resolve: dict, *, articles: int):
+    """A --jobdir crawl of the generated site that stops after so many articles, its state kept."""
+    return crawl(
+        f"https://{GENERATED_HOST}/",
+        db,
+        "--jobdir",
+        str(jobdir),
+        "-s",
+        f"CLOSESPIDER_ITEMCOUNT={articles}",
+        "-s",
+        "CONCURRENT_REQUESTS=2",
+        resolve=resolve,
+    )
+
+
 def test_jobdir_resumes_without_refetching(generated, tmp_path):
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     jobdir = tmp_path / "job"
     with SiteServer(generated.root) as server:
         resolve = {GENERATED_HOST: server.base_url}
-        first = crawl(
-            f"https://{GENERATED_HOST}/",
-            db,
-            "--jobdir",
-            str(jobdir),
-            "-s",
-            "CLOSESPIDER_ITEMCOUNT=10",
-            "-s",
-            "CONCURRENT_REQUESTS=2",
-            resolve=resolve,
-        )
+        first = crawl_stopped_after(db, jobdir, resolve, articles=10)
         assert first.returncode == 0, first.output[-3000:]
         assert "done (closespider_itemcount)" in first.stderr
         interrupted = sql(db, "SELECT count(*) FROM articles")[0][0]
@@ -156,17 +161,7 @@ def test_a_jobdir_holding_the_unfinished_crawl_of_another_site_is_refused(genera
     jobdir = tmp_path / "job"
     with SiteServer(generated.root) as server:
         resolve = {GENERATED_HOST: server.base_url}
-        first = crawl(
-            f"https://{GENERATED_HOST}/",
-            db,
-            "--jobdir",
-            str(jobdir),
-            "-s",
-            "CLOSESPIDER_ITEMCOUNT=5",
-            "-s",
-            "CONCURRENT_REQUESTS=2",
-            resolve=resolve,
-        )
+        first = crawl_stopped_after(db, jobdir, resolve, articles=5)
         assert first.returncode == 0, first.output[-3000:]
         server.hits.clear()
         other = crawl(
