@@ -25,7 +25,7 @@ import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urldefrag, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
@@ -106,7 +106,11 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
             return await super().download_request(request)
         local = request.replace(url=target, cls=_MappedRequest)  # (a copy of its meta)
         local.real_url = request.url
-        response = await super().download_request(local)
+        try:
+            response = await super().download_request(local)
+        except Exception as error:
+            _name_the_page(error, local.url, request.url)
+            raise
         request.meta.update(local.meta)  # what the download noted: download_latency, which AutoThrottle reads
         location = response.headers.get(b"Location")
         if not location:
@@ -138,6 +142,14 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
                 netloc = host if real.hostname == host else real.netloc
                 return urlunsplit((real.scheme, netloc, path, parts.query, parts.fragment))
         return location
+
+
+def _name_the_page(error: Exception, local_url: str, real_url: str) -> None:
+    """The error of a mapped download names the page, not the local server: its text becomes the
+    reason of the spider's log line ("Getting URL took longer than 1.0 seconds")."""
+    error.args = tuple(
+        arg.replace(local_url, urldefrag(real_url)[0]) if isinstance(arg, str) else arg for arg in error.args
+    )
 
 
 class _MappedRequest(Request):
