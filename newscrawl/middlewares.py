@@ -33,7 +33,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as Scrap
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware as ScrapyRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
 
 from newscrawl.discovery import RevisitPolicy, SiteScope, parse_date
@@ -99,8 +99,22 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.mapping = parse_resolve(crawler.settings.getdict("NEWSCRAWL_RESOLVE"))
+        logging.getLogger(HTTP11DownloadHandler.__module__).addFilter(_FAILED_DOWNLOAD_WARNINGS)
 
     async def download_request(self, request: Request) -> Response:
+        try:
+            return await self._download(request)
+        except DownloadCancelledError as error:
+            if str(error):
+                raise
+            # Scrapy stopped a body without a Content-Length once past the limit, and said so only in
+            # the warning quieted above.
+            maxsize = request.meta.get("download_maxsize", self._default_maxsize)
+            raise DownloadCancelledError(
+                f"Received more than {maxsize} bytes, the download max size, in request {request}"
+            ) from error
+
+    async def _download(self, request: Request) -> Response:
         target = self._local_url(request.url)
         if target is None:
             return await super().download_request(request)
@@ -144,6 +158,19 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
         return location
 
 
+class _FailedDownloadWarnings(logging.Filter):
+    """Drops Scrapy's warnings about a download it fails, over ``DOWNLOAD_MAXSIZE`` or cut short (data
+    loss): the spider's line for the request says what became of it, with the same reason; one line
+    per problem. Its other warnings (over ``DOWNLOAD_WARNSIZE``) stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "larger than download max size" not in message and not message.startswith("Got data loss in ")
+
+
+_FAILED_DOWNLOAD_WARNINGS = _FailedDownloadWarnings()
+
+
 def _name_the_page(error: Exception, local_url: str, real_url: str) -> None:
     """The error of a mapped download names the page, not the local server: its text becomes the
     reason of the spider's log line ("Getting URL took longer than 1.0 seconds")."""
@@ -154,7 +181,7 @@ def _name_the_page(error: Exception, local_url: str, real_url: str) -> None:
 
 class _MappedRequest(Request):
     """The request sent to the server a host is mapped to, shown as the page it fetches: Scrapy's
-    download warnings name the request (a page over ``DOWNLOAD_MAXSIZE``), and so do the errors the
+    download warnings name the request (a page over ``DOWNLOAD_WARNSIZE``), and so do the errors the
     spider's log lines quote."""
 
     __slots__ = ("real_url",)

@@ -284,13 +284,43 @@ def test_non_html_content_types_are_skipped(faults):
 
 def test_oversized_page_is_cancelled(faults):
     assert "/huge/" not in archived(faults["db"])
-    (line,) = [line for line in log_lines(faults["run"], "/huge/") if "not fetched" in line]
-    assert "too large" in line
-    # Scrapy's warning named the local server --resolve fetched it from, not the page
-    (scrapy_line,) = [
-        text for text in faults["run"].stderr.splitlines() if "Expected to receive" in text and text != line
-    ]
-    assert f"<GET {BASE}/huge/>" in scrapy_line and "127.0.0.1" not in line + scrapy_line
+    # One line: Scrapy's own warning said it first, with the same words ("Expected to receive")
+    (line,) = [text for text in faults["run"].stderr.splitlines() if "/huge/" in text]
+    assert line.endswith(
+        f" WARNING article {BASE}/huge/ not fetched: too large (Expected to receive 251462 bytes which is"
+        f" larger than download max size ({MAXSIZE}) in request <GET {BASE}/huge/>.)"
+    )
+
+
+def test_a_page_over_the_max_size_without_a_length_is_one_line_with_the_limit(tmp_path):
+    # Without a Content-Length the download stops once past DOWNLOAD_MAXSIZE: Scrapy warned (its
+    # "Received N bytes" line), and the spider's own line said "too large ()".
+    def streamed(context: RequestContext) -> None:
+        handler = context.handler
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.end_headers()
+        handler.wfile.write(article_html("Sans longueur", extra_head="<!--" + "x" * MAXSIZE + "-->").encode())
+        handler.close_connection = True
+
+    home = '<html><body class="home blog"><main><article class="post"><h2><a href="/streamed/">Sans longueur</a></h2></article></main></body></html>'
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages={"/": Page(home.encode())}, routes={"/streamed/": streamed}) as server:
+        run = crawl(BASE + "/", db, "-s", f"DOWNLOAD_MAXSIZE={MAXSIZE}", resolve={HOST: server.base_url})
+    assert_clean(run)
+    (line,) = [text for text in run.stderr.splitlines() if "/streamed/" in text]
+    assert line.endswith(
+        f" WARNING article {BASE}/streamed/ not fetched: too large (Received more than {MAXSIZE} bytes,"
+        f" the download max size, in request <GET {BASE}/streamed/>)"
+    )
+
+
+def test_log_lines_name_the_pages_not_the_local_server(faults):
+    # --resolve fetched every page from 127.0.0.1; Scrapy's data loss warning named that address.
+    for run in (faults["run"], faults["second"]):
+        assert "127.0.0.1" not in run.stderr, [
+            line for line in run.stderr.splitlines() if "127.0.0.1" in line
+        ]
 
 
 def test_404_and_410_links_are_broken_links_and_archived_articles_gone(faults):
