@@ -137,9 +137,19 @@ def ping_frontier(url: str) -> None:
     try:
         client.ping()
     except redis.RedisError as error:
-        raise FrontierError(f"frontier {shown_url(url)} not reachable: {_one_line(error)}") from None
+        raise _unusable(url, client, error) from None
     finally:
         client.close()
+
+
+def _unusable(url: str, client: redis.Redis, error: redis.RedisError) -> FrontierError:
+    """The one line for a frontier whose ping failed: a database the server refuses, or no answer."""
+    if isinstance(error, redis.ResponseError) and "DB index" in str(error):
+        database = client.connection_pool.connection_kwargs.get("db", 0)
+        return FrontierError(
+            f"frontier {shown_url(url)}: the Redis server refuses database {database} ({_one_line(error)})"
+        )
+    return FrontierError(f"frontier {shown_url(url)} not reachable: {_one_line(error)}")
 
 
 def check_archive_for_frontier(db_url: str | None) -> None:
@@ -438,7 +448,7 @@ class FrontierScheduler(Scheduler):
         try:
             server.ping()
         except redis.RedisError as error:
-            raise FrontierError(f"frontier {shown_url(url)} not reachable: {_one_line(error)}") from None
+            raise _unusable(url, server, error) from None
         return cls(crawler, server, url, keys)
 
     @property

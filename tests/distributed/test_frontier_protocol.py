@@ -262,3 +262,21 @@ def test_a_frontier_urls_password_is_never_shown():
         check_frontier_url("redis://user:s3cret@127.0.0.1:6379/x")
     for refusal in (unreachable, bad_database):
         assert "s3cret" not in str(refusal.value) and "***" in str(refusal.value)
+
+
+def test_a_database_number_redis_refuses_is_said_so():
+    # Redis answered and refused the database (SELECT 9999 past its `databases`): the error said the
+    # frontier was "not reachable: DB index is out of range".
+    from urllib.parse import urlsplit
+
+    from newscrawl.frontier import ping_frontier
+
+    url = urlsplit(REDIS_URL)._replace(path="/9999").geturl()
+    expected = f"frontier {url}: the Redis server refuses database 9999 (DB index is out of range)"
+    with pytest.raises(FrontierError) as pinged:
+        ping_frontier(url)
+    assert str(pinged.value) == expected
+    settings = Settings({"NEWSCRAWL_FRONTIER": url, "NEWSCRAWL_JOB": "refused"})
+    with pytest.raises(FrontierError) as scheduled:
+        FrontierScheduler.from_crawler(SimpleNamespace(settings=settings))
+    assert str(scheduled.value) == expected
