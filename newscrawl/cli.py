@@ -665,7 +665,10 @@ def crawl(
         last = result.stats.get("newscrawl/last_error")
         raise click.ClickException(f"{failure}{where}" + (f" (the last error: {last})" if last else ""))
     if result.status == "failed":
-        raise click.ClickException(f"crawl stopped: {result.reason.replace('_', ' ')}")
+        # --quiet showed no warning: the one that said why the crawl stopped, if any, goes here
+        because = result.stats.get("newscrawl/stopped_because") if quiet else None
+        stopped = f"crawl stopped: {result.reason.replace('_', ' ')}"
+        raise click.ClickException(stopped + (f" ({because})" if because else ""))
 
 
 @cli.command()

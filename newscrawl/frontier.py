@@ -719,12 +719,12 @@ class FrontierScheduler(Scheduler):
         if self._broken:
             return
         self._broken = True
-        log.error(
-            "frontier %s: %s; stopping this worker (its leased requests go back to the job)",
-            self.url,
-            problem,
-        )
+        because = f"frontier {self.url}: {problem}"
+        # A warning: the crawl's last line (`Error: crawl stopped: ...`) is the error, with the reason
+        # under --quiet, which shows no warning.
+        log.warning("%s; stopping this worker (its leased requests go back to the job)", because)
         self.stats.set_value("newscrawl/stopped_by", "frontier_unavailable")
+        self.stats.set_value("newscrawl/stopped_because", because)
         from scrapy.utils.defer import deferred_from_coro
 
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="frontier_unavailable"))

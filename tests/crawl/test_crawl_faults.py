@@ -732,6 +732,29 @@ def test_a_crawl_that_fetched_nothing_says_why_even_when_quiet(quiet, monkeypatc
     assert result.stderr == f"Error: nothing could be fetched from https://gone.test/ {reason}\n"
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_crawl_stopped_by_a_frontier_gone_away_is_one_line_when_quiet(quiet, monkeypatch, tmp_path):
+    # --quiet showed the frontier's ERROR line and then "Error: crawl stopped: frontier unavailable".
+    # The stop is a warning (shown without --quiet); with --quiet the one line says why.
+    from click.testing import CliRunner
+
+    from newscrawl import crawl as crawl_module
+    from newscrawl.cli import cli
+
+    because = "frontier redis://127.0.0.1:6379/0: not answering for 31 s (Connection refused.)"
+    stats = {"newscrawl/stopped_by": "frontier_unavailable", "newscrawl/stopped_because": because}
+    monkeypatch.setattr(
+        crawl_module,
+        "run_crawl",
+        lambda options: crawl_module.CrawlResult("frontier_unavailable", "failed", stats),
+    )
+    args = ["crawl", "https://a.test/", "--db", f"sqlite:///{tmp_path / 'a.sqlite'}"]
+    result = CliRunner().invoke(cli, [*args, *(["--quiet"] if quiet else [])])
+    assert result.exit_code == 1
+    reason = f" ({because})" if quiet else ""
+    assert result.stderr == f"Error: crawl stopped: frontier unavailable{reason}\n"
+
+
 def test_a_sitemap_or_feed_the_profile_names_counts_as_an_error_when_it_fails(tmp_path):
     server = SiteServer(pages={})
     port = server.port

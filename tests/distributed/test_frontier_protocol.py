@@ -280,3 +280,25 @@ def test_a_database_number_redis_refuses_is_said_so():
     with pytest.raises(FrontierError) as scheduled:
         FrontierScheduler.from_crawler(SimpleNamespace(settings=settings))
     assert str(scheduled.value) == expected
+
+
+def test_a_frontier_gone_for_good_stops_the_worker_with_its_reason_in_the_stats(frontier_job, caplog):
+    # The stop was an ERROR line, which --quiet shows above the CLI's own "Error: crawl stopped:
+    # frontier unavailable": two lines for one problem. It is a warning now, and the run's stats keep
+    # the reason for that one line.
+    import redis
+
+    one = worker(frontier_job, lease_timeout=1.0)
+    stopped = []
+    one.crawler.engine.close_spider_async = lambda reason: stopped.append(reason)
+    refused = redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    with caplog.at_level(logging.WARNING, logger="newscrawl.frontier"):
+        one._unreachable(refused)
+        one._unreachable_since -= 5  # past the lease timeout
+        one._unreachable(refused)
+    assert stopped == ["frontier_unavailable"]
+    assert [record.levelname for record in caplog.records] == ["WARNING", "WARNING"]
+    because = one.stats.get_value("newscrawl/stopped_because")
+    assert because == f"frontier {REDIS_URL}: not answering for 5 s ({refused})"
+    assert f"{because}; stopping this worker" in caplog.records[-1].getMessage()
+    one.close("frontier_unavailable")
