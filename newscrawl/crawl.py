@@ -83,7 +83,7 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
         mapping = parse_resolve(options.resolve)
     except ResolveError as error:
         raise CrawlSetupError(str(error)) from None
-    _check_resolve_in_scope(mapping, crawl_scope(profile, start_pages).domains)
+    _check_resolve_in_scope(mapping, crawl_scope(profile, start_pages))
     if options.since:
         try:
             parse_since(options.since)
@@ -122,15 +122,15 @@ def check_options(options: CrawlOptions) -> dict[str, str]:
     return mapping
 
 
-def _check_resolve_in_scope(mapping: dict[str, str], domains: tuple[str, ...]) -> None:
+def _check_resolve_in_scope(mapping: dict[str, str], scope: SiteScope) -> None:
     """A ``--resolve`` that maps none of the crawl's hosts (a typo) would be left unused, every page
     fetched from the network. Mapping an outside host besides the site's own is fine: a test does so,
     so that a link or redirect off the site that the crawl wrongly followed would not leave the machine."""
-    if not mapping or any(SiteScope(domains).contains(f"http://{host}/") for host in mapping):
+    if not mapping or any(scope.contains(f"http://{host}/") for host in mapping):
         return
-    their = "its" if len(domains) == 1 else "their"
+    their = "its" if len(scope.domains) == 1 else "their"
     raise CrawlSetupError(
-        f"--resolve maps {', '.join(mapping)}, none of the crawl's hosts ({', '.join(domains)} and {their} "
+        f"--resolve maps {', '.join(mapping)}, none of the crawl's hosts ({', '.join(scope.domains)} and {their} "
         "subdomains): its pages would be fetched from the network"
     )
 

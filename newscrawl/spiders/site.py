@@ -330,13 +330,10 @@ class SiteSpider(Spider):
         force: bool = False,
     ) -> Request | None:
         """A request for a page that may be an article (None when it is out of scope or not wanted)."""
+        if not force and url in self._requested:  # the same link again, the commonest case: no parsing
+            return None
         key = _article_key(url)
-        if not force and (
-            url in self._requested
-            or key in self._article_keys
-            or not self.scope.contains(url)
-            or not is_crawlable(url)
-        ):
+        if not force and (key in self._article_keys or not self.scope.contains(url) or not is_crawlable(url)):
             return None
         if self._limit_reached():
             return None
