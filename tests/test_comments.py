@@ -827,3 +827,50 @@ def test_a_comment_list_the_page_prints_twice_gives_each_comment_once():
         ("12", "11", "Bruno"),
         ("13", None, "Chloé"),
     ]
+
+
+def _comment_with_metadata(metadata: str, author: str = '<b class="fn">Dédé</b>') -> str:
+    return (
+        '<html lang="fr"><body><article><h1>Essai</h1><p>Texte.</p></article>'
+        '<div id="comments"><ol class="comment-list"><li id="comment-7" class="comment">'
+        f'<article class="comment-body"><div class="comment-author">{author}</div>'
+        f'<div class="comment-metadata">{metadata}</div>'
+        '<div class="comment-content"><p>Bien vu.</p></div></article></li></ol></div></body></html>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("metadata", "raw"),
+    [
+        ("Publié le 3 mai 2024 à 10h12", "Publié le 3 mai 2024 à 10h12"),
+        ("<span>le 3 mai 2024</span>", "le 3 mai 2024"),
+        ("<span>Posted on May 3, 2024 at 10:12 am</span>", "Posted on May 3, 2024 at 10:12 am"),
+        (
+            'Publié le <time datetime="2024-05-03T10:12:00+02:00">3 mai 2024 à 10h12</time>',
+            "Publié le 3 mai 2024 à 10h12",
+        ),
+        (
+            '<a href="#comment-7">Posted <time datetime="2024-05-03T10:12:00+02:00">3 mai 2024</time></a>',
+            "Posted 3 mai 2024",
+        ),
+    ],
+)
+def test_comment_raw_date_keeps_the_words_that_introduce_it(metadata, raw):
+    # published_raw is the date as the page shows it ('Publié le 29 avril 2024', as for the article):
+    # 'Publié le' and 'le' were cut off when the date was found inside a longer text or after a label
+    root = lxml_html.fromstring(_comment_with_metadata(metadata))
+    result = extract_comments(root, url="https://exemple.fr/a/", language="fr")
+    assert [(c.published_at[:10], c.published_raw) for c in result.comments] == [("2024-05-03", raw)]
+
+
+def test_a_date_introduced_by_le_does_not_give_le_as_the_author():
+    # A name in a link without an author class, the date in a line of its own: the 'Le' before the
+    # date was read as the name written before the date ('Heidemarie Heim | 21. April 2020')
+    page = _comment_with_metadata(
+        '<span class="timestamp">Le 21/04/2013 à 02:20</span>',
+        author='<a href="https://exemple.fr/page/democrate10" class="comment-user">democrate10</a>',
+    )
+    result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a/", language="fr")
+    assert [(c.author, c.published_raw) for c in result.comments] == [
+        ("democrate10", "Le 21/04/2013 à 02:20")
+    ]

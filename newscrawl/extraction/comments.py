@@ -27,10 +27,10 @@ Within a comment: the text is its text element (``itemprop=text``, ``.comment-co
 avatar, actions ("Répondre", votes, "Signaler") and replies; the author comes from ``.fn``,
 ``itemprop=author``, ``*author*`` / ``*username*`` classes, ``cite``, profile links or "X says:" /
 "par X" / "X | date" header lines; the date from ``<time datetime>``, ``dateCreated``, ``data-*``
-timestamps, permalinks and date-like lines (``published_raw`` is always the visible text). Threading
-comes from the nesting: a reply inside its parent, or in a replies list right after it (Drupal
-``.indented``, SPIP nested ``ul``). On a forum thread the first post, marked as the thread starter's,
-is the article and not a comment.
+timestamps, permalinks and date-like lines (``published_raw`` is always the visible text, with the
+words that introduce it: "Publié le", "le", "Posted on"). Threading comes from the nesting: a reply
+inside its parent, or in a replies list right after it (Drupal ``.indented``, SPIP nested ``ul``). On
+a forum thread the first post, marked as the thread starter's, is the article and not a comment.
 """
 
 from __future__ import annotations
@@ -476,6 +476,14 @@ def _parse_attr_date(value: str | None, tzinfo) -> datetime | None:
 
 
 _DATE_WORD = re.compile(r"\d|yesterday|hier|gestern|ayer|ieri|today|heute|aujourd", re.I)
+# The label or word that introduces a date ('Publié le 3 mai 2024', 'le 3 mai 2024', 'Posted on May 3',
+# 'am 3. Mai 2024'): part of the date as the page shows it (published_raw), as for the article's date.
+_LEAD_IN_BEFORE = re.compile(
+    r"(?<![\w'’])(?:(?:publié|publiée|posté|postée|mis en ligne|paru|parue|published|posted|first published|"
+    r"veröffentlicht|erschienen|publiziert|erstellt|geschrieben|publicado|publicada|pubblicato|gepubliceerd)"
+    r"\s*:?\s(?:(?:le|am|on|du|el|il|den)\s)?|(?:le|am|on|du|el|il|den)\s)$",
+    re.I,
+)
 
 
 def _parse_text_date(text: str, ctx: _Ctx) -> tuple[datetime | None, str | None]:
@@ -485,7 +493,10 @@ def _parse_text_date(text: str, ctx: _Ctx) -> tuple[datetime | None, str | None]
     text = normalize_space(text)[:200]
     found = search_date(text, language=ctx.language, now=ctx.now, tz=ctx.tz)
     if found:
-        return found[0], normalize_space(found[1])
+        matched = normalize_space(found[1])
+        start = text.find(matched)
+        lead_in = _LEAD_IN_BEFORE.search(text, 0, start) if start > 0 else None
+        return found[0], text[lead_in.start() : start] + matched if lead_in else matched
     if len(text) <= 12 or _DATE_LINE.match(text):
         dt = parse_date(text, language=ctx.language, now=ctx.now, tz=ctx.tz)
         if dt is not None:
@@ -1386,7 +1397,39 @@ _UTC_MARK = re.compile(r"(?:Z|[+-]00:?00)$")
 
 
 def _date_from_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]:
-    """(datetime, the date as shown, the element's text)."""
+    """(datetime, the date as shown, the element's text); the date as shown starts with the label
+    right before the element ('Publié le <time>3 mai 2024</time>')."""
+    dt, raw, visible = _read_date_element(el, ctx)
+    if raw and visible.startswith(raw):
+        lead_in = _lead_in_before(el)
+        if lead_in:
+            raw = f"{lead_in} {raw}"
+    return dt, raw, visible
+
+
+def _lead_in_before(el) -> str | None:
+    """The label or word introducing a date ('Publié le', 'Posted', 'le') in the text right before
+    `el`, whose own text starts with the date; None if that text is no such label."""
+    for _ in range(3):
+        prev = el.getprevious()
+        if prev is not None:
+            before = prev.tail
+            break
+        parent = el.getparent()
+        if parent is None:
+            return None
+        if parent.text and parent.text.strip():
+            before = parent.text
+            break
+        el = parent  # nothing before el in its parent: the text before the parent is right before it
+    else:
+        return None
+    before = normalize_space(before or "")[-40:]
+    m = _LEAD_IN_BEFORE.search(f"{before} ") if before else None
+    return m.group(0).strip() if m else None
+
+
+def _read_date_element(el, ctx: _Ctx) -> tuple[datetime | None, str | None, str]:
     attr = None
     for name in ("datetime", "content", *_DATA_DATE_ATTRS, "data-date", "title"):
         value = el.get(name)
