@@ -874,3 +874,44 @@ def test_a_date_introduced_by_le_does_not_give_le_as_the_author():
     assert [(c.author, c.published_raw) for c in result.comments] == [
         ("democrate10", "Le 21/04/2013 à 02:20")
     ]
+
+
+def _comment_without_id(author: str, text: str) -> str:
+    return (
+        f'<li class="comment"><div class="comment-author"><b class="fn">{author}</b></div>'
+        '<div class="comment-metadata"><span>le 3 mai 2024</span></div>'
+        f'<div class="comment-content"><p>{text}</p></div></li>'
+    )
+
+
+def test_a_comment_list_without_ids_the_page_prints_twice_gives_each_comment_once():
+    # The theme's second copy (one per layout) repeated every comment: without ids, nothing matched them
+    thread = (
+        '<ol class="comment-list">'
+        + _comment_without_id("Paul", "Merci !")
+        + _comment_without_id("Zoé", "Bof.")
+        + _comment_without_id("Paul", "Merci !")
+        + "</ol>"
+    )
+    page = f'<html><body><article><p>Texte.</p></article><div id="comments">{thread}</div><div class="mobile">{thread}</div></body></html>'
+    result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a", language="fr")
+    assert [(c.author, c.text) for c in result.comments] == [
+        ("Paul", "Merci !"),
+        ("Zoé", "Bof."),
+        ("Paul", "Merci !"),
+    ]
+
+
+def test_identical_comments_without_ids_in_one_list_are_all_kept():
+    # Same reader, same words, same day, twice in the list: two comments, not a copy of the list
+    thread = (
+        '<ol class="comment-list">'
+        + _comment_without_id("Paul", "Merci !")
+        + _comment_without_id("Zoé", "Bof.")
+        + _comment_without_id("Paul", "Merci !")
+        + _comment_without_id("Zoé", "Bof.")
+        + "</ol>"
+    )
+    page = f'<html><body><article><p>Texte.</p></article><div id="comments">{thread}</div></body></html>'
+    result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a", language="fr")
+    assert [(c.author, c.text) for c in result.comments] == [("Paul", "Merci !"), ("Zoé", "Bof.")] * 2

@@ -40,7 +40,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import islice
+from itertools import combinations, islice
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -2293,7 +2293,7 @@ def _extract_page(root, ctx: _Ctx, jsonld) -> CommentsResult:
                 b.comment.parent_id = None
     else:
         opening = None
-    comments = _once_each([b.comment for b in built])
+    comments = _once_each(built)
     if not built and jsonld:
         comments = _jsonld_comments(jsonld, ctx)
     if not built and not comments:
@@ -2317,18 +2317,40 @@ def _extract_page(root, ctx: _Ctx, jsonld) -> CommentsResult:
     return CommentsResult(comments=comments, declared_count=declared, containers=containers)
 
 
-def _once_each(comments: list[Comment]) -> list[Comment]:
+def _once_each(built: list[_Item]) -> list[Comment]:
     """Each comment once, at its first place: a page may show its comment list twice (a theme that
-    prints it for two layouts), the same comment ids and texts again."""
+    prints it for two layouts), the same comment ids and texts again. Comments without id are told
+    apart by where they are: a reader may post the same words twice in one list, a copy of the
+    list is another list (``_first_copy``)."""
     seen: set[tuple[str, str]] = set()
     kept = []
-    for comment in comments:
+    for comment in (b.comment for b in _first_copy(built)):
         if comment.id is not None:
             if (comment.id, comment.text) in seen:
                 continue
             seen.add((comment.id, comment.text))
         kept.append(comment)
     return kept
+
+
+def _first_copy(built: list[_Item]) -> list[_Item]:
+    """The first copy of a comment list the page prints several times whole: the same comments
+    (id, author, text) in the same order, each copy in its own element (neither holding another).
+    Identical comments in one list are all kept (one reader posting "Merci !" twice, two readers
+    posting the same words); so is a list of one comment shown twice, which nothing tells from two
+    identical comments in two places."""
+    n = len(built)
+    keys = [(b.comment.id, b.comment.author, b.comment.text) for b in built]
+    for size in range(2, n // 2 + 1):
+        if n % size or any(keys[i] != keys[i - size] for i in range(size, n)):
+            continue
+        holders = [_lca([b.el for b in built[i : i + size]]) for i in range(0, n, size)]
+        if all(
+            a is not None and b is not None and not _contains(a, b) and not _contains(b, a)
+            for a, b in combinations(holders, 2)
+        ):
+            return built[:size]
+    return built
 
 
 def _build_all(items: list, ctx: _Ctx, check_dates: bool = False) -> list[_Item]:
