@@ -22,6 +22,7 @@ import io
 import ipaddress
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -793,16 +794,28 @@ def merge_comment_pages(pages: Sequence[tuple[int, Sequence[dict]]]) -> list[dic
     Pages are merged in page order (the article page is page 1), each comment once: a comment that
     shows up again on a later page (the page boundaries moved between two fetches) keeps its first
     place. Threading is kept as each page gave it (``parent_id``), whichever page the parent is on.
+    Comments without id that say the same (author, date as shown, text) are as many as one page
+    shows: a reader may post the same words twice, and the page lists both.
     """
     merged: list[dict] = []
-    seen: set[tuple] = set()
+    seen_ids: set[tuple] = set()
+    earlier: Counter[tuple] = Counter()  # comments without id of the pages merged so far, by key
     for _, comments in sorted(pages, key=lambda page: page[0]):
+        repeated: Counter[tuple] = Counter()  # this page's, matched with an earlier page's
+        added: Counter[tuple] = Counter()
         for comment in comments:
             key = _comment_key(comment)
-            if key in seen:
+            if key[0] == "id":
+                if key in seen_ids:
+                    continue
+                seen_ids.add(key)
+            elif repeated[key] < earlier[key]:
+                repeated[key] += 1
                 continue
-            seen.add(key)
+            else:
+                added[key] += 1
             merged.append(comment)
+        earlier.update(added)
     return merged
 
 

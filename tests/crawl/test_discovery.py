@@ -372,6 +372,21 @@ def test_comment_pages_merge_in_page_order_each_comment_once():
     assert merged[2]["parent_id"] == "1"  # a reply whose parent is on an earlier page
 
 
+def test_comment_pages_merge_keeps_identical_comments_without_id_of_one_page():
+    # Paul posted "Merci !" twice the same day: page 1 lists both, page 2 (its boundaries moved)
+    # shows one of them again. Two comments, not one (and not three).
+    merci = {"id": None, "author": "Paul", "published_raw": "le 3 mai 2024", "text": "Merci !"}
+    bof = {"id": None, "author": "Zoé", "published_raw": "le 3 mai 2024", "text": "Bof."}
+    page1, page2 = [dict(merci), dict(bof), dict(merci)], [dict(merci), {**bof, "text": "Enfin."}]
+    merged = merge_comment_pages([(1, page1), (2, page2)])
+    assert [(c["author"], c["text"]) for c in merged] == [
+        ("Paul", "Merci !"),
+        ("Zoé", "Bof."),
+        ("Paul", "Merci !"),
+        ("Zoé", "Enfin."),
+    ]
+
+
 # ---------------------------------------------------------------- incremental
 
 
