@@ -915,3 +915,20 @@ def test_identical_comments_without_ids_in_one_list_are_all_kept():
     page = f'<html><body><article><p>Texte.</p></article><div id="comments">{thread}</div></body></html>'
     result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a", language="fr")
     assert [(c.author, c.text) for c in result.comments] == [("Paul", "Merci !"), ("Zoé", "Bof.")] * 2
+
+
+def test_a_pingback_is_kept_among_the_comments_with_the_linking_post_as_author():
+    # The contract counts pingbacks as comments (the corpus answers, the count WordPress declares)
+    page = (
+        '<html lang="fr"><body><article><h1>Essai</h1><p>Texte.</p></article>'
+        '<div id="comments"><h2 class="comments-title">2 réflexions sur « Essai »</h2><ol class="comment-list">'
+        '<li id="comment-7" class="comment"><article class="comment-body"><footer class="comment-meta">'
+        '<div class="comment-author vcard"><b class="fn">Dédé</b></div></footer>'
+        '<div class="comment-content"><p>Bien vu.</p></div></article></li>'
+        '<li id="comment-8" class="pingback"><div class="comment-body">Pingback : '
+        '<a href="https://autre.fr/billet/" class="url" rel="external nofollow">Un billet qui cite celui-ci | Autre blog</a>'
+        "</div></li></ol></div></body></html>"
+    )
+    result = extract_comments(lxml_html.fromstring(page), url="https://exemple.fr/a/", language="fr")
+    assert result.declared_count == len(result.comments) == 2
+    assert (result.comments[1].id, result.comments[1].author) == ("8", "Un billet qui cite celui-ci")

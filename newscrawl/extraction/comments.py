@@ -1581,6 +1581,10 @@ def _build_comment(item, nested: set, ctx: _Ctx) -> Comment | None:
         text = text[m.end() :].strip()
     author = _author_of(authors, header)
     if text.rstrip(": ").lower() in ("pingback", "trackback"):
+        # Pingbacks and trackbacks (another page linking to this one) stay in the list, though no
+        # reader wrote them: the contract counts them among the comments (the corpus answers quote a
+        # pingback's excerpt as a page's comment) and so does the count the page declares (WordPress's
+        # "5 Kommentare" over 3 comments and 2 pingbacks), which is our comment_count.
         # WordPress shows a pingback as "Pingback: <linking post>": the link is its author and its text
         text = _clean_text(_collect_text(item, lambda e: e in nested or _is_noise(e)))
         if author is None and authors:
