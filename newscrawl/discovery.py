@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -184,7 +184,7 @@ def comment_pager_key(url: str, comment_pages: Iterable[str]) -> str | None:
     own = dict(parse_qsl(here.query, keep_blank_values=True))
     for link in comment_pages:
         there = urlsplit(link)
-        if there.netloc.lower() != here.netloc.lower() or there.path.rstrip("/") != here.path.rstrip("/"):
+        if _site_host(there) != _site_host(here) or there.path.rstrip("/") != here.path.rstrip("/"):
             continue
         theirs = dict(parse_qsl(there.query, keep_blank_values=True))
         differing = {key for key in own.keys() | theirs.keys() if own.get(key) != theirs.get(key)}
@@ -200,6 +200,12 @@ def comment_pager_key(url: str, comment_pages: Iterable[str]) -> str | None:
         ):
             return key
     return None
+
+
+def _site_host(parts: SplitResult) -> str:
+    """The host without ``www.``: a site answering on both writes its links for one (``<base href>``,
+    absolute links), whichever its page was read at."""
+    return parts.netloc.lower().removeprefix("www.")
 
 
 def pager_page_number(url: str, pager_key: str | None) -> int | None:

@@ -1913,7 +1913,13 @@ def _same_page(href: str | None, url: str) -> bool:
         a, b = urlsplit(urljoin(url, href)), urlsplit(url)
     except ValueError:
         return False
-    return a.netloc.lower() == b.netloc.lower() and _page_path(a.path) == _page_path(b.path)
+    return _same_host(a.netloc, b.netloc) and _page_path(a.path) == _page_path(b.path)
+
+
+def _same_host(netloc: str, other: str) -> bool:
+    """One site's host, with ``www.`` or without: a site answering on both writes its links for one
+    (``<base href>``, absolute links), whichever the page was read at."""
+    return netloc.lower().removeprefix("www.") == other.lower().removeprefix("www.")
 
 
 def _page_path(path: str) -> str:
@@ -2594,7 +2600,7 @@ def _comment_page_urls(root, url: str, keep_first: bool = False) -> list[str]:
         if target is None or target in seen:
             continue
         parts = urlsplit(target)
-        if parts.netloc.lower() != here_parts.netloc.lower() or _page_path(parts.path) != _page_path(
+        if not _same_host(parts.netloc, here_parts.netloc) or _page_path(parts.path) != _page_path(
             here_parts.path
         ):
             continue  # another article

@@ -95,6 +95,30 @@ def test_scrape_of_a_drupal_comment_page_gives_the_whole_article():
     ]
 
 
+def test_scrape_on_the_bare_host_follows_the_comment_pager_to_www():
+    # The site answers on both hosts and writes its links for www. (<base href>): read at the bare host,
+    # the article's comment pager was taken for another article's links and its other pages left out.
+    pages, articles = drupal_site_pages()
+    newest = articles[0]
+    bare = newest.url.replace(DRUPAL_HOST, DRUPAL_BARE_HOST)
+    with SiteServer(pages=pages) as server:
+        run = newscrawl(
+            "scrape",
+            bare,
+            *FAST,
+            "--resolve",
+            f"{DRUPAL_HOST}={server.base_url}",
+            "--resolve",
+            f"{DRUPAL_BARE_HOST}={server.base_url}",
+        )
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    record = json.loads(run.stdout)
+    assert [(c["id"], c["parent_id"]) for c in record["comments"]] == [
+        (i, p) for i, p, _, _ in newest.comments
+    ]
+
+
 def test_site_found_only_through_its_gzipped_sitemap_index_and_news_sitemap(tmp_path):
     # Spanish WordPress, absolute URLs; the home page and the category are empty shells filled by a
     # script: robots.txt's sitemap_index.xml.gz (posts, pages, categories) and a Google News sitemap are

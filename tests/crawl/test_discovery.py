@@ -355,6 +355,8 @@ def test_drupal_comment_pages_are_known_by_the_article_s_comment_pager():
     assert comment_page_number(second) is None and is_crawlable(second)  # a listing's page 2 is crawled
     assert comment_pager_key(second, [article, third]) == "page"
     assert comment_pager_key(article, [second, third]) == "page"
+    # read at the bare host, the pager written for www. (<base href>): the same article's pager
+    assert comment_pager_key(article.replace("www.", "") + "?page=1", [article, third]) == "page"
     assert [pager_page_number(u, "page") for u in (article, second, third)] == [None, 2, 3]
     assert pager_page_number(article + "?cpage=3", None) == 3
     # another post at the same path, a comment page of another key, another article: no pager key
