@@ -482,8 +482,28 @@ class FeedEntry:
     title: str | None = None
 
 
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+
+
+def _xml_base(element, url: str) -> str:
+    """What the relative links of an element of a feed resolve against (XML Base, which Atom requires
+    and RSS feeds use too): the ``xml:base`` of the element or of its nearest ancestor having one, itself
+    relative to the ones above it, the feed's URL outermost."""
+    for node in reversed([element, *_ancestors(element)]):
+        base = (node.get(_XML_BASE) or "").strip()
+        if base:
+            try:
+                url = urljoin(url, base)
+            except ValueError:  # not a URL: the base it would replace stands
+                continue
+    return url
+
+
 def parse_feed(body: bytes, url: str) -> list[FeedEntry] | None:
-    """The items of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in feed order; None if not a feed."""
+    """The items of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, in feed order; None if not a feed.
+
+    Relative links resolve against ``url`` and the ``xml:base`` attributes around them."""
     root = _xml_root(body)
     if root is None:
         return None
@@ -493,14 +513,18 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry] | None:
         for item in root.iter():
             if _local(item.tag) != "item":
                 continue
-            link = _child_text(item, "link")
-            guid = None
+            link = guid = None
             for child in item:
-                if _local(child.tag) == "guid" and child.get("isPermaLink", "true").lower() != "false":
-                    guid = (child.text or "").strip() or None
-            target = clean_url(
-                link or guid or item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"), url
-            )
+                name = _local(child.tag)
+                if link is None and name == "link" and child.text and child.text.strip():
+                    link = child
+                elif name == "guid" and child.get("isPermaLink", "true").lower() != "false":
+                    guid = child if (child.text or "").strip() else None
+            source = link if link is not None else guid  # else RSS 1.0's rdf:about
+            if source is not None:
+                target = clean_url(source.text, _xml_base(source, url))
+            else:
+                target = clean_url(item.get(_RDF_ABOUT), _xml_base(item, url))
             if target:
                 entries.append(
                     FeedEntry(
@@ -514,12 +538,11 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry] | None:
         for entry in root:
             if _local(entry.tag) != "entry":
                 continue
-            href = None
+            target = None
             for child in entry:
                 if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate":
-                    href = child.get("href")
+                    target = clean_url(child.get("href"), _xml_base(child, url))
                     break
-            target = clean_url(href, url)
             if target:
                 entries.append(
                     FeedEntry(

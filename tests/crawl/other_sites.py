@@ -10,6 +10,8 @@ files for :class:`~newscrawl.testing.server.SiteServer`, each with what a crawl 
 * :func:`write_atom_drupal_site`: a French Drupal site found through its Atom feed, with relative links
   under a ``<base href>``, www and bare host mixed, links with and without their trailing slash and
   with ``?utm_`` tags; Drupal's threaded comments paged by ``?page=N`` (from 0).
+* :func:`xml_base_feed_site_pages`: a site found only through its Atom and RSS feeds, whose links are
+  relative to the feeds' ``xml:base`` (nested ones too), not to the feeds' own URLs.
 """
 
 from __future__ import annotations
@@ -532,4 +534,60 @@ def drupal_site_pages() -> tuple[dict, list[SiteArticle]]:
         f'<title>Auto Passion</title><link href="./" rel="alternate"/><updated>2024-04-12T08:00:00Z</updated>{entries}</feed>'
     )
     pages["/feed.atom"] = Page(feed.encode("utf-8"), "application/atom+xml; charset=utf-8")
+    return pages, expected
+
+
+# ------------------------------------------------------------------------ the xml:base feed site
+
+FEED_HOST = "www.flux-relatifs.test"
+FEED_BASE = f"https://{FEED_HOST}"
+
+
+def xml_base_feed_site_pages() -> tuple[dict, list[SiteArticle]]:
+    """The pages of a site whose home page is an empty shell announcing an Atom and an RSS feed, kept
+    under /syndication/, its articles under /blog/2024/: the feeds' links are relative to an ``xml:base``
+    (on the root element, and nested ones relative to it on an entry or a link), never to the feed's URL."""
+    from newscrawl.testing.server import Page
+
+    titles = {
+        "essai-a": "Essai de la Renault 4 électrique",
+        "essai-b": "Essai du Kia EV3 sur autoroute",
+        "essai-c": "Essai de la Fiat Grande Panda",
+        "essai-d": "Essai du Volvo EX30 en hiver",
+    }
+    published = "2024-04-29T10:00:00+02:00"
+    pages = {"/robots.txt": Page(b"User-agent: *\n", "text/plain")}
+    expected = []
+    for slug, title in titles.items():
+        url = f"{FEED_BASE}/blog/2024/{slug}/"
+        expected.append(SiteArticle(url, title, "Anne Roux", published))
+        pages[f"/blog/2024/{slug}/"] = Page(
+            (
+                f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+                + _sitemap_jsonld(title, "Anne Roux", published, url)
+                + f"</head><body><article><h1>{html.escape(title)}</h1>{_paragraphs(title)}</article></body></html>"
+            ).encode()
+        )
+    pages["/"] = Page(
+        b'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"><title>Flux relatifs</title>'
+        b'<link rel="alternate" type="application/atom+xml" href="/syndication/atom.xml">'
+        b'<link rel="alternate" type="application/rss+xml" href="/syndication/rss.xml"></head>'
+        b'<body><div id="app"></div><script src="/app.js"></script></body></html>'
+    )
+    updated = "<updated>2024-04-29T08:00:00Z</updated>"
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/blog/">'
+        f"<title>Flux relatifs</title>{updated}"
+        f'<entry><title>A</title><link href="2024/essai-a/"/><id>a</id>{updated}</entry>'
+        f'<entry xml:base="2024/"><title>B</title><link href="essai-b/"/><id>b</id>{updated}</entry>'
+        f'<entry><title>C</title><link xml:base="2024/" href="essai-c/"/><id>c</id>{updated}</entry>'
+        "</feed>"
+    )
+    rss = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel xml:base="{FEED_BASE}/blog/">'
+        "<title>Flux relatifs</title><link>./</link><item><title>D</title><link>2024/essai-d/</link></item>"
+        "</channel></rss>"
+    )
+    pages["/syndication/atom.xml"] = Page(atom.encode(), "application/atom+xml; charset=utf-8")
+    pages["/syndication/rss.xml"] = Page(rss.encode(), "application/rss+xml; charset=utf-8")
     return pages, expected

@@ -14,11 +14,13 @@ from tests.crawl.helpers import FAST, archive_records, assert_clean, crawl, news
 from tests.crawl.other_sites import (
     DRUPAL_BARE_HOST,
     DRUPAL_HOST,
+    FEED_HOST,
     SITEMAP_HOST,
     SiteArticle,
     drupal_site_pages,
     write_pager_blog,
     write_sitemap_only_site,
+    xml_base_feed_site_pages,
 )
 
 GUESSED_SITEMAPS = {"/sitemap.xml", "/wp-sitemap.xml"}
@@ -141,3 +143,13 @@ def test_site_with_no_sitemap_nor_feed_is_crawled_through_its_listings(tmp_path)
         hits = set(server.hits)
     check_archive(db, articles, base=server.base_url)
     assert "/rubrique/essais/?p=3" in hits and "/admin/" not in hits
+
+
+def test_feed_links_resolve_against_xml_base(tmp_path):
+    # The entries' relative links were resolved against the feed's URL (/syndication/2024/essai-a/):
+    # broken links, no article archived. XML Base: an element's xml:base, relative to its parent's.
+    pages, articles = xml_base_feed_site_pages()
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        crawl_twice(f"https://{FEED_HOST}/", db, server, {FEED_HOST: server.base_url})
+    check_archive(db, articles)

@@ -152,6 +152,29 @@ def test_atom_feed():
     assert entries[1].published is None and entries[1].updated == datetime(2024, 4, 20, 18, tzinfo=PARIS)
 
 
+def test_feed_links_resolve_against_xml_base():
+    # XML Base (Atom requires it, RSS feeds use it too): an element's xml:base, relative to its parent's,
+    # the feed's URL outermost; an absolute one replaces it
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/blog/">
+      <entry><link href="a/"/></entry>
+      <entry xml:base="2024/"><link href="b/"/></entry>
+      <entry xml:base="2024/"><link xml:base="../archives/" href="c/"/></entry>
+      <entry xml:base="https://news.moto.example/"><link href="d/"/></entry>
+    </feed>"""
+    assert [e.url for e in parse_feed(atom, "https://moto.example/feeds/atom.xml")] == [
+        "https://moto.example/blog/a/",
+        "https://moto.example/blog/2024/b/",
+        "https://moto.example/blog/archives/c/",
+        "https://news.moto.example/d/",
+    ]
+    rss = b"""<rss version="2.0"><channel xml:base="https://moto.example/blog/"><item><link>a/</link></item>
+      <item><guid>b/</guid></item></channel></rss>"""
+    assert [e.url for e in parse_feed(rss, "https://moto.example/rss")] == [
+        "https://moto.example/blog/a/",
+        "https://moto.example/blog/b/",
+    ]
+
+
 def test_rss_1_feed():
     entries = parse_feed((SAVED / "rss1.rdf").read_bytes(), "https://old.example/rss")
     assert [e.url for e in entries] == ["https://old.example/news/1", "https://old.example/news/2"]
