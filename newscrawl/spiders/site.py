@@ -184,6 +184,12 @@ class SiteSpider(Spider):
         """Archive keys (:func:`_article_key`) of the article candidates requested so far and of the
         articles read: ``/x/`` on the bare host and ``/x`` on ``www.`` are one article to the archive,
         so the second is not fetched (nor its comment pages) only to be merged into the first."""
+        self._page_keys: set[str] = set()
+        """Archive keys of every page requested so far (start pages, listings and their next pages, other
+        pages, article candidates): a site links its home page and sections from each page as it comes,
+        on ``www.`` or not, with a trailing slash or not, over http or https, and each is one page. Not the
+        keys of the canonical URLs of the articles read (:attr:`_article_keys`): a listing some article
+        names as its canonical URL is still fetched."""
         self._older_than_since: set[str] = set()
         """Archive keys of the articles ``--since`` left out, counted once however often they are found."""
         self.run_name = self.profile.name if self.profile else self.target
@@ -244,6 +250,8 @@ class SiteSpider(Spider):
             for url in self.profile.feeds:
                 yield self._feed_request(url, source="profile")
         for url in self.start_pages:
+            self._requested.add(url)
+            self._page_keys.add(_article_key(url))
             yield Request(
                 url,
                 callback=self.parse_page,
@@ -333,7 +341,12 @@ class SiteSpider(Spider):
         if not force and url in self._requested:  # the same link again, the commonest case: no parsing
             return None
         key = _article_key(url)
-        if not force and (key in self._article_keys or not self.scope.contains(url) or not is_crawlable(url)):
+        if not force and (
+            key in self._article_keys
+            or key in self._page_keys
+            or not self.scope.contains(url)
+            or not is_crawlable(url)
+        ):
             return None
         if self._limit_reached():
             return None
@@ -350,9 +363,19 @@ class SiteSpider(Spider):
             meta[META_LASTMOD] = lastmod.isoformat()
         self._requested.add(url)
         self._article_keys.add(key)
+        self._page_keys.add(key)
         return Request(
             url, callback=self.parse_page, errback=self.page_failed, priority=PRIORITY_ARTICLE, meta=meta
         )
+
+    def _new_page(self, url: str) -> bool:
+        """The page was not requested yet, however it is spelled (:attr:`_page_keys`); it is now."""
+        key = _article_key(url)
+        if key in self._page_keys:
+            return False
+        self._requested.add(url)
+        self._page_keys.add(key)
+        return True
 
     def _left_out_by_since(self, *keys: str) -> None:
         """Count an article ``--since`` leaves out (the summary says how many), once: a sitemap, a listing
@@ -373,7 +396,8 @@ class SiteSpider(Spider):
             return None
         if self.profile is not None and self.profile.ignore_url and re.search(self.profile.ignore_url, url):
             return None
-        self._requested.add(url)
+        if not self._new_page(url):
+            return None
         return Request(
             url,
             callback=self.parse_page,
@@ -580,9 +604,8 @@ class SiteSpider(Spider):
                 yield self._feed_request(feed, source="listing")
         if page_number < self.max_listing_pages:
             for url in links.pagination:
-                if url in self._requested:
+                if url in self._requested or not self._new_page(url):
                     continue
-                self._requested.add(url)
                 yield Request(
                     url,
                     callback=self.parse_page,

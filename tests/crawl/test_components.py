@@ -524,6 +524,39 @@ def test_an_article_spelled_otherwise_is_not_requested_again():
     assert spider._article_request(other_page, source="listing") is not None
 
 
+def test_a_page_spelled_otherwise_is_not_requested_again():
+    """A site links its home page and sections from every page as it comes (on www. or not, with a
+    trailing slash or not, over http): each was fetched once per spelling, and read again. A page some
+    article names as its canonical URL is still fetched (a site giving its home page as every page's)."""
+    from datetime import UTC, datetime
+
+    from scrapy.http import HtmlResponse, Request
+
+    from newscrawl.discovery import ListingLinks
+    from newscrawl.spiders.reading import PageReading
+
+    spider = _spider_reading_with(_DeadReader())
+    home = "https://blog-auto-info.com/"
+    section = "https://blog-auto-info.com/category/essais/"
+    page_2 = section + "page/2/"
+    links = ListingLinks(pagination=[page_2], pages=[home, section])
+    response = HtmlResponse(section, body=b"<html></html>", request=Request(section), encoding="utf-8")
+    assert [r.url for r in spider._listing(response, links)] == [page_2, home, section]
+    variants = ListingLinks(
+        pagination=["https://www.blog-auto-info.com/category/essais/page/2"],
+        pages=["http://www.blog-auto-info.com", "https://blog-auto-info.com/category/essais"],
+    )
+    assert list(spider._listing(response, variants)) == []
+    assert spider._article_request("https://www.blog-auto-info.com/category/essais", source="listing") is None
+    # a page named as an article's canonical URL, not requested yet
+    article = "https://blog-auto-info.com/un-article/"
+    about = "https://blog-auto-info.com/a-propos/"
+    record = {"url": article, "canonical_url": about, "published_at": None, "comments": []}
+    page = HtmlResponse(article, body=b"<html></html>", request=Request(article), encoding="utf-8")
+    assert spider._article(page, PageReading("article", record=record), datetime.now(UTC)) is not None
+    assert spider._page_request(about, hops=0, source="listing") is not None
+
+
 def test_an_article_read_is_not_requested_again_under_its_canonical_url():
     """Read at /node/7 (a Drupal node's own path), the article declares /actualites/zfe its canonical URL:
     a link to that (a listing, a related link, the feed) was fetched again, comment pages and all."""

@@ -77,6 +77,9 @@ def test_drupal_site_found_through_its_atom_feed_under_a_base_href(tmp_path):
     paths = tuple(urlsplit(a.url).path for a in articles)
     article_pages = Counter(path.replace("/?", "?").rstrip("/") for path in fetched if path.startswith(paths))
     assert set(article_pages.values()) == {1}, article_pages
+    # the home page too, started on the bare host and linked on www. (rel=home): robots.txt alone is
+    # fetched on both hosts (its rules are each host's)
+    assert {path: n for path, n in Counter(fetched).items() if n > 1} == {"/robots.txt": 2}
 
 
 def test_scrape_of_a_drupal_comment_page_gives_the_whole_article():
