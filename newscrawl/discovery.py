@@ -221,14 +221,15 @@ def pager_page_number(url: str, pager_key: str | None) -> int | None:
     return None
 
 
-def without_comment_page(url: str) -> str:
-    """The article's own URL, given one of its comment pages (``…/comment-page-3/``, ``?cpage=3``)."""
+def without_comment_page(url: str, pager_key: str | None = None) -> str:
+    """The article's own URL, given one of its comment pages (``…/comment-page-3/``, ``?cpage=3``, or
+    ``?page=2`` when the article's pager numbers its pages by ``pager_key``: :func:`comment_pager_key`)."""
     parts = urlsplit(url)
     path = _COMMENT_PAGE_PATH.sub("/", parts.path)
     query = "&".join(
         pair
         for pair in parts.query.split("&")
-        if pair and not _COMMENT_PAGE_QUERY.fullmatch(pair.split("=", 1)[0])
+        if pair and not _COMMENT_PAGE_QUERY.fullmatch(key := pair.split("=", 1)[0]) and key != pager_key
     )
     return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
 

@@ -652,12 +652,16 @@ class SiteSpider(Spider):
             return None
         if self._limit_reached():
             return None
-        canonical = record.get("canonical_url") or response.url
-        # read at /node/7, the article says it is /actualites/zfe: a link there later is no new article
-        self._article_keys.update((_article_key(response.url), _article_key(canonical)))
         pager = comment_pager_key(response.url, reading.comment_pages)
         number = pager_page_number(response.url, pager)
         numbered = number is not None
+        if numbered and not record.get("canonical_url"):
+            # a comment page declaring no canonical URL, numbered by its article's pager (Drupal's ?page=N,
+            # which extraction cannot tell from a listing's page 2): the article is the page without it
+            record["canonical_url"] = without_comment_page(response.url, pager)
+        canonical = record.get("canonical_url") or response.url
+        # read at /node/7, the article says it is /actualites/zfe: a link there later is no new article
+        self._article_keys.update((_article_key(response.url), _article_key(canonical)))
         landing = number or 1
         seen = {response.url, canonical}
         links = [url for url in reading.comment_pages if url not in seen]

@@ -480,9 +480,9 @@ def _drupal_page(title: str, body_class: str, head: str, main: str, host: str = 
     ).encode()
 
 
-def drupal_site_pages() -> tuple[dict, list[SiteArticle]]:
+def drupal_site_pages(*, canonical: bool = True) -> tuple[dict, list[SiteArticle]]:
     """The pages of the Drupal site by path (for ``SiteServer(pages=...)``; both hosts answer them all),
-    and its articles."""
+    and its articles; ``canonical=False``: the articles' pages declare no canonical URL."""
     from newscrawl.testing.server import Page
 
     pages: dict[str, Page] = {
@@ -507,7 +507,10 @@ def drupal_site_pages() -> tuple[dict, list[SiteArticle]]:
                 f"{comments}</div></article>"
             )
             body = _drupal_page(
-                title, "path-node page-node-type-article", f'<link rel="canonical" href="{url}">', main
+                title,
+                "path-node page-node-type-article",
+                f'<link rel="canonical" href="{url}">' if canonical else "",
+                main,
             )
             suffix = "" if page == 1 else f"?page={page - 1}"
             pages[f"/{path}{suffix}"] = pages[f"/{path}/{suffix}"] = Page(body)

@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import datetime
 from urllib.parse import urlsplit
 
+import pytest
+
 from newscrawl.testing.server import SiteServer
 from tests.crawl.helpers import FAST, archive_records, assert_clean, crawl, newscrawl, sql
 from tests.crawl.other_sites import (
@@ -82,10 +84,12 @@ def test_drupal_site_found_through_its_atom_feed_under_a_base_href(tmp_path):
     assert {path: n for path, n in Counter(fetched).items() if n > 1} == {"/robots.txt": 2}
 
 
-def test_scrape_of_a_drupal_comment_page_gives_the_whole_article():
+@pytest.mark.parametrize("canonical", [True, False], ids=["canonical", "no-canonical"])
+def test_scrape_of_a_drupal_comment_page_gives_the_whole_article(canonical):
     # Drupal pages an article's comments by ?page=N (from 0), the key listings page by too: the page tells,
-    # its comment pager links to the other ?page=N of its own path. Scraped, ?page=1 gave its own comments.
-    pages, articles = drupal_site_pages()
+    # its comment pager links to the other ?page=N of its own path. Scraped, ?page=1 gave its own comments;
+    # a page declaring no canonical URL was filed under ?page=1, its first comments left out.
+    pages, articles = drupal_site_pages(canonical=canonical)
     newest = articles[0]
     with SiteServer(pages=pages) as server:
         run = newscrawl(

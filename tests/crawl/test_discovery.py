@@ -381,6 +381,7 @@ def test_drupal_comment_pages_are_known_by_the_article_s_comment_pager():
     # read at the bare host, the pager written for www. (<base href>): the same article's pager
     assert comment_pager_key(article.replace("www.", "") + "?page=1", [article, third]) == "page"
     assert [pager_page_number(u, "page") for u in (article, second, third)] == [None, 2, 3]
+    assert without_comment_page(third, "page") == article and without_comment_page(third) == third
     assert pager_page_number(article + "?cpage=3", None) == 3
     # another post at the same path, a comment page of another key, another article: no pager key
     assert comment_pager_key("https://www.auto.test/?p=12", ["https://www.auto.test/?p=13"]) is None
