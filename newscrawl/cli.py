@@ -566,7 +566,10 @@ def _run(options):
 @click.argument("target")
 @_db_option
 @click.option(
-    "--max-articles", type=click.IntRange(min=1, max=MAX_ARTICLES), help="Stop after this many articles."
+    "--max-articles",
+    type=click.IntRange(min=1, max=MAX_ARTICLES),
+    help="Stop after this many articles read (with --incremental, those revisited for new comments too; "
+    "not those skipped as unchanged).",
 )
 @click.option("--since", metavar="DATE", help="Skip articles published before DATE (2024-04-01, or 7d, 48h).")
 @click.option(

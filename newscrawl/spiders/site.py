@@ -9,7 +9,7 @@ Arguments (strings when given with ``-a`` or through scrapyd):
 
 ``target``        profile name (``blog-auto-info``) or a URL of the site
 ``mode``          ``crawl`` (default) or ``scrape`` (``target`` is one article: it and its comment pages)
-``max_articles``  stop after that many articles
+``max_articles``  stop after that many articles read (revisits included, not the pages skipped as unchanged)
 ``since``         skip articles published before (``2024-04-01``, ``7d``)
 ``incremental``   ``1``: skip what the archive says is unchanged, revisit recent articles for comments
 ``generic``       ``1``: ignore the site's profile, judge pages by their own evidence
