@@ -184,6 +184,11 @@ class SiteSpider(Spider):
         """Archive keys (:func:`_article_key`) of the article candidates requested so far and of the
         articles read: ``/x/`` on the bare host and ``/x`` on ``www.`` are one article to the archive,
         so the second is not fetched (nor its comment pages) only to be merged into the first."""
+        self._read_keys: set[str] = set()
+        """Archive keys of the articles read (the URL read at, the canonical URL): a page fetched under
+        one of them after that, requested before (an article's Drupal /node/7 and its alias, both linked
+        by one listing, each only known to be the other once read), is not read again, nor its comment
+        pages fetched, only to be merged into the same archived article."""
         self._page_keys: set[str] = set()
         """Archive keys of every page requested so far (start pages, listings and their next pages, other
         pages, article candidates): a site links its home page and sections from each page as it comes,
@@ -528,6 +533,16 @@ class SiteSpider(Spider):
             self._count_error("not_html", f"not an HTML page ({content_type or 'no content type'})")
             log.warning("not an HTML page, skipped: %s (%s)", response.url, content_type or "no content type")
             return
+        if (
+            meta.get(ROLE) == "article"
+            and not meta.get(META_REVISIT)
+            and _article_key(response.url) in self._read_keys
+        ):
+            # what _article_request says of a link found after the article was read, said of one found
+            # before; not of other pages (a listing some article wrongly names as its canonical URL)
+            self.crawler.stats.inc_value("newscrawl/articles/read_elsewhere")
+            log.debug("already read under another URL, not read again: %s", response.url)
+            return
         verdict = None
         if self.mode == "scrape" and not meta.get(META_KNOWN):
             if (
@@ -661,7 +676,9 @@ class SiteSpider(Spider):
             record["canonical_url"] = without_comment_page(response.url, pager)
         canonical = record.get("canonical_url") or response.url
         # read at /node/7, the article says it is /actualites/zfe: a link there later is no new article
-        self._article_keys.update((_article_key(response.url), _article_key(canonical)))
+        keys = (_article_key(response.url), _article_key(canonical))
+        self._article_keys.update(keys)
+        self._read_keys.update(keys)
         landing = number or 1
         seen = {response.url, canonical}
         links = [url for url in reading.comment_pages if url not in seen]

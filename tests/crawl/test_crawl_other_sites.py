@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newscrawl.testing.server import SiteServer
+from newscrawl.testing.server import Page, SiteServer
 from tests.crawl.helpers import FAST, archive_records, assert_clean, crawl, newscrawl, sql
 from tests.crawl.other_sites import (
     DRUPAL_BARE_HOST,
@@ -159,4 +159,38 @@ def test_feed_links_resolve_against_xml_base(tmp_path):
     db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     with SiteServer(pages=pages) as server:
         crawl_twice(f"https://{FEED_HOST}/", db, server, {FEED_HOST: server.base_url})
+    check_archive(db, articles)
+
+
+def test_an_article_linked_by_its_node_path_and_its_alias_is_read_once(tmp_path):
+    # Drupal answers an article at /node/N and at its alias, which only the page says (its canonical URL):
+    # both links of one listing are requested before either is read, and both fetched. The second page
+    # was read too and its comment pages fetched, to be merged into the same archived article.
+    pages, articles = drupal_site_pages()
+    alias = urlsplit(articles[0].url).path
+    for suffix in ("", "?page=1", "?page=2"):  # the same pages, their comment pager on their own path
+        page = pages[alias + suffix]
+        pages["/node/5" + suffix] = Page(page.body.replace(f'href="{alias[1:]}'.encode(), b'href="node/5'))
+    teasers = "".join(
+        f'<article class="node node--view-mode-teaser"><h2><a href="{href}">{title}</a></h2></article>'
+        for href, title in (("node/5", "La voiture de l'année"), (alias.lstrip("/"), "Scénic E-Tech"))
+    )
+    pages["/"] = Page(pages["/"].body.replace(b'<main role="main">', f'<main role="main">{teasers}'.encode()))
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        # pages read here, one after the other: the second is read once the first is (worker processes
+        # reading both at the same time would both read them)
+        run = crawl(
+            f"https://{DRUPAL_HOST}/",
+            db,
+            "-s",
+            "NEWSCRAWL_READ_WORKERS=0",
+            resolve={DRUPAL_HOST: server.base_url, DRUPAL_BARE_HOST: server.base_url},
+        )
+        hits = list(server.hits)
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    assert {"/node/5", alias} <= set(hits)
+    comment_pages = [hit for hit in hits if hit.startswith(("/node/5?", alias + "?"))]
+    assert len(comment_pages) == 2, comment_pages  # ?page=1 and ?page=2, of one of the two
     check_archive(db, articles)
