@@ -680,8 +680,13 @@ class SiteSpider(Spider):
         self._article_keys.update(keys)
         self._read_keys.update(keys)
         landing = number or 1
-        seen = {response.url, canonical}
-        links = [url for url in reading.comment_pages if url not in seen]
+        # by archive key: a site answering on www. and the bare host links one of them whichever was read
+        seen = {_article_key(response.url), _article_key(canonical)}
+        links = []
+        for url in reading.comment_pages:
+            if _article_key(url) not in seen:
+                seen.add(_article_key(url))
+                links.append(url)
         # A link to the first comment page (comment-page-1/) is the article's own page on most sites: held
         # back unless the article's page shows a later comment page (WordPress set to show the newest
         # one first). It does when it links to the first page itself, or holds later comments than the
@@ -706,7 +711,7 @@ class SiteSpider(Spider):
             "held": held,
             "landing_last": landing_last,
             "home": None if numbered else 0,  # index in pages of the article's own page, once fetched
-            "seen": sorted(seen | set(links)),
+            "seen": sorted(seen),  # archive keys of the pages fetched or queued
             "failed": [],
             "missed": 0,  # failed pages a later crawl may get
             "fetched_at": fetched_at.isoformat(),
@@ -775,8 +780,8 @@ class SiteSpider(Spider):
         chain["pages"].append([number or len(chain["pages"]) + 1, comments])
         seen = set(chain["seen"])
         for url in more:
-            if url not in seen:
-                seen.add(url)
+            if _article_key(url) not in seen:
+                seen.add(_article_key(url))
                 held = is_first_comment_page(url) and not chain.get("landing_last", True)
                 chain["held" if held else "queue"].append(url)
         chain["seen"] = sorted(seen)

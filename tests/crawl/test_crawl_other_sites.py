@@ -104,28 +104,34 @@ def test_scrape_of_a_drupal_comment_page_gives_the_whole_article(canonical):
     ]
 
 
-def test_scrape_on_the_bare_host_follows_the_comment_pager_to_www():
+@pytest.mark.parametrize("canonical", [True, False], ids=["canonical", "no-canonical"])
+@pytest.mark.parametrize("page", ["", "?page=1"], ids=["article", "comment-page"])
+def test_scrape_on_the_bare_host_follows_the_comment_pager_to_www(canonical, page):
     # The site answers on both hosts and writes its links for www. (<base href>): read at the bare host,
     # the article's comment pager was taken for another article's links and its other pages left out.
-    pages, articles = drupal_site_pages()
+    # Without a canonical URL, the pager's link to the article's own page on www. was fetched again.
+    pages, articles = drupal_site_pages(canonical=canonical)
     newest = articles[0]
     bare = newest.url.replace(DRUPAL_HOST, DRUPAL_BARE_HOST)
     with SiteServer(pages=pages) as server:
         run = newscrawl(
             "scrape",
-            bare,
+            bare + page,
             *FAST,
             "--resolve",
             f"{DRUPAL_HOST}={server.base_url}",
             "--resolve",
             f"{DRUPAL_BARE_HOST}={server.base_url}",
         )
+        hits = [hit for hit in server.hits if hit != "/robots.txt"]
     assert_clean(run)
     assert run.returncode == 0, run.output[-3000:]
     record = json.loads(run.stdout)
     assert [(c["id"], c["parent_id"]) for c in record["comments"]] == [
         (i, p) for i, p, _, _ in newest.comments
     ]
+    path = urlsplit(newest.url).path
+    assert sorted(hits) == [path, path + "?page=1", path + "?page=2"]  # each page once, on either host
 
 
 def test_site_found_only_through_its_gzipped_sitemap_index_and_news_sitemap(tmp_path):
