@@ -33,7 +33,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as Scrap
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware as ScrapyRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, DownloadFailedError, IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
 
 from newscrawl.discovery import RevisitPolicy, SiteScope, parse_date
@@ -113,6 +113,9 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
             raise DownloadCancelledError(
                 f"Received more than {maxsize} bytes, the download max size, in request {request}"
             ) from error
+        except DownloadFailedError as error:
+            _say_why_plainly(error)
+            raise
 
     async def _download(self, request: Request) -> Response:
         target = self._local_url(request.url)
@@ -177,6 +180,20 @@ def _name_the_page(error: Exception, local_url: str, real_url: str) -> None:
     error.args = tuple(
         arg.replace(local_url, urldefrag(real_url)[0]) if isinstance(arg, str) else arg for arg in error.args
     )
+
+
+def _say_why_plainly(error: DownloadFailedError) -> None:
+    """Scrapy words a response that failed (a connection reset, an answer that is not HTTP) as the list
+    of Twisted failures it came with, "[<twisted.python.failure.Failure
+    twisted.internet.error.ConnectionLost: Connection to the other side was lost in a non-clean
+    fashion.>]". Its text becomes their messages, for every line that quotes it (the spider's, Scrapy's
+    retry lines) and the run's last error; the failures stay its cause."""
+    reasons = getattr(error.__cause__, "reasons", None)
+    if not reasons:
+        return
+    errors = [getattr(reason, "value", reason) for reason in reasons]
+    texts = [" ".join(str(cause).split()) or type(cause).__name__ for cause in errors]
+    error.args = ("; ".join(dict.fromkeys(texts)),)
 
 
 class _MappedRequest(Request):

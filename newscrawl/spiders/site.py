@@ -25,9 +25,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadFailedError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 
 from newscrawl.discovery import (
@@ -1010,7 +1011,7 @@ def _reason(failure: Failure) -> str:
         return f"timed out ({text})"
     if name == "DownloadCancelledError" or "max size" in text.lower():
         return f"too large ({text})"
-    if "ConnectionLost" in text or "ConnectionDone" in text or name in ("ConnectionLost", "ResponseFailed"):
+    if _connection_lost(error):
         return f"connection lost ({text or name})"
     if name == "ResponseDataLossError":
         return "truncated response (the server sent less than it announced)"
@@ -1021,6 +1022,14 @@ def _reason(failure: Failure) -> str:
     if name == "DownloadConnectionRefusedError":
         return f"connection refused ({text})"
     return f"{name}: {text}" if text else name
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """The server closed the connection before its answer was complete: Scrapy's DownloadFailedError
+    holds the failures that say so in its cause (Twisted's ResponseFailed)."""
+    cause = error.__cause__ if isinstance(error, DownloadFailedError) else None
+    errors = [error, *(getattr(reason, "value", reason) for reason in getattr(cause, "reasons", ()))]
+    return any(isinstance(each, (ConnectionLost, ConnectionDone)) for each in errors)
 
 
 def _is_gone(failure: Failure) -> bool:

@@ -261,6 +261,27 @@ def test_connection_reset(faults):
     assert records["/reset-once/"]["title"] == "Coupé puis rétabli"
 
 
+def test_a_connection_reset_reads_plainly_wherever_its_reason_is_given(tmp_path):
+    # Its reason quoted Twisted's list of failures: "connection lost ([<twisted.python.failure.Failure
+    # twisted.internet.error.ConnectionLost: ...>])", in the spider's line, the run's last error, the
+    # line of a robots.txt not fetched and Scrapy's retry lines (-v).
+    home = '<html><body class="home blog"><main><article class="post"><h2><a href="/reset/">Coupé</a></h2></article></main></body></html>'
+    routes = {"/robots.txt": lambda context: context.reset(), "/reset/": lambda context: context.reset()}
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages={"/": Page(home.encode())}, routes=routes) as server:
+        run = crawl(BASE + "/", db, "-v", "-s", "RETRY_TIMES=1", resolve={HOST: server.base_url})
+    assert_clean(run)
+    assert "Failure" not in run.stderr, run.stderr
+    lost = "Connection to the other side was lost in a non-clean fashion."
+    assert f" WARNING article {BASE}/reset/ not fetched: connection lost ({lost})\n" in run.stderr
+    assert f" INFO Gave up retrying <GET {BASE}/reset/> (failed 2 times): {lost}\n" in run.stderr
+    assert (
+        f" WARNING {BASE}/robots.txt not fetched ({lost}): crawling as if it allowed everything" in run.stderr
+    )
+    (stats,) = sql(db, "SELECT stats FROM crawl_runs")[0]
+    assert json.loads(stats)["newscrawl/last_error"] == f"connection lost ({lost})"
+
+
 def test_truncated_body_is_never_archived(faults):
     assert "/truncated/" not in archived(faults["db"])
     (line,) = log_lines(faults["run"], "/truncated/")
