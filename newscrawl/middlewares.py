@@ -33,7 +33,13 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as Scrap
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware as ScrapyRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
-from scrapy.exceptions import DownloadCancelledError, DownloadFailedError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadFailedError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
 from scrapy.http import HtmlResponse, Response
 
 from newscrawl.discovery import RevisitPolicy, SiteScope, parse_date
@@ -115,6 +121,10 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
             ) from error
         except DownloadFailedError as error:
             _say_why_plainly(error)
+            raise
+        except ResponseDataLossError as error:
+            if not str(error):  # else Scrapy's retry lines end in "(failed 2 times): "
+                error.args = ("the server sent less than it announced",)
             raise
 
     async def _download(self, request: Request) -> Response:

@@ -289,6 +289,27 @@ def test_truncated_body_is_never_archived(faults):
     assert faults["hits"].count("/truncated/") == 3  # retried like any transient failure
 
 
+def test_scrapys_retry_lines_say_why_a_truncated_page_failed(tmp_path):
+    # Its error had no text: -v showed "Gave up retrying <GET https://.../truncated/> (failed 2 times): "
+    # with nothing after the colon.
+    def truncated(context: RequestContext) -> None:
+        context.truncate(article_html("Tronqué").encode()[:700], declared_length=5000)
+
+    home = '<html><body class="home blog"><main><article class="post"><h2><a href="/truncated/">Tronqué</a></h2></article></main></body></html>'
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages={"/": Page(home.encode())}, routes={"/truncated/": truncated}) as server:
+        run = crawl(BASE + "/", db, "-v", "-s", "RETRY_TIMES=1", resolve={HOST: server.base_url})
+    assert_clean(run)
+    (gave_up,) = [line for line in run.stderr.splitlines() if "Gave up retrying" in line]
+    assert gave_up.endswith(
+        f" INFO Gave up retrying <GET {BASE}/truncated/> (failed 2 times): the server sent less than it announced"
+    )
+    (line,) = log_lines(run, "/truncated/")
+    assert line.endswith(
+        f" WARNING article {BASE}/truncated/ not fetched: truncated response (the server sent less than it announced)"
+    )
+
+
 def test_missing_and_wrong_charsets_decode(faults):
     records = archived(faults["db"])
     assert records["/no-charset/"]["title"] == "Essai de la Clio : été brûlant à Orléans"
