@@ -142,6 +142,8 @@ class ArchivePipeline:
         self.stats = crawler.stats
         self.failures_to_stop = crawler.settings.getint("NEWSCRAWL_ARCHIVE_FAILURES_TO_STOP", 5)
         self.consecutive_failures = 0
+        self.stopping = False
+        """The failed writes stopped the crawl."""
         self.run_id: int | None = None
         self.archive: Archive | None = None
         self.guard = RunGuard(crawler)
@@ -169,8 +171,11 @@ class ArchivePipeline:
         except CrawlLocked as refusal:  # the run was rolled back: nothing recorded, nothing to fetch
             raise CloseSpider(self.guard.refused(refusal)) from None
         except StorageError as error:
-            log.error("archive unavailable: %s", error)
+            # A warning: the crawl's last line (`Error: crawl stopped: ...`) is the error, with the reason
+            # under --quiet, which shows no warning.
+            log.warning("archive unavailable: %s", error)
             self.stats.set_value("newscrawl/last_error", f"not archived: {error}")
+            self.stats.set_value("newscrawl/stopped_because", str(error))
             raise CloseSpider("archive_unavailable") from None
         self.run_id = run_id
         if is_reactor_installed():
@@ -304,12 +309,16 @@ class ArchivePipeline:
         self.stats.inc_value("newscrawl/archive_errors")
         self.stats.set_value("newscrawl/last_error", f"not archived: {error}")
         log.error("archive write failed for %s (not saved; what is archived stays): %s", url, error)
-        if self.consecutive_failures < self.failures_to_stop:
+        if self.consecutive_failures < self.failures_to_stop or self.stopping:
             return
         engine = self.crawler.engine
         if engine is not None:
-            log.error("stopping the crawl: %d archive writes failed in a row", self.consecutive_failures)
+            self.stopping = True  # the writes failing while the crawl stops are no news
+            because = f"{self.consecutive_failures} archive writes failed in a row: {error}"
+            # A warning, as the archive unavailable at the start (see open_spider)
+            log.warning("stopping the crawl: %s", because)
             self.crawler.stats.set_value("newscrawl/stopped_by", "archive_unavailable")
+            self.crawler.stats.set_value("newscrawl/stopped_because", because)
             from scrapy.utils.defer import deferred_from_coro
 
             deferred_from_coro(engine.close_spider_async(reason="archive_unavailable"))

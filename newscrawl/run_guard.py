@@ -261,14 +261,18 @@ class RunGuard:
         if still_ours is not None:
             self._report_abandoned(abandoned)
             return
-        log.error(
-            "the crawl lock of %s was taken over by %s after this run missed its heartbeats: stopping",
-            self.locked_site,
-            now_held_by.holder if now_held_by else "nobody (it was released)",
+        holder = now_held_by.holder if now_held_by else "nobody (it was released)"
+        because = (
+            f"the crawl lock of {self.locked_site} was taken over by {holder} "
+            "after this run missed its heartbeats"
         )
+        # A warning: the crawl's last line (`Error: crawl stopped: crawl lock lost`) is the error, with
+        # the reason under --quiet, which shows no warning.
+        log.warning("%s: stopping", because)
         self.locked_site = None
         self.stop()
         self.crawler.stats.set_value("newscrawl/stopped_by", LOCK_LOST_REASON)
+        self.crawler.stats.set_value("newscrawl/stopped_because", because)
         engine = self.crawler.engine
         if engine is not None:
             from scrapy.utils.defer import deferred_from_coro

@@ -483,6 +483,69 @@ def test_an_unexpected_error_of_the_archive_is_a_failed_write_not_a_silent_loss(
     pipeline.spider_closed(crawler.spider, "finished")
 
 
+def test_an_archive_unavailable_as_the_crawl_starts_stops_it_with_its_reason_in_the_stats(
+    tmp_path, monkeypatch, caplog
+):
+    # The stop was an ERROR line ("archive unavailable: ..."), which --quiet shows above the CLI's own
+    # "Error: crawl stopped: archive unavailable": two lines for one problem. It is a warning now, and
+    # the run's stats keep the reason for that one line.
+    from scrapy.exceptions import CloseSpider
+
+    from storage import ArchiveRepository, StorageError
+
+    crawler, (pipeline,) = _pipelines_for(tmp_path, archive=True)
+    locked = StorageError("SQLite database a.sqlite is locked by another process; retry when it is free")
+
+    def refuse(*args, **kwargs):
+        raise locked
+
+    monkeypatch.setattr(ArchiveRepository, "start_crawl_run", refuse)
+    with pytest.raises(CloseSpider) as stopped:
+        pipeline.open_spider()
+    pipeline.archive.close()
+    assert stopped.value.reason == "archive_unavailable"
+    assert crawler.stats.get_value("newscrawl/stopped_because") == str(locked)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"archive unavailable: {locked}")
+    ]
+
+
+def test_archive_writes_failing_in_a_row_stop_the_crawl_once_with_the_reason_in_the_stats(
+    tmp_path, monkeypatch, caplog
+):
+    # The stop was an ERROR line ("stopping the crawl: 5 archive writes failed in a row", again for
+    # each write failing while the crawl stopped), which --quiet shows above the CLI's own "Error:
+    # crawl stopped: archive unavailable". It is one warning now, and the run's stats keep the reason.
+    from types import SimpleNamespace
+
+    from scrapy.exceptions import DropItem
+
+    from newscrawl.spiders.items import ArticleItem
+    from storage import ArchiveRepository, StorageError
+
+    crawler, (pipeline,) = _pipelines_for(tmp_path, archive=True)
+    pipeline.open_spider()
+    closed: list[str] = []
+    crawler.engine = SimpleNamespace(close_spider_async=lambda reason: closed.append(reason))
+    locked = StorageError("SQLite database a.sqlite is locked by another process; retry when it is free")
+
+    def refuse(*args, **kwargs):
+        raise locked
+
+    monkeypatch.setattr(ArchiveRepository, "upsert_article", refuse)
+    record = expected_record(FLAGSHIP.rstrip("/").rsplit("/", 1)[1])
+    item = ArticleItem(url=FLAGSHIP, record=record, captures=[], fetched_at=datetime.now(UTC))
+    for _ in range(pipeline.failures_to_stop + 1):  # one more fails while the crawl stops
+        with pytest.raises(DropItem, match="not archived"):
+            pipeline.process_item(item)
+    assert closed == ["archive_unavailable"]
+    because = f"{pipeline.failures_to_stop} archive writes failed in a row: {locked}"
+    assert crawler.stats.get_value("newscrawl/stopped_because") == because
+    stops = [(r.levelname, r.getMessage()) for r in caplog.records if "stopping" in r.getMessage()]
+    assert stops == [("WARNING", f"stopping the crawl: {because}")]
+    pipeline.spider_closed(crawler.spider, "archive_unavailable")
+
+
 def test_a_url_already_requested_is_not_requested_again_unless_forced():
     """The sitemap, the listings and other articles link the same articles: the spider asks for each
     URL once (the dupefilter would drop the repeats later, at a cost); a forced request still goes."""

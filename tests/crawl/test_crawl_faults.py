@@ -543,7 +543,8 @@ def test_unreachable_database_is_one_line_and_nothing_is_fetched():
     assert run.stderr.startswith("Error: cannot connect to PostgreSQL at 127.0.0.1:9/nowhere")
 
 
-def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
+@pytest.mark.parametrize("quiet", [False, True])
+def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path, quiet):
     path = tmp_path / "archive.sqlite"
     db = f"sqlite:///{path}"
     locker: dict = {}
@@ -572,6 +573,7 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
             "CONCURRENT_REQUESTS=1",
             "-s",
             "NEWSCRAWL_ARCHIVE_FAILURES_TO_STOP=3",
+            *(["--quiet"] if quiet else []),
             resolve={"small.test": site.base_url},
         )
     locker["connection"].rollback()
@@ -579,7 +581,17 @@ def test_database_locked_mid_crawl_loses_nothing_committed(tmp_path):
     assert_clean(run)
     assert run.returncode == 1
     assert re.search(r"ERROR archive write failed for https://small.test/a\d/ .*locked", run.stderr)
-    assert "Error: crawl stopped: archive unavailable" in run.stderr
+    # The stop is said once: a warning, and the reason in the last line under --quiet (it was an ERROR
+    # line, repeated for each write failing as the crawl stopped).
+    because = f"3 archive writes failed in a row: SQLite database {path} is locked by another process"
+    stops = [line for line in run.stderr.splitlines() if "stopping the crawl" in line]
+    if quiet:
+        assert stops == []
+        assert run.stderr.splitlines()[-1].startswith(f"Error: crawl stopped: archive unavailable ({because}")
+    else:
+        (stop,) = stops
+        assert f" WARNING stopping the crawl: {because}" in stop
+        assert run.stderr.splitlines()[-1] == "Error: crawl stopped: archive unavailable"
     titles = [row[0] for row in sql(db, "SELECT title FROM article_versions")]
     assert 1 <= len(titles) < 8  # what was committed before the lock is all there
     assert sql(db, "PRAGMA integrity_check") == [("ok",)]
@@ -774,27 +786,34 @@ def test_a_crawl_that_fetched_nothing_says_why_even_when_quiet(quiet, monkeypatc
     assert result.stderr == f"Error: nothing could be fetched from https://gone.test/ {reason}\n"
 
 
+STOPS = {
+    "frontier_unavailable": "frontier redis://127.0.0.1:6379/0: not answering for 31 s (Connection refused.)",
+    "archive_unavailable": "5 archive writes failed in a row: SQLite database a.sqlite is locked by another process",
+    "crawl_lock_lost": "the crawl lock of a.test was taken over by web2:1:0123abcd after this run missed its heartbeats",
+}
+
+
 @pytest.mark.parametrize("quiet", [False, True])
-def test_a_crawl_stopped_by_a_frontier_gone_away_is_one_line_when_quiet(quiet, monkeypatch, tmp_path):
-    # --quiet showed the frontier's ERROR line and then "Error: crawl stopped: frontier unavailable".
-    # The stop is a warning (shown without --quiet); with --quiet the one line says why.
+@pytest.mark.parametrize("stop", list(STOPS))
+def test_a_crawl_stopped_by_a_component_gone_away_is_one_line_when_quiet(stop, quiet, monkeypatch, tmp_path):
+    # --quiet showed the component's ERROR line and then "Error: crawl stopped: frontier unavailable"
+    # (archive unavailable, crawl lock lost). The stop is a warning (shown without --quiet); with
+    # --quiet the one line says why.
     from click.testing import CliRunner
 
     from newscrawl import crawl as crawl_module
     from newscrawl.cli import cli
 
-    because = "frontier redis://127.0.0.1:6379/0: not answering for 31 s (Connection refused.)"
-    stats = {"newscrawl/stopped_by": "frontier_unavailable", "newscrawl/stopped_because": because}
+    because = STOPS[stop]
+    stats = {"newscrawl/stopped_by": stop, "newscrawl/stopped_because": because}
     monkeypatch.setattr(
-        crawl_module,
-        "run_crawl",
-        lambda options: crawl_module.CrawlResult("frontier_unavailable", "failed", stats),
+        crawl_module, "run_crawl", lambda options: crawl_module.CrawlResult(stop, "failed", stats)
     )
     args = ["crawl", "https://a.test/", "--db", f"sqlite:///{tmp_path / 'a.sqlite'}"]
     result = CliRunner().invoke(cli, [*args, *(["--quiet"] if quiet else [])])
     assert result.exit_code == 1
     reason = f" ({because})" if quiet else ""
-    assert result.stderr == f"Error: crawl stopped: frontier unavailable{reason}\n"
+    assert result.stderr == f"Error: crawl stopped: {stop.replace('_', ' ')}{reason}\n"
 
 
 def test_a_sitemap_or_feed_the_profile_names_counts_as_an_error_when_it_fails(tmp_path):
