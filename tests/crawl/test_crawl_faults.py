@@ -365,6 +365,28 @@ def test_log_lines_name_the_pages_not_the_local_server(faults):
         ]
 
 
+def test_scrapys_retry_lines_name_the_page_not_the_local_server(tmp_path):
+    # What -v shows besides the lines above: Scrapy's retry lines, which quote the download's error.
+    home = '<html><body class="home blog"><main><article class="post"><h2><a href="/slow/">Lent</a></h2></article></main></body></html>'
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    routes = {"/slow/": lambda context: context.stall(3)}
+    with SiteServer(pages={"/": Page(home.encode())}, routes=routes) as server:
+        run = crawl(
+            BASE + "/",
+            db,
+            "-v",
+            "-s",
+            "RETRY_TIMES=1",
+            "-s",
+            "DOWNLOAD_TIMEOUT=1",
+            resolve={HOST: server.base_url},
+        )
+    assert_clean(run)
+    assert "127.0.0.1" not in run.stderr, [line for line in run.stderr.splitlines() if "127.0.0.1" in line]
+    timed_out = f"Getting {BASE}/slow/ took longer than 1.0 seconds."
+    assert f" INFO Gave up retrying <GET {BASE}/slow/> (failed 2 times): {timed_out}\n" in run.stderr
+
+
 def test_404_and_410_links_are_broken_links_and_archived_articles_gone(faults):
     # These pages were never archived: links of the site to pages it does not have, not articles
     # "gone" (they said so, and counted as errors of the crawl).
