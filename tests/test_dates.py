@@ -539,7 +539,17 @@ def test_dateparser_fallback_does_not_invent_relative_dates_for_covered_language
         ("fr_BE", "Europe/Brussels"),
         ("de-AT", "Europe/Vienna"),
         ("en-GB", "Europe/London"),
-        ("fr-CA", None),
+        ("es-ES", "Europe/Madrid"),  # the mainland's zone: the Canaries are an hour behind
+        ("pt-PT", "Europe/Lisbon"),
+        ("de-CH", "Europe/Zurich"),
+        ("it-CH", "Europe/Zurich"),
+        ("es-AR", "America/Argentina/Buenos_Aires"),
+        ("fr-CA", None),  # countries spanning zones
+        ("en-US", None),
+        ("pt-BR", None),
+        ("es-MX", None),
+        ("fr-ZZ", None),  # a country the table does not know: no guess, not Paris
+        ("es-419", None),
         ("en", None),
         ("es", None),
         ("pt", None),
@@ -553,6 +563,45 @@ def test_dateparser_fallback_does_not_invent_relative_dates_for_covered_language
 def test_default_timezone(language, expected):
     zone = default_timezone(language)
     assert (zone.key if zone is not None else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "url", "expected"),
+    [
+        ("es", "https://www.elmundo.es/espana/a.html", "Europe/Madrid"),
+        ("ca", "https://www.ara.cat/x.html", "Europe/Madrid"),  # .cat is no country: the language's
+        ("en", "https://www.telegraph.co.uk/news/a/", "Europe/London"),
+        ("zh", "http://www.news.cn/fortune/a.htm", "Asia/Shanghai"),
+        ("fr", "https://lematin.ma/a", "Africa/Casablanca"),
+        # the domain beats a tag a CMS sets by default (WordPress's en_US, es_ES)
+        ("en-US", "https://www.telegraph.co.uk/news/a/", "Europe/London"),
+        ("es-ES", "https://www.clarin.com.ar/a.html", "America/Argentina/Buenos_Aires"),
+        ("es-ES", "https://www.eluniversal.com.mx/a", None),
+        ("fr", "https://www.lapresse.ca/actualites/a.php", None),  # Quebec is not in Paris
+        ("en", "https://www.example.com.au/a", None),
+        # a country code that tells nothing: not a language of the country, or the reader's country
+        ("en", "https://lobste.rs/s/dwip3v/a", None),
+        ("en", "https://www.luxuryhaven.co/2019/05/a", None),
+        ("en-GB", "https://lobste.rs/s/dwip3v/a", "Europe/London"),
+        ("es", "https://someone.blogspot.com.es/2011/10/a.html", None),
+        ("fr", "https://quelquun.blogspot.ca/2011/10/a.html", "Europe/Paris"),
+        ("de", "https://www.example.com/a", "Europe/Berlin"),
+        ("es", "https://www.example.com/a", None),
+        (None, "https://www.elmundo.es/a.html", None),
+        ("es", "not a url", None),
+    ],
+)
+def test_default_timezone_from_the_sites_domain(language, url, expected):
+    zone = default_timezone(language, url=url)
+    assert (zone.key if zone is not None else None) == expected
+
+
+def test_default_timezone_region_declared_elsewhere_wins_over_the_tags():
+    # og:locale es_ES on a page whose <html lang> says only "es"
+    assert default_timezone("es", region="ES").key == "Europe/Madrid"
+    assert default_timezone("es", region="es").key == "Europe/Madrid"
+    assert default_timezone("es-MX", region="ES").key == "Europe/Madrid"
+    assert default_timezone("fr", region="CA") is None
 
 
 def test_to_iso():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newscrawl.extraction.language import detect_language, normalize_language
+from newscrawl.extraction.language import detect_language, language_region, normalize_language
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,25 @@ from newscrawl.extraction.language import detect_language, normalize_language
 )
 def test_normalize_language(tag, expected):
     assert normalize_language(tag) == expected
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("es-ES", "ES"),
+        ("es_es", "ES"),
+        ("zh-Hant-TW", "TW"),
+        ("en-GB,en;q=0.9", "GB"),
+        ("fr", None),
+        ("es-419", None),  # Latin America: a region, no country
+        ("zh-Hans", None),
+        ("fr-", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_language_region(tag, expected):
+    assert language_region(tag) == expected
 
 
 SAMPLES = {

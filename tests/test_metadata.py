@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
+from newscrawl.extraction.article import extract_article, extract_comment_page
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.metadata import (
     Metadata,
@@ -248,8 +249,6 @@ def test_title_prefers_h1_text_agreeing_with_og_title():
 def test_title_is_the_h1_declared_as_headline_in_microdata():
     # A custom CMS without JSON-LD or Open Graph marks its h1 itemprop="headline": the title came from
     # <title> (a shorter SEO form with the site's name) and the h1 became the body's first heading.
-    from newscrawl.extraction.article import extract_article
-
     html = (
         "<html><head><title>Kia EV3 : prix, autonomie, équipements - Auto Journal Pro</title></head><body>"
         '<article itemscope itemtype="https://schema.org/NewsArticle">'
@@ -284,6 +283,109 @@ def test_french_byline_date_gets_paris_offset():
     assert md.language == "fr"
     assert md.published_at == "2024-04-29T14:05:00+02:00"
     assert md.published_raw == "Publié le 29 avril 2024 à 14h05"
+
+
+SPANISH_BODY = (
+    '<h1>Un titular</h1><div class="entry-meta">Publicado el 29 de abril de 2024 a las 14:05</div>'
+    "<p>El gobierno anunció que los precios de la electricidad bajarán en las próximas semanas, según el "
+    "ministro, que también habló de las ayudas para los coches eléctricos.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    ("html_lang", "head", "url", "published_at"),
+    [
+        # the country the page declares for its language gives the zone: <html lang>, og:locale
+        ("es-ES", "", "https://example.com/un-titular/", "2024-04-29T14:05:00+02:00"),
+        (
+            "es",
+            '<meta property="og:locale" content="es_ES">',
+            "https://example.com/un-titular/",
+            "2024-04-29T14:05:00+02:00",
+        ),
+        ("es-AR", "", "https://example.com/un-titular/", "2024-04-29T14:05:00-03:00"),
+        # or the site's domain, in a country that writes the page's language
+        ("es", "", "https://www.example.es/un-titular/", "2024-04-29T14:05:00+02:00"),
+        ("es-ES", "", "https://www.example.com.ar/un-titular/", "2024-04-29T14:05:00-03:00"),
+        # nothing says where, or the declarations disagree: no offset rather than a guess
+        ("es", "", "https://example.com/un-titular/", "2024-04-29T14:05:00"),
+        ("es-MX", "", "https://example.com/un-titular/", "2024-04-29T14:05:00"),
+        (
+            "es-ES",
+            '<meta property="og:locale" content="es_MX">',
+            "https://example.com/un-titular/",
+            "2024-04-29T14:05:00",
+        ),
+        # a declaration of another language says nothing about this page's
+        (
+            "es",
+            '<meta property="og:locale" content="en_GB">',
+            "https://example.com/un-titular/",
+            "2024-04-29T14:05:00",
+        ),
+    ],
+)
+def test_date_without_offset_takes_the_zone_the_page_implies(html_lang, head, url, published_at):
+    doc = parse_document(
+        f'<html lang="{html_lang}"><head>{head}</head><body>{SPANISH_BODY}</body></html>', url
+    )
+    md = extract_metadata(doc.root, url=url, now=NOW)
+    assert (md.language, md.published_at) == ("es", published_at)
+
+
+def test_an_offset_the_page_states_is_kept_whatever_zone_it_implies():
+    md = page(
+        '<h1>Un titular</h1><time class="published" datetime="2024-04-29T14:05:00-03:00">29 de abril de 2024</time>'
+        "<p>El gobierno anunció que los precios de la electricidad bajarán en las próximas semanas.</p>",
+        "",
+        "https://www.example.es/un-titular/",
+    )
+    assert md.published_at == "2024-04-29T14:05:00-03:00"
+
+
+@pytest.mark.parametrize(
+    ("html_lang", "dateline", "url"),
+    [
+        ("es-AR", "2 de mayo de 2024", "https://example.com/nota/"),  # UTC-3
+        ("es-ES", "2 de mayo de 2024", "https://example.com/nota/"),  # UTC+2
+        ("en-NZ", "2 May 2024", "https://example.com/story/"),  # UTC+12
+        ("en", "2 May 2024", "https://www.example.co.uk/story/"),
+        ("zh-TW", "2024年5月2日", "https://example.com/a/"),
+    ],
+)
+def test_a_date_without_time_keeps_its_day_in_any_zone(html_lang, dateline, url):
+    doc = parse_document(
+        f'<html lang="{html_lang}"><body><h1>T</h1><div class="date">{dateline}</div><p>x</p></body></html>',
+        url,
+    )
+    md = extract_metadata(doc.root, url=url, now=NOW)
+    assert md.published_at[:19] == "2024-05-02T00:00:00"
+    assert len(md.published_at) == 25  # with the zone's offset
+
+
+def test_comment_pages_date_in_the_zone_of_their_article():
+    # a further comment page is read without the article's metadata: its own head gives the country
+    comment = (
+        '<div id="comments"><ol class="comment-list"><li id="comment-7" class="comment">'
+        '<article class="comment-body"><div class="comment-author"><b class="fn">Ana</b></div>'
+        '<div class="comment-metadata">29 de abril de 2024 a las 18:30</div>'
+        '<div class="comment-content"><p>Muy buen artículo.</p></div></article></li></ol></div>'
+    )
+    head = '<head><meta property="og:locale" content="es_ES"></head>'
+    article = extract_article(
+        f'<html lang="es">{head}<body><article>{SPANISH_BODY}</article>{comment}</body></html>',
+        "https://example.com/un-titular/",
+        fetched_at=NOW,
+    )
+    later = extract_comment_page(
+        f'<html lang="es">{head}<body>{comment}</body></html>',
+        "https://example.com/un-titular/comment-page-2/",
+        fetched_at=NOW,
+        language="es",
+    )
+    assert article.published_at == "2024-04-29T14:05:00+02:00"
+    assert [c.published_at for c in article.comments] == ["2024-04-29T18:30:00+02:00"]
+    assert [c.published_at for c in later] == ["2024-04-29T18:30:00+02:00"]
 
 
 @pytest.mark.parametrize(

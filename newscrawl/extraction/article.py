@@ -15,7 +15,7 @@ from newscrawl.extraction.comments import extract_comments
 from newscrawl.extraction.dates import default_timezone, parse_date, to_iso
 from newscrawl.extraction.document import Document, NotHTMLError, parse_document
 from newscrawl.extraction.language import detect_language
-from newscrawl.extraction.metadata import Metadata, extract_metadata, split_authors
+from newscrawl.extraction.metadata import Metadata, declared_region, extract_metadata, split_authors
 from newscrawl.extraction.structured import json_ld_objects
 from newscrawl.extraction.text import clean_text, normalize_space, prepare_tree, text_of
 from newscrawl.items import Article, Comment
@@ -74,7 +74,7 @@ def extract_parsed_article(
     # prepared once for fast text reads (scripts dropped, block boundaries spaced) for the rest.
     meta = extract_metadata(root, url=url, now=now)
     language = meta.language or (profile.language if profile else None)
-    zone = _zone(profile, language)
+    zone = _zone(profile, language, meta.region, url)
     selectors = profile.selectors if profile else {}
     overrides = _read_overrides(root, selectors, language, now, zone)
     prepare_tree(root)
@@ -177,10 +177,10 @@ def extract_parsed_comments(
     language = language or (profile.language if profile else None)
     root = document.root
     jsonld = json_ld_objects(root)  # comments given as schema.org data (read before the tree is prepared)
+    # the article page's zone: this page's head declares the same locale
+    zone = _zone(profile, language, declared_region(root, language), document.url)
     prepare_tree(root)
-    result = extract_comments(
-        root, url=document.url, language=language, now=now, tz=_zone(profile, language), jsonld=jsonld
-    )
+    result = extract_comments(root, url=document.url, language=language, now=now, tz=zone, jsonld=jsonld)
     for comment in result.comments:
         _clean_comment(comment)
     return result.comments
@@ -221,12 +221,13 @@ def _quoted_in(comment_text: str, paragraphs: set[str]) -> bool:
     return any(comment_text.startswith(p) or p.startswith(comment_text) for p in paragraphs if len(p) > 20)
 
 
-def _zone(profile: SiteProfile | None, language: str | None):
+def _zone(profile: SiteProfile | None, language: str | None, region: str | None, url: str):
+    """The zone of dates without an offset: the site profile's, else the one the page implies."""
     if profile and profile.timezone:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(profile.timezone)
-    return default_timezone(language)
+    return default_timezone(language, region=region, url=url)
 
 
 def _read_overrides(root, selectors: dict[str, str], language, now, zone) -> dict:

@@ -416,8 +416,9 @@ def _digits(value: str | None) -> str | None:
 # Dates
 
 
-def _resolve_tz(language, tz):
-    """The zone for dates written without an offset: the caller's, else the language's default."""
+def _resolve_tz(language, tz, url):
+    """The zone for dates written without an offset: the caller's, else the one the page's language
+    and domain imply (the article reader passes the zone it found, with the page's declared country)."""
     if isinstance(tz, str):
         try:
             return ZoneInfo(tz)
@@ -425,7 +426,7 @@ def _resolve_tz(language, tz):
             tz = None
     if tz is not None:
         return tz
-    return default_timezone(language) if language else None
+    return default_timezone(language, url=url) if language else None
 
 
 def _iso(dt: datetime) -> str:
@@ -2274,7 +2275,7 @@ def extract_comments(
 def _extract(root, *, url, language, now, tz, jsonld) -> CommentsResult:
     if root is None or not isinstance(getattr(root, "tag", None), str):
         return CommentsResult()
-    ctx = _Ctx(url=url, language=language or None, now=now, tz=_resolve_tz(language, tz))
+    ctx = _Ctx(url=url, language=language or None, now=now, tz=_resolve_tz(language, tz, url))
     _start_memo()
     try:
         return _extract_page(root, ctx, jsonld)

@@ -15,6 +15,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 __all__ = ["default_timezone", "parse_date", "search_date", "to_iso"]
@@ -133,21 +134,56 @@ _LANGUAGE_ZONES = {
     "th": "Asia/Bangkok", "vi": "Asia/Ho_Chi_Minh", "ka": "Asia/Tbilisi", "hy": "Asia/Yerevan",
     "fa": "Asia/Tehran", "hi": "Asia/Kolkata", "ne": "Asia/Kathmandu",
 }
-# A region subtag wins over the language ("fr-BE", "en-GB"); regions spanning zones give None.
-_REGION_ZONES = {
-    "FR": "Europe/Paris", "BE": "Europe/Brussels", "CH": "Europe/Zurich", "LU": "Europe/Luxembourg",
-    "MC": "Europe/Monaco", "DE": "Europe/Berlin", "AT": "Europe/Vienna", "LI": "Europe/Vaduz",
-    "GB": "Europe/London", "UK": "Europe/London", "IE": "Europe/Dublin", "ES": "Europe/Madrid",
-    "PT": "Europe/Lisbon", "IT": "Europe/Rome", "NL": "Europe/Amsterdam", "PL": "Europe/Warsaw",
-    "CZ": "Europe/Prague", "SE": "Europe/Stockholm", "DK": "Europe/Copenhagen", "NO": "Europe/Oslo",
-    "FI": "Europe/Helsinki", "GR": "Europe/Athens", "TR": "Europe/Istanbul", "IN": "Asia/Kolkata",
-    "JP": "Asia/Tokyo", "KR": "Asia/Seoul", "CN": "Asia/Shanghai", "TW": "Asia/Taipei",
-    "HK": "Asia/Hong_Kong", "SG": "Asia/Singapore", "IL": "Asia/Jerusalem", "EG": "Africa/Cairo",
-    "SA": "Asia/Riyadh", "AE": "Asia/Dubai", "MA": "Africa/Casablanca", "DZ": "Africa/Algiers",
-    "TN": "Africa/Tunis", "SN": "Africa/Dakar", "CI": "Africa/Abidjan", "ZA": "Africa/Johannesburg",
-    "NZ": "Pacific/Auckland", "AR": "America/Argentina/Buenos_Aires", "CO": "America/Bogota",
-    "PE": "America/Lima", "VE": "America/Caracas",
+# Countries by ISO 3166 code (a language tag's region, a ccTLD): the zone of the country's mainland, None
+# where the mainland spans zones; then the languages its sites write in (a ccTLD counts only for them).
+_COUNTRIES: dict[str, tuple[str | None, str]] = {
+    # Europe
+    "FR": ("Europe/Paris", "fr br oc co"), "BE": ("Europe/Brussels", "fr nl de"),
+    "CH": ("Europe/Zurich", "de fr it rm"), "LU": ("Europe/Luxembourg", "lb fr de"),
+    "MC": ("Europe/Monaco", "fr"), "DE": ("Europe/Berlin", "de"), "AT": ("Europe/Vienna", "de"),
+    "LI": ("Europe/Vaduz", "de"), "GB": ("Europe/London", "en cy gd"), "UK": ("Europe/London", "en cy gd"),
+    "IE": ("Europe/Dublin", "en ga"), "ES": ("Europe/Madrid", "es ca eu gl"), "AD": ("Europe/Andorra", "ca"),
+    "PT": ("Europe/Lisbon", "pt"), "IT": ("Europe/Rome", "it"), "SM": ("Europe/San_Marino", "it"),
+    "NL": ("Europe/Amsterdam", "nl fy"), "PL": ("Europe/Warsaw", "pl"), "CZ": ("Europe/Prague", "cs"),
+    "SK": ("Europe/Bratislava", "sk"), "HU": ("Europe/Budapest", "hu"), "RO": ("Europe/Bucharest", "ro"),
+    "MD": ("Europe/Chisinau", "ro ru"), "BG": ("Europe/Sofia", "bg"), "GR": ("Europe/Athens", "el"),
+    "CY": ("Asia/Nicosia", "el tr"), "SE": ("Europe/Stockholm", "sv"), "FI": ("Europe/Helsinki", "fi sv"),
+    "DK": ("Europe/Copenhagen", "da"), "NO": ("Europe/Oslo", "no nb nn"), "IS": ("Atlantic/Reykjavik", "is"),
+    "EE": ("Europe/Tallinn", "et"), "LV": ("Europe/Riga", "lv"), "LT": ("Europe/Vilnius", "lt"),
+    "SI": ("Europe/Ljubljana", "sl"), "HR": ("Europe/Zagreb", "hr"), "RS": ("Europe/Belgrade", "sr"),
+    "BA": ("Europe/Sarajevo", "bs hr sr"), "ME": ("Europe/Podgorica", "sr"), "MK": ("Europe/Skopje", "mk"),
+    "AL": ("Europe/Tirane", "sq"), "MT": ("Europe/Malta", "mt en"), "UA": ("Europe/Kyiv", "uk ru"),
+    "BY": ("Europe/Minsk", "be ru"), "TR": ("Europe/Istanbul", "tr"), "RU": (None, "ru"),
+    # France overseas: French-language sites hours away from Paris
+    "RE": ("Indian/Reunion", "fr"), "YT": ("Indian/Mayotte", "fr"), "GP": ("America/Guadeloupe", "fr"),
+    "MQ": ("America/Martinique", "fr"), "GF": ("America/Cayenne", "fr"), "NC": ("Pacific/Noumea", "fr"),
+    "PF": (None, "fr"),
+    # Americas
+    "US": (None, "en es"), "CA": (None, "en fr"), "MX": (None, "es"), "BR": (None, "pt"),
+    "CL": (None, "es"), "AR": ("America/Argentina/Buenos_Aires", "es"), "CO": ("America/Bogota", "es"),
+    "PE": ("America/Lima", "es"), "VE": ("America/Caracas", "es"), "EC": ("America/Guayaquil", "es"),
+    "UY": ("America/Montevideo", "es"), "PY": ("America/Asuncion", "es"), "BO": ("America/La_Paz", "es"),
+    "CR": ("America/Costa_Rica", "es"), "GT": ("America/Guatemala", "es"), "SV": ("America/El_Salvador", "es"),
+    "HN": ("America/Tegucigalpa", "es"), "NI": ("America/Managua", "es"), "PA": ("America/Panama", "es"),
+    "CU": ("America/Havana", "es"), "DO": ("America/Santo_Domingo", "es"), "PR": ("America/Puerto_Rico", "es en"),
+    "HT": ("America/Port-au-Prince", "fr ht"), "SR": ("America/Paramaribo", "nl"),
+    # Africa, Asia, Oceania
+    "MA": ("Africa/Casablanca", "ar fr"), "DZ": ("Africa/Algiers", "ar fr"), "TN": ("Africa/Tunis", "ar fr"),
+    "EG": ("Africa/Cairo", "ar"), "SN": ("Africa/Dakar", "fr"), "CI": ("Africa/Abidjan", "fr"),
+    "CM": ("Africa/Douala", "fr en"), "CD": (None, "fr"), "AO": ("Africa/Luanda", "pt"),
+    "MZ": ("Africa/Maputo", "pt"), "NG": ("Africa/Lagos", "en"), "KE": ("Africa/Nairobi", "en sw"),
+    "ZA": ("Africa/Johannesburg", "en af"), "SA": ("Asia/Riyadh", "ar"), "AE": ("Asia/Dubai", "ar en"),
+    "QA": ("Asia/Qatar", "ar"), "KW": ("Asia/Kuwait", "ar"), "JO": ("Asia/Amman", "ar"),
+    "LB": ("Asia/Beirut", "ar fr"), "IL": ("Asia/Jerusalem", "he ar"), "IN": ("Asia/Kolkata", "en hi"),
+    "PK": ("Asia/Karachi", "en ur"), "JP": ("Asia/Tokyo", "ja"), "KR": ("Asia/Seoul", "ko"),
+    "CN": ("Asia/Shanghai", "zh"), "TW": ("Asia/Taipei", "zh"), "HK": ("Asia/Hong_Kong", "zh en"),
+    "SG": ("Asia/Singapore", "en zh ms"), "MY": ("Asia/Kuala_Lumpur", "ms en zh"),
+    "PH": ("Asia/Manila", "en tl"), "TH": ("Asia/Bangkok", "th"), "VN": ("Asia/Ho_Chi_Minh", "vi"),
+    "ID": (None, "id"), "AU": (None, "en"), "NZ": ("Pacific/Auckland", "en mi"),
 }
+# Hosts whose country code is the reader's, not the site's: Blogger answered each visitor from the
+# blogspot domain of the visitor's country (blogspot.fr, blogspot.com.es ...).
+_READER_COUNTRY_HOSTS = re.compile(r"(?:^|\.)blogspot\.(?:com?\.)?[a-z]{2}$")
 
 # fmt: on
 
@@ -1264,12 +1300,29 @@ def relative_precision(text: str | None) -> timedelta | None:
     return None
 
 
-@functools.lru_cache(maxsize=128)
-def _zone_for(language: str | None) -> ZoneInfo | None:
-    lang, region = _primary_language(language)
-    if lang is None:
+def _country_of_host(url: str | None) -> str | None:
+    """The country a site's domain names: its ccTLD, upper case ('UK' for .uk); None for generic
+    domains and for hosts that pick the country code by the reader."""
+    if not isinstance(url, str) or not url:
         return None
-    name = _REGION_ZONES.get(region) if region else _LANGUAGE_ZONES.get(lang)
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    suffix = host.rpartition(".")[2]
+    if len(suffix) != 2 or not suffix.isalpha() or _READER_COUNTRY_HOSTS.search(host):
+        return None
+    return suffix.upper()
+
+
+@functools.lru_cache(maxsize=256)
+def _zone_for(lang: str, region: str | None, host_country: str | None) -> ZoneInfo | None:
+    name = _LANGUAGE_ZONES.get(lang)
+    country = _COUNTRIES.get(host_country) if host_country else None
+    if country is not None and lang in country[1].split():
+        name = country[0]
+    elif region:
+        name = _COUNTRIES.get(region, (None, ""))[0]
     if name is None:
         return None
     try:
@@ -1278,14 +1331,37 @@ def _zone_for(language: str | None) -> ZoneInfo | None:
         return None
 
 
-def default_timezone(language: str | None) -> ZoneInfo | None:
-    """The zone a page in this language implies when it states no offset: fr -> Europe/Paris,
-    de -> Europe/Berlin, ... ; None where a language spans many zones (en, es, pt, ar, zh ...).
-    A region subtag decides when present: fr-BE -> Europe/Brussels, en-GB -> Europe/London,
-    fr-CA -> None."""
-    if not isinstance(language, str):
+def default_timezone(
+    language: str | None, *, region: str | None = None, url: str | None = None
+) -> ZoneInfo | None:
+    """The zone a page implies for the dates it writes without an offset, or None when nothing
+    implies exactly one (a date that states its offset keeps it: this is only for the others).
+
+    ``language`` is the page's language tag ('fr', 'es-ES', 'de_AT'), ``region`` a country the page
+    declares for it elsewhere (og:locale 'es_ES'; it wins over the tag's own), ``url`` the page's.
+    The strongest evidence decides:
+
+    1. the country of the site's domain (.es, .de, .co.uk), when the page is written in one of that
+       country's languages: the publisher is there, whatever locale its CMS declares by default
+       (WordPress's en_US on a British site, es_ES on an Argentine one). An English page on .rs or
+       .co, a blogspot.fr blog (Blogger served every reader the domain of the reader's country), a
+       country code _COUNTRIES does not know tell nothing;
+    2. else the country of the language tag (es-ES, de-AT, en-GB, fr-BE): the page says it;
+    3. else the language alone, where its speakers live in one zone: fr -> Europe/Paris,
+       de -> Europe/Berlin, it, nl, pl, ja ...
+
+    A country gives the zone of its mainland (es-ES -> Europe/Madrid although the Canaries are an
+    hour behind; pt-PT -> Europe/Lisbon), or None where the mainland spans zones (US, CA, MX, BR,
+    RU, AU; fr-CA too, and French on .ca). A language spoken across zones gives None without a
+    country (en, es, pt, ar, zh, ru), as does a country _COUNTRIES does not know: a wrong guess
+    moves the instant by hours, no offset leaves the date as the page wrote it. A date without a
+    time keeps its calendar day in any zone (the zone is attached, nothing is converted).
+    """
+    lang, tag_region = _primary_language(language)
+    if lang is None:
         return None
-    return _zone_for(language)
+    region = region.strip().upper() if isinstance(region, str) and region.strip() else tag_region
+    return _zone_for(lang, region, _country_of_host(url))
 
 
 def to_iso(value: datetime) -> str:

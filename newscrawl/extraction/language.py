@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["detect_language", "normalize_language"]
+__all__ = ["detect_language", "language_region", "normalize_language"]
 
 _TAG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*$")
 
@@ -81,6 +81,19 @@ def normalize_language(tag: str | None) -> str | None:
     if len(primary) != 2:
         return None
     return primary
+
+
+def language_region(tag: str | None) -> str | None:
+    """The country subtag of a language tag, upper case: 'es-ES', 'es_es', 'zh-Hant-TW' -> 'ES', 'ES',
+    'TW'; None without one ('fr', 'es-419', a malformed tag). First tag of a list, as
+    :func:`normalize_language`."""
+    if not tag or not isinstance(tag, str):
+        return None
+    tag = tag.split(",")[0].split(";")[0].strip()
+    if not _TAG.match(tag):
+        return None
+    subtags = re.split(r"[-_]", tag)[1:]
+    return next((s.upper() for s in subtags if len(s) == 2 and s.isalpha()), None)
 
 
 # --- detection ---------------------------------------------------------------------------------

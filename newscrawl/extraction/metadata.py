@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from newscrawl.extraction.dates import default_timezone, parse_date, search_date, to_iso
-from newscrawl.extraction.language import detect_language, normalize_language
+from newscrawl.extraction.language import detect_language, language_region, normalize_language
 from newscrawl.extraction.structured import (
     first_value,
     json_ld_objects,
@@ -29,7 +29,14 @@ from newscrawl.extraction.structured import (
 )
 from newscrawl.extraction.text import BLOCK_TAGS, SKIP_TAGS, classes_and_id, normalize_space, text_of
 
-__all__ = ["Metadata", "clean_author", "extract_metadata", "split_authors", "strip_site_affixes"]
+__all__ = [
+    "Metadata",
+    "clean_author",
+    "declared_region",
+    "extract_metadata",
+    "split_authors",
+    "strip_site_affixes",
+]
 
 
 @dataclass(slots=True)
@@ -38,6 +45,7 @@ class Metadata:
     canonical_url: str | None = None
     site_name: str | None = None
     language: str | None = None
+    region: str | None = None  # the country it declares for its language: 'ES' of es-ES (declared_region)
     description: str | None = None
     authors: list[str] = field(default_factory=list)
     published_at: str | None = None
@@ -501,13 +509,41 @@ class _DateHit:
     source: str = ""
 
 
+_LOCALE_KEYS = ("og:locale", "content-language", "language", "dc.language", "dcterms.language", "inlanguage")
+
+
+def _html_lang(root) -> str | None:
+    html = root if root.tag == "html" else None
+    if html is None:
+        found = root.xpath("//html")
+        html = found[0] if found else None
+    if html is None:
+        return None
+    return html.get("lang") or html.get("xml:lang") or html.get("{http://www.w3.org/XML/1998/namespace}lang")
+
+
+def declared_region(root, language: str | None, meta: dict[str, list[str]] | None = None) -> str | None:
+    """The country a page's locale declarations give its language: 'ES' for <html lang="es-ES"> or
+    og:locale es_ES on a Spanish page; None when they name none, or name several. Only declarations of
+    ``language`` count (an en_US og:locale says nothing about a German page). ``meta`` is the page's
+    :func:`meta_properties` when already read. Dates without an offset take the country's zone
+    (dates.default_timezone); a further comment page reads its own head the same way."""
+    if not language:
+        return None
+    if meta is None:
+        meta = meta_properties(root)
+    tags = [_html_lang(root)] + [meta[key][0] for key in _LOCALE_KEYS if meta.get(key)]
+    regions = {language_region(tag) for tag in tags if normalize_language(tag) == language} - {None}
+    return regions.pop() if len(regions) == 1 else None
+
+
 class _Dates:
     """Date parsing bound to the page's language, time zone and fetch time."""
 
-    def __init__(self, language: str | None, now: datetime | None) -> None:
+    def __init__(self, language: str | None, now: datetime | None, tz) -> None:
         self.language = language
         self.now = now
-        self.tz = default_timezone(language) if language else None
+        self.tz = tz
 
     def parse(self, value, raw: str | None = None, visible: bool = False) -> _DateHit | None:
         if not isinstance(value, str):
@@ -1025,10 +1061,13 @@ class _Extractor:
         self.article, self.page = safe(lambda: _pick_article(self.objects, page_keys), (None, None))
         md.site_name = safe(self.site_name, None)
         md.language = safe(self.language, None)
+        if md.language:
+            md.region = safe(lambda: declared_region(self.root, md.language, self.meta), None)
         md.title = safe(lambda: self.title(md.site_name), None)
         md.description = safe(self.description, None)
         md.authors = safe(lambda: self.authors(md.site_name), [])
-        self.dates = _Dates(md.language, self.now)
+        zone = default_timezone(md.language, region=md.region, url=self.url) if md.language else None
+        self.dates = _Dates(md.language, self.now, zone)
         pub, mod = safe(self.published, None), safe(self.modified, None)
         if pub is not None:
             md.published_at, md.published_raw = to_iso(pub.dt), pub.raw
@@ -1133,26 +1172,10 @@ class _Extractor:
     # -- language ------------------------------------------------------------------------------
     def language(self) -> str | None:
         declared: list[str] = []
-        html = self.root if self.root.tag == "html" else None
-        if html is None:
-            found = self.root.xpath("//html")
-            html = found[0] if found else None
-        if html is not None:
-            lang = normalize_language(
-                html.get("lang")
-                or html.get("xml:lang")
-                or html.get("{http://www.w3.org/XML/1998/namespace}lang")
-            )
-            if lang:
-                declared.append(lang)
-        for key in (
-            "og:locale",
-            "content-language",
-            "language",
-            "dc.language",
-            "dcterms.language",
-            "inlanguage",
-        ):
+        lang = normalize_language(_html_lang(self.root))
+        if lang:
+            declared.append(lang)
+        for key in _LOCALE_KEYS:
             lang = normalize_language(self.m(key))
             if lang:
                 declared.append(lang)
