@@ -26,6 +26,7 @@ from newscrawl.extraction.metadata import (
     strip_site_affixes,
 )
 from newscrawl.extraction.structured import json_ld_objects, meta_properties
+from newscrawl.sites import SiteProfile
 from tests.saved_pages import saved_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "metadata"
@@ -386,6 +387,26 @@ def test_comment_pages_date_in_the_zone_of_their_article():
     assert article.published_at == "2024-04-29T14:05:00+02:00"
     assert [c.published_at for c in article.comments] == ["2024-04-29T18:30:00+02:00"]
     assert [c.published_at for c in later] == ["2024-04-29T18:30:00+02:00"]
+
+
+def test_a_site_profiles_zone_dates_the_article_as_its_comments():
+    # the profile's zone reached the comments and the selector overrides, not the article's own date
+    profile = SiteProfile(name="example", domains=("example.com",), timezone="America/New_York")
+    article = extract_article(
+        '<html lang="en"><body><article><h1>A headline</h1>'
+        '<div class="byline">Posted on April 29, 2024 at 2:05 pm</div>'
+        "<p>The company said on Tuesday that it would cut prices again, and analysts expect that the "
+        "move will put pressure on its rivals.</p></article>"
+        '<div id="comments"><ol class="comment-list"><li id="comment-7" class="comment">'
+        '<article class="comment-body"><div class="comment-author"><b class="fn">Ann</b></div>'
+        '<div class="comment-metadata">April 29, 2024 at 6:30 pm</div>'
+        '<div class="comment-content"><p>Nice one.</p></div></article></li></ol></div></body></html>',
+        "https://example.com/a-headline/",
+        fetched_at=NOW,
+        profile=profile,
+    )
+    assert article.published_at == "2024-04-29T14:05:00-04:00"
+    assert [c.published_at for c in article.comments] == ["2024-04-29T18:30:00-04:00"]
 
 
 @pytest.mark.parametrize(

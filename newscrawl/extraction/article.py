@@ -72,7 +72,7 @@ def extract_parsed_article(
 
     # Order matters: metadata reads the intact tree (JSON-LD scripts included); then the tree is
     # prepared once for fast text reads (scripts dropped, block boundaries spaced) for the rest.
-    meta = extract_metadata(root, url=url, now=now)
+    meta = extract_metadata(root, url=url, now=now, tz=_profile_zone(profile))
     language = meta.language or (profile.language if profile else None)
     zone = _zone(profile, language, meta.region, url)
     selectors = profile.selectors if profile else {}
@@ -221,13 +221,17 @@ def _quoted_in(comment_text: str, paragraphs: set[str]) -> bool:
     return any(comment_text.startswith(p) or p.startswith(comment_text) for p in paragraphs if len(p) > 20)
 
 
-def _zone(profile: SiteProfile | None, language: str | None, region: str | None, url: str):
-    """The zone of dates without an offset: the site profile's, else the one the page implies."""
+def _profile_zone(profile: SiteProfile | None):
     if profile and profile.timezone:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(profile.timezone)
-    return default_timezone(language, region=region, url=url)
+    return None
+
+
+def _zone(profile: SiteProfile | None, language: str | None, region: str | None, url: str):
+    """The zone of dates without an offset: the site profile's, else the one the page implies."""
+    return _profile_zone(profile) or default_timezone(language, region=region, url=url)
 
 
 def _read_overrides(root, selectors: dict[str, str], language, now, zone) -> dict:

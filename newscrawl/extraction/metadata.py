@@ -925,10 +925,11 @@ def _read_text(el, limit: int) -> str | None:
 
 
 class _Extractor:
-    def __init__(self, root, url: str, now: datetime | None) -> None:
+    def __init__(self, root, url: str, now: datetime | None, tz=None) -> None:
         self.root = root
         self.url = url or ""
         self.now = now
+        self.tz = tz  # the caller's zone for dates without an offset, else the one the page implies
         # one pass over the page for what the queries below select; only from the page's root element
         # (an XPath "//" from an element inside a page reads the whole page)
         index = self.index = _Index(root) if root.getparent() is None else None
@@ -1066,7 +1067,9 @@ class _Extractor:
         md.title = safe(lambda: self.title(md.site_name), None)
         md.description = safe(self.description, None)
         md.authors = safe(lambda: self.authors(md.site_name), [])
-        zone = default_timezone(md.language, region=md.region, url=self.url) if md.language else None
+        zone = self.tz
+        if zone is None and md.language:
+            zone = default_timezone(md.language, region=md.region, url=self.url)
         self.dates = _Dates(md.language, self.now, zone)
         pub, mod = safe(self.published, None), safe(self.modified, None)
         if pub is not None:
@@ -2341,13 +2344,16 @@ def _safe(fn, default):
         return default
 
 
-def extract_metadata(root, *, url: str, now: datetime | None = None) -> Metadata:
-    """The article's metadata from a parsed page (`Document.root`). Never raises on odd input."""
+def extract_metadata(root, *, url: str, now: datetime | None = None, tz=None) -> Metadata:
+    """The article's metadata from a parsed page (`Document.root`). Never raises on odd input.
+
+    ``tz`` is the zone of dates without an offset when the caller knows it (a site profile's);
+    without it, the zone the page implies (dates.default_timezone)."""
     if root is None or not isinstance(getattr(root, "tag", None), str):
         return Metadata()
     _memo.texts = {}
     try:
-        return _Extractor(root, url, now).run()
+        return _Extractor(root, url, now, tz).run()
     except RecursionError:  # pragma: no cover - pathological nesting
         return Metadata()
     finally:
