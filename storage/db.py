@@ -202,11 +202,30 @@ def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
 
 @contextmanager
 def translate_errors(url: URL | None = None) -> Iterator[None]:
-    """Re-raise database exceptions as :class:`StorageError` (others pass through)."""
+    """Re-raise database exceptions as :class:`StorageError` (others pass through); an SQLite
+    statement a signal interrupted (see :func:`_let_signal_handlers_run`) as KeyboardInterrupt."""
     try:
         yield
     except (sa_exc.SQLAlchemyError, *DRIVER_ERRORS) as error:
+        original = getattr(error, "orig", None) or error
+        if getattr(original, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT:
+            raise KeyboardInterrupt from None
         raise storage_error(error, url) from error
+
+
+SIGNAL_CHECK_INSTRUCTIONS = 100_000
+"""SQLite, read-only connections: virtual machine instructions between two calls of
+:func:`_let_signal_handlers_run` (a few milliseconds of work; the calls cost nothing measurable)."""
+
+
+def _let_signal_handlers_run() -> int:
+    """The progress handler of the read-only connections, which run whatever SQL an analyst gives
+    (``newscrawl query``). SQLite runs a statement in C, where Python runs no signal handler: a query
+    that never ends (a recursive CTE without a stop) ignored Ctrl-C and SIGTERM, only SIGKILL ended it. In this Python call, Python
+    runs the handlers of the signals received meanwhile; the exception one raises (KeyboardInterrupt)
+    aborts the statement, which SQLite reports as interrupted (the exception itself is not passed
+    on): :func:`translate_errors` raises it again."""
+    return 0
 
 
 def _enter_wal_mode(cursor: sqlite3.Cursor, busy_timeout: float) -> None:
@@ -260,6 +279,7 @@ def _configure_sqlite(engine: Engine, *, busy_timeout: float, read_only: bool, p
             cursor.execute("PRAGMA query_only = ON")
             # query_only stops writes to the archive's files, not ATTACH creating a new, empty file
             dbapi_connection.set_authorizer(_refuse_attach)
+            dbapi_connection.set_progress_handler(_let_signal_handlers_run, SIGNAL_CHECK_INSTRUCTIONS)
         cursor.close()
 
     @event.listens_for(engine, "begin")

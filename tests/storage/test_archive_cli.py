@@ -666,6 +666,40 @@ def test_sigterm_ends_an_export_or_an_import_cleanly_with_status_130(db, records
     assert output.read_text(encoding="utf-8") == "the previous export\n"
 
 
+STOPPED_WHILE_QUERYING = """
+import os, signal, sys, threading
+from contextlib import contextmanager
+from storage.db import Archive
+from newscrawl.cli import main
+
+SENT = getattr(signal, sys.argv.pop())
+opened = Archive.read_only_connection
+
+@contextmanager
+def then_a_signal(self):
+    with opened(self) as connection:  # the query runs half a second, then Ctrl-C or a SIGTERM
+        threading.Timer(0.5, os.kill, (os.getpid(), SENT)).start()
+        yield connection
+
+Archive.read_only_connection = then_a_signal
+sys.argv = ["newscrawl", *sys.argv[1:]]
+main()
+"""
+ENDLESS_QUERY = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_stops_a_query_that_would_never_end(db, signal_name: str) -> None:
+    # SQLite runs a statement in C, where Python runs no signal handler: Ctrl-C and SIGTERM were
+    # ignored by such a query on SQLite (only SIGKILL ended it); psycopg cancels the statement.
+    command = [sys.executable, "-c", STOPPED_WHILE_QUERYING, "query", ENDLESS_QUERY, "--db", db, signal_name]
+    try:
+        stopped = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{signal_name} did not stop the query")
+    assert (stopped.returncode, stopped.stderr.splitlines()[-1:]) == (130, ["interrupted"]), stopped.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "code", "shown"),
     [
