@@ -166,6 +166,10 @@ def _describe(url: URL) -> str:
     return f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
 
 
+QUERY_CANCELED = "57014"
+"""PostgreSQL's SQLSTATE of a statement it cancelled: statement_timeout, pg_cancel_backend()."""
+
+
 def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
     """One clear line for a database exception (unreachable, locked, bad SQL, constraint ...)."""
     if isinstance(error, StorageError):
@@ -183,6 +187,9 @@ def storage_error(error: BaseException, url: URL | None = None) -> StorageError:
         return StorageError(f"cannot open {where}: the file is not an SQLite database")
     if "readonly" in lowered.replace("-", "").replace(" ", "") or "read-only" in lowered:
         return StorageError(f"refused: this connection is read-only ({detail})")
+    # (before the connection failures: "canceling statement due to statement timeout" names a timeout)
+    if getattr(original, "sqlstate", None) == QUERY_CANCELED:
+        return StorageError(f"{where} cancelled the statement ({detail})")
     connection_failure = (
         isinstance(error, _CONNECTION_ERRORS)
         and url is not None

@@ -13,7 +13,7 @@ from archive_helpers import APPLE, FLAGSHIP, TESLA, load_record
 from sqlalchemy import func, select
 
 import storage.repository
-from storage import Archive, StorageError
+from storage import Archive, StorageError, run_query
 from storage.db import parse_database_url, sqlite_file
 from storage.models import Article, Comment, Paragraph
 
@@ -165,6 +165,23 @@ def test_locked_postgresql_fails_clearly_after_the_busy_timeout(pg_schemas) -> N
     finally:
         other_session.close()
         holder.close()
+
+
+@pytest.mark.postgres
+def test_a_statement_postgresql_cancels_is_not_called_a_connection_failure(pg_schemas) -> None:
+    # A statement_timeout (set for the role, or in PGOPTIONS) or an administrator's
+    # pg_cancel_backend() was reported as "cannot connect to PostgreSQL at ...".
+    url = pg_schemas.new()
+    Archive(url).close()  # created at head (its migrations with no timeout)
+    with (
+        Archive(url.replace("options=", "options=-cstatement_timeout%3D100%20")) as archive,
+        pytest.raises(StorageError) as raised,
+    ):
+        run_query(archive, "SELECT pg_sleep(5)")
+    where = f"{archive.url.host}:{archive.url.port or 5432}/{archive.url.database}"
+    assert str(raised.value) == (
+        f"PostgreSQL at {where} cancelled the statement (canceling statement due to statement timeout)"
+    )
 
 
 def test_a_failing_article_is_rolled_back_whole(fresh_archive, monkeypatch) -> None:
