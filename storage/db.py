@@ -352,6 +352,10 @@ def create_archive_engine(
         return engine
 
 
+CLIENT_CHECK_INTERVAL_MS = 1000
+"""PostgreSQL 14+: how often a running statement checks that its client is still connected."""
+
+
 def _configure_postgresql_connection(dbapi_connection: Any, lock_timeout_ms: int) -> None:
     with dbapi_connection.cursor() as cursor:
         # The archive's queries are short; JIT compilation of a plan with misjudged row counts cost
@@ -366,6 +370,11 @@ def _configure_postgresql_connection(dbapi_connection: Any, lock_timeout_ms: int
         # A statement waiting for a lock (another session holding a table) gives up like SQLite's
         # busy timeout, with a clear error, instead of waiting silently for as long as it is held.
         cursor.execute(f"SET lock_timeout = {lock_timeout_ms}")
+        if dbapi_connection.info.server_version >= 140000:
+            # The server notices a client gone only when it sends it something: a statement of a
+            # process killed outright (SIGKILL, a lost ssh session) went on for good, `newscrawl
+            # query`'s endless ones included. This checks the socket each second while it runs.
+            cursor.execute(f"SET client_connection_check_interval = {CLIENT_CHECK_INTERVAL_MS}")
     dbapi_connection.commit()
 
 

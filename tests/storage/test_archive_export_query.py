@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
+import time
+import uuid
 from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from archive_helpers import APPLE, FLAGSHIP, SUV, TESLA, load_record
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from storage import (
     Archive,
@@ -24,6 +28,7 @@ from storage import (
     run_query,
 )
 from storage.export import CSV_LIST_FIELDS
+from tests.services import PG_URL
 
 
 @pytest.fixture
@@ -288,6 +293,45 @@ def test_postgresql_query_reads_no_further_than_max_rows(pg_schemas) -> None:
         with pytest.raises(StorageError, match="division by zero"):
             run_query(archive, "SELECT 1 / (3 - g) FROM generate_series(1, 5) g", max_rows=3)
         assert run_query(archive, "SELECT count(*) FROM articles", max_rows=1).rows == [(0,)]
+
+
+def test_a_postgresql_query_ends_on_the_server_when_its_process_is_killed(pg_schemas) -> None:
+    # The server noticed a client gone only when it sent it rows: a query killed outright (SIGKILL,
+    # a lost ssh session's SIGHUP) that never ends went on for good, a CPU busy and its snapshot
+    # holding back vacuum.
+    url = pg_schemas.new()
+    Archive(url).close()
+    marker = uuid.uuid4().hex
+    endless = (
+        f"WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*), '{marker}' FROM n"
+    )
+    running = text(
+        "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+        "AND position(:marker IN query) > 0"
+    ).bindparams(marker=marker)
+
+    def within(seconds: float, done) -> None:
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with (
+            subprocess.Popen([sys.executable, "-m", "newscrawl", "query", endless, "--db", url]) as client,
+            engine.connect() as connection,
+        ):
+            within(30, lambda: connection.execute(running).all())
+            assert connection.execute(running).all(), "the query did not start"
+            client.kill()
+            client.wait()
+            within(10, lambda: not connection.execute(running).all())
+            left = connection.execute(running).scalars().all()
+            for pid in left:  # (for the next tests)
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert left == []
+    finally:
+        engine.dispose()
 
 
 def test_query_keeps_percent_signs_and_a_final_semicolon(filled) -> None:
