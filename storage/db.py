@@ -758,7 +758,8 @@ class Archive:
 
     @contextmanager
     def read_only_connection(self) -> Iterator[Connection]:
-        """A connection that cannot write: SQLite ``PRAGMA query_only``, PostgreSQL ``READ ONLY``."""
+        """A connection that cannot write: SQLite ``PRAGMA query_only``, PostgreSQL ``READ ONLY`` (a
+        connection of its own, closed afterwards, on both)."""
         if self.backend == "sqlite":
             engine = create_archive_engine(
                 self.url, busy_timeout=self.busy_timeout, read_only=True, page_cache_kib=self.page_cache_kib
@@ -771,7 +772,12 @@ class Archive:
                 engine.dispose()
             return
         with translate_errors(self.url), self.engine.connect() as connection:
-            connection.begin()
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-            yield connection
-            connection.rollback()
+            try:
+                connection.begin()
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield connection
+                connection.rollback()
+            finally:
+                # not back to the pool: what the query's functions left in its session (an advisory
+                # lock: READ ONLY stops writes, not that) ends with it
+                connection.invalidate()

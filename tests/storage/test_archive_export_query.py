@@ -295,6 +295,20 @@ def test_postgresql_query_reads_no_further_than_max_rows(pg_schemas) -> None:
         assert run_query(archive, "SELECT count(*) FROM articles", max_rows=1).rows == [(0,)]
 
 
+def test_what_a_postgresql_query_leaves_in_its_session_ends_with_the_query(pg_schemas) -> None:
+    # Its connection went back to the archive's pool: an advisory lock a query took (a function with
+    # effects outside the READ ONLY transaction) stayed held for as long as the archive was open.
+    other = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with Archive(pg_schemas.new()) as archive, other.connect() as connection:
+            assert len(run_query(archive, "SELECT pg_advisory_lock(7243)").rows) == 1
+            assert connection.scalar(text("SELECT pg_try_advisory_lock(7243)")) is True
+            connection.execute(text("SELECT pg_advisory_unlock(7243)"))
+            assert run_query(archive, "SELECT count(*) FROM articles").rows == [(0,)]
+    finally:
+        other.dispose()
+
+
 def test_a_postgresql_query_ends_on_the_server_when_its_process_is_killed(pg_schemas) -> None:
     # The server noticed a client gone only when it sent it rows: a query killed outright (SIGKILL,
     # a lost ssh session's SIGHUP) that never ends went on for good, a CPU busy and its snapshot
