@@ -557,8 +557,18 @@ class Archive:
         PostgreSQL indexes at once: 0."""
         if not self._sqlite:
             return 0
+        kept = self._search_buffer is not None and len(self._search_buffer) > 0
+        if not kept and not self._search_rows_waiting():
+            return 0  # (the write lock, which another writer may hold for long, is not waited for)
         with self.session(write=True) as session:
             return fulltext.write_pending_rows(session.info.get(OWN_CONNECTION) or session.connection())
+
+    def _search_rows_waiting(self) -> bool:
+        """SQLite: does a committed search row wait to be written? (read without the write lock)"""
+        with translate_errors(self.url), self.engine.connect() as connection:
+            return bool(
+                connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM article_search_pending)").scalar()
+            )
 
     def _write_search_rows(self) -> None:
         """After a write, or when closing: the articles are committed already, so a failure here is

@@ -278,3 +278,18 @@ def test_stats_say_how_many_search_rows_wait(path: Path) -> None:
         assert archive_stats(archive)["search_rows_waiting"] == 1
         assert archive.write_search_index() == 1
         assert archive_stats(archive)["search_rows_waiting"] == 0
+
+
+def test_writing_the_search_index_with_nothing_waiting_does_not_wait_for_the_write_lock(path: Path) -> None:
+    """`newscrawl search` writes the waiting rows first: it waited for the write lock, the busy
+    timeout of 5 s, whenever another process held it (a long import), with nothing to write."""
+    with Archive(f"sqlite:///{path}") as archive:
+        archive_all(archive)
+    with Archive(f"sqlite:///{path}", busy_timeout=0.5) as archive:
+        with closing(sqlite3.connect(path, isolation_level=None)) as other_writer:
+            other_writer.execute("BEGIN IMMEDIATE")
+            assert archive.write_search_index() == 0  # (it raised "is locked by another process")
+            other_writer.execute("ROLLBACK")
+        with archive.transaction() as repo:
+            repo.upsert_article(edited(load_record(FLAGSHIP), title="Un titre refait"))
+        assert archive.write_search_index() == 1
