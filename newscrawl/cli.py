@@ -856,7 +856,7 @@ def sites(db_url, as_json) -> None:
 @click.option(
     "--html",
     "html_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),  # (as typed: a Path drops a final /, which names a directory)
     help="Write a static HTML report (charts of runs and coverage, runs table, warnings) to FILE instead.",
 )
 def report(db_url, site, runs, html_file) -> None:

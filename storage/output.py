@@ -5,6 +5,7 @@
 * Anything else (a character device such as ``/dev/null``, a FIFO) is written straight into: a
   rename would put a regular file in its place.
 * A symbolic link is followed: its target is written, so the link stays a link.
+* A name ending in ``/`` is refused: it names a directory (``exports/``), existing or not.
 * The files of the SQLite archive being read (the database, its write-ahead log, its shared memory,
   its rollback journal) are refused: the export would destroy the archive.
 """
@@ -68,6 +69,8 @@ def output_file(path: str | Path, *, archive_url: URL | None = None) -> Iterator
     """The path to write ``path``'s new content to (see the module's docstring): a temporary file
     moved onto ``path`` only if the block succeeds, or ``path`` itself when it is no regular file.
     ``archive_url`` is the archive being read, whose files are refused."""
+    if str(path).endswith(os.sep):  # (Path() drops the slash: "exports/" made a file named exports)
+        raise StorageError(f"cannot write {path}: it names a directory, give a file name")
     path = Path(path)
     refuse_archive_file(path, archive_url)
     target = Path(os.path.realpath(path))  # a symlink's target, so the link stays

@@ -348,6 +348,11 @@ def test_report_errors_are_one_line(history: History, tmp_path: Path) -> None:
         newscrawl("report", "--db", history.db, "--html", str(tmp_path / "no" / "such" / "dir" / "r.html")),
         f"Error: cannot write {tmp_path / 'no' / 'such' / 'dir' / 'r.html'}: No such file or directory",
     )
+    one_line_error(
+        newscrawl("report", "--db", history.db, "--html", f"{tmp_path}/reports/"),
+        f"Error: cannot write {tmp_path}/reports/: it names a directory, give a file name",
+    )
+    assert not (tmp_path / "reports").exists()  # (it was a file, the page)
     bad_runs = newscrawl("report", "--db", history.db, "--runs", "0")
     assert bad_runs.exit_code == 2 and "Invalid value for '--runs'" in bad_runs.stderr
 

@@ -135,6 +135,11 @@ def test_export_mistakes_are_clear_and_leave_no_partial_file(session, tmp_path: 
         export_records(session, "jsonl", tmp_path / "a-dir")
     assert list(tmp_path.iterdir()) == [tmp_path / "a-dir"]
     assert list((tmp_path / "a-dir").iterdir()) == []
+    # a name ending in / names a directory: "new-dir/" made a file named new-dir
+    for meant_as_a_directory in (f"{tmp_path}/new-dir/", f"{tmp_path}/a-dir/"):
+        with pytest.raises(StorageError, match=f"cannot write {meant_as_a_directory}: it names a directory"):
+            export_records(session, "jsonl", meant_as_a_directory)
+    assert list(tmp_path.iterdir()) == [tmp_path / "a-dir"]
 
 
 def test_query_returns_columns_and_rows(filled) -> None:
