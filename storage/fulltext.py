@@ -44,6 +44,7 @@ import secrets
 import sqlite3
 import threading
 import time as clock
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
@@ -357,6 +358,9 @@ def parse_query(query: str) -> list[list[QueryTerm]]:
     last, ``or`` is a word). A branch that only refuses words is dropped (FTS5 can only exclude
     from what something else found, and PostgreSQL is given the same query, see
     :func:`websearch_text`); so is anything without a word (a lone ``-``, punctuation)."""
+    # composed (NFC) as the archive's text is: an e and a combining accent (a query pasted from a
+    # PDF, a macOS file name) found nothing, and a regular expression's words ended at the accent
+    query = unicodedata.normalize("NFC", query)
     terms: list[QueryTerm] = []
     for minus, phrase, plain_minus, plain in _QUERY_PIECE.findall(query):
         quoted = not plain

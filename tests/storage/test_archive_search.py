@@ -200,6 +200,17 @@ def test_neither_case_nor_accents_matter(session, stored) -> None:
     }
 
 
+def test_accents_typed_as_combining_marks_are_found_too(session, stored) -> None:
+    # The archive holds its text composed (NFC); a query with an e and a combining accent (pasted
+    # from a PDF or a macOS file name) found nothing on either backend.
+    composed = search(session, '"Salon de Pékin"')
+    assert composed != []
+    decomposed = search(session, '"Salon de Pe\u0301kin"')
+    assert [(hit.article_id, hit.snippet) for hit in decomposed] == [
+        (hit.article_id, hit.snippet) for hit in composed
+    ]
+
+
 def test_ligatures_are_found_however_typed_on_both_backends(repo, session) -> None:
     # French readers type "oe" for "œ": both backends read œ, æ, ß and ø as oe, ae, ss and o
     record = edited(
