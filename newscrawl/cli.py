@@ -201,23 +201,28 @@ def _storage_errors():
 
 @contextmanager
 def _terminate_as_interrupt():
-    """SIGTERM (a service stopped, a timeout, ``kill``) ends the command as Ctrl-C does: what it began
-    is ended cleanly (an export's temporary file removed, an import's crawl run closed as
-    interrupted) and the status is 130. Python's own SIGTERM ended the process on the spot, which
-    left a ``.part`` file beside the export and the import's run ``running`` for good."""
+    """SIGTERM (a service stopped, a timeout, ``kill``) and SIGHUP (the terminal or the ssh session
+    gone) end the command as Ctrl-C does: what it began is ended cleanly (an export's temporary file
+    removed, an import's crawl run closed as interrupted) and the status is 130. Python's own
+    handling ended the process on the spot, which left a ``.part`` file beside the export and the
+    import's run ``running`` for good. A signal ignored (SIGHUP under ``nohup``) stays ignored."""
 
     def interrupt(_signum, _frame) -> None:
         raise KeyboardInterrupt
 
+    taken = {}
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                taken[signum] = signal.signal(signum, interrupt)
     except ValueError:  # not the main thread: its signals are not ours to take
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, previous in taken.items():
+            signal.signal(signum, previous)
 
 
 @contextmanager

@@ -625,8 +625,10 @@ import os, signal, sys, time
 import storage, storage.export
 from newscrawl.cli import main
 
-def terminated():  # what systemd, a timeout or kill does
-    os.kill(os.getpid(), signal.SIGTERM)
+SENT = getattr(signal, sys.argv.pop(1))
+
+def terminated():  # what systemd, a timeout or kill does (SIGTERM), or a terminal closed (SIGHUP)
+    os.kill(os.getpid(), SENT)
     time.sleep(10)  # (the signal ends the command here)
 
 def half_an_export(records, stream):
@@ -645,11 +647,14 @@ main()
 """
 
 
-def test_sigterm_ends_an_export_or_an_import_cleanly_with_status_130(db, records_file, tmp_path) -> None:
-    # Python's own SIGTERM ended the process on the spot: the export left its .part file behind and
-    # the import left its crawl run "running" for good.
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_ends_an_export_or_an_import_cleanly_with_status_130(
+    db, records_file, tmp_path, signal_name: str
+) -> None:
+    # Python's own SIGTERM, and SIGHUP (an ssh session lost), ended the process on the spot: the
+    # export left its .part file behind and the import left its crawl run "running" for good.
     def newscrawl(*args: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-c", TERMINATED_MIDWAY, *args, "--db", db]
+        command = [sys.executable, "-c", TERMINATED_MIDWAY, signal_name, *args, "--db", db]
         return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
     imported = newscrawl("db", "ingest", str(records_file), "-q")
