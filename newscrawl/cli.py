@@ -31,6 +31,20 @@ MAX_QUERY_ROWS = 1_000_000
 MAX_ARTICLES = 10_000_000
 MAX_REPORT_RUNS = 10_000
 
+
+class _OutputFile(click.Path):
+    """A file to write (``--output``): a name ending in / is refused, as naming a directory; Path()
+    drops the slash, and ``-o records/`` (a directory not made yet) became a file named records."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.endswith(os.sep):
+            self.fail(f"{value!r} names a directory: give a file name", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 # ---------------------------------------------------------------- extraction
 
 
@@ -43,9 +57,7 @@ MAX_REPORT_RUNS = 10_000
     type=click.Path(dir_okay=False, path_type=Path),
     help="Batch: JSONL of {path, url, fetched_at}.",
 )
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
-)
+@click.option("--output", "-o", type=_OutputFile(), help="Write here instead of stdout.")
 @click.option(
     "--jobs",
     "-j",
@@ -686,7 +698,7 @@ def crawl(
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_OutputFile(),
     help="Write the record here instead of stdout.",
 )
 @click.option(

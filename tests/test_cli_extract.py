@@ -34,6 +34,24 @@ def test_extract_writes_to_output_file(tmp_path):
     assert json.loads(out.read_text(encoding="utf-8"))["url"] == FLAGSHIP_URL
 
 
+def test_an_output_name_ending_in_a_slash_is_refused(tmp_path):
+    # Path() drops the final /: "records/" (a directory not made yet) became a file named records.
+    manifest = tmp_path / "pages.jsonl"
+    manifest.write_text(json.dumps({"path": str(FLAGSHIP), "url": FLAGSHIP_URL}) + "\n", encoding="utf-8")
+    for args in (
+        ["extract", str(FLAGSHIP), "--url", FLAGSHIP_URL, "-o", f"{tmp_path}/records/"],
+        ["extract", "--manifest", str(manifest), "--output", f"{tmp_path}/records/", "-q"],
+        ["scrape", FLAGSHIP_URL, "-o", f"{tmp_path}/records/"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"Error: Invalid value for '--output' / '-o': '{tmp_path}/records/' names a directory: "
+            "give a file name"
+        )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pages.jsonl"]
+
+
 def test_batch_keeps_order_and_reports_failures_per_page(tmp_path):
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00\x01\x02" * 500)
