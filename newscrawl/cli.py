@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -348,8 +350,23 @@ def _summary_count(name: str, value: int) -> str:
 
 
 _SINCE_HELP = (
-    "Only articles published on/after this date: YYYY-MM-DD[THH:MM] (UTC unless an offset is given)."
+    "Only articles published on/after this date: YYYY-MM-DD[THH:MM] (UTC unless an offset is given), "
+    "or 48h / 7d / 2w ago."
 )
+_RELATIVE_SINCE = re.compile(r"\s*\d+\s*[hdw]\s*", re.I)
+
+
+def _since_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | datetime | None:
+    """``--since`` of the archive's commands as ``crawl --since`` reads it: an age (48h, 7d, 2w) is the
+    instant that long ago; a date or date-time goes to the archive as written (it says what is wrong)."""
+    if value is None or not _RELATIVE_SINCE.fullmatch(value):
+        return value
+    from newscrawl.discovery import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 class _QueryCommand(click.Command):
@@ -380,7 +397,7 @@ class _QueryCommand(click.Command):
 @_db_option
 @click.argument("words", nargs=-1, required=True, metavar="QUERY...")
 @click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
-@click.option("--since", metavar="DATE", help=_SINCE_HELP)
+@click.option("--since", metavar="DATE", help=_SINCE_HELP, callback=_since_option)
 @click.option("--limit", type=click.IntRange(min=1, max=MAX_SEARCH_HITS), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Hits as JSON.")
 def search(db_url, words, site, since, limit, as_json) -> None:
@@ -442,7 +459,7 @@ def search(db_url, words, site, since, limit, as_json) -> None:
     show_default=True,
 )
 @click.option("--site", help="Only this site (profile name or site key, e.g. blog-auto-info.com).")
-@click.option("--since", metavar="DATE", help=_SINCE_HELP)
+@click.option("--since", metavar="DATE", help=_SINCE_HELP, callback=_since_option)
 @click.option(
     "--output", "-o", default="-", show_default=True, help="Output file ('-': stdout; Parquet needs a file)."
 )

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -394,6 +395,34 @@ def test_export_writes_into_a_fifo_a_device_and_through_a_symlink(sqlite_file: P
     assert link.is_symlink() and link.readlink() == target
     assert len(target.read_text(encoding="utf-8").splitlines()) == 4
     assert sorted(path.name for path in target.parent.iterdir()) == ["latest.jsonl"]  # no temporary left
+
+
+def test_search_and_export_since_take_an_age_as_crawl_does(run, tmp_path: Path) -> None:
+    # --since 7d was "invalid date '7d'" for search and export, which crawl --since accepts.
+    now = datetime.now(UTC)
+    for name, fixture, age in (("recent", FLAGSHIP, timedelta(days=2)), ("older", TESLA, timedelta(days=30))):
+        record = load_record(fixture)
+        record.update(published_at=(now - age).isoformat(timespec="seconds"), published_raw=None)
+        (tmp_path / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        assert run("db", "ingest", str(tmp_path / f"{name}.json"), "--quiet").exit_code == 0
+
+    def exported(since: str) -> list[str]:
+        result = run("export", "--since", since, "--quiet")
+        assert result.exit_code == 0, result.stderr
+        return sorted(json.loads(line)["url"] for line in result.stdout.splitlines())
+
+    assert exported("7d") == exported("168h") == [load_record(FLAGSHIP)["url"]]
+    assert exported("5w") == sorted(load_record(f)["url"] for f in (FLAGSHIP, TESLA))
+
+    def found(since: str) -> list[str]:
+        return sorted(
+            hit["url"] for hit in json.loads(run("search", "tesla", "--since", since, "--json").stdout)
+        )
+
+    assert load_record(TESLA)["url"] not in found("7d")
+    assert load_record(TESLA)["url"] in found("5w")
+    too_old = run("search", "tesla", "--since", "999999999w")
+    assert too_old.exit_code == 2 and "before the year 1" in too_old.stderr
 
 
 @pytest.mark.parametrize(
