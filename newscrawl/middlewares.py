@@ -5,6 +5,8 @@ site, incremental requests.
   from another server (``--resolve blog-auto-info.com=http://127.0.0.1:8000``). The mapping happens
   at the very bottom, so robots.txt, redirects, retries, the dupefilter, the job directory, WARC files
   and the archive only ever see the real URLs; the local server is what answers.
+* :class:`HttpCompressionMiddleware` — Scrapy's decompression, a body over ``DOWNLOAD_MAXSIZE`` once
+  decompressed failing its request as one over it on the wire does.
 * :class:`BackoffRetryMiddleware` — Scrapy's retries, each after an exponential pause (``Retry-After``
   honoured), without holding a download slot.
 * :class:`RedirectMiddleware` and :class:`MetaRefreshMiddleware` — Scrapy's redirects, except to a host
@@ -29,6 +31,9 @@ from urllib.parse import urldefrag, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.downloadermiddlewares.httpcompression import (
+    HttpCompressionMiddleware as ScrapyHttpCompressionMiddleware,
+)
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as ScrapyMetaRefreshMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware as ScrapyRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -41,6 +46,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import HtmlResponse, Response
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 
 from newscrawl.discovery import RevisitPolicy, SiteScope, parse_date
 from newscrawl.stopping import crawl_stopping
@@ -172,13 +178,17 @@ class ResolvingDownloadHandler(HTTP11DownloadHandler):
 
 
 class _FailedDownloadWarnings(logging.Filter):
-    """Drops Scrapy's warnings about a download it fails, over ``DOWNLOAD_MAXSIZE`` or cut short (data
-    loss): the spider's line for the request says what became of it, with the same reason; one line
-    per problem. Its other warnings (over ``DOWNLOAD_WARNSIZE``) stay."""
+    """Drops Scrapy's warnings about a download it fails, over ``DOWNLOAD_MAXSIZE`` (on the wire or once
+    decompressed) or cut short (data loss): the spider's line for the request says what became of it,
+    with the same reason; one line per problem. Its other warnings (over ``DOWNLOAD_WARNSIZE``) stay."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return "larger than download max size" not in message and not message.startswith("Got data loss in ")
+        return (
+            "larger than download max size" not in message
+            and not message.startswith("Got data loss in ")
+            and not (message.startswith("Ignored response ") and "during decompression" in message)
+        )
 
 
 _FAILED_DOWNLOAD_WARNINGS = _FailedDownloadWarnings()
@@ -215,6 +225,30 @@ class _MappedRequest(Request):
 
     def __repr__(self) -> str:
         return f"<{self.method} {getattr(self, 'real_url', self.url)}>"
+
+
+class HttpCompressionMiddleware(ScrapyHttpCompressionMiddleware):
+    """Scrapy's decompression (gzip, deflate, br, zstd), with a body over ``DOWNLOAD_MAXSIZE`` once
+    decompressed failing its request as a body over it on the wire does (too large, an error of the
+    crawl). Scrapy ignores such a response (``IgnoreRequest``, which the spider takes for a page left out
+    on purpose, not counted) after a warning of its own: the page was lost without an error."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        logging.getLogger(ScrapyHttpCompressionMiddleware.__module__).addFilter(_FAILED_DOWNLOAD_WARNINGS)
+
+    def process_response(self, request: Request, response: Response, spider: object = None) -> Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as error:
+            if not isinstance(error.__cause__, _DecompressionMaxSizeExceeded):
+                raise
+            maxsize = request.meta.get("download_maxsize", self._max_size)
+            encoding = b", ".join(response.headers.getlist("Content-Encoding")).decode("latin-1")
+            raise DownloadCancelledError(
+                f"more than {maxsize} bytes, the download max size, once decompressed "
+                f"({len(response.body)} bytes {encoding}) in request {request}"
+            ) from error.__cause__
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -62,6 +62,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.middlewares.RobotsTxtMiddleware": 100,  # Scrapy's place
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "newscrawl.middlewares.HttpCompressionMiddleware": 590,  # Scrapy's place
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "newscrawl.middlewares.MetaRefreshMiddleware": 580,  # Scrapy's place
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,

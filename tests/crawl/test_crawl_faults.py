@@ -357,6 +357,37 @@ def test_a_page_over_the_max_size_without_a_length_is_one_line_with_the_limit(tm
     )
 
 
+def test_a_compressed_page_over_the_max_size_once_decompressed_is_one_line_and_an_error(tmp_path):
+    # Small on the wire, over DOWNLOAD_MAXSIZE once decompressed: Scrapy ignored the response with a
+    # line of its own ("Ignored response <200 ...> ... during decompression"), the spider took it for a
+    # page left out on purpose, and the summary said "errors 0": the article was lost unnoticed.
+    import gzip
+    import zlib
+
+    import brotli
+
+    big = article_html("Une page énorme", extra_head="<!--" + "x" * MAXSIZE + "-->").encode()
+    encoded = {"gzip": gzip.compress(big), "deflate": zlib.compress(big), "br": brotli.compress(big)}
+    pages = {f"/{name}/": Page(body, headers={"Content-Encoding": name}) for name, body in encoded.items()}
+    teasers = "".join(f'<h2><a href="/{name}/">{name}</a></h2>' for name in encoded)
+    pages["/"] = Page(f'<html><body class="home blog"><main>{teasers}</main></body></html>'.encode())
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        run = crawl(BASE + "/", db, "-s", f"DOWNLOAD_MAXSIZE={MAXSIZE}", resolve={HOST: server.base_url})
+    assert_clean(run)
+    for name, body in encoded.items():
+        (line,) = [text for text in run.stderr.splitlines() if f"/{name}/" in text]
+        assert line.endswith(
+            f" WARNING article {BASE}/{name}/ not fetched: too large (more than {MAXSIZE} bytes, the download"
+            f" max size, once decompressed ({len(body)} bytes {name}) in request <GET {BASE}/{name}/>)"
+        ), line
+    assert "| errors 3" in run.stderr
+    (stats,) = sql(db, "SELECT stats FROM crawl_runs")[0]
+    # counted as a page over the limit on the wire is
+    assert json.loads(stats)["newscrawl/errors/DownloadCancelledError"] == 3
+    assert sql(db, "SELECT count(*) FROM articles") == [(0,)]
+
+
 def test_log_lines_name_the_pages_not_the_local_server(faults):
     # --resolve fetched every page from 127.0.0.1; Scrapy's data loss warning named that address.
     for run in (faults["run"], faults["second"]):
