@@ -520,7 +520,7 @@ class SiteSpider(Spider):
             # asked for an article, given the site's list of them: not the first article it names
             what = "a sitemap" if kind_of_document == "sitemap" else "an RSS/Atom feed"
             self._count_error("not_article", f"not an article: {what}")
-            log.warning("not an article, %s: %s", what, response.url)
+            log.log(self._not_read_level(meta), "not an article, %s: %s", what, response.url)
             return
         if kind_of_document == "sitemap":
             for output in self.parse_sitemap(response):
@@ -532,7 +532,12 @@ class SiteSpider(Spider):
             return
         if not isinstance(response, TextResponse) or kind_of_document != "html":
             self._count_error("not_html", f"not an HTML page ({content_type or 'no content type'})")
-            log.warning("not an HTML page, skipped: %s (%s)", response.url, content_type or "no content type")
+            log.log(
+                self._not_read_level(meta),
+                "not an HTML page, skipped: %s (%s)",
+                response.url,
+                content_type or "no content type",
+            )
             return
         if (
             meta.get(ROLE) == "article"
@@ -554,7 +559,7 @@ class SiteSpider(Spider):
             ):
                 problem = f"not an article: the {self.profile.name} profile's URL rules say so (--generic ignores them)"
                 self._count_error("not_article", problem)
-                log.warning("%s: %s", problem, response.url)
+                log.log(self._not_read_level(meta), "%s: %s", problem, response.url)
                 return
             verdict = "expected"
         elif META_KNOWN in meta or meta.get(META_REVISIT):
@@ -576,11 +581,16 @@ class SiteSpider(Spider):
             )
         except WorkerGone as error:
             self._count_error("reader", f"{error} while reading {response.url}")
-            log.error("%s while reading %s: page skipped", error, response.url)
+            log.log(
+                self._not_read_level(meta, logging.ERROR),
+                "%s while reading %s: page skipped",
+                error,
+                response.url,
+            )
             return
         if reading.kind == "unreadable":
             self._count_error("extraction", reading.problem)
-            log.warning("%s: %s", reading.problem, response.url)
+            log.log(self._not_read_level(meta), "%s: %s", reading.problem, response.url)
             return
         if reading.kind == "listing":
             if self.mode == "crawl":
@@ -849,42 +859,55 @@ class SiteSpider(Spider):
         if failure.check(RedirectedOffsite):
             # Not an error of the crawl: the site sent the page elsewhere. Worth a warning for an article
             # or a start page, routine for a link of a listing.
-            level = (
-                logging.WARNING if role == "article" or request.meta.get(SOURCE) == "start" else logging.INFO
+            not_followed = (
+                f"redirected off-site to {failure.value.target}: not followed (the crawl keeps to "
+                f"{', '.join(self.scope.domains)})"
             )
+            level = logging.INFO
+            if role == "article" or request.meta.get(SOURCE) == "start":
+                level = logging.WARNING
+                self.crawler.stats.set_value("newscrawl/last_error", not_followed)
             log.log(
-                level,
-                "%s %s redirected off-site to %s: not followed (the crawl keeps to %s)",
+                self._not_read_level(request.meta, level),
+                "%s %s %s",
                 role,
                 " -> ".join([*request.meta.get("redirect_urls", ()), request.url]),
-                failure.value.target,
-                ", ".join(self.scope.domains),
+                not_followed,
             )
             return
         reason = _reason(failure)
         if failure.check(IgnoreRequest) and not failure.check(HttpError) and "redirection" not in reason:
             self.crawler.stats.inc_value("newscrawl/ignored")
-            self.crawler.stats.set_value("newscrawl/last_error", reason)
+            self.crawler.stats.set_value("newscrawl/last_error", _redirected(request) + reason)
             if "robots.txt" in reason:
                 # A disallowed article is worth a warning; disallowed listings and pages are routine.
                 level = logging.WARNING if role == "article" else logging.INFO
             else:
                 level = logging.INFO if "offsite" in reason.lower() else logging.DEBUG
-            log.log(level, "%s %s not fetched: %s", role, request.url, reason)
+            log.log(
+                self._not_read_level(request.meta, level), "%s %s not fetched: %s", role, request.url, reason
+            )
             return
         gone = _is_gone(failure)
         if gone and request.meta.get(SOURCE) != "start" and not self._is_archived(request):
             # A link of the site to a page that is not there: the site's fault, not the crawl's.
             self._broken_link(request, failure)
             return
-        self._count_error(_error_kind(failure), reason)
+        self._count_error(_error_kind(failure), _redirected(request) + reason)
+        level = self._not_read_level(request.meta)
         if gone and role == "article":
             if self.crawler.settings.getbool("NEWSCRAWL_ARCHIVE", True):
-                log.warning("article gone (%s): %s; anything archived for it is kept", reason, request.url)
+                log.log(level, "article gone (%s): %s; anything archived for it is kept", reason, request.url)
             else:  # `scrape` without --save: there is no archive to speak of
-                log.warning("article gone (%s): %s", reason, request.url)
+                log.log(level, "article gone (%s): %s", reason, request.url)
             return
-        log.warning("%s %s not fetched: %s", role, request.url, reason)
+        log.log(level, "%s %s not fetched: %s", role, request.url, reason)
+
+    def _not_read_level(self, meta: dict[str, Any], level: int = logging.WARNING) -> int:
+        """The level of the line saying a page was not read. The page ``scrape`` was asked for is the
+        command's to report, in its one ``Error:`` line (from the run's last error, which says as much):
+        the spider's line is shown with -v."""
+        return logging.INFO if self.mode == "scrape" and meta.get(ROLE) == "article" else level
 
     def _is_archived(self, request: Request) -> bool:
         """The request is for an article of the archive (under this URL, or one that redirected to it).
@@ -921,8 +944,9 @@ class SiteSpider(Spider):
         """A redirect back to a URL of its own chain is a loop: the dupefilter drops it, we say so."""
         chain = request.meta.get("redirect_urls") or ()
         if request.url in chain:
-            self._count_error("redirect_loop", "redirect loop")
-            log.warning("redirect loop, not fetched: %s", " -> ".join([*chain, request.url]))
+            loop = " -> ".join([*chain, request.url])
+            self._count_error("redirect_loop", f"redirect loop ({loop})")
+            log.log(self._not_read_level(request.meta), "redirect loop, not fetched: %s", loop)
 
     def _count_error(self, kind: str, message: str | None = None) -> None:
         stats = self.crawler.stats
@@ -970,6 +994,12 @@ def _home_is_later(chain: dict[str, Any], *, decided: bool = False) -> bool:
     lowest = min(others, key=lambda page: page[0])[1]
     later = holds_later_comments(pages[home][1], lowest)
     return decided if later is None else later
+
+
+def _redirected(request: Request) -> str:
+    """What goes before the reason a redirected request failed, in the run's last error: the page its
+    lines name is not the one first asked for (the one ``scrape``'s error line names)."""
+    return f"redirected to {request.url}: " if request.meta.get("redirect_urls") else ""
 
 
 def _content_type(response: Response) -> str | None:
@@ -1021,6 +1051,8 @@ def _reason(failure: Failure) -> str:
         return f"host not found ({text})"
     if name == "DownloadConnectionRefusedError":
         return f"connection refused ({text})"
+    if isinstance(error, IgnoreRequest) and text:  # Scrapy's words for a page it leaves out on purpose
+        return text
     return f"{name}: {text}" if text else name
 
 

@@ -106,10 +106,11 @@ def assert_clean(run: Run) -> None:
 
 
 def assert_refused_as_no_article(run: Run, url: str, problem: str, db: str) -> None:
-    """``scrape URL --save`` refused the page: one error line, nothing printed, nothing archived."""
+    """``scrape URL --save`` refused the page: one error line (and no warning saying it first), nothing
+    printed, nothing archived."""
     assert_clean(run)
     assert run.returncode == 1, run.output[-3000:]
-    assert run.stderr.strip().splitlines()[-1] == f"Error: {url}: not an article: {problem}"
+    assert run.stderr == f"Error: {url}: not an article: {problem}\n"
     assert run.stdout == ""
     assert sql(db, "SELECT count(*) FROM articles") == [(0,)]
 

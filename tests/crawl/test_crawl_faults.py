@@ -887,6 +887,61 @@ def test_a_sitemap_or_feed_the_profile_names_counts_as_an_error_when_it_fails(tm
     assert "| errors 3" in run.stderr, run.stderr
 
 
+SCRAPE_FAILURES = {
+    # path: what the one Error line says after the URL
+    "/gone/": "HTTP 404 Not Found",
+    "/broken/": "HTTP 500 Internal Server Error",
+    "/reset/": "connection lost (Connection to the other side was lost in a non-clean fashion.)",
+    "/document/": "not an HTML page (application/pdf)",
+    "/private/secret/": "Forbidden by robots.txt",
+    "/moved/": f"redirected to {BASE}/gone/: HTTP 404 Not Found",
+    "/away/": f"redirected off-site to https://{ELSEWHERE}/article/: not followed (the crawl keeps to {HOST})",
+    "/loop/": f"redirect loop ({BASE}/loop/ -> {BASE}/loop-back/ -> {BASE}/loop/)",
+}
+
+
+@pytest.fixture(scope="module")
+def scrape_faults():
+    pages = {
+        "/robots.txt": Page(b"User-agent: *\nDisallow: /private/\n", "text/plain"),
+        "/gone/": Page(b"<html><body>Not found</body></html>", status=404),
+        "/broken/": Page(b"oops", "text/plain", status=500),
+        "/document/": Page(b"%PDF-1.4\n" + bytes(range(256)) * 4, "application/pdf"),
+        "/private/secret/": Page(article_html("Secret").encode()),
+    }
+    routes = {
+        "/reset/": lambda context: context.reset(),
+        "/moved/": lambda context: context.send(301, headers={"Location": "/gone/"}),
+        "/away/": lambda context: context.send(301, headers={"Location": f"https://{ELSEWHERE}/article/"}),
+        "/loop/": lambda context: context.send(302, headers={"Location": "/loop-back/"}),
+        "/loop-back/": lambda context: context.send(302, headers={"Location": "/loop/"}),
+    }
+    with SiteServer(pages=pages, routes=routes) as server:
+        yield server
+
+
+@pytest.mark.parametrize("path", list(SCRAPE_FAILURES))
+def test_scrape_of_a_page_that_fails_is_one_error_line_saying_why(scrape_faults, path):
+    # It was two lines, the spider's warning ("article gone (HTTP 404 Not Found): URL") and then the
+    # Error line with the same reason; a page redirected off the site said "no article record" on it,
+    # the warning alone saying where the page went, as it did for a redirect loop or a redirect to a
+    # page that fails. The spider's line is shown with -v.
+    url = BASE + path
+    args = ("scrape", url, *FAST, "-s", "RETRY_TIMES=0", "--resolve", f"{HOST}={scrape_faults.base_url}")
+    run = newscrawl(*args)
+    assert_clean(run)
+    assert run.returncode == 1
+    assert run.stdout == ""
+    assert run.stderr == f"Error: {url}: {SCRAPE_FAILURES[path]}\n"
+    verbose = newscrawl(*args, "-v")
+    assert " WARNING " not in verbose.stderr
+    assert [
+        line
+        for line in verbose.stderr.splitlines()
+        if " INFO " in line and f" {BASE}/" in line and "/robots.txt" not in line
+    ], verbose.stderr
+
+
 def test_a_page_renamed_with_a_301_stays_one_article(tmp_path):
     # The site renames a page and answers its old address with a 301; the crawler asks for the old
     # address again (a revisit, an old link): the article it gets is the one it archived.

@@ -371,9 +371,8 @@ def test_scrape_of_a_missing_page_is_one_error_line(mirror, db_url):
     )
     assert_clean(run)
     assert run.returncode == 1
-    assert (
-        run.stderr.strip().splitlines()[-1] == "Error: https://blog-auto-info.com/nope/: HTTP 404 Not Found"
-    )
+    # and no warning saying it first ("article gone (HTTP 404 Not Found): ...")
+    assert run.stderr == "Error: https://blog-auto-info.com/nope/: HTTP 404 Not Found\n"
 
 
 @pytest.mark.parametrize(
