@@ -666,7 +666,7 @@ def crawl(
     site's lock in the archive) or uses the --jobdir, 130 interrupted.
     """
     from newscrawl.crawl import CrawlOptions
-    from newscrawl.pipelines import FINISH_STATUS, NOTHING_FETCHED, run_failure
+    from newscrawl.pipelines import FINISH_STATUS, NOTHING_FETCHED, NOTHING_READ, run_failure
 
     result = _run(
         CrawlOptions(
@@ -695,7 +695,7 @@ def crawl(
         sys.exit(130)
     failure = run_failure(result.stats) if result.reason in FINISH_STATUS else None
     if failure is not None:
-        where = f" from {target}" if failure == NOTHING_FETCHED else ""
+        where = f" from {target}" if failure in (NOTHING_FETCHED, NOTHING_READ) else ""
         if not quiet:
             raise click.ClickException(f"{failure}{where} (see the errors above)")
         # --quiet showed none of them (they are warnings): the last one says what went wrong

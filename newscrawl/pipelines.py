@@ -83,8 +83,8 @@ def crawl_archive(crawler: Crawler) -> Archive:
 
 def run_status(reason: str, stats: dict[str, Any] | None = None) -> str:
     """The crawl run's status from Scrapy's close reason and, given them, the crawl's stats: a crawl
-    that ran to its end but fetched nothing, or could not archive some articles, failed (the command
-    exits 1 for them; monitoring reads the run's status)."""
+    that ran to its end but fetched nothing, or could read no page of the site, or could not archive
+    some articles, failed (the command exits 1 for them; monitoring reads the run's status)."""
     if reason in FINISH_STATUS:
         status = FINISH_STATUS[reason]
         if stats is not None and run_failure(stats):
@@ -96,13 +96,20 @@ def run_status(reason: str, stats: dict[str, Any] | None = None) -> str:
 
 
 NOTHING_FETCHED = "nothing could be fetched"
+NOTHING_READ = "nothing could be read"
 
 
 def run_failure(stats: dict[str, Any]) -> str | None:
     """Why a crawl that ran to its end failed all the same, or None."""
     # A worker that joins a distributed job as it ends may have had nothing left to fetch.
-    if not stats.get("response_received_count") and not stats.get("newscrawl/frontier/job_finished"):
-        return NOTHING_FETCHED
+    if not stats.get("newscrawl/frontier/job_finished"):
+        if not stats.get("response_received_count"):
+            return NOTHING_FETCHED
+        # robots.txt answered, or the usual sitemap locations (404), but not one page of the site could
+        # be read (its start pages failed, or were refused): the site is out of reach. A run that reads
+        # nothing new (--incremental, everything unchanged) still reads its start pages and sitemaps.
+        if not stats.get("newscrawl/pages_read"):
+            return NOTHING_READ
     # Articles the archive refused (a record the schema does not allow) are lost as surely as ones
     # a database error kept out.
     unsaved = stats.get("newscrawl/archive_errors", 0) + stats.get("newscrawl/articles/invalid", 0)

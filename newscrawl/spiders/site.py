@@ -450,6 +450,7 @@ class SiteSpider(Spider):
             level = logging.DEBUG if response.meta.get("newscrawl_guess") else logging.WARNING
             log.log(level, "not a sitemap, ignored: %s", response.url)
             return
+        self._page_read()
         self.crawler.stats.inc_value("newscrawl/sitemaps")
         if sitemap.kind == "index":
             for entry in sitemap.entries:
@@ -483,6 +484,7 @@ class SiteSpider(Spider):
                 return
             log.warning("not a feed, ignored: %s", response.url)
             return
+        self._page_read()
         self.crawler.stats.inc_value("newscrawl/feeds")
         for entry in entries:
             request = self._article_request(
@@ -510,6 +512,7 @@ class SiteSpider(Spider):
     async def parse_page(self, response: Response):
         meta = response.meta
         if response.status == 304 or self._same_as_archived(response):
+            self._page_read()
             known = meta.get(META_KNOWN)
             if known is not None:
                 yield NotModifiedItem(url=response.url, article_id=known, fetched_at=datetime.now(UTC))
@@ -546,6 +549,7 @@ class SiteSpider(Spider):
         ):
             # what _article_request says of a link found after the article was read, said of one found
             # before; not of other pages (a listing some article wrongly names as its canonical URL)
+            self._page_read()
             self.crawler.stats.inc_value("newscrawl/articles/read_elsewhere")
             log.debug("already read under another URL, not read again: %s", response.url)
             return
@@ -592,6 +596,7 @@ class SiteSpider(Spider):
             self._count_error("extraction", reading.problem)
             log.log(self._not_read_level(meta), "%s: %s", reading.problem, response.url)
             return
+        self._page_read()
         if reading.kind == "listing":
             if self.mode == "crawl":
                 for output in self._listing(response, reading.links):
@@ -782,6 +787,7 @@ class SiteSpider(Spider):
             log.warning("comment page %s of %s unreadable: %s", response.url, chain["url"], error)
             yield self._next_comment_page(chain)
             return
+        self._page_read()
         stats.inc_value("newscrawl/comment_pages/fetched")
         chain["captures"].append(_capture(response, fetched_at))
         number = pager_page_number(response.url, chain.get("pager"))
@@ -880,8 +886,13 @@ class SiteSpider(Spider):
             self.crawler.stats.inc_value("newscrawl/ignored")
             self.crawler.stats.set_value("newscrawl/last_error", _redirected(request) + reason)
             if "robots.txt" in reason:
-                # A disallowed article is worth a warning; disallowed listings and pages are routine.
-                level = logging.WARNING if role == "article" else logging.INFO
+                # A disallowed article or start page is worth a warning; disallowed listings and pages
+                # found on the way are routine.
+                level = (
+                    logging.WARNING
+                    if role == "article" or request.meta.get(SOURCE) == "start"
+                    else logging.INFO
+                )
             else:
                 level = logging.INFO if "offsite" in reason.lower() else logging.DEBUG
             log.log(
@@ -902,6 +913,12 @@ class SiteSpider(Spider):
                 log.log(level, "article gone (%s): %s", reason, request.url)
             return
         log.log(level, "%s %s not fetched: %s", role, request.url, reason)
+
+    def _page_read(self) -> None:
+        """Count a page of the site the crawl could read (a listing, an article, unchanged or not, a
+        sitemap, a feed, a comment page): a crawl that read none failed, whatever robots.txt and the
+        errors of its pages answered (``pipelines.run_failure``)."""
+        self.crawler.stats.inc_value("newscrawl/pages_read")
 
     def _not_read_level(self, meta: dict[str, Any], level: int = logging.WARNING) -> int:
         """The level of the line saying a page was not read. The page ``scrape`` was asked for is the

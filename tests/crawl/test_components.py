@@ -141,10 +141,12 @@ def test_run_status():
     assert run_status("finished") == run_status("max_articles") == "finished"
     assert run_status("shutdown") == run_status("closespider_itemcount") == "interrupted"
     assert run_status("archive_unavailable") == run_status("cancelled") == "failed"
-    fetched = {"response_received_count": 12}
+    fetched = {"response_received_count": 12, "newscrawl/pages_read": 10}
     assert run_status("finished", fetched) == run_status("max_articles", fetched) == "finished"
     # The command exits 1 for these: the run's status agrees (monitoring reads it).
     assert run_status("finished", {}) == "failed"  # nothing could be fetched
+    # robots.txt and the usual sitemap locations answered, not one page of the site could be read
+    assert run_failure({"response_received_count": 3, "newscrawl/errors": 1}) == "nothing could be read"
     assert run_status("finished", {**fetched, "newscrawl/archive_errors": 3}) == "failed"
     assert run_status("finished", {**fetched, "newscrawl/articles/invalid": 1}) == "failed"
     assert run_failure({**fetched, "newscrawl/articles/invalid": 1, "newscrawl/archive_errors": 2}) == (
@@ -476,9 +478,9 @@ def test_an_unexpected_error_of_the_archive_is_a_failed_write_not_a_silent_loss(
     with pytest.raises(DropItem, match="not archived"):
         pipeline.process_item(item)
     assert crawler.stats.get_value("newscrawl/archive_errors") == 1
-    assert run_failure({"response_received_count": 1, **crawler.stats.get_stats()}) == (
-        "1 article could not be archived"
-    )
+    assert run_failure(
+        {"response_received_count": 1, "newscrawl/pages_read": 1, **crawler.stats.get_stats()}
+    ) == ("1 article could not be archived")
     assert any("OverflowError" in r.getMessage() and r.exc_info for r in caplog.records)
     pipeline.spider_closed(crawler.spider, "finished")
 

@@ -818,6 +818,73 @@ def test_a_crawl_with_everything_broken_still_ends_cleanly(tmp_path):
     ]
 
 
+HUGE_HOME = article_html("Accueil", extra_head="<!--" + "x" * MAXSIZE + "-->").encode()
+UNREADABLE_HOME_PAGES = {
+    # how the home page fails: (its answer, the run's last error)
+    "500": (Page(b"oops", "text/plain", status=500), "HTTP 500 Internal Server Error"),
+    "404": (Page(b"<html><body>Not found</body></html>", status=404), "HTTP 404 Not Found"),
+    "too large": (
+        Page(HUGE_HOME),
+        f"too large (Expected to receive {len(HUGE_HOME)} bytes which is larger than download max size "
+        f"({MAXSIZE}) in request <GET {BASE}/>.)",
+    ),
+    "disallowed": (Page(article_html("Accueil").encode()), "Forbidden by robots.txt"),
+}
+
+
+@pytest.mark.parametrize("how", list(UNREADABLE_HOME_PAGES))
+def test_a_crawl_that_could_read_no_page_of_the_site_failed_though_robots_txt_answered(how, tmp_path):
+    # robots.txt answered (and the usual sitemap locations, 404), the home page failed: nothing was
+    # archived or even found, and the run ended "finished", exit 0, without a word under --quiet.
+    home, last_error = UNREADABLE_HOME_PAGES[how]
+    robots = b"User-agent: *\nDisallow: /\n" if how == "disallowed" else b"User-agent: *\nDisallow:\n"
+    pages = {"/robots.txt": Page(robots, "text/plain"), "/": home}
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    args = ("-s", "RETRY_TIMES=0", "-s", f"DOWNLOAD_MAXSIZE={MAXSIZE}")
+    with SiteServer(pages=pages) as server:
+        run = crawl(BASE + "/", db, *args, resolve={HOST: server.base_url})
+        quiet = crawl(BASE + "/", db, *args, "--quiet", resolve={HOST: server.base_url})
+    assert_clean(run)
+    assert run.returncode == quiet.returncode == 1, run.output[-3000:]
+    assert "done (failed: nothing could be read) in " in run.stderr
+    assert run.stderr.splitlines()[-1] == f"Error: nothing could be read from {BASE}/ (see the errors above)"
+    (above,) = [line for line in run.stderr.splitlines() if " WARNING " in line]
+    assert f"{BASE}/ not fetched: {last_error}" in above
+    assert quiet.stderr == f"Error: nothing could be read from {BASE}/ (the last error: {last_error})\n"
+    assert sql(db, "SELECT status, json_extract(stats, '$.finish_reason') FROM crawl_runs") == [
+        ("failed", "finished"),
+        ("failed", "finished"),
+    ]
+    assert "WARNING last run #2 failed" in newscrawl("sites", "--db", db).stdout
+
+
+def test_a_crawl_whose_home_page_fails_but_whose_sitemap_gives_articles_did_not_fail(tmp_path):
+    # The home page's error is counted; the articles of the sitemap are archived: a run that did its work.
+    sitemap = (
+        '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{BASE}/essai/</loc><lastmod>2024-04-29</lastmod></url></urlset>"
+    )
+    pages = {
+        "/robots.txt": Page(f"User-agent: *\nSitemap: {BASE}/sitemap.xml\n".encode(), "text/plain"),
+        "/sitemap.xml": Page(sitemap.encode(), "application/xml"),
+        "/": Page(b"oops", "text/plain", status=500),
+        "/essai/": Page(article_html("Essai de la Clio").encode()),
+    }
+    db = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    with SiteServer(pages=pages) as server:
+        run = crawl(BASE + "/", db, "-s", "RETRY_TIMES=0", resolve={HOST: server.base_url})
+        # everything unchanged: the article skipped (its sitemap lastmod), nothing new read
+        again = crawl(
+            BASE + "/", db, "-s", "RETRY_TIMES=0", "--incremental", "--quiet", resolve={HOST: server.base_url}
+        )
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    assert "done (finished)" in run.stderr and "| errors 1" in run.stderr
+    assert again.returncode == 0 and again.stderr == "", again.output[-3000:]
+    assert sql(db, "SELECT status FROM crawl_runs") == [("finished",), ("finished",)]
+    assert [row[0] for row in sql(db, "SELECT title FROM v_articles")] == ["Essai de la Clio"]
+
+
 @pytest.mark.parametrize("quiet", [False, True])
 def test_a_crawl_that_fetched_nothing_says_why_even_when_quiet(quiet, monkeypatch, tmp_path):
     # --quiet shows no warning, which is what the failures of pages are: its one line said "(see the
