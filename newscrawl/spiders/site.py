@@ -784,7 +784,13 @@ class SiteSpider(Spider):
             if isinstance(error, WorkerGone):  # the page itself may read well next time
                 _missed(chain)
             stats.inc_value("newscrawl/comment_pages/failed")
-            log.warning("comment page %s of %s unreadable: %s", response.url, chain["url"], error)
+            log.log(
+                self._not_read_level(response.meta),
+                "comment page %s of %s unreadable: %s",
+                response.url,
+                chain["url"],
+                error,
+            )
             yield self._next_comment_page(chain)
             return
         self._page_read()
@@ -812,7 +818,8 @@ class SiteSpider(Spider):
         if _may_answer_later(failure):
             _missed(chain)
         self.crawler.stats.inc_value("newscrawl/comment_pages/failed")
-        log.warning(
+        log.log(
+            self._not_read_level(request.meta),
             "comment page %s not fetched (%s); %s is archived with the comments of the other pages",
             request.url,
             reason,
@@ -921,10 +928,11 @@ class SiteSpider(Spider):
         self.crawler.stats.inc_value("newscrawl/pages_read")
 
     def _not_read_level(self, meta: dict[str, Any], level: int = logging.WARNING) -> int:
-        """The level of the line saying a page was not read. The page ``scrape`` was asked for is the
-        command's to report, in its one ``Error:`` line (from the run's last error, which says as much):
-        the spider's line is shown with -v."""
-        return logging.INFO if self.mode == "scrape" and meta.get(ROLE) == "article" else level
+        """The level of the line saying a page was not read. ``scrape``'s pages are the command's to
+        report: the article in its one ``Error:`` line (from the run's last error, which says as much),
+        each comment page not fetched in a warning of its own (the item's list of them). The spider's
+        line is shown with -v."""
+        return logging.INFO if self.mode == "scrape" and meta.get(ROLE) in ("article", "comments") else level
 
     def _is_archived(self, request: Request) -> bool:
         """The request is for an article of the archive (under this URL, or one that redirected to it).

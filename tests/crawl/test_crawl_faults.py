@@ -1009,6 +1009,23 @@ def test_scrape_of_a_page_that_fails_is_one_error_line_saying_why(scrape_faults,
     ], verbose.stderr
 
 
+def test_scrape_says_each_comment_page_not_fetched_once(tmp_path):
+    # The spider's warning ("comment page URL not fetched (HTTP 404 Not Found); ARTICLE is archived with
+    # the comments of the other pages", archived or not), then the command's line for the same page.
+    url = BASE + "/with-comments/"
+    page = article_html("Les avis", comments=comment_block(100, 5, page=1, pages=3, url=url, declared=15))
+    pages = {"/with-comments/": Page(page.encode())}
+    routes = {"/with-comments/comment-page-2/": lambda c: c.send(404, "<html><body>Not found</body></html>")}
+    with SiteServer(pages=pages, routes=routes) as server:
+        run = newscrawl("scrape", url, *FAST, "--resolve", f"{HOST}={server.base_url}")
+    assert_clean(run)
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.stderr == f"warning: comment page not fetched: {url}comment-page-2/: HTTP 404 Not Found\n"
+    assert [comment["id"] for comment in json.loads(run.stdout)["comments"]] == [
+        str(i) for i in range(100, 105)
+    ]
+
+
 def test_a_page_renamed_with_a_301_stays_one_article(tmp_path):
     # The site renames a page and answers its old address with a 301; the crawler asks for the old
     # address again (a revisit, an old link): the article it gets is the one it archived.
