@@ -46,7 +46,11 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import HtmlResponse, Response
-from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+
+try:  # private to Scrapy: its reason for ignoring a body over the max size once decompressed
+    from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+except ImportError:  # another Scrapy: such a page stays the response Scrapy ignores, with its own warning
+    _DecompressionMaxSizeExceeded = None
 
 from newscrawl.discovery import RevisitPolicy, SiteScope, parse_date
 from newscrawl.stopping import crawl_stopping
@@ -241,12 +245,15 @@ class HttpCompressionMiddleware(ScrapyHttpCompressionMiddleware):
         try:
             return super().process_response(request, response)
         except IgnoreRequest as error:
-            if not isinstance(error.__cause__, _DecompressionMaxSizeExceeded):
+            if _DecompressionMaxSizeExceeded is None or not isinstance(
+                error.__cause__, _DecompressionMaxSizeExceeded
+            ):
                 raise
-            maxsize = request.meta.get("download_maxsize", self._max_size)
+            maxsize = request.meta.get("download_maxsize", getattr(self, "_max_size", None))
+            limit = f"{maxsize} bytes, the download max size" if maxsize else "the download max size"
             encoding = b", ".join(response.headers.getlist("Content-Encoding")).decode("latin-1")
             raise DownloadCancelledError(
-                f"more than {maxsize} bytes, the download max size, once decompressed "
+                f"more than {limit}, once decompressed "
                 f"({len(response.body)} bytes {encoding}) in request {request}"
             ) from error.__cause__
 
