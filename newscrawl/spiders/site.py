@@ -700,8 +700,8 @@ class SiteSpider(Spider):
         seen = {_article_key(response.url), _article_key(canonical)}
         links = []
         for url in reading.comment_pages:
-            if _article_key(url) not in seen:
-                seen.add(_article_key(url))
+            if (key := _article_key(url)) not in seen:
+                seen.add(key)
                 links.append(url)
         # A link to the first comment page (comment-page-1/) is the article's own page on most sites: held
         # back unless the article's page shows a later comment page (WordPress set to show the newest
@@ -803,8 +803,8 @@ class SiteSpider(Spider):
         chain["pages"].append([number or len(chain["pages"]) + 1, comments])
         seen = set(chain["seen"])
         for url in more:
-            if _article_key(url) not in seen:
-                seen.add(_article_key(url))
+            if (key := _article_key(url)) not in seen:
+                seen.add(key)
                 held = is_first_comment_page(url) and not chain.get("landing_last", True)
                 chain["held" if held else "queue"].append(url)
         chain["seen"] = sorted(seen)
